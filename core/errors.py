@@ -1,0 +1,41 @@
+"""Offload's exception tree: one-line messages for people, exit codes for the CLI.
+
+Pure: stdlib only.
+"""
+from __future__ import annotations
+
+
+class OffloadError(Exception):
+    """Root of Offload's errors; ``str(err)`` is a one-line, user-facing message."""
+
+    exit_code = 1
+
+    def one_line(self) -> str:
+        """The message on one line, whatever the exception text held."""
+        return " ".join(str(self).split()) or type(self).__name__
+
+
+class InputError(OffloadError):
+    """Bad input or usage, detected before any work; nothing was written."""
+
+    exit_code = 2
+
+
+class TaskFailed(OffloadError):
+    """The task failed while running; the message says why."""
+
+    exit_code = 1
+
+
+class Canceled(OffloadError):
+    """The task was canceled; nothing partial was left behind."""
+
+    exit_code = 130
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line message for any exception, prefixed by its type unless it is ours."""
+    if isinstance(exc, OffloadError):
+        return exc.one_line()
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

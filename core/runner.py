@@ -1,0 +1,60 @@
+"""Run tasks outside the QGIS desktop: a headless QgsApplication and a bounded wait.
+
+For the CLI, scripts and tests only. Inside QGIS nothing waits: results arrive in
+``finished()``; a nested event loop on the GUI thread is what freezes plugins.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, List, Optional
+
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication
+
+from .task import OffloadTask
+
+_APP: List[QgsApplication] = []  # keeps the headless application alive for the process
+CLEANUP_GRACE_S = 10.0  # how long a timed-out task gets to clean up after cancel()
+
+
+def headless_app() -> QgsApplication:
+    """Start (once) a QgsApplication without a screen, or return the running one."""
+    app = QgsApplication.instance()
+    if app is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QgsApplication([], True)
+        app.initQgis()
+        _APP.append(app)
+    return app
+
+
+def wait_for(
+    task: OffloadTask,
+    timeout_s: Optional[float] = None,
+    on_tick: Optional[Callable[[], None]] = None,
+    poll_s: float = 0.01,
+) -> bool:
+    """Process events until ``task`` has finished; return its result.
+
+    :param on_tick: called on every turn of the loop (progress display, Ctrl-C check).
+    :raises TimeoutError: after ``timeout_s``; the task is canceled and given time to clean up.
+    """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while task.result is None:
+        QCoreApplication.processEvents()
+        if on_tick is not None:
+            on_tick()
+        if deadline is not None and time.monotonic() > deadline:
+            task.cancel()
+            _drain(task, CLEANUP_GRACE_S)
+            raise TimeoutError(f"{task.description()!r} still running after {timeout_s:g} s; canceled")
+        time.sleep(poll_s)
+    return bool(task.result)
+
+
+def _drain(task: OffloadTask, grace_s: float) -> None:
+    deadline = time.monotonic() + grace_s
+    while task.result is None and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)

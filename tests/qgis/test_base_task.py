@@ -1,0 +1,171 @@
+"""The base task's contract, on the real QgsTaskManager with real files."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+from qgis.core import QgsApplication, QgsProject, QgsTask, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
+
+from offload.core.errors import TaskFailed
+from offload.core.log import TAG
+from offload.core.snapshot import VectorSource, snapshot
+from offload.core.task import OffloadTask, running_tasks, start
+from qgis_helpers import leftovers, run_to_end, wait_until, write_points, write_raster
+
+
+class RaisingTask(OffloadTask):
+    """Writes half an output, then fails."""
+
+    def __init__(self, output: Path, **options):
+        super().__init__("raising task", **options)
+        self.output = self.declare_output(output, "raster")
+
+    def work(self) -> None:
+        write_raster(self.output.temp_path, np.zeros((4, 4), np.float32))
+        raise ValueError("boom at block 42")
+
+
+class LoopTask(OffloadTask):
+    """Writes a temporary file, then loops until canceled (or for ``seconds``)."""
+
+    def __init__(self, output: Path, seconds: float = 60.0, **options):
+        super().__init__("loop task", **options)
+        self.output = self.declare_output(output, "file")
+        self.seconds = seconds
+        self.iterations = 0
+
+    def work(self) -> None:
+        self.output.temp_path.write_bytes(b"partial")
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:
+            self.check_canceled()
+            self.iterations += 1
+            self.report((self.iterations % 1000) / 1000, "looping")
+
+
+class WriteLayersTask(OffloadTask):
+    """Writes a GeoTIFF and a GeoPackage; records the thread work() ran on."""
+
+    def __init__(self, raster: Path, vector: Path, **options):
+        super().__init__("write layers", **options)
+        self.raster = self.declare_output(raster, "raster", layer_name="the raster")
+        self.vector = self.declare_output(vector, "vector", layer_name="the points")
+        self.work_thread = None
+
+    def work(self) -> None:
+        self.work_thread = threading.current_thread()
+        write_raster(self.raster.temp_path, np.arange(12, dtype=np.float32).reshape(3, 4))
+        write_points(self.vector.temp_path, 3)
+
+
+class CountFeaturesTask(OffloadTask):
+    """Counts a layer's features from its snapshot, after ``gate`` opens."""
+
+    def __init__(self, layer, gate: threading.Event, **options):
+        super().__init__("count features", **options)
+        self.layer = snapshot(layer, "layer")
+        self.gate = gate
+        self.count = None
+
+    def work(self) -> None:
+        while not self.gate.wait(0.01):
+            self.check_canceled()
+        source = ogr.Open(self.layer.path.split("|")[0])
+        self.count = source.GetLayer(0).GetFeatureCount()
+
+
+def test_failure_keeps_error_logs_it_calls_back_on_main_thread_and_leaves_nothing(tmp_path):
+    logged = []
+
+    def on_log(message, tag, level):
+        logged.append((tag, message))
+
+    QgsApplication.messageLog().messageReceived.connect(on_log)
+    callback_threads = []
+    task = RaisingTask(tmp_path / "out.tif", on_failure=lambda t: callback_threads.append(threading.current_thread()))
+    try:
+        assert run_to_end(task) is False
+        wait_until(lambda: any(tag == TAG for tag, _ in logged), 5, "the log message")
+    finally:
+        QgsApplication.messageLog().messageReceived.disconnect(on_log)
+    assert isinstance(task.exception, ValueError)
+    assert isinstance(task.error, TaskFailed)
+    assert task.error.one_line() == "ValueError: boom at block 42"
+    assert "Traceback" in task.traceback and "boom at block 42" in task.traceback
+    assert any(tag == TAG and "boom at block 42" in message for tag, message in logged)
+    assert callback_threads == [threading.main_thread()]
+    assert list(tmp_path.iterdir()) == []
+    assert task.status() == QgsTask.TaskStatus.Terminated
+
+
+def test_cancel_during_a_loop_finishes_within_half_a_second_and_leaves_nothing(tmp_path):
+    task = LoopTask(tmp_path / "out.bin")
+    start(task)
+    wait_until(lambda: task.iterations > 100, 10, "the loop to run")
+    assert leftovers(tmp_path), "the task should be writing its temporary file"
+    canceled_at = time.monotonic()
+    task.cancel()
+    wait_until(lambda: task.result is not None, 5, "finished()")
+    assert time.monotonic() - canceled_at < 0.5
+    assert task.result is False and task.canceled and task.error is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_success_loads_raster_and_vector_outputs_on_the_main_thread(tmp_path, project):
+    added_on = []
+    project.layerWasAdded.connect(lambda layer: added_on.append(threading.current_thread()), Qt.DirectConnection)
+    task = WriteLayersTask(tmp_path / "grid.tif", tmp_path / "points.gpkg")
+    assert run_to_end(task) is True
+    assert task.work_thread is not threading.main_thread()
+    assert added_on == [threading.main_thread()] * 2
+    names = sorted(layer.name() for layer in project.mapLayers().values())
+    assert names == ["the points", "the raster"]
+    assert [layer.isValid() for layer in task.loaded_layers()] == [True, True]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.tif", "points.gpkg"]
+    assert gdal.Open(str(tmp_path / "grid.tif")).ReadAsArray()[2, 3] == 11
+
+
+def test_snapshot_survives_the_layer_being_changed_and_removed(tmp_path, project):
+    path = write_points(tmp_path / "pts.gpkg", 7)
+    layer = QgsVectorLayer(f"{path}|layername=points", "pts", "ogr")
+    project.addMapLayer(layer)
+    gate = threading.Event()
+    task = CountFeaturesTask(layer, gate)
+    assert isinstance(task.layer, VectorSource) and task.layer.feature_count == 7
+    start(task)
+    layer.setSubsetString('"n" < 2')
+    layer.setName("renamed")
+    project.removeMapLayer(layer.id())  # deletes the layer
+    gate.set()
+    wait_until(lambda: task.result is not None, 10, "finished()")
+    assert task.result is True and task.count == 7
+
+
+def test_main_thread_objects_are_refused_at_construction_naming_the_argument(tmp_path):
+    with pytest.raises(TypeError, match=r"argument 'layer' is a QgsProject"):
+        CountFeaturesTask(QgsProject.instance(), threading.Event())
+    task = LoopTask(tmp_path / "x.bin")
+    with pytest.raises(TypeError, match=r"argument 'canvas_layers' is a QgsVectorLayer"):
+        task.canvas_layers = [QgsVectorLayer("Point", "mem", "memory")]
+    assert running_tasks() == []
+
+
+def test_progress_signals_are_throttled_to_about_twenty_a_second(tmp_path):
+    emitted = []
+    task = LoopTask(tmp_path / "x.bin", seconds=1.0)
+    task.progressChanged.connect(lambda value: emitted.append(value))
+    assert run_to_end(task) is True
+    assert task.iterations > 10_000, "the loop must report far more often than QGIS hears"
+    assert 5 <= len(emitted) <= 26, f"{len(emitted)} progress signals in 1 s"
+
+
+def test_a_direct_addtask_is_kept_alive_too(tmp_path):
+    QgsApplication.taskManager().addTask(LoopTask(tmp_path / "direct.bin", seconds=0.2))
+    assert len(running_tasks()) == 1
+    wait_until(lambda: not running_tasks(), 10, "the task to finish")
+    assert (tmp_path / "direct.bin").read_bytes() == b"partial"

@@ -1,0 +1,74 @@
+"""Chains: each step's output feeds the next; one cancel for all; only the last step is loaded."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from offload.core.chain import Chain
+from offload.core.task import OffloadTask, start
+from qgis_helpers import leftovers, run_to_end, wait_until, write_raster
+
+
+class AddOneTask(OffloadTask):
+    """Reads a raster (possibly a previous step's output), writes it plus one."""
+
+    def __init__(self, source: Path, output: Path, block: threading.Event = None):
+        super().__init__(f"add one → {Path(output).name}")
+        self.source = str(source)  # may not exist yet: the step before writes it
+        self.output = self.declare_output(output, "raster")
+        self.block = block
+        self.started = False
+
+    def work(self) -> None:
+        self.started = True
+        while self.block is not None and not self.block.wait(0.01):
+            self.check_canceled()
+        values = gdal.Open(self.source).ReadAsArray()
+        write_raster(self.output.temp_path, values + 1)
+
+
+def three_steps(folder: Path, block_second: threading.Event = None):
+    write_raster(folder / "start.tif", np.zeros((5, 6), np.float32))
+    return [
+        AddOneTask(folder / "start.tif", folder / "one.tif"),
+        AddOneTask(folder / "one.tif", folder / "two.tif", block=block_second),
+        AddOneTask(folder / "two.tif", folder / "three.tif"),
+    ]
+
+
+def test_a_successful_chain_feeds_each_step_and_loads_only_the_last_output(tmp_path, project):
+    steps = three_steps(tmp_path)
+    chain = Chain(steps)
+    assert run_to_end(chain) is True
+    assert [step.result for step in steps] == [True, True, True]
+    assert gdal.Open(str(tmp_path / "three.tif")).ReadAsArray().max() == 3
+    assert [layer.name() for layer in project.mapLayers().values()] == ["three"]
+    assert chain.description() == "add one → one.tif → add one → two.tif → add one → three.tif"
+
+
+def test_canceling_the_second_step_stops_the_chain_and_loads_nothing(tmp_path, project):
+    gate = threading.Event()  # never set: the second step waits until it is canceled
+    steps = three_steps(tmp_path, block_second=gate)
+    chain = start(Chain(steps))
+    wait_until(lambda: steps[1].started, 10, "the second step to start")
+    steps[1].cancel()
+    wait_until(lambda: chain.result is not None, 10, "the chain to finish")
+    wait_until(lambda: all(step.result is not None for step in steps), 10, "every step to finish")
+    assert chain.result is False and chain.canceled
+    assert steps[1].canceled and not steps[2].started
+    assert project.mapLayers() == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.tif", "start.tif"]
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failing_step_fails_the_chain_with_its_error(tmp_path, project):
+    steps = three_steps(tmp_path)
+    (tmp_path / "start.tif").unlink()
+    chain = Chain(steps, keep_intermediates=False)
+    assert run_to_end(chain) is False
+    assert "start.tif" in chain.error.one_line()
+    assert not steps[1].started and project.mapLayers() == {}
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,65 @@
+"""Helpers for tests against the real QGIS: run a task to its end, wait with a deadline, make data."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, List
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+from qgis.PyQt.QtCore import QCoreApplication
+
+from offload.core.runner import wait_for
+from offload.core.task import OffloadTask, start
+
+
+def run_to_end(task: OffloadTask, timeout_s: float = 30.0) -> bool:
+    """Submit ``task`` to the real task manager and process events until it has finished."""
+    start(task)
+    return wait_for(task, timeout_s)
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
+    """Process events until ``predicate()`` holds; fail clearly after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached after {timeout_s} s")
+        QCoreApplication.processEvents()
+        time.sleep(0.002)
+
+
+def write_raster(path: Path, values: np.ndarray, epsg: int = 3857) -> Path:
+    """Write a one-band Float32 GeoTIFF with a 10 m grid."""
+    driver = gdal.GetDriverByName("GTiff")
+    rows, cols = values.shape
+    dataset = driver.Create(str(path), cols, rows, 1, gdal.GDT_Float32)
+    dataset.SetGeoTransform((1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).WriteArray(values)
+    dataset = None
+    return path
+
+
+def write_points(path: Path, count: int, epsg: int = 3857) -> Path:
+    """Write ``count`` points into a GeoPackage layer ``points`` with an integer field ``n``."""
+    driver = ogr.GetDriverByName("GPKG")
+    source = driver.CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    layer = source.CreateLayer("points", srs, ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    for n in range(count):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("n", n)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({1000 + n} {2000 - n})"))
+        layer.CreateFeature(feature)
+    source = None
+    return path
+
+
+def leftovers(folder: Path) -> List[str]:
+    """Names of Offload temporary files in ``folder``."""
+    return sorted(p.name for p in Path(folder).iterdir() if ".offload-" in p.name)
