@@ -20,6 +20,7 @@ from typing import Any, Callable, List, Optional, Set
 from qgis.core import QgsApplication, QgsMapLayer, QgsProject, QgsTask
 
 from . import outputs as _outputs
+from .control import Control
 from .errors import Canceled, OffloadError, TaskFailed, one_line
 from .gdal_errors import gdal_errors_raised
 from .loading import load_output
@@ -96,6 +97,7 @@ class OffloadTask(QgsTask):
         self.result: Optional[bool] = None  # set by finished(): True, False, or None while pending
         self.loaded_layer_ids: List[str] = []
         self._cancel_requested = False
+        self._cancel_hooks: List[Callable[[], None]] = []
         self._sip_poll = Throttle(SIP_POLL_INTERVAL_S)
         self._progress_gate = Throttle(PROGRESS_INTERVAL_S)
 
@@ -135,7 +137,20 @@ class OffloadTask(QgsTask):
     def cancel(self) -> None:
         """Ask the task to stop (any thread). ``check_canceled()`` raises on its next call."""
         self._cancel_requested = True
+        for hook in list(self._cancel_hooks):
+            try:
+                hook()
+            except Exception:  # an abort that fails must not stop the cancel
+                log(f"cancel hook of {self.description()} failed:\n{traceback.format_exc()}", CRITICAL)
         super().cancel()
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call ``hook`` (on the canceling thread) when the task is canceled, e.g. to abort
+        a blocking read. Returns a function that removes the hook again."""
+        self._cancel_hooks.append(hook)
+        if self._cancel_requested:
+            hook()
+        return lambda: self._cancel_hooks.remove(hook) if hook in self._cancel_hooks else None
 
     def check_canceled(self) -> None:
         """Raise ``Canceled`` if the task was asked to stop. Cheap enough for any loop."""
@@ -164,6 +179,10 @@ class OffloadTask(QgsTask):
             return 1
 
         return callback
+
+    def control(self) -> Control:
+        """This task's progress, cancel check and cancel hooks, for an engine to use."""
+        return Control(self.report, self.check_canceled, self.on_cancel)
 
     def work(self) -> None:
         """Do the task's work on the worker thread. Subclasses implement this."""

@@ -1,0 +1,6 @@
+"""``python -m offload``: the headless command line."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

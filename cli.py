@@ -1,0 +1,101 @@
+"""``python -m offload``: the same task classes, headless, with exit codes for scripts.
+
+0 done, 1 the task failed, 2 bad input or usage (nothing written), 130 canceled (Ctrl-C).
+Errors are one line on stderr; ``--debug`` adds the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+from typing import Callable, List, Optional
+
+from .core.errors import InputError, OffloadError, one_line
+from .core.metadata import version
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m offload", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"offload {version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    commands.required = True
+    from .net_tasks import commands as net_commands
+    from . import demo
+
+    net_commands.add_commands(commands)
+    demo.add_command(commands)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        return fail(args, exc, EXIT_USAGE)
+    except OffloadError as exc:
+        return fail(args, exc, exc.exit_code)
+    except KeyboardInterrupt:
+        print("offload: canceled", file=sys.stderr)
+        return EXIT_CANCELED
+    except Exception as exc:  # the CLI's boundary: one line, traceback on --debug
+        return fail(args, exc, EXIT_FAILED)
+
+
+def fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    print(f"offload {args.command}: {one_line(exc)}", file=sys.stderr)
+    return code
+
+
+def run_task(build: Callable[[], "OffloadTask"], args: argparse.Namespace) -> int:  # noqa: F821
+    """Build a task (validation errors raise InputError), run it, and return the exit code."""
+    from .core.log import stderr_notifier
+    from .core.runner import headless_app, wait_for
+    from .core.task import start
+    from .core.terminal import ProgressDisplay
+
+    headless_app()
+    task = build()
+    task.notify = stderr_notifier
+    task.load_outputs = False
+    display = ProgressDisplay(sys.stderr, args.command)
+    interrupted = []
+
+    def on_sigint(_signum, _frame) -> None:
+        interrupted.append(True)
+
+    def tick() -> None:
+        if interrupted and not task.canceled:
+            task.canceled = True
+            task.cancel()
+        display.update(task.fraction, task.status_text)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        start(task)
+        wait_for(task, on_tick=tick)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        display.close()
+    if task.result:
+        return EXIT_OK
+    if task.canceled:
+        print(f"offload {args.command}: canceled; nothing partial was left behind", file=sys.stderr)
+        return EXIT_CANCELED
+    if args.debug and task.traceback:
+        print(task.traceback, file=sys.stderr, end="")
+    return EXIT_FAILED

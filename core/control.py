@@ -1,0 +1,45 @@
+"""What an engine gets from whoever runs it: progress, cancel checks, and abort hooks.
+
+Engines (``run_download``, ``run_calc``, …) take a ``Control`` instead of a task, so the
+same engine runs in an ``OffloadTask``, in a Processing algorithm (with its feedback) and
+in plain tests. Pure: stdlib only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+
+def _no_progress(_fraction: float, _status: Optional[str] = None) -> None:
+    return None
+
+
+def _never_canceled() -> None:
+    return None
+
+
+def _no_hook(_hook: Callable[[], None]) -> Callable[[], None]:
+    return lambda: None
+
+
+@dataclass(frozen=True)
+class Control:
+    """Callables an engine uses while it works.
+
+    ``report(fraction, status)`` records progress (0..1); ``check_canceled()`` raises
+    ``Canceled`` when the run was canceled; ``on_cancel(hook)`` registers ``hook`` to run
+    when a cancel comes (to abort a blocking read) and returns its remover.
+    """
+
+    report: Callable[..., None] = _no_progress
+    check_canceled: Callable[[], None] = _never_canceled
+    on_cancel: Callable[[Callable[[], None]], Callable[[], None]] = _no_hook
+
+    def within(self, start: float, span: float) -> "Control":
+        """The same control, with progress mapped into ``[start, start + span]``."""
+        outer = self.report
+
+        def report(fraction: float, status: Optional[str] = None) -> None:
+            outer(start + span * fraction, status)
+
+        return Control(report, self.check_canceled, self.on_cancel)

@@ -1,0 +1,1 @@
+"""Network family: tiled downloads mosaicked into GeoTIFF, and plain file downloads."""

@@ -1,0 +1,1 @@
+"""What people see: the dialog, message-bar notices and layer styles."""
