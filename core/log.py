@@ -35,6 +35,19 @@ def log_notifier(message: str, level: Qgis.MessageLevel) -> None:
     log(message, level)
 
 
+_DEFAULT_NOTIFIER: list = [log_notifier]  # the plugin swaps in its message bar while loaded
+
+
+def set_default_notifier(notifier: "Notifier | None") -> None:
+    """Use ``notifier`` for tasks built without one (``None``: back to the log panel)."""
+    _DEFAULT_NOTIFIER[0] = notifier or log_notifier
+
+
+def default_notifier() -> Notifier:
+    """The notifier for tasks built without one."""
+    return _DEFAULT_NOTIFIER[0]
+
+
 def stderr_notifier(message: str, level: Qgis.MessageLevel) -> None:
     """The CLI's notifier: one line on stderr for warnings and errors."""
     if level in (WARNING, CRITICAL):

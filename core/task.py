@@ -24,7 +24,7 @@ from .control import Control
 from .errors import Canceled, OffloadError, TaskFailed, one_line
 from .gdal_errors import gdal_errors_raised
 from .loading import load_output
-from .log import CRITICAL, INFO, Notifier, log, log_notifier
+from .log import CRITICAL, INFO, SUCCESS, Notifier, default_notifier, log
 from .outputs import DeclaredOutput
 from .progress import Throttle, clamp_fraction
 from .snapshot import refuse_main_thread_object
@@ -66,6 +66,19 @@ def _hook_task_manager() -> None:
         _MANAGER_HOOKED = True
 
 
+def release_task_manager() -> None:
+    """Cancel our running tasks and disconnect from the task manager (plugin unload).
+
+    Canceled tasks stay referenced until their ``finished()`` ran, so they still clean up.
+    """
+    global _MANAGER_HOOKED
+    for task in running_tasks():
+        task.cancel()
+    if _MANAGER_HOOKED:
+        QgsApplication.taskManager().taskAdded.disconnect(_adopt_added_task)
+        _MANAGER_HOOKED = False
+
+
 class OffloadTask(QgsTask):
     """Base of every Offload task. Subclasses snapshot inputs in ``__init__`` and implement ``work()``."""
 
@@ -79,13 +92,14 @@ class OffloadTask(QgsTask):
         load_outputs: bool = True,
         can_cancel: bool = True,
     ) -> None:
-        flags = QgsTask.Flag.CanCancel if can_cancel else QgsTask.Flags()
+        # CancelWithoutPrompt: QGIS may quit while an Offload task runs; it cleans up on cancel.
+        flags = QgsTask.Flag.CanCancel | QgsTask.Flag.CancelWithoutPrompt if can_cancel else QgsTask.Flags()
         super().__init__(description, flags)
         _hook_task_manager()
         self.outputs: List[DeclaredOutput] = []
         self.on_success = on_success
         self.on_failure = on_failure
-        self.notify: Notifier = notify or log_notifier
+        self.notify: Optional[Notifier] = notify  # None: the default (the plugin's message bar)
         self.load_outputs = load_outputs
         self.in_chain = False  # a Chain loads and notifies for its steps
         self.status_text = ""
@@ -223,6 +237,8 @@ class OffloadTask(QgsTask):
                 self._present(self.final_outputs())
             ok = ok and self.error is None
             if ok:
+                if not self.in_chain:
+                    self._notify(f"{self.description()}: done", SUCCESS)
                 self._call(self.on_success)
             else:
                 self._report_failure()
@@ -254,15 +270,18 @@ class OffloadTask(QgsTask):
                     self.loaded_layer_ids.append(load_output(output, project).id())
         except OffloadError as exc:
             self.error = exc
-            self.notify(exc.one_line(), CRITICAL)
+            self._notify(exc.one_line(), CRITICAL)
 
     def _report_failure(self) -> None:
         if self.in_chain:
             return
         if self.error is not None:
-            self.notify(f"{self.description()}: {self.error.one_line()}", CRITICAL)
+            self._notify(f"{self.description()}: {self.error.one_line()}", CRITICAL)
         elif self.canceled:
-            self.notify(f"{self.description()} was canceled", INFO)
+            self._notify(f"{self.description()} was canceled", INFO)
+
+    def _notify(self, message: str, level) -> None:
+        (self.notify or default_notifier())(message, level)
 
     def _call(self, callback: Optional[Callback]) -> None:
         if callback is None:
