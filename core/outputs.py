@@ -4,7 +4,9 @@ A task declares each file it will produce. ``work()`` writes to ``output.temp_pa
 only when ``work()`` succeeded does the base task rename it (and its sidecars, such as
 ``.aux.xml`` or a shapefile's ``.dbf``) to the final name. On cancel or failure every
 file that starts with the temporary stem is deleted, so nothing partial is left behind.
-Loading into a project happens in ``finished()`` on the main thread (``load_output``).
+Loading into a project happens in ``finished()`` on the main thread (``core/loading.py``).
+
+Pure: stdlib only.
 """
 from __future__ import annotations
 

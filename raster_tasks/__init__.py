@@ -1,0 +1,1 @@
+"""Raster family: block-wise raster math over GDAL rasters (see issue: Raster family)."""
