@@ -169,3 +169,40 @@ def test_a_direct_addtask_is_kept_alive_too(tmp_path):
     assert len(running_tasks()) == 1
     wait_until(lambda: not running_tasks(), 10, "the task to finish")
     assert (tmp_path / "direct.bin").read_bytes() == b"partial"
+
+
+class GdalTask(OffloadTask):
+    """Opens ``source`` with GDAL and translates it to a compressed GeoTIFF, reporting progress."""
+
+    def __init__(self, source: Path, output: Path):
+        super().__init__("gdal translate")
+        self.source = str(source)
+        self.output = self.declare_output(output, "raster")
+
+    def work(self) -> None:
+        dataset = gdal.Open(self.source)
+        gdal.Translate(str(self.output.temp_path), dataset, creationOptions=["COMPRESS=DEFLATE", "ZLEVEL=9"],
+                       callback=self.gdal_progress())
+
+
+def test_gdal_errors_become_the_message_without_touching_use_exceptions(tmp_path):
+    use_exceptions_before = gdal.GetUseExceptions()
+    task = GdalTask(tmp_path / "missing.tif", tmp_path / "out.tif")
+    assert run_to_end(task) is False
+    assert task.error.one_line().startswith("GDAL: ") and "missing.tif" in task.error.one_line()
+    assert "No such file or directory" in task.error.one_line()
+    assert gdal.GetUseExceptions() == use_exceptions_before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_stops_a_long_gdal_call_through_its_progress_callback(tmp_path):
+    rng = np.random.default_rng(1)
+    write_raster(tmp_path / "noise.tif", rng.random((3000, 3000), dtype=np.float32))
+    task = start(GdalTask(tmp_path / "noise.tif", tmp_path / "out.tif"))
+    wait_until(lambda: task.fraction > 0.05, 20, "GDAL to report progress")
+    canceled_at = time.monotonic()
+    task.cancel()
+    wait_until(lambda: task.result is not None, 5, "finished()")
+    assert time.monotonic() - canceled_at < 0.5
+    assert task.canceled and task.error is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["noise.tif"]

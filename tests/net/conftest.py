@@ -1,0 +1,69 @@
+"""Loopback HTTP servers for network tests: nothing here ever reaches another address."""
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from offload.net_tasks.server import LOOPBACK
+
+
+class ShortBodyServer(ThreadingHTTPServer):
+    """Promises ``total_bytes``, sends ``first_bytes``, then stalls (at most 20 s) or hangs up."""
+
+    daemon_threads = True
+
+    def __init__(self, first_bytes: int = 300_000, total_bytes: int = 50_000_000, hang_up: bool = False):
+        self.first_bytes, self.total_bytes = first_bytes, total_bytes
+        self.release = threading.Event()
+        self.requests_seen = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(handler):  # noqa: N802, N805
+                self.requests_seen += 1
+                handler.send_response(200)
+                handler.send_header("Content-Length", str(self.total_bytes))
+                handler.end_headers()
+                handler.wfile.write(b"\0" * self.first_bytes)
+                handler.wfile.flush()
+                if hang_up:
+                    handler.close_connection = True
+                    return
+                self.release.wait(20)
+
+            def log_message(handler, *_args):  # noqa: N805
+                return None
+
+        super().__init__((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self.server_address[1]}/big.bin"
+
+
+def _serve(server: ShortBodyServer):
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def stalling_server():
+    yield from _serve(ShortBodyServer())
+
+
+@pytest.fixture
+def truncating_server():
+    yield from _serve(ShortBodyServer(first_bytes=1000, total_bytes=5000, hang_up=True))
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
