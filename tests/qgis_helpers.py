@@ -63,3 +63,16 @@ def write_points(path: Path, count: int, epsg: int = 3857) -> Path:
 def leftovers(folder: Path) -> List[str]:
     """Names of Offload temporary files in ``folder``."""
     return sorted(p.name for p in Path(folder).iterdir() if ".offload-" in p.name)
+
+
+def cancel_and_time(task: OffloadTask, timeout_s: float = 5.0) -> float:
+    """Cancel a running task, wait for its ``finished()``, and return how long that took (s).
+
+    Also checks the task ended as canceled, not failed.
+    """
+    canceled_at = time.monotonic()
+    task.cancel()
+    wait_until(lambda: task.result is not None, timeout_s, "finished() after cancel")
+    elapsed_s = time.monotonic() - canceled_at
+    assert task.result is False and task.canceled and task.error is None, task.error
+    return elapsed_s
