@@ -17,7 +17,7 @@ import requests
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
-from .http import abort_response, make_session, raise_if_canceled_or
+from .http import OffloadSession, raise_if_canceled_or
 
 CHUNK_BYTES = 256 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -109,18 +109,16 @@ def run_download(request: FileRequest, destination: Path, control: Control) -> s
     """Fetch ``request.url`` into ``destination``; return the body's SHA-256."""
     if urlsplit(request.url).scheme == "file":
         return _copy_local(request, destination, control)
-    session = make_session(request.user_agent, pool_size=1)
+    session = OffloadSession(request.user_agent, pool_size=1)
+    remove_hook = control.on_cancel(session.abort)
     try:
         with session.get(request.url, stream=True, timeout=request.timeout_s) as response:
-            remove_hook = control.on_cancel(abort_response(response))
-            try:
-                return _receive(request, response, destination, control)
-            finally:
-                remove_hook()
+            return _receive(request, response, destination, control)
     except requests.RequestException as exc:
         raise_if_canceled_or(control, request.url, exc)
         raise
     finally:
+        remove_hook()
         session.close()
 
 

@@ -67,3 +67,36 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         return sock.getsockname()[1]
+
+
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and reads requests, but never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server((LOOPBACK, 0))
+        self.url = f"http://{LOOPBACK}:{self.listener.getsockname()[1]}/never"
+        self.requests_read = 0
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        try:
+            while True:
+                connection, _ = self.listener.accept()
+                self.connections.append(connection)
+                if connection.recv(65536):
+                    self.requests_read += 1
+        except OSError:
+            return  # closed at teardown
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.listener.close()
+
+
+@pytest.fixture
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.close()

@@ -76,6 +76,13 @@ def test_cancel_reaches_a_read_blocked_on_a_stalled_server(stalling_server, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cancel_reaches_a_request_still_waiting_for_headers(silent_server, tmp_path):
+    task = start(FileDownloadTask(FileRequest(silent_server.url, tmp_path / "never.bin", timeout_s=60)))
+    wait_until(lambda: silent_server.requests_read == 1, 10, "the request to reach the server")
+    assert cancel_and_time(task) < 0.5
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_file_urls_need_permission(tmp_path):
     source = tmp_path / "src.bin"
     source.write_bytes(BODY)

@@ -1,0 +1,70 @@
+"""Offload in the real QGIS desktop, under Xvfb, installed from the zip and as a folder."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qgis_helpers import write_raster
+
+ROOT = Path(__file__).resolve().parents[2]
+QGIS = shutil.which("qgis")
+pytestmark = pytest.mark.skipif(QGIS is None or shutil.which("xvfb-run") is None,
+                                reason="needs the QGIS desktop and Xvfb (make setup installs both)")
+
+
+def install_plugin(how: str, plugins: Path, tmp_path: Path) -> None:
+    if how == "folder":
+        (plugins / "offload").symlink_to(ROOT, target_is_directory=True)
+        return
+    subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--output", str(tmp_path)],
+                   check=True, capture_output=True)
+    (zip_path,) = tmp_path.glob("offload-*.zip")
+    zipfile.ZipFile(zip_path).extractall(plugins)
+
+
+@pytest.mark.parametrize("how", ["zip", "folder"])
+def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
+    profiles = tmp_path / "profiles"
+    plugins = profiles / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    install_plugin(how, plugins, tmp_path)
+    ini = profiles / "default" / "QGIS" / "QGIS3.ini"
+    ini.parent.mkdir(parents=True)
+    ini.write_text("[PythonPlugins]\noffload=true\n\n[qgis]\nshowTips=false\ncheckVersion=false\n")
+    out = tmp_path / "probe.json"
+    data = write_raster(tmp_path / "source.tif", np.arange(400, dtype=np.float32).reshape(20, 20))
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = dict(os.environ, OFFLOAD_PROBE_OUT=str(out), OFFLOAD_PROBE_DATA=str(data),
+                   OFFLOAD_PROBE_HANGING_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/never")
+        for test_only in ("QT_QPA_PLATFORM", "QGIS_CUSTOM_CONFIG_PATH", "QGIS_OPTIONS_PATH", "PYTHONPATH"):
+            env.pop(test_only, None)  # a desktop QGIS must find Offload where a user's would
+        started = time.monotonic()
+        qgis = subprocess.run(
+            ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noversioncheck",
+             "--profiles-path", str(tmp_path), "--code", str(ROOT / "tests" / "desktop" / "probe.py")],
+            env=env, capture_output=True, text=True, timeout=180)
+    elapsed_s = time.monotonic() - started
+    findings = json.loads(out.read_text()) if out.exists() else {}
+    assert findings, f"the probe wrote nothing; QGIS said:\n{qgis.stderr[-3000:]}"
+    assert findings["python_errors"] == []
+    assert findings["plugin_loaded"] and findings["in_toolbar"]
+    assert findings["actions"] == ["offload_show_tasks"]
+    assert "downloaded" in findings["layers"] and findings["task_list_rows"] == 1
+    assert findings["running_at_quit"] >= 1
+    assert qgis.returncode == 0, qgis.stderr[-3000:]
+    assert elapsed_s < 120
+    assert not (tmp_path / "never.bin").exists()
+    assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+    assert Path(findings["screenshot"]).stat().st_size > 10_000
