@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages Offload needs (QGIS 3.22, GDAL, numpy, requests), only those
-# missing. Runs as root (as on CI) or through sudo. A second run installs nothing.
+# Install the Debian packages Offload needs, only those missing: QGIS 3.22 (and its desktop,
+# for the real-QGIS test), GDAL, numpy, requests, Xvfb. Runs as root (as on CI) or through
+# sudo. A second run installs nothing.
 set -euo pipefail
 
-packages=(python3-qgis qgis-providers python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb "$@")
+packages=(python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb xauth "$@")
 missing=()
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
@@ -22,4 +23,4 @@ else
 fi
 echo "offload: installing Debian packages: ${missing[*]}" >&2
 "${as_root[@]}" apt-get update -q
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q "${missing[@]}"

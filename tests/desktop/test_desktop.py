@@ -17,6 +17,7 @@ import pytest
 from qgis_helpers import write_raster
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots of the real desktop, kept for people to look at
 QGIS = shutil.which("qgis")
 pytestmark = pytest.mark.skipif(QGIS is None or shutil.which("xvfb-run") is None,
                                 reason="needs the QGIS desktop and Xvfb (make setup installs both)")
@@ -68,3 +69,6 @@ def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
     assert not (tmp_path / "never.bin").exists()
     assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
     assert Path(findings["screenshot"]).stat().st_size > 10_000
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(findings["screenshot"], ARTIFACTS / f"desktop-{how}.png")
+    shutil.copy(out.with_name("task-list.png"), ARTIFACTS / f"task-list-{how}.png")
