@@ -82,7 +82,7 @@ def run_task(build: Callable[[], "OffloadTask"], args: argparse.Namespace) -> in
         if interrupted and not task.canceled:
             task.canceled = True
             task.cancel()
-        display.update(task.fraction, task.status_text)
+        display.update(task.overall_fraction(), task.status_text)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

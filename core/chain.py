@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence
 from qgis.core import QgsTask
 
 from .outputs import DeclaredOutput, remove_dataset
+from .progress import weighted_fraction
 from .task import OffloadTask
 
 
@@ -25,13 +26,17 @@ class Chain(OffloadTask):
         description: Optional[str] = None,
         *,
         keep_intermediates: bool = True,
+        weights: Optional[Sequence[float]] = None,
         **task_options,
     ) -> None:
         if not steps:
             raise ValueError("a chain needs at least one step")
+        weights = tuple(weights) if weights is not None else (1.0,) * len(steps)
+        weighted_fraction([0.0] * len(steps), weights)  # refuses a bad weight list now
         super().__init__(description or " → ".join(step.description() for step in steps), **task_options)
         self.steps = tuple(steps)
         self.keep_intermediates = keep_intermediates
+        self.weights = weights
         previous: Optional[OffloadTask] = None
         for step in self.steps:
             step.in_chain = True
@@ -43,6 +48,10 @@ class Chain(OffloadTask):
         super()._register()
         for step in self.steps:  # steps may finish after the chain: keep them alive too
             step._register()
+
+    def overall_fraction(self) -> float:
+        """The steps' progress, each counting as much as its weight (e.g. a slow download)."""
+        return weighted_fraction([step.fraction for step in self.steps], self.weights)
 
     def work(self) -> None:
         """Nothing left to do: the chain runs after every step has completed."""

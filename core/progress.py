@@ -6,7 +6,7 @@ on every iteration while QGIS sees at most ``max_hz`` updates a second.
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence, Tuple
+from typing import Callable, Sequence
 
 Clock = Callable[[], float]
 
@@ -50,6 +50,22 @@ def step_spans(weights: Sequence[float]) -> Tuple[Tuple[float, float], ...]:
         spans.append((start, span))
         start += span
     return tuple(spans)
+
+
+def weighted_fraction(fractions: Sequence[float], weights: Sequence[float]) -> float:
+    """One 0..1 figure for steps done to ``fractions``, each counting as much as its weight.
+
+    >>> weighted_fraction([1.0, 0.5], [1, 3])
+    0.625
+    """
+    if len(fractions) != len(weights):
+        raise ValueError(f"{len(fractions)} step fractions for {len(weights)} weights")
+    if any(w < 0 for w in weights):
+        raise ValueError(f"step weights {list(weights)} include a negative weight")
+    total = float(sum(weights))
+    if total == 0:
+        return sum(map(clamp_fraction, fractions)) / len(fractions) if fractions else 0.0
+    return sum(w * clamp_fraction(f) for f, w in zip(fractions, weights)) / total
 
 
 def clamp_fraction(value: float) -> float:

@@ -194,6 +194,10 @@ class OffloadTask(QgsTask):
 
         return callback
 
+    def overall_fraction(self) -> float:
+        """Progress of the whole task, 0..1 (a chain weighs its steps)."""
+        return self.fraction
+
     def control(self) -> Control:
         """This task's progress, cancel check and cancel hooks, for an engine to use."""
         return Control(self.report, self.check_canceled, self.on_cancel)

@@ -49,6 +49,17 @@ def test_a_successful_chain_feeds_each_step_and_loads_only_the_last_output(tmp_p
     assert chain.description() == "add one → one.tif → add one → two.tif → add one → three.tif"
 
 
+def test_chain_progress_weighs_its_steps(tmp_path):
+    gate = threading.Event()
+    steps = three_steps(tmp_path, block_second=gate)
+    chain = start(Chain(steps, weights=[1, 2, 1]))
+    wait_until(lambda: steps[1].started, 10, "the second step to start")
+    assert chain.overall_fraction() == 0.25  # step one done, two and three not begun
+    gate.set()
+    wait_until(lambda: chain.result is not None, 10, "the chain to finish")
+    assert chain.overall_fraction() == 1.0
+
+
 def test_canceling_the_second_step_stops_the_chain_and_loads_nothing(tmp_path, project):
     gate = threading.Event()  # never set: the second step waits until it is canceled
     steps = three_steps(tmp_path, block_second=gate)

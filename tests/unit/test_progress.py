@@ -6,7 +6,7 @@ import pytest
 
 from offload.core.control import Control
 from offload.core.errors import Canceled, InputError, OffloadError, TaskFailed, one_line
-from offload.core.progress import Throttle, clamp_fraction
+from offload.core.progress import Throttle, clamp_fraction, weighted_fraction
 from offload.core.terminal import ProgressDisplay
 
 
@@ -36,6 +36,16 @@ def test_throttle_refuses_a_negative_interval():
 @pytest.mark.parametrize("value, expected", [(-0.5, 0.0), (0.25, 0.25), (7, 1.0), (float("nan"), 0.0)])
 def test_clamp_fraction(value, expected):
     assert clamp_fraction(value) == expected
+
+
+def test_weighted_fraction_counts_each_step_by_its_weight():
+    assert weighted_fraction([1.0, 0.0], [1, 3]) == 0.25
+    assert weighted_fraction([1.0, 0.5], [1, 3]) == 0.625
+    assert weighted_fraction([1.0, 0.0], [0, 0]) == 0.5
+    with pytest.raises(ValueError, match="negative weight"):
+        weighted_fraction([0.0], [-1])
+    with pytest.raises(ValueError, match="2 step fractions for 1 weights"):
+        weighted_fraction([0.0, 0.0], [1])
 
 
 def test_control_within_maps_progress_into_a_span():
