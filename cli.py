@@ -79,8 +79,7 @@ def run_task(build: Callable[[], "OffloadTask"], args: argparse.Namespace) -> in
         interrupted.append(True)
 
     def tick() -> None:
-        if interrupted and not task.canceled:
-            task.canceled = True
+        if interrupted and not task.cancel_requested:
             task.cancel()
         display.update(task.overall_fraction(), task.status_text)
 

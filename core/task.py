@@ -158,6 +158,11 @@ class OffloadTask(QgsTask):
                 log(f"cancel hook of {self.description()} failed:\n{traceback.format_exc()}", CRITICAL)
         super().cancel()
 
+    @property
+    def cancel_requested(self) -> bool:
+        """True once anyone asked this task to stop."""
+        return self._cancel_requested
+
     def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
         """Call ``hook`` (on the canceling thread) when the task is canceled, e.g. to abort
         a blocking read. Returns a function that removes the hook again."""
