@@ -1,0 +1,263 @@
+"""The raster calculator's language: numpy's, as gdal_calc.py users write it, never eval'ed.
+
+``parse_expression`` checks the text against an allow-list (numbers, input names, operators,
+a fixed set of functions) and refuses anything else before any work, naming the offending
+token and its column. ``evaluate`` walks the checked tree over numpy arrays. Neighbourhood
+functions (``slope`` …) need a halo of neighbouring pixels; ``Expression.halo`` says how wide.
+
+Pure: stdlib + numpy only.
+"""
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
+
+import numpy as np
+
+from ..core.errors import InputError
+from . import kernels
+
+CONSTANTS: Dict[str, float] = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
+
+# Element-wise functions: name -> (numpy function, smallest and largest argument count).
+ELEMENTWISE: Dict[str, Tuple[Callable, int, int]] = {
+    "where": (np.where, 3, 3),
+    "sqrt": (np.sqrt, 1, 1), "exp": (np.exp, 1, 1), "log": (np.log, 1, 1), "log10": (np.log10, 1, 1),
+    "log2": (np.log2, 1, 1), "log1p": (np.log1p, 1, 1), "expm1": (np.expm1, 1, 1),
+    "abs": (np.abs, 1, 1), "absolute": (np.abs, 1, 1), "sign": (np.sign, 1, 1),
+    "sin": (np.sin, 1, 1), "cos": (np.cos, 1, 1), "tan": (np.tan, 1, 1),
+    "arcsin": (np.arcsin, 1, 1), "arccos": (np.arccos, 1, 1), "arctan": (np.arctan, 1, 1),
+    "arctan2": (np.arctan2, 2, 2), "hypot": (np.hypot, 2, 2),
+    "sinh": (np.sinh, 1, 1), "cosh": (np.cosh, 1, 1), "tanh": (np.tanh, 1, 1),
+    "degrees": (np.degrees, 1, 1), "radians": (np.radians, 1, 1), "deg2rad": (np.deg2rad, 1, 1),
+    "rad2deg": (np.rad2deg, 1, 1),
+    "floor": (np.floor, 1, 1), "ceil": (np.ceil, 1, 1), "round": (np.round, 1, 2), "rint": (np.rint, 1, 1),
+    "trunc": (np.trunc, 1, 1), "power": (np.power, 2, 2), "mod": (np.mod, 2, 2), "fmod": (np.fmod, 2, 2),
+    "minimum": (np.minimum, 2, 2), "maximum": (np.maximum, 2, 2), "fmin": (np.fmin, 2, 2),
+    "fmax": (np.fmax, 2, 2), "clip": (np.clip, 3, 3),
+    "isnan": (np.isnan, 1, 1), "isfinite": (np.isfinite, 1, 1), "isinf": (np.isinf, 1, 1),
+    "nan_to_num": (np.nan_to_num, 1, 1),
+    "logical_and": (np.logical_and, 2, 2), "logical_or": (np.logical_or, 2, 2),
+    "logical_xor": (np.logical_xor, 2, 2), "logical_not": (np.logical_not, 1, 1),
+    "float32": (np.float32, 1, 1), "float64": (np.float64, 1, 1), "int16": (np.int16, 1, 1),
+    "int32": (np.int32, 1, 1), "uint8": (np.uint8, 1, 1), "uint16": (np.uint16, 1, 1),
+}
+
+# Neighbourhood functions: name -> (argument count range, halo in pixels given the constant args).
+NEIGHBOURHOOD: Dict[str, Tuple[int, int, Callable[[Tuple[float, ...]], int]]] = {
+    "slope": (1, 1, lambda _args: 1),
+    "aspect": (1, 1, lambda _args: 1),
+    "hillshade": (1, 3, lambda _args: 1),
+    "focal_mean": (2, 2, lambda args: int(args[0]) // 2),
+    "focal_min": (2, 2, lambda args: int(args[0]) // 2),
+    "focal_max": (2, 2, lambda args: int(args[0]) // 2),
+}
+
+_BINARY = {
+    ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
+    ast.FloorDiv: np.floor_divide, ast.Pow: np.power, ast.Mod: np.mod,
+    ast.BitAnd: np.bitwise_and, ast.BitOr: np.bitwise_or, ast.BitXor: np.bitwise_xor,
+}
+_IN_PLACE = (np.add, np.subtract, np.multiply, np.true_divide)  # safe to write into a temporary
+_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive, ast.Invert: np.invert, ast.Not: np.logical_not}
+_COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater, ast.GtE: np.greater_equal,
+            ast.Eq: np.equal, ast.NotEq: np.not_equal}
+_BOOL = {ast.And: np.logical_and, ast.Or: np.logical_or}
+
+_DESCRIBE = {ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
+             ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
+             ast.DictComp: "dict comprehension", ast.SetComp: "set comprehension",
+             ast.IfExp: "conditional expression (use where())", ast.NamedExpr: "assignment",
+             ast.Starred: "star argument", ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict",
+             ast.Set: "set", ast.JoinedStr: "f-string", ast.Await: "await", ast.Slice: "slice"}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression: its text, tree, the inputs it uses and the halo it needs."""
+
+    text: str
+    tree: ast.Expression = field(compare=False, repr=False)
+    names: FrozenSet[str]
+    halo: int
+
+    @property
+    def uses_neighbourhood(self) -> bool:
+        return self.halo > 0
+
+
+def _fail(text: str, node: Optional[ast.AST], what: str) -> InputError:
+    column = getattr(node, "col_offset", None)
+    where = f" at column {column + 1}" if column is not None else ""
+    return InputError(f"{what}{where} in expression {text.strip()!r}")
+
+
+def parse_expression(text: str, input_names: Optional[FrozenSet[str]] = None) -> Expression:
+    """Check ``text`` and return it as an ``Expression``.
+
+    :param input_names: the names bound to inputs; ``None`` accepts any plain identifier.
+    :raises InputError: naming the offending token and its column.
+    """
+    if not text or not text.strip():
+        raise InputError("the expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        column = f" at column {exc.offset}" if exc.offset else ""
+        raise InputError(f"syntax error{column} in expression {text!r}: {exc.msg}") from None
+    names = set()
+    halo = _check(tree.body, text, input_names, names)
+    return Expression(text.strip(), tree, frozenset(names), halo)
+
+
+def _check(node: ast.AST, text: str, input_names: Optional[FrozenSet[str]], names: set) -> int:
+    """Validate ``node``; return the halo (pixels) its neighbourhood functions need."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise _fail(text, node, f"constant {node.value!r} is not a number")
+        return 0
+    if isinstance(node, ast.Name):
+        if node.id in CONSTANTS:
+            return 0
+        if node.id in ELEMENTWISE or node.id in NEIGHBOURHOOD:
+            raise _fail(text, node, f"function {node.id!r} must be called")
+        if input_names is not None and node.id not in input_names:
+            known = ", ".join(sorted(input_names)) or "none"
+            raise _fail(text, node, f"unknown name {node.id!r} (inputs: {known})")
+        names.add(node.id)
+        return 0
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return max(_check(node.left, text, input_names, names), _check(node.right, text, input_names, names))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _check(node.operand, text, input_names, names)
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        return max(_check(child, text, input_names, names) for child in [node.left, *node.comparators])
+    if isinstance(node, ast.BoolOp) and type(node.op) in _BOOL:
+        return max(_check(child, text, input_names, names) for child in node.values)
+    if isinstance(node, ast.Call):
+        return _check_call(node, text, input_names, names)
+    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp)):
+        op = getattr(node, "op", None) or node.ops[0]
+        raise _fail(text, node, f"operator {type(op).__name__} is not allowed")
+    raise _fail(text, node, f"{_DESCRIBE.get(type(node), type(node).__name__)} is not allowed")
+
+
+def _check_call(node: ast.Call, text: str, input_names: Optional[FrozenSet[str]], names: set) -> int:
+    if not isinstance(node.func, ast.Name):
+        what = "attribute access (e.g. numpy.x or A.astype)" if isinstance(node.func, ast.Attribute) else "call"
+        raise _fail(text, node.func, f"{what} is not allowed; call a function by its bare name")
+    name = node.func.id
+    if node.keywords:
+        raise _fail(text, node.keywords[0].value, f"keyword argument {node.keywords[0].arg!r} is not allowed")
+    if name in ELEMENTWISE:
+        _, least, most = ELEMENTWISE[name]
+        _check_arity(node, text, name, least, most)
+        return max(_check(arg, text, input_names, names) for arg in node.args)
+    if name in NEIGHBOURHOOD:
+        least, most, halo_of = NEIGHBOURHOOD[name]
+        _check_arity(node, text, name, least, most)
+        inner = _check(node.args[0], text, input_names, names)
+        constants = tuple(_constant_argument(arg, text, name) for arg in node.args[1:])
+        if name.startswith("focal_") and (constants[0] < 1 or constants[0] != int(constants[0]) or constants[0] % 2 == 0):
+            raise _fail(text, node.args[1], f"{name} size {constants[0]:g} is not an odd whole number ≥ 1")
+        return inner + halo_of(constants)
+    raise _fail(text, node.func, f"unknown function {name!r}")
+
+
+def _check_arity(node: ast.Call, text: str, name: str, least: int, most: int) -> None:
+    count = len(node.args)
+    if not least <= count <= most:
+        wanted = str(least) if least == most else f"{least} to {most}"
+        raise _fail(text, node, f"{name}() takes {wanted} arguments, not {count}")
+
+
+def _constant_argument(node: ast.AST, text: str, name: str) -> float:
+    """Neighbourhood parameters (size, azimuth …) must be plain numbers."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_constant_argument(node.operand, text, name)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    raise _fail(text, node, f"{name}() parameters after the first must be plain numbers")
+
+
+@dataclass
+class Context:
+    """What evaluation needs beyond the arrays: pixel sizes in metres, and where kernels had no data.
+
+    ``invalid`` collects pixels a neighbourhood function could not compute (raster edges,
+    nodata neighbours); the calculator writes nodata there.
+    """
+
+    x_res_m: np.ndarray  # metres per pixel along x, one value per row (geographic rasters vary)
+    y_res_m: float
+    nodata: Mapping[str, Optional[np.ndarray]] = field(default_factory=dict)  # per input: True = nodata
+    invalid: Optional[np.ndarray] = None
+
+    def mark_invalid(self, mask: np.ndarray) -> None:
+        self.invalid = mask if self.invalid is None else (self.invalid | mask)
+
+
+def evaluate(expression: Expression, arrays: Mapping[str, np.ndarray], context: Context) -> np.ndarray:
+    """Compute ``expression`` over ``arrays`` (all the same shape)."""
+    with np.errstate(all="ignore"):  # 0/0 and friends give nan/inf, as in numpy and gdal_calc
+        value, _ = _eval(expression.tree.body, arrays, context)
+    return value
+
+
+def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
+    """Return (value, fresh): ``fresh`` means nobody else holds the array, so it may be reused."""
+    if isinstance(node, ast.Constant):
+        return node.value, False
+    if isinstance(node, ast.Name):
+        return (CONSTANTS[node.id], False) if node.id in CONSTANTS else (arrays[node.id], False)
+    if isinstance(node, ast.BinOp):
+        (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
+        ufunc = _BINARY[type(node.op)]
+        if (left_fresh and ufunc in _IN_PLACE and isinstance(left, np.ndarray)
+                and np.result_type(left, right) == left.dtype and np.shape(right) in (left.shape, ())):
+            return ufunc(left, right, out=left), True
+        return ufunc(left, right), True
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](_eval(node.operand, arrays, context)[0]), True
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, arrays, context)[0]
+        result = None
+        for op, comparator in zip(node.ops, node.comparators):
+            right = _eval(comparator, arrays, context)[0]
+            step = _COMPARE[type(op)](left, right)
+            result = step if result is None else np.logical_and(result, step)
+            left = right
+        return result, True
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(child, arrays, context)[0] for child in node.values]
+        result = values[0]
+        for value in values[1:]:
+            result = _BOOL[type(node.op)](result, value)
+        return result, True
+    if isinstance(node, ast.Call):
+        return _call(node, arrays, context), True
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression refuses these
+
+
+def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
+    name = node.func.id
+    if name in ELEMENTWISE:
+        function = ELEMENTWISE[name][0]
+        return function(*[_eval(arg, arrays, context)[0] for arg in node.args])
+    surface = np.array(_eval(node.args[0], arrays, context)[0], dtype=np.float64)  # a copy: we write NaN in
+    for used in {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name) and n.id in arrays}:
+        if context.nodata.get(used) is not None:
+            surface[context.nodata[used]] = np.nan  # kernels skip nodata neighbours
+    params = [_constant_argument(arg, "", name) for arg in node.args[1:]]
+    if name == "slope":
+        values, invalid = kernels.slope(surface, context.x_res_m, context.y_res_m)
+    elif name == "aspect":
+        values, invalid = kernels.aspect(surface)
+    elif name == "hillshade":
+        values, invalid = kernels.hillshade(surface, context.x_res_m, context.y_res_m, *params)
+    else:
+        values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):])
+    context.mark_invalid(invalid)
+    return values

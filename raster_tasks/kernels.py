@@ -1,0 +1,102 @@
+"""Neighbourhood kernels on numpy arrays: slope, aspect and hillshade as gdaldem computes
+them (Horn's method), and NaN-aware focal mean/min/max.
+
+Each takes a float64 surface where NaN marks missing data (outside the raster, nodata) and
+returns ``(values, invalid)``: a pixel whose window is not complete is invalid, which is
+what gdaldem writes as nodata (its border row and column, nodata neighbours). Memory stays
+a small multiple of the input: shifted views, no window stacks.
+
+Pure: numpy only.
+"""
+from __future__ import annotations
+
+from typing import Callable, Tuple
+
+import numpy as np
+
+Result = Tuple[np.ndarray, np.ndarray]
+
+
+def _window(z: np.ndarray):
+    """The 3×3 neighbours of every interior pixel, as views (a b c / d e f / g h i)."""
+    return (z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:],
+            z[1:-1, :-2], z[1:-1, 1:-1], z[1:-1, 2:],
+            z[2:, :-2], z[2:, 1:-1], z[2:, 2:])
+
+
+def _horn(z: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Horn's weighted differences (west minus east, south minus north), not yet scaled."""
+    a, b, c, d, _e, f, g, h, i = _window(z)
+    west_east = (a + 2.0 * d + g) - (c + 2.0 * f + i)
+    south_north = (g + 2.0 * h + i) - (a + 2.0 * b + c)
+    return west_east, south_north
+
+
+def _interior(z: np.ndarray, interior: np.ndarray) -> Result:
+    """Place interior values in a full-size array; the border, non-finite values and pixels
+    that are themselves missing (Horn's formula does not look at the centre) are invalid."""
+    out = np.full(z.shape, np.nan)
+    out[1:-1, 1:-1] = interior
+    out[~np.isfinite(z)] = np.nan
+    return out, ~np.isfinite(out)
+
+
+def slope(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float) -> Result:
+    """Slope in degrees (gdaldem slope, Horn). ``x_res_m`` has one value per row."""
+    west_east, south_north = _horn(z)
+    dz_dx = west_east / (8.0 * np.asarray(x_res_m, dtype=np.float64)[1:-1, np.newaxis])
+    dz_dy = south_north / (8.0 * y_res_m)
+    return _interior(z, np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))))
+
+
+def aspect(z: np.ndarray) -> Result:
+    """Aspect in degrees clockwise from north (gdaldem aspect); flat pixels are invalid."""
+    west_east, south_north = _horn(z)
+    angle = np.degrees(np.arctan2(south_north, west_east))  # counter-clockwise from east
+    azimuth = np.where(angle > 90.0, 450.0 - angle, 90.0 - angle)
+    azimuth[azimuth == 360.0] = 0.0
+    azimuth[(west_east == 0) & (south_north == 0)] = np.nan  # gdaldem: flat has no aspect
+    return _interior(z, azimuth)
+
+
+def hillshade(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float,
+              azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> Result:
+    """Shaded relief, 1..255 (gdaldem hillshade's scale; 0 is left for nodata)."""
+    west_east, south_north = _horn(z)
+    x = west_east / (8.0 * np.asarray(x_res_m, dtype=np.float64)[1:-1, np.newaxis])
+    y = -south_north / (8.0 * y_res_m)  # north minus south: gdaldem's orientation
+    azimuth = np.radians(azimuth_deg)
+    altitude = np.radians(altitude_deg)
+    shade = (np.sin(altitude) - (y * np.cos(azimuth) * np.cos(altitude) - x * np.sin(azimuth) * np.cos(altitude)))
+    shade /= np.sqrt(1.0 + x * x + y * y)
+    return _interior(z, np.where(shade <= 0.0, 1.0, 1.0 + 254.0 * shade))
+
+
+def _sliding(z: np.ndarray, size: int, combine: Callable, empty: float) -> np.ndarray:
+    """Combine each pixel's ``size``×``size`` window (separably: rows, then columns)."""
+    radius = size // 2
+    rows = np.pad(z, [(radius, radius), (0, 0)], constant_values=empty)
+    height, width = z.shape
+    by_rows = rows[0:height].copy()
+    for offset in range(1, size):
+        combine(by_rows, rows[offset:offset + height], out=by_rows)
+    cols = np.pad(by_rows, [(0, 0), (radius, radius)], constant_values=empty)
+    result = cols[:, 0:width].copy()
+    for offset in range(1, size):
+        combine(result, cols[:, offset:offset + width], out=result)
+    return result
+
+
+def focal(z: np.ndarray, size: int, statistic: str) -> Result:
+    """Mean, min or max over each pixel's ``size``×``size`` window, ignoring missing values."""
+    if statistic == "mean":
+        finite = np.isfinite(z)
+        sums = _sliding(np.where(finite, z, 0.0), size, np.add, 0.0)
+        counts = _sliding(finite.astype(np.float64), size, np.add, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = sums / counts
+    elif statistic in ("min", "max"):
+        values = _sliding(z, size, np.fmin if statistic == "min" else np.fmax, np.nan)
+    else:
+        raise ValueError(f"focal statistic {statistic!r} is not mean, min or max")
+    return values, ~np.isfinite(values)
