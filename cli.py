@@ -30,9 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
-    from .net_tasks import commands as net_commands
     from . import demo
+    from .net_tasks import commands as net_commands
+    from .raster_tasks import commands as raster_commands
 
+    raster_commands.add_commands(commands)
     net_commands.add_commands(commands)
     demo.add_command(commands)
     return parser

@@ -69,7 +69,7 @@ def run_demo(args: argparse.Namespace) -> int:
     timings = Timings()
     print(f"Offload demo → {out}", file=sys.stderr)
     with timings.step("start QGIS (headless)"):
-        headless_app()
+        headless_app(full=True)
     with timings.step("make synthetic terrain, start server", "127.0.0.1 only"):
         body = terrain_geotiff()
         server = LoopbackServer({"/terrain.tif": (body, "image/tiff")}).__enter__()

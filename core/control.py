@@ -7,7 +7,9 @@ in plain tests. Pure: stdlib only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
+
+from .errors import Canceled
 
 
 def _no_progress(_fraction: float, _status: Optional[str] = None) -> None:
@@ -43,3 +45,17 @@ class Control:
             outer(start + span * fraction, status)
 
         return Control(report, self.check_canceled, self.on_cancel)
+
+
+def gdal_callback(control: Control) -> Callable[..., int]:
+    """A GDAL progress callback: reports into ``control`` and returns 0 (GDAL stops) on cancel."""
+
+    def callback(fraction: float, _message: Any = None, _data: Any = None) -> int:
+        control.report(fraction)
+        try:
+            control.check_canceled()
+        except Canceled:
+            return 0
+        return 1
+
+    return callback

@@ -20,7 +20,7 @@ from typing import Any, Callable, List, Optional, Set
 from qgis.core import QgsApplication, QgsMapLayer, QgsProject, QgsTask
 
 from . import outputs as _outputs
-from .control import Control
+from .control import Control, gdal_callback
 from .errors import Canceled, OffloadError, TaskFailed, one_line
 from .gdal_errors import gdal_errors_raised
 from .loading import load_output
@@ -188,16 +188,7 @@ class OffloadTask(QgsTask):
 
     def gdal_progress(self, start: float = 0.0, span: float = 1.0) -> Callable[..., int]:
         """A GDAL progress callback that reports into [start, start+span] and aborts on cancel."""
-
-        def callback(fraction: float, _message: Any = None, _data: Any = None) -> int:
-            self.report(start + span * fraction)
-            try:
-                self.check_canceled()
-            except Canceled:
-                return 0  # makes GDAL stop the current call
-            return 1
-
-        return callback
+        return gdal_callback(self.control().within(start, span))
 
     def overall_fraction(self) -> float:
         """Progress of the whole task, 0..1 (a chain weighs its steps)."""

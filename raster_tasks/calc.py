@@ -1,0 +1,374 @@
+"""Raster calculator: the request, its validation, and the block-wise engine.
+
+``validate_calc_request`` (main thread, before any work) checks everything and returns a
+``CalcPlan`` of plain values; ``run_calc`` (worker thread) computes the plan window by
+window on a pool of threads with one writer, never holding a whole raster in memory.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..core.control import Control, gdal_callback
+from ..core.errors import InputError
+from . import gdal_io
+from .blocks import HaloRead, Window, plan_windows, with_halo
+from .expression import Context, Expression, evaluate, parse_expression
+from .grid import Grid, combined_bounds, grid_over, pick_resolution
+
+MAX_WINDOW_PIXELS = 1 << 20  # ~4 MB per Float32 input per window
+FORMATS = ("GTiff", "COG")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class CalcInput:
+    """An input raster bound to a name used in the expressions."""
+
+    name: str
+    path: str
+    band: int = 1
+
+
+@dataclass(frozen=True)
+class CalcRequest:
+    """What to compute, from which rasters, into which file."""
+
+    expressions: Tuple[str, ...]
+    inputs: Tuple[CalcInput, ...]
+    output: Path
+    extent: Optional[str] = None  # intersect | union | an input's name
+    resolution: Optional[str] = None  # finest | coarsest | an input's name
+    output_type: Optional[str] = None  # Float32, Int16 …; default: the inputs' widest type
+    nodata: Optional[float] = None
+    threads: Optional[int] = None
+    format: str = "GTiff"
+    creation_options: Tuple[str, ...] = ()
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class CalcPlan:
+    """A checked request: plain values a worker thread can use."""
+
+    expressions: Tuple[Expression, ...]
+    sources: Tuple[gdal_io.Source, ...]
+    grid: Grid
+    gdal_type: int
+    nodata: float
+    threads: int
+    format: str
+    creation_options: Tuple[str, ...]
+    geographic: bool
+    halo: int = field(default=0)
+
+
+def parse_input(binding: str) -> CalcInput:
+    """Parse ``NAME=PATH[@BAND]`` (the CLI's ``--input``)."""
+    name, sep, rest = binding.partition("=")
+    if not sep or not _NAME.fullmatch(name.strip()):
+        raise InputError(f"input {binding!r} is not NAME=PATH[@BAND]")
+    path, band = rest, 1
+    match = re.fullmatch(r"(.*)@(\d+)", rest)
+    if match:
+        path, band = match.group(1), int(match.group(2))
+    if not path:
+        raise InputError(f"input {binding!r} has no path")
+    return CalcInput(name.strip(), path, band)
+
+
+def validate_calc_request(request: CalcRequest) -> CalcPlan:
+    """Check a request completely; return the plan.
+
+    :raises InputError: naming the bad value (nothing has been written).
+    """
+    if not request.expressions:
+        raise InputError("no expression given")
+    names = [i.name for i in request.inputs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"input name {duplicates[0]!r} is bound twice")
+    bad_names = [n for n in names if not _NAME.fullmatch(n) or n in ("pi", "e", "nan", "inf")]
+    if bad_names:
+        raise InputError(f"input name {bad_names[0]!r} is not a usable identifier")
+    expressions = tuple(parse_expression(text, frozenset(names)) for text in request.expressions)
+    used = set().union(*(e.names for e in expressions))
+    if not request.inputs:
+        raise InputError("no input given")
+    if request.format not in FORMATS:
+        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMATS)}")
+    for option in request.creation_options:
+        if "=" not in option:
+            raise InputError(f"creation option {option!r} is not KEY=VALUE")
+    # One worker more than cores: the writer thread shares them, and reads wait on I/O.
+    threads = request.threads if request.threads is not None else (os.cpu_count() or 1) + 1
+    if threads < 1:
+        raise InputError(f"threads {threads} is not a positive number")
+    sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
+    grid, sources = _resolve_grid(request, sources)
+    if request.output_type is not None:
+        gdal_type = gdal_io.output_type(request.output_type)
+    else:
+        gdal_type = _widest_type([s for s in sources if s.name in used] or sources)
+    nodata = request.nodata if request.nodata is not None else gdal_io.DEFAULT_NODATA[gdal_type]
+    _check_nodata_fits(nodata, gdal_type)
+    return CalcPlan(
+        expressions=expressions,
+        sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
+        grid=grid,
+        gdal_type=gdal_type,
+        nodata=float(nodata),
+        threads=threads,
+        format=request.format,
+        creation_options=tuple(request.creation_options),
+        geographic=_is_geographic(grid.crs_wkt),
+        halo=max(e.halo for e in expressions),
+    )
+
+
+def _widest_type(sources: Sequence[gdal_io.Source]) -> int:
+    from osgeo import gdal
+
+    widest = sources[0].data_type
+    for source in sources[1:]:
+        widest = gdal.DataTypeUnion(widest, source.data_type)
+    return widest if widest in gdal_io.DEFAULT_NODATA else gdal.GDT_Float64
+
+
+def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
+    dtype = gdal_io.numpy_type(gdal_type)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
+            raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
+
+
+def _is_geographic(crs_wkt: str) -> bool:
+    if not crs_wkt:
+        return False
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    return bool(srs.IsGeographic())
+
+
+def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:
+    """The grid to compute on, and every source aligned to it."""
+    by_name = {s.name: s for s in sources}
+    for option, value in (("extent", request.extent), ("resolution", request.resolution)):
+        allowed = ("intersect", "union") if option == "extent" else ("finest", "coarsest")
+        if value is not None and value not in allowed and value not in by_name:
+            raise InputError(f"--{option} {value!r} is not {' or '.join(allowed)} or an input name")
+    reference = by_name.get(request.extent) or by_name.get(request.resolution) or sources[0]
+    mismatched = [(s, s.grid.differences(reference.grid)) for s in sources]
+    mismatched = [(s, what or "CRS") for s, what in mismatched
+                  if what or not gdal_io.same_crs(s.grid.crs_wkt, reference.grid.crs_wkt)]
+    if not mismatched and request.extent is None and request.resolution is None:
+        return reference.grid, sources
+    if mismatched and request.extent is None:
+        other, what = mismatched[0]
+        raise InputError(f"input {other.name} is not on the grid of {reference.name} ({what}); "
+                         f"pass --extent intersect|union|NAME to align them")
+    crs = reference.grid.crs_wkt
+    if request.extent in by_name:
+        bounds = gdal_io.bounds_in(by_name[request.extent], crs)
+    else:
+        bounds = combined_bounds([gdal_io.bounds_in(s, crs) for s in sources], request.extent or "intersect")
+    named = by_name.get(request.resolution)
+    resolution = pick_resolution([gdal_io.resolution_in(s, crs) for s in sources], request.resolution or "finest",
+                                 gdal_io.resolution_in(named, crs) if named is not None else None)
+    grid = grid_over(bounds, resolution[0], resolution[1], crs)
+    return grid, [gdal_io.align(s, grid) for s in sources]
+
+
+def default_creation_options(gdal_type: int, threads: int) -> List[str]:
+    """Tiled, DEFLATE with the right predictor, BigTIFF when needed, multi-threaded compression."""
+    predictor = "3" if gdal_io.numpy_type(gdal_type).kind == "f" else "2"
+    return ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", f"PREDICTOR={predictor}",
+            "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
+
+
+def merged_options(defaults: Sequence[str], overrides: Sequence[str]) -> List[str]:
+    """Creation options with the user's ``KEY=VALUE`` replacing the defaults' same keys."""
+    keys = {o.split("=", 1)[0].upper() for o in overrides}
+    merged = [o for o in defaults if o.split("=", 1)[0].upper() not in keys] + list(overrides)
+    if any(o.upper() == "COMPRESS=NONE" for o in merged):
+        merged = [o for o in merged if not o.upper().startswith("PREDICTOR=")]
+    return merged
+
+
+@dataclass
+class _Stats:
+    """Running statistics of one output band (valid pixels only); windows merge into it."""
+
+    count: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+
+    @classmethod
+    def of(cls, values: np.ndarray, missing: Optional[np.ndarray]) -> "_Stats":
+        """Statistics of one window, computed in the worker thread (numpy releases the GIL)."""
+        valid = values[~missing] if missing is not None and missing.any() else values.ravel()
+        if valid.dtype.kind == "f":
+            valid = valid[np.isfinite(valid)] if not np.isfinite(valid).all() else valid
+        if valid.size == 0:
+            return cls()
+        return cls(int(valid.size), float(np.add.reduce(valid, dtype=np.float64)),
+                   float(np.einsum("i,i->", valid, valid, dtype=np.float64)),
+                   float(valid.min()), float(valid.max()))
+
+    def merge(self, other: "_Stats") -> None:
+        self.count += other.count
+        self.total += other.total
+        self.total_sq += other.total_sq
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
+
+class _Engine:
+    """Computes windows (any thread) for ``run_calc``."""
+
+    def __init__(self, plan: CalcPlan) -> None:
+        self.plan = plan
+        self.readers = gdal_io.Readers(plan.sources)
+        self.out_dtype = gdal_io.numpy_type(plan.gdal_type)
+        self.x_res_m, self.y_res_m = _metres_per_pixel(plan)
+
+    def compute(self, window: Window, control: Control):
+        control.check_canceled()
+        plan, halo = self.plan, self.plan.halo
+        halo_read = with_halo(window, halo, plan.grid.width, plan.grid.height)
+        arrays, masks = {}, {}
+        for source in plan.sources:
+            arrays[source.name], masks[source.name] = self.readers.read(source.name, halo_read)
+        crop = (slice(halo, halo + window.height), slice(halo, halo + window.width))
+        rows = slice(window.row_off - halo, window.row_off + window.height + halo)
+        x_res = _rows_with_halo(self.x_res_m, rows)
+        results = []
+        for expression in plan.expressions:
+            context = Context(x_res, self.y_res_m, masks)
+            values = np.broadcast_to(evaluate(expression, arrays, context), arrays[plan.sources[0].name].shape)
+            missing = _missing(expression, masks, context, crop)
+            values = values[crop]
+            if values.dtype == bool:
+                values = values.view(np.uint8)
+            out = gdal_io.to_output_values(values, self.out_dtype)
+            if not out.flags.writeable or not out.flags.c_contiguous or any(out is a or out.base is a for a in arrays.values()):
+                out = out.copy()  # never write nodata into an input another expression may use
+            if missing is not None:
+                out[missing] = plan.nodata
+            results.append((out, _Stats.of(out, missing)))
+        return window, results
+
+
+def _missing(expression: Expression, masks: Dict, context: Context, crop) -> Optional[np.ndarray]:
+    """Where the output is nodata: an input it uses is nodata, or a kernel had no data."""
+    missing = None
+    for name in expression.names:
+        if masks.get(name) is not None:
+            missing = masks[name][crop] if missing is None else (missing | masks[name][crop])
+    if context.invalid is not None:
+        missing = context.invalid[crop] if missing is None else (missing | context.invalid[crop])
+    return missing
+
+
+def _rows_with_halo(per_row: np.ndarray, rows: slice) -> np.ndarray:
+    """Per-row values for rows that may run past the raster (the halo): edge rows repeat."""
+    indices = np.clip(np.arange(rows.start, rows.stop), 0, len(per_row) - 1)
+    return per_row[indices]
+
+
+def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
+    """Pixel size in metres, per row along x: geographic rasters shrink toward the poles."""
+    grid = plan.grid
+    if not plan.geographic:
+        return np.full(grid.height, abs(grid.x_res)), abs(grid.y_res)
+    top = grid.geotransform[3]
+    latitudes = np.radians(top - (np.arange(grid.height) + 0.5) * grid.y_res)
+    lon_m = 111412.84 * np.cos(latitudes) - 93.5 * np.cos(3 * latitudes)  # metres per degree, WGS84
+    mid = np.radians(top - grid.height * grid.y_res / 2)
+    lat_m = 111132.92 - 559.82 * np.cos(2 * mid) + 1.175 * np.cos(4 * mid)
+    return abs(grid.x_res) * lon_m, abs(grid.y_res) * lat_m
+
+
+def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
+    """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
+    from osgeo import gdal
+
+    geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
+    options = merged_options(default_creation_options(plan.gdal_type, plan.threads), plan.creation_options)
+    if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
+        options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
+    engine = _Engine(plan)
+    windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan), MAX_WINDOW_PIXELS)
+    stats = [_Stats() for _ in plan.expressions]
+    dataset = gdal_io.create_output(geotiff, plan.grid, len(plan.expressions), plan.gdal_type, plan.nodata, options)
+    try:
+        write_span = 0.9 if plan.format == "COG" else 1.0
+        _compute_all(engine, windows, dataset, stats, control.within(0.0, write_span))
+        for index, band_stats in enumerate(stats, start=1):
+            _store_statistics(dataset, index, band_stats, plan.grid)
+        dataset.FlushCache()
+        dataset = None
+        if plan.format == "COG":
+            cog_options = merged_options(default_creation_options(plan.gdal_type, plan.threads)[3:],
+                                         plan.creation_options)
+            gdal_io.translate_to_cog(geotiff, destination, cog_options, gdal_callback(control.within(0.9, 0.1)))
+            control.check_canceled()
+    finally:
+        dataset = None
+        if geotiff != destination:
+            for leftover in (geotiff, Path(str(geotiff) + ".aux.xml")):
+                if leftover.exists():
+                    leftover.unlink()
+
+
+def _compute_all(engine: _Engine, windows: List[Window], dataset, stats: List[_Stats], control: Control) -> None:
+    """Compute windows on a pool; this thread writes them in order as they complete."""
+    written = 0
+    with ThreadPoolExecutor(max_workers=engine.plan.threads, thread_name_prefix="offload-calc") as pool:
+        pending: deque = deque()
+        try:
+            for window in windows:
+                pending.append(pool.submit(engine.compute, window, control))
+                # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
+                while len(pending) > engine.plan.threads or (window is windows[-1] and pending):
+                    _write(pending.popleft().result(), dataset, stats)
+                    written += 1
+                    control.report(written / len(windows), f"window {written} of {len(windows)}")
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _write(done, dataset, stats: List[_Stats]) -> None:
+    window, results = done
+    for index, (values, window_stats) in enumerate(results, start=1):
+        gdal_io.write(dataset, index, window, values)
+        stats[index - 1].merge(window_stats)
+
+
+def _store_statistics(dataset, index: int, band_stats: _Stats, grid: Grid) -> None:
+    if band_stats.count == 0:
+        return
+    mean = band_stats.total / band_stats.count
+    variance = max(0.0, band_stats.total_sq / band_stats.count - mean * mean)
+    gdal_io.set_statistics(dataset, index, band_stats.minimum, band_stats.maximum, mean, math.sqrt(variance),
+                           100.0 * band_stats.count / (grid.width * grid.height))
+
+
+def _block_of(plan: CalcPlan) -> Tuple[int, int]:
+    """Windows follow the first input's block grid (as gdal_calc.py's one good idea)."""
+    return plan.sources[0].block
