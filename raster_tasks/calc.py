@@ -255,9 +255,10 @@ class _Engine:
         crop = (slice(halo, halo + window.height), slice(halo, halo + window.width))
         rows = slice(window.row_off - halo, window.row_off + window.height + halo)
         x_res = _rows_with_halo(self.x_res_m, rows)
+        outside = _outside(halo_read, arrays[plan.sources[0].name].shape) if halo else None
         results = []
         for expression in plan.expressions:
-            context = Context(x_res, self.y_res_m, masks)
+            context = Context(x_res, self.y_res_m, masks, outside=outside)
             values = np.broadcast_to(evaluate(expression, arrays, context), arrays[plan.sources[0].name].shape)
             missing = _missing(expression, masks, context, crop)
             values = values[crop]
@@ -270,6 +271,18 @@ class _Engine:
                 out[missing] = plan.nodata
             results.append((out, _Stats.of(out, missing)))
         return window, results
+
+
+def _outside(halo_read: HaloRead, shape: Tuple[int, int]) -> Optional[np.ndarray]:
+    """True for the padding that stands in for pixels past the raster's edge."""
+    if not (halo_read.pad_top or halo_read.pad_bottom or halo_read.pad_left or halo_read.pad_right):
+        return None
+    outside = np.zeros(shape, bool)
+    outside[:halo_read.pad_top] = True
+    outside[shape[0] - halo_read.pad_bottom:] = True
+    outside[:, :halo_read.pad_left] = True
+    outside[:, shape[1] - halo_read.pad_right:] = True
+    return outside
 
 
 def _missing(expression: Expression, masks: Dict, context: Context, crop) -> Optional[np.ndarray]:

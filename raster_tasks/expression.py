@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
 
@@ -55,15 +56,19 @@ NEIGHBOURHOOD: Dict[str, Tuple[int, int, Callable[[Tuple[float, ...]], int]]] = 
     "focal_max": (2, 2, lambda args: int(args[0]) // 2),
 }
 
+# Python's operators, not the ufuncs: numpy special-cases some (A ** 0.5 is sqrt), and
+# gdal_calc.py users get exactly what the operators give.
 _BINARY = {
-    ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
-    ast.FloorDiv: np.floor_divide, ast.Pow: np.power, ast.Mod: np.mod,
-    ast.BitAnd: np.bitwise_and, ast.BitOr: np.bitwise_or, ast.BitXor: np.bitwise_xor,
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow, ast.Mod: operator.mod,
+    ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
 }
-_IN_PLACE = (np.add, np.subtract, np.multiply, np.true_divide)  # safe to write into a temporary
-_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive, ast.Invert: np.invert, ast.Not: np.logical_not}
-_COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater, ast.GtE: np.greater_equal,
-            ast.Eq: np.equal, ast.NotEq: np.not_equal}
+# The same operations written into a temporary the expression owns (saves an allocation).
+_IN_PLACE = {operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+             operator.truediv: np.true_divide}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert, ast.Not: np.logical_not}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _BOOL = {ast.And: np.logical_and, ast.Or: np.logical_or}
 
 _DESCRIBE = {ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
@@ -194,6 +199,8 @@ class Context:
     y_res_m: float
     nodata: Mapping[str, Optional[np.ndarray]] = field(default_factory=dict)  # per input: True = nodata
     invalid: Optional[np.ndarray] = None
+    nodata_as_nan: bool = False  # set while evaluating a neighbourhood function's argument
+    outside: Optional[np.ndarray] = None  # True where the halo runs past the raster's edge
 
     def mark_invalid(self, mask: np.ndarray) -> None:
         self.invalid = mask if self.invalid is None else (self.invalid | mask)
@@ -211,14 +218,19 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
     if isinstance(node, ast.Constant):
         return node.value, False
     if isinstance(node, ast.Name):
-        return (CONSTANTS[node.id], False) if node.id in CONSTANTS else (arrays[node.id], False)
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id], False
+        mask = context.nodata.get(node.id) if context.nodata_as_nan else None
+        if mask is not None:  # inside a neighbourhood function: nodata is a gap the kernel skips
+            return np.where(mask, np.nan, arrays[node.id].astype(np.float64)), True
+        return arrays[node.id], False
     if isinstance(node, ast.BinOp):
         (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
-        ufunc = _BINARY[type(node.op)]
-        if (left_fresh and ufunc in _IN_PLACE and isinstance(left, np.ndarray)
+        operation = _BINARY[type(node.op)]
+        if (left_fresh and operation in _IN_PLACE and isinstance(left, np.ndarray)
                 and np.result_type(left, right) == left.dtype and np.shape(right) in (left.shape, ())):
-            return ufunc(left, right, out=left), True
-        return ufunc(left, right), True
+            return _IN_PLACE[operation](left, right, out=left), True
+        return operation(left, right), True
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, arrays, context)[0]), True
     if isinstance(node, ast.Compare):
@@ -246,10 +258,11 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
     if name in ELEMENTWISE:
         function = ELEMENTWISE[name][0]
         return function(*[_eval(arg, arrays, context)[0] for arg in node.args])
-    surface = np.array(_eval(node.args[0], arrays, context)[0], dtype=np.float64)  # a copy: we write NaN in
-    for used in {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name) and n.id in arrays}:
-        if context.nodata.get(used) is not None:
-            surface[context.nodata[used]] = np.nan  # kernels skip nodata neighbours
+    outer, context.nodata_as_nan = context.nodata_as_nan, True
+    try:
+        surface = np.asarray(_eval(node.args[0], arrays, context)[0], dtype=np.float64)
+    finally:
+        context.nodata_as_nan = outer
     params = [_constant_argument(arg, "", name) for arg in node.args[1:]]
     if name == "slope":
         values, invalid = kernels.slope(surface, context.x_res_m, context.y_res_m)
@@ -259,5 +272,8 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
         values, invalid = kernels.hillshade(surface, context.x_res_m, context.y_res_m, *params)
     else:
         values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):])
+    if context.outside is not None:  # nothing exists past the raster's edge, whatever a kernel filled in
+        values[context.outside] = np.nan
+        invalid = invalid | context.outside
     context.mark_invalid(invalid)
     return values

@@ -109,33 +109,32 @@ def resolution_in(source: Source, crs_wkt: str) -> Tuple[float, float]:
 
 
 def align(source: Source, grid: Grid) -> Source:
-    """The source as VRT XML on ``grid``: a window of it, or a nearest-neighbour warp."""
-    if source.grid == grid or not source.grid.differences(grid) and same_crs(source.grid.crs_wkt, grid.crs_wkt):
+    """The source as VRT XML on ``grid``: a nearest-neighbour warp (exact where grids line up)."""
+    if not source.grid.differences(grid) and same_crs(source.grid.crs_wkt, grid.crs_wkt):
         return source
-    band_vrt = f"/vsimem/offload-{threading.get_ident()}-{id(source)}-band.vrt"
-    aligned_vrt = band_vrt.replace("-band.vrt", "-aligned.vrt")
+    aligned_vrt = f"/vsimem/offload-align-{threading.get_ident()}-{id(source)}.vrt"
     nodata = source.nodata if source.nodata is not None else DEFAULT_NODATA.get(source.data_type, 0)
+    x_min, y_min, x_max, y_max = grid.bounds
     try:
-        gdal.Translate(band_vrt, source.path, format="VRT", bandList=[source.band])
-        x_min, y_min, x_max, y_max = grid.bounds
-        gdal.Warp(aligned_vrt, band_vrt, format="VRT", outputBounds=(x_min, y_min, x_max, y_max),
-                  width=grid.width, height=grid.height, dstSRS=grid.crs_wkt, resampleAlg="near",
-                  srcNodata=source.nodata, dstNodata=nodata, multithread=False)
+        warped = gdal.Warp(aligned_vrt, _band_path(source.path, source.band), format="VRT",
+                           outputBounds=(x_min, y_min, x_max, y_max), width=grid.width, height=grid.height,
+                           dstSRS=grid.crs_wkt, resampleAlg="near", srcNodata=source.nodata, dstNodata=nodata)
+        if warped is None:
+            raise TaskFailed(f"GDAL could not align input {source.name} ({source.path}) to the grid")
+        warped = None  # flushes the VRT
         handle = gdal.VSIFOpenL(aligned_vrt, "rb")
         xml = gdal.VSIFReadL(1, 64 * 1024 * 1024, handle).decode("utf-8")
         gdal.VSIFCloseL(handle)
-        # The warp refers to the band VRT by its /vsimem name; inline it so the XML stands alone.
-        with_source = xml.replace(band_vrt, _inline_path(source.path, source.band))
     finally:
-        gdal.Unlink(band_vrt)
         gdal.Unlink(aligned_vrt)
     return Source(source.name, source.path, 1, grid, nodata, source.data_type, (min(grid.width, 256), 256),
-                  vrt_xml=with_source)
+                  vrt_xml=xml)
 
 
-def _inline_path(path: str, band: int) -> str:
-    """A path GDAL opens as just ``band`` of ``path`` (so a warp VRT needs no helper file)."""
-    return f"vrt://{os.path.abspath(path)}?bands={band}" if band != 1 else os.path.abspath(path)
+def _band_path(path: str, band: int) -> str:
+    """A name GDAL opens as just ``band`` of ``path``, so the warp VRT needs no helper file."""
+    absolute = os.path.abspath(path)
+    return absolute if band == 1 else f"vrt://{absolute}?bands={band}"
 
 
 class Readers:

@@ -29,18 +29,37 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str
         time.sleep(0.002)
 
 
-def write_raster(path: Path, values: np.ndarray, epsg: int = 3857) -> Path:
-    """Write a one-band Float32 GeoTIFF with a 10 m grid."""
-    driver = gdal.GetDriverByName("GTiff")
-    rows, cols = values.shape
-    dataset = driver.Create(str(path), cols, rows, 1, gdal.GDT_Float32)
-    dataset.SetGeoTransform((1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0))
+def write_raster(path: Path, values: np.ndarray, epsg: int = 3857, nodata: float = None,
+                 geotransform=(1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0), block: int = 0) -> Path:
+    """Write a GeoTIFF of ``values`` (rows, cols) or (bands, rows, cols), in their dtype.
+
+    :param block: tile size (0: GDAL's default strips).
+    """
+    from osgeo import gdal_array
+
+    bands = values[np.newaxis] if values.ndim == 2 else values
+    options = ["TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}"] if block else []
+    gdal_type = gdal_array.NumericTypeCodeToGDALTypeCode(bands.dtype)
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), bands.shape[2], bands.shape[1], bands.shape[0],
+                                                   gdal_type, options)
+    dataset.SetGeoTransform(geotransform)
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
     dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).WriteArray(values)
+    for index, band_values in enumerate(bands, start=1):
+        band = dataset.GetRasterBand(index)
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+        band.WriteArray(band_values)
     dataset = None
     return path
+
+
+def read_raster(path: Path, band: int = 1):
+    """(values, nodata) of one band."""
+    dataset = gdal.Open(str(path))
+    raster_band = dataset.GetRasterBand(band)
+    return raster_band.ReadAsArray(), raster_band.GetNoDataValue()
 
 
 def write_points(path: Path, count: int, epsg: int = 3857) -> Path:

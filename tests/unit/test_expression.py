@@ -1,0 +1,88 @@
+"""The calculator's language: what it refuses (before any work), and what it computes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from offload.core.errors import InputError
+from offload.raster_tasks.expression import Context, evaluate, parse_expression
+
+NAMES = frozenset({"A", "B", "dem"})
+
+
+def run(text, **arrays):
+    expression = parse_expression(text, frozenset(arrays))
+    shape = next(iter(arrays.values())).shape
+    return evaluate(expression, arrays, Context(np.full(shape[0], 10.0), 10.0))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the expression is empty"),
+    ("   ", "the expression is empty"),
+    ("A +* 2", "syntax error at column 4"),
+    ("A.astype(float)", "attribute access"),
+    ("numpy.sqrt(A)", "attribute access"),
+    ("A[0]", "subscript is not allowed at column 1"),
+    ("(lambda x: x)(A)", "call is not allowed"),
+    ("[a for a in A]", "list comprehension is not allowed"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("open('x')", "unknown function 'open'"),
+    ("C + 1", "unknown name 'C' (inputs: A, B, dem) at column 1"),
+    ("A if B else 1", "conditional expression"),
+    ("sqrt", "function 'sqrt' must be called"),
+    ("sqrt(A, B)", "sqrt() takes 1 arguments, not 2"),
+    ("where(A > 1, A)", "where() takes 3 arguments, not 2"),
+    ("round(A, decimals=2)", "keyword argument 'decimals'"),
+    ("'text'", "constant 'text' is not a number"),
+    ("A @ B", "operator MatMult is not allowed"),
+    ("A << 2", "operator LShift is not allowed"),
+    ("focal_mean(A, 4)", "focal_mean size 4 is not an odd whole number"),
+    ("focal_mean(A, B)", "parameters after the first must be plain numbers"),
+    ("(x := A)", "assignment is not allowed"),
+])
+def test_refusals_name_the_offending_token(text, message):
+    with pytest.raises(InputError, match=__import__("re").escape(message)):
+        parse_expression(text, NAMES)
+
+
+def test_used_names_and_halo():
+    assert parse_expression("(A - B) / (A + B)", NAMES).names == {"A", "B"}
+    assert parse_expression("A * pi", NAMES).halo == 0
+    assert parse_expression("slope(dem)", NAMES).halo == 1
+    assert parse_expression("focal_max(slope(dem), 5) + 1", NAMES).halo == 3
+    assert parse_expression("hillshade(dem, 300, 40) - focal_mean(A, 7)", NAMES).halo == 3
+
+
+def test_arithmetic_comparisons_and_functions_match_numpy():
+    rng = np.random.default_rng(7)
+    a, b = rng.random((5, 6)).astype(np.float32) + 0.1, rng.random((5, 6)).astype(np.float32) + 0.1
+    cases = {
+        "(A - B) / (A + B)": (a - b) / (a + b),
+        "A ** 2 + B % 0.3 - -A": a ** 2 + b % 0.3 + a,
+        "where(A > B, sqrt(A), log1p(B))": np.where(a > b, np.sqrt(a), np.log1p(b)),
+        "0.2 < A < 0.8": (0.2 < a) & (a < 0.8),
+        "(A > 0.5) & ~(B > 0.5) | (A < 0.1)": (a > 0.5) & ~(b > 0.5) | (a < 0.1),
+        "clip(arctan2(A, B), 0.3, 1.0) * 180 / pi": np.clip(np.arctan2(a, b), 0.3, 1.0) * 180 / np.pi,
+        "minimum(A, B) + maximum(A, B) + abs(A - B)": np.minimum(a, b) + np.maximum(a, b) + np.abs(a - b),
+        "logical_and(A > 0.3, logical_not(B > 0.7))": np.logical_and(a > 0.3, np.logical_not(b > 0.7)),
+        "A > 0.5 and B > 0.5": np.logical_and(a > 0.5, b > 0.5),
+        "nan_to_num(log(A - 0.5))": np.nan_to_num(np.log(np.where(a > 0.5, a - 0.5, np.nan))),
+        "float64(A) * e": a.astype(np.float64) * np.e,
+    }
+    for text, expected in cases.items():
+        np.testing.assert_allclose(run(text, A=a, B=b), expected, rtol=1e-6, err_msg=text)
+
+
+def test_in_place_evaluation_never_changes_the_inputs():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    b = np.ones((3, 4), np.float32)
+    before = a.copy()
+    run("(A - B) * 2 + A / B", A=a, B=b)
+    np.testing.assert_array_equal(a, before)
+
+
+def test_division_by_zero_gives_inf_and_nan_quietly():
+    a = np.array([[0.0, 1.0]], np.float32)
+    with np.errstate(all="raise"):
+        result = run("A / (A - A)", A=a)
+    assert np.isnan(result[0, 0]) and np.isinf(result[0, 1])
