@@ -66,10 +66,11 @@ def fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
 def run_task(build: Callable[[], "OffloadTask"], args: argparse.Namespace) -> int:  # noqa: F821
     """Build a task (validation errors raise InputError), run it, and return the exit code."""
     from .core.log import stderr_notifier
-    from .core.runner import headless_app, wait_for
+    from .core.runner import headless_app, keep_freed_memory, wait_for
     from .core.task import start
     from .core.terminal import ProgressDisplay
 
+    keep_freed_memory()
     headless_app()
     task = build()
     task.notify = stderr_notifier

@@ -5,6 +5,7 @@ For the CLI, scripts and tests only. Inside QGIS nothing waits: results arrive i
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from typing import Callable, List, Optional
@@ -37,6 +38,22 @@ def headless_app(full: bool = False) -> QgsApplication:
     if full:
         _APP_FULL.append(True)
     return app
+
+
+def keep_freed_memory() -> None:
+    """Let glibc keep freed memory for reuse instead of returning it to the system at once.
+
+    Block-wise work frees and allocates arrays of the same size all the time; returning them
+    means faulting fresh pages in again, which costs a third of a raster calculation here.
+    Only for processes Offload owns (the CLI): inside QGIS the allocator is QGIS's business.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (Windows, macOS): nothing to tune
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+    libc.mallopt(m_mmap_threshold, 64 * 1024 * 1024)
 
 
 def wait_for(

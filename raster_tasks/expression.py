@@ -222,7 +222,7 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
             return CONSTANTS[node.id], False
         mask = context.nodata.get(node.id) if context.nodata_as_nan else None
         if mask is not None:  # inside a neighbourhood function: nodata is a gap the kernel skips
-            return np.where(mask, np.nan, arrays[node.id].astype(np.float64)), True
+            return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]))), True
         return arrays[node.id], False
     if isinstance(node, ast.BinOp):
         (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
@@ -253,6 +253,11 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
     raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression refuses these
 
 
+def _kernel_dtype(value) -> type:
+    """Kernels compute in float32 (as gdaldem does) unless the data is float64: half the memory."""
+    return np.float64 if np.asarray(value).dtype == np.float64 else np.float32
+
+
 def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
     name = node.func.id
     if name in ELEMENTWISE:
@@ -260,7 +265,8 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
         return function(*[_eval(arg, arrays, context)[0] for arg in node.args])
     outer, context.nodata_as_nan = context.nodata_as_nan, True
     try:
-        surface = np.asarray(_eval(node.args[0], arrays, context)[0], dtype=np.float64)
+        value = _eval(node.args[0], arrays, context)[0]
+        surface = np.asarray(value, dtype=_kernel_dtype(value))
     finally:
         context.nodata_as_nan = outer
     params = [_constant_argument(arg, "", name) for arg in node.args[1:]]

@@ -1,7 +1,7 @@
 """Neighbourhood kernels on numpy arrays: slope, aspect and hillshade as gdaldem computes
 them (Horn's method), and NaN-aware focal mean/min/max.
 
-Each takes a float64 surface where NaN marks missing data (outside the raster, nodata) and
+Each takes a float surface (float32 or float64: results keep it) where NaN marks missing data (outside the raster, nodata) and
 returns ``(values, invalid)``: a pixel whose window is not complete is invalid, which is
 what gdaldem writes as nodata (its border row and column, nodata neighbours). Memory stays
 a small multiple of the input: shifted views, no window stacks.
@@ -35,7 +35,7 @@ def _horn(z: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 def _interior(z: np.ndarray, interior: np.ndarray) -> Result:
     """Place interior values in a full-size array; the border, non-finite values and pixels
     that are themselves missing (Horn's formula does not look at the centre) are invalid."""
-    out = np.full(z.shape, np.nan)
+    out = np.full(z.shape, np.nan, dtype=z.dtype)
     out[1:-1, 1:-1] = interior
     out[~np.isfinite(z)] = np.nan
     return out, ~np.isfinite(out)
@@ -44,7 +44,7 @@ def _interior(z: np.ndarray, interior: np.ndarray) -> Result:
 def slope(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float) -> Result:
     """Slope in degrees (gdaldem slope, Horn). ``x_res_m`` has one value per row."""
     west_east, south_north = _horn(z)
-    dz_dx = west_east / (8.0 * np.asarray(x_res_m, dtype=np.float64)[1:-1, np.newaxis])
+    dz_dx = west_east / (8.0 * np.asarray(x_res_m, dtype=z.dtype)[1:-1, np.newaxis])
     dz_dy = south_north / (8.0 * y_res_m)
     return _interior(z, np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))))
 
@@ -61,15 +61,20 @@ def aspect(z: np.ndarray) -> Result:
 
 def hillshade(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float,
               azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> Result:
-    """Shaded relief, 1..255 (gdaldem hillshade's scale; 0 is left for nodata)."""
+    """Shaded relief, 1..255 (gdaldem hillshade's scale; 0 is left for nodata).
+
+    Computed in float64 whatever the input: the result is rounded to bytes, and float32's
+    error moves pixels across the rounding edge.
+    """
+    dtype, z = z.dtype, z.astype(np.float64)
     west_east, south_north = _horn(z)
-    x = west_east / (8.0 * np.asarray(x_res_m, dtype=np.float64)[1:-1, np.newaxis])
+    x = west_east / (8.0 * np.asarray(x_res_m, dtype=z.dtype)[1:-1, np.newaxis])
     y = -south_north / (8.0 * y_res_m)  # north minus south: gdaldem's orientation
-    azimuth = np.radians(azimuth_deg)
-    altitude = np.radians(altitude_deg)
+    azimuth, altitude = np.radians(azimuth_deg), np.radians(altitude_deg)
     shade = (np.sin(altitude) - (y * np.cos(azimuth) * np.cos(altitude) - x * np.sin(azimuth) * np.cos(altitude)))
     shade /= np.sqrt(1.0 + x * x + y * y)
-    return _interior(z, np.where(shade <= 0.0, 1.0, 1.0 + 254.0 * shade))
+    values, invalid = _interior(z, np.where(shade <= 0.0, 1.0, 1.0 + 254.0 * shade))
+    return values.astype(dtype), invalid
 
 
 def _sliding(z: np.ndarray, size: int, combine: Callable, empty: float) -> np.ndarray:
@@ -92,7 +97,7 @@ def focal(z: np.ndarray, size: int, statistic: str) -> Result:
     if statistic == "mean":
         finite = np.isfinite(z)
         sums = _sliding(np.where(finite, z, 0.0), size, np.add, 0.0)
-        counts = _sliding(finite.astype(np.float64), size, np.add, 0.0)
+        counts = _sliding(finite.astype(z.dtype), size, np.add, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             values = sums / counts
     elif statistic in ("min", "max"):

@@ -152,7 +152,7 @@ def test_parity_with_gdaldem(tmp_path, mode, expression, extra, tolerance, small
 def test_neighbourhoods_have_no_seams_between_windows(tmp_path, expression, small_windows):
     dem, z = dem_pair(tmp_path)
     values, nodata = read_raster(calc(tmp_path, [expression], [f"A={dem}"], output_type="Float64"))
-    surface = np.where(z == -9999, np.nan, z.astype(np.float64))
+    surface = np.where(z == -9999, np.nan, z)  # float32, as the calculator computes for float32 input
     res = np.full(z.shape[0], 30.0)
 
     def whole(text):  # the same expression on the whole array at once
@@ -169,7 +169,7 @@ def test_neighbourhoods_have_no_seams_between_windows(tmp_path, expression, smal
     expected, invalid = whole(expression)
     invalid = invalid | (z == -9999)
     np.testing.assert_array_equal(values == nodata, invalid)
-    np.testing.assert_allclose(values[~invalid], expected[~invalid], rtol=1e-9)
+    np.testing.assert_allclose(values[~invalid], expected[~invalid], rtol=1e-6)  # a seam would be far off
 
 
 def test_band_selection_and_multi_band_output(tmp_path):
