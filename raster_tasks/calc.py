@@ -24,7 +24,7 @@ from .blocks import HaloRead, Window, plan_windows, with_halo
 from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 
-MAX_WINDOW_PIXELS = 1 << 20  # ~4 MB per Float32 input per window
+MAX_WINDOW_PIXELS = 1 << 19  # 2 MB per Float32 input per window: as fast as larger ones, less memory
 FORMATS = ("GTiff", "COG")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -108,8 +108,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     for option in request.creation_options:
         if "=" not in option:
             raise InputError(f"creation option {option!r} is not KEY=VALUE")
-    # One worker more than cores: the writer thread shares them, and reads wait on I/O.
-    threads = request.threads if request.threads is not None else (os.cpu_count() or 1) + 1
+    threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     if threads < 1:
         raise InputError(f"threads {threads} is not a positive number")
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
@@ -193,7 +192,8 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
 def default_creation_options(gdal_type: int, threads: int) -> List[str]:
     """Tiled, DEFLATE with the right predictor, BigTIFF when needed, multi-threaded compression."""
     predictor = "3" if gdal_io.numpy_type(gdal_type).kind == "f" else "2"
-    return ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", f"PREDICTOR={predictor}",
+    tile = str(gdal_io.OUTPUT_TILE)
+    return ["TILED=YES", f"BLOCKXSIZE={tile}", f"BLOCKYSIZE={tile}", "COMPRESS=DEFLATE", f"PREDICTOR={predictor}",
             "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
 
 
@@ -324,7 +324,8 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
         options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     engine = _Engine(plan)
-    windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan), MAX_WINDOW_PIXELS)
+    windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
+                           MAX_WINDOW_PIXELS)
     stats = [_Stats() for _ in plan.expressions]
     dataset = gdal_io.create_output(geotiff, plan.grid, len(plan.expressions), plan.gdal_type, plan.nodata, options)
     try:
@@ -335,8 +336,9 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
         dataset.FlushCache()
         dataset = None
         if plan.format == "COG":
-            cog_options = merged_options(default_creation_options(plan.gdal_type, plan.threads)[3:],
-                                         plan.creation_options)
+            tiling = ("TILED", "BLOCKXSIZE", "BLOCKYSIZE")  # the COG driver tiles by itself (BLOCKSIZE)
+            cog_options = merged_options([o for o in default_creation_options(plan.gdal_type, plan.threads)
+                                          if o.split("=", 1)[0] not in tiling], plan.creation_options)
             gdal_io.translate_to_cog(geotiff, destination, cog_options, gdal_callback(control.within(0.9, 0.1)))
             control.check_canceled()
     finally:
@@ -382,6 +384,18 @@ def _store_statistics(dataset, index: int, band_stats: _Stats, grid: Grid) -> No
                            100.0 * band_stats.count / (grid.width * grid.height))
 
 
-def _block_of(plan: CalcPlan) -> Tuple[int, int]:
-    """Windows follow the first input's block grid (as gdal_calc.py's one good idea)."""
-    return plan.sources[0].block
+def _tile_size(options: Sequence[str]) -> Tuple[int, int]:
+    """The output's tile size from its creation options."""
+    values = dict(o.split("=", 1) for o in options)
+    return int(values.get("BLOCKXSIZE", gdal_io.OUTPUT_TILE)), int(values.get("BLOCKYSIZE", gdal_io.OUTPUT_TILE))
+
+
+def _block_of(plan: CalcPlan, tile: Tuple[int, int]) -> Tuple[int, int]:
+    """The unit windows are made of: whole blocks of the first input (gdal_calc.py's one good
+    idea) that are also whole output tiles, so each tile is written once, complete."""
+    def aligned(block: int, tile_side: int) -> int:
+        common = block * tile_side // math.gcd(block, tile_side)
+        return common if common <= 2048 else block
+
+    block_w, block_h = plan.sources[0].block
+    return aligned(block_w, tile[0]), aligned(block_h, tile[1])

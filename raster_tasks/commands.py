@@ -24,7 +24,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resolution", help="with --extent: finest, coarsest or an input name (default finest)")
     parser.add_argument("--type", dest="output_type", help="output type (default: the inputs' widest type)")
     parser.add_argument("--nodata", type=float, help="output nodata value (default: per type, as gdal_calc.py)")
-    parser.add_argument("--threads", type=int, help="worker threads (default: cores + 1)")
+    parser.add_argument("--threads", type=int, help="worker threads (default: all cores)")
     parser.add_argument("--format", default="GTiff", help="GTiff (default) or COG")
     parser.add_argument("--co", action="append", default=[], metavar="KEY=VALUE", help="creation option; repeat")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
