@@ -26,11 +26,21 @@ class OffloadPlugin:
         self.actions = []
         self.history = None
         self.task_list = None
+        self.provider = None
+
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it, also for qgis_process)
+        from qgis.core import QgsApplication
+
+        from .provider import OffloadProvider
+
+        self.provider = OffloadProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:  # noqa: N802 (QGIS's name)
         from .ui.notify import MessageBarNotifier
         from .ui.task_list import TaskHistory
 
+        self.initProcessing()
         self.history = TaskHistory()
         set_default_notifier(MessageBarNotifier(self.iface))
         action = QAction(QIcon(str(ICON_PATH)), tr("Offload tasks…"), self.iface.mainWindow())
@@ -59,6 +69,11 @@ class OffloadPlugin:
             self.history.close()
             self.history.deleteLater()
             self.history = None
+        if self.provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
         set_default_notifier(None)
 
     def show_task_list(self) -> None:

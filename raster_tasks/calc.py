@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,36 +22,9 @@ from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
 from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
+from .request import FORMATS, NAME_PATTERN, CalcRequest
 
 MAX_WINDOW_PIXELS = 1 << 19  # 2 MB per Float32 input per window: as fast as larger ones, less memory
-FORMATS = ("GTiff", "COG")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-@dataclass(frozen=True)
-class CalcInput:
-    """An input raster bound to a name used in the expressions."""
-
-    name: str
-    path: str
-    band: int = 1
-
-
-@dataclass(frozen=True)
-class CalcRequest:
-    """What to compute, from which rasters, into which file."""
-
-    expressions: Tuple[str, ...]
-    inputs: Tuple[CalcInput, ...]
-    output: Path
-    extent: Optional[str] = None  # intersect | union | an input's name
-    resolution: Optional[str] = None  # finest | coarsest | an input's name
-    output_type: Optional[str] = None  # Float32, Int16 …; default: the inputs' widest type
-    nodata: Optional[float] = None
-    threads: Optional[int] = None
-    format: str = "GTiff"
-    creation_options: Tuple[str, ...] = ()
-    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,20 +43,6 @@ class CalcPlan:
     halo: int = field(default=0)
 
 
-def parse_input(binding: str) -> CalcInput:
-    """Parse ``NAME=PATH[@BAND]`` (the CLI's ``--input``)."""
-    name, sep, rest = binding.partition("=")
-    if not sep or not _NAME.fullmatch(name.strip()):
-        raise InputError(f"input {binding!r} is not NAME=PATH[@BAND]")
-    path, band = rest, 1
-    match = re.fullmatch(r"(.*)@(\d+)", rest)
-    if match:
-        path, band = match.group(1), int(match.group(2))
-    if not path:
-        raise InputError(f"input {binding!r} has no path")
-    return CalcInput(name.strip(), path, band)
-
-
 def validate_calc_request(request: CalcRequest) -> CalcPlan:
     """Check a request completely; return the plan.
 
@@ -96,7 +54,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"input name {duplicates[0]!r} is bound twice")
-    bad_names = [n for n in names if not _NAME.fullmatch(n) or n in ("pi", "e", "nan", "inf")]
+    bad_names = [n for n in names if not NAME_PATTERN.fullmatch(n) or n in ("pi", "e", "nan", "inf")]
     if bad_names:
         raise InputError(f"input name {bad_names[0]!r} is not a usable identifier")
     expressions = tuple(parse_expression(text, frozenset(names)) for text in request.expressions)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..core.task import OffloadTask
-from .calc import CalcRequest, run_calc, validate_calc_request
+from .calc import run_calc, validate_calc_request
+from .request import CalcRequest
 
 
 class RasterCalcTask(OffloadTask):

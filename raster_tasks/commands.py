@@ -35,7 +35,7 @@ def _calc(args: argparse.Namespace) -> int:
     from osgeo import gdal
 
     from ..cli import run_task
-    from .calc import CalcRequest, parse_input
+    from .request import CalcRequest, parse_input
     from .calc_task import RasterCalcTask
 
     gdal.SetCacheMax(GDAL_CACHE_BYTES)  # the CLI owns this process; inside QGIS the cache is QGIS's

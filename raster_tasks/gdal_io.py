@@ -22,7 +22,7 @@ DEFAULT_NODATA = {
     gdal.GDT_Byte: 255, gdal.GDT_UInt16: 65535, gdal.GDT_Int16: -32768, gdal.GDT_UInt32: 4294967293,
     gdal.GDT_Int32: -2147483647, gdal.GDT_Float32: 3.402823466e38, gdal.GDT_Float64: 1.7976931348623158e308,
 }
-OUTPUT_TYPES = {gdal.GetDataTypeName(code): code for code in DEFAULT_NODATA}
+OUTPUT_TYPES = {gdal.GetDataTypeName(code): code for code in DEFAULT_NODATA}  # = request.OUTPUT_TYPE_NAMES
 OUTPUT_TILE = 256  # the output's tile size (BLOCKXSIZE/BLOCKYSIZE)
 
 

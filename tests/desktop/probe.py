@@ -25,6 +25,8 @@ def step_1_check_plugin():
         plugin = qgis.utils.plugins["offload"]
         findings["actions"] = [action.objectName() for action in plugin.actions]
         findings["in_toolbar"] = any(a in qgis.utils.iface.pluginToolBar().actions() for a in plugin.actions)
+        registry = QgsApplication.processingRegistry()
+        findings["algorithms"] = [a.id() for a in registry.providerById("offload").algorithms()]
         from offload.core.task import start
         from offload.net_tasks.download import FileRequest
         from offload.net_tasks.tasks import FileDownloadTask

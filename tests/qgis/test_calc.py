@@ -15,7 +15,8 @@ from offload.core.errors import InputError
 from offload.core.task import start
 from offload.raster_tasks import calc as calc_module
 from offload.raster_tasks import kernels
-from offload.raster_tasks.calc import CalcInput, CalcRequest, parse_input, validate_calc_request
+from offload.raster_tasks.calc import validate_calc_request
+from offload.raster_tasks.request import OUTPUT_TYPE_NAMES, CalcInput, CalcRequest, parse_input
 from offload.raster_tasks.calc_task import RasterCalcTask
 from qgis_helpers import cancel_and_time, read_raster, run_to_end, wait_until, write_raster
 
@@ -267,3 +268,9 @@ def test_an_existing_output_needs_overwrite(tmp_path, pair):
     with pytest.raises(InputError, match="exists; pass overwrite"):
         RasterCalcTask(CalcRequest(("A",), (CalcInput("A", str(a_path)),), tmp_path / "out.tif"))
     assert (tmp_path / "out.tif").read_bytes() == b"mine"
+
+
+def test_the_pure_type_list_matches_gdals():
+    from offload.raster_tasks.gdal_io import OUTPUT_TYPES
+
+    assert tuple(OUTPUT_TYPES) == OUTPUT_TYPE_NAMES

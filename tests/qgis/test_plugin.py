@@ -68,6 +68,7 @@ def test_init_gui_adds_and_unload_removes_everything(iface, tmp_path):
     assert [a.objectName() for a in iface.plugin_toolbar.actions()] == ["offload_show_tasks"]
     assert offload_log.default_notifier() is not offload_log.log_notifier
     assert task_added_receivers() > receivers_before
+    assert QgsApplication.processingRegistry().providerById("offload") is not None
 
     task = start(LoopTask(tmp_path / "x.bin"))
     wait_until(lambda: task.iterations > 0, 10, "the task to run")
@@ -75,6 +76,7 @@ def test_init_gui_adds_and_unload_removes_everything(iface, tmp_path):
     assert iface.plugin_menu.actions() == [] and iface.plugin_toolbar.actions() == []
     assert offload_log.default_notifier() is offload_log.log_notifier
     assert task_added_receivers() == 0  # neither the task list nor core's lifetime hook
+    assert QgsApplication.processingRegistry().providerById("offload") is None
     wait_until(lambda: not running_tasks(), 2, "the running task to be canceled by unload()")
     assert task.result is False and task.canceled
     assert list(tmp_path.iterdir()) == []

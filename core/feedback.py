@@ -1,0 +1,54 @@
+"""A ``Control`` over Processing's ``QgsProcessingFeedback``, so algorithms run the same engines.
+
+Processing already runs an algorithm on a task; its feedback carries progress and cancel.
+Like the base task, the cancel check reaches into sip at most every ~20 ms.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, List, Optional
+
+from qgis.core import QgsProcessingFeedback
+
+from .control import Control
+from .errors import Canceled
+from .progress import Throttle
+from .task import PROGRESS_INTERVAL_S, SIP_POLL_INTERVAL_S
+
+
+@contextmanager
+def feedback_control(feedback: Optional[QgsProcessingFeedback]) -> Iterator[Control]:
+    """Yield a Control bound to ``feedback``; its cancel hooks are disconnected on exit."""
+    if feedback is None:
+        yield Control()
+        return
+    poll, progress_gate = Throttle(SIP_POLL_INTERVAL_S), Throttle(PROGRESS_INTERVAL_S)
+    canceled: List[bool] = []
+    hooks: List[Callable[[], None]] = []
+
+    def report(fraction: float, status: Optional[str] = None) -> None:
+        if progress_gate.ready():
+            feedback.setProgress(100.0 * fraction)
+
+    def check_canceled() -> None:
+        if not canceled and poll.ready() and feedback.isCanceled():
+            canceled.append(True)
+        if canceled:
+            raise Canceled("canceled")
+
+    def on_cancel(hook: Callable[[], None]) -> Callable[[], None]:
+        feedback.canceled.connect(hook)
+        hooks.append(hook)
+        return lambda: _disconnect(feedback, hook, hooks)
+
+    try:
+        yield Control(report, check_canceled, on_cancel)
+    finally:
+        for hook in list(hooks):
+            _disconnect(feedback, hook, hooks)
+
+
+def _disconnect(feedback: QgsProcessingFeedback, hook: Callable[[], None], hooks: List) -> None:
+    if hook in hooks:
+        hooks.remove(hook)
+        feedback.canceled.disconnect(hook)

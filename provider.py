@@ -1,0 +1,30 @@
+"""Offload's Processing provider: its algorithms in the Toolbox, the modeler, batch mode and qgis_process."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+ICON_PATH = Path(__file__).resolve().parent / "resources" / "icon.svg"
+
+
+class OffloadProvider(QgsProcessingProvider):
+    """Provider ``offload``: each family adds its algorithms here."""
+
+    def id(self) -> str:
+        return "offload"
+
+    def name(self) -> str:
+        return "Offload"
+
+    def longName(self) -> str:  # noqa: N802
+        return "Offload: heavy work without freezing QGIS"
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON_PATH))
+
+    def loadAlgorithms(self) -> None:  # noqa: N802
+        from .raster_tasks.algorithms import CalcAlgorithm
+
+        self.addAlgorithm(CalcAlgorithm())

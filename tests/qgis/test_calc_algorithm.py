@@ -1,0 +1,87 @@
+"""offload:calc in Processing and qgis_process: same validator, same engine, same output as the CLI."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qgis.core import QgsApplication, QgsProcessingException
+
+from offload.provider import OffloadProvider
+from qgis_helpers import read_raster, write_raster
+
+QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
+
+
+@pytest.fixture
+def provider(qgis_processing):
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    yield registry.providerById("offload")
+    if added:
+        registry.removeProvider("offload")
+
+
+@pytest.fixture
+def rasters(tmp_path):
+    rng = np.random.default_rng(5)
+    a = (rng.random((90, 130)) * 50).astype(np.float32)
+    b = (rng.random((90, 130)) * 50).astype(np.float32)
+    a[3, 4] = -1
+    return write_raster(tmp_path / "a.tif", a, nodata=-1), write_raster(tmp_path / "b.tif", b, nodata=-1)
+
+
+def cli(tmp_path, *args) -> Path:
+    out = tmp_path / "cli.tif"
+    subprocess.run([sys.executable, "-m", "offload", "calc", *args, "--output", str(out)], check=True,
+                   capture_output=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    return out
+
+
+def test_processing_run_gives_the_clis_output(provider, rasters, tmp_path):
+    import processing
+
+    a, b = rasters
+    result = processing.run("offload:calc", {"EXPRESSION": "(A - B) / (A + B)\nslope(A)", "INPUTS": [str(a), str(b)],
+                                             "OUTPUT": str(tmp_path / "alg.tif")})
+    reference = cli(tmp_path, "--input", f"A={a}", "--input", f"B={b}", "--expr", "(A - B) / (A + B)",
+                    "--expr", "slope(A)")
+    for band in (1, 2):
+        np.testing.assert_array_equal(read_raster(Path(result["OUTPUT"]), band)[0], read_raster(reference, band)[0])
+
+
+def test_bad_input_is_refused_by_check_parameter_values(provider, rasters, tmp_path):
+    import processing
+
+    a, _ = rasters
+    with pytest.raises(QgsProcessingException, match=r"unknown name 'C' \(inputs: A\) at column 5"):
+        processing.run("offload:calc", {"EXPRESSION": "A + C", "INPUTS": [str(a)], "OUTPUT": str(tmp_path / "x.tif")})
+    with pytest.raises(QgsProcessingException, match="has 1 band"):
+        processing.run("offload:calc", {"EXPRESSION": "A", "INPUTS": [str(a)], "BANDS": "2",
+                                        "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
+
+
+@pytest.mark.skipif(not Path(QGIS_PROCESS).exists(), reason="qgis_process comes with the QGIS desktop")
+def test_qgis_process_run_gives_the_clis_output(rasters, tmp_path):
+    a, b = rasters
+    profile = tmp_path / "config" / "profiles" / "default"
+    (profile / "python" / "plugins").mkdir(parents=True)
+    (profile / "python" / "plugins" / "offload").symlink_to(Path(__file__).resolve().parents[2])
+    (profile / "QGIS").mkdir()
+    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\noffload=true\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "QGIS_OPTIONS_PATH")}
+    env.update(QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"), QT_QPA_PLATFORM="offscreen")
+    out = tmp_path / "qp.tif"
+    done = subprocess.run([QGIS_PROCESS, "run", "offload:calc", f"--INPUTS={a}", f"--INPUTS={b}",
+                           "--EXPRESSION=A * 2 - B", f"--OUTPUT={out}"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    reference = cli(tmp_path, "--input", f"A={a}", "--input", f"B={b}", "--expr", "A * 2 - B")
+    np.testing.assert_array_equal(read_raster(out)[0], read_raster(reference)[0])
