@@ -1,8 +1,9 @@
 """``python -m offload demo`` (``make demo``): Offload end to end on this machine, offline.
 
-It starts the embedded server on 127.0.0.1, downloads a terrain raster from it with an
-Offload task (progress, checksum, atomic output), writes a styled QGIS project and renders
-a PNG map headless. Each task family adds its step here as it lands.
+It starts the embedded server on 127.0.0.1 and runs one chain of Offload tasks: download a
+terrain raster from it (progress, checksum, atomic output), then compute slope and
+hillshade from it block by block; it writes a styled QGIS project and renders a PNG map
+headless. Each task family adds its step here as it lands.
 """
 from __future__ import annotations
 
@@ -59,10 +60,13 @@ def terrain_geotiff() -> bytes:
 
 def run_demo(args: argparse.Namespace) -> int:
     from .cli import EXIT_OK, run_task
+    from .core.chain import Chain
     from .core.runner import headless_app
     from .net_tasks.download import FileRequest
     from .net_tasks.server import LoopbackServer
     from .net_tasks.tasks import FileDownloadTask
+    from .raster_tasks.calc_task import RasterCalcTask
+    from .raster_tasks.request import CalcInput, CalcRequest
 
     out = args.output.absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -73,39 +77,50 @@ def run_demo(args: argparse.Namespace) -> int:
     with timings.step("make synthetic terrain, start server", "127.0.0.1 only"):
         body = terrain_geotiff()
         server = LoopbackServer({"/terrain.tif": (body, "image/tiff")}).__enter__()
+    dem, slope, shade = out / "terrain.tif", out / "slope.tif", out / "hillshade.tif"
+
+    def chain() -> Chain:
+        download = FileDownloadTask(FileRequest(url=f"{server.base_url}/terrain.tif", output=dem,
+                                                sha256=hashlib.sha256(body).hexdigest(), overwrite=True), "raster")
+        terrain = (CalcInput("dem", str(dem)),)
+        slope_step = RasterCalcTask(CalcRequest(("slope(dem)",), terrain, slope, overwrite=True), after=[download])
+        shade_step = RasterCalcTask(CalcRequest(("hillshade(dem, 315, 40)",), terrain, shade, output_type="Byte",
+                                                nodata=0, overwrite=True), after=[download])
+        return Chain([download, slope_step, shade_step], weights=[1, 2, 2])
+
     try:
-        dem = out / "terrain.tif"
-        request = FileRequest(url=f"{server.base_url}/terrain.tif", output=dem,
-                              sha256=hashlib.sha256(body).hexdigest(), overwrite=True)
-        with timings.step("download terrain.tif (task, SHA-256 checked)", f"{len(body) / 1e6:.1f} MB"):
-            code = run_task(lambda: FileDownloadTask(request, "raster"), args)
+        with timings.step("chain: download → slope → hillshade", f"{len(body) / 1e6:.1f} MB terrain"):
+            code = run_task(chain, args)
         if code != EXIT_OK:
             return code
     finally:
         server.__exit__(None, None, None)
     project_path, png_path = out / "offload-demo.qgz", out / "offload-demo.png"
     with timings.step("write styled project", project_path.name):
-        project = build_project(dem, project_path)
+        project = build_project(dem, slope, shade, project_path)
     with timings.step("render map (QgsMapRendererParallelJob)", png_path.name):
         render_png(project, png_path)
     total = sum(row[1] for row in timings.rows)
     print(f"Done in {total:.1f} s. Outputs:", file=sys.stderr)
-    for path in (dem, project_path, png_path):
+    for path in (dem, slope, shade, project_path, png_path):
         print(f"  {path}", file=sys.stderr)
     return EXIT_OK
 
 
-def build_project(dem: Path, project_path: Path):
-    """A project with the terrain coloured by height under a translucent hillshade."""
+def build_project(dem: Path, slope: Path, shade: Path, project_path: Path):
+    """The terrain coloured by height, Offload's hillshade multiplied over it, slope alongside."""
     from qgis.core import QgsProject
 
-    from .ui.styles import hillshade_layer, terrain_layer
+    from .ui.styles import shade_layer, slope_layer, terrain_layer
 
     project = QgsProject.instance()
     project.clear()
-    project.setCrs(terrain_layer(dem).crs())
-    project.addMapLayer(terrain_layer(dem))
-    project.addMapLayer(hillshade_layer(dem))
+    terrain = terrain_layer(dem)
+    project.setCrs(terrain.crs())
+    project.addMapLayer(slope_layer(slope))
+    project.addMapLayer(terrain)
+    project.addMapLayer(shade_layer(shade))
+    project.layerTreeRoot().findLayer(project.mapLayersByName("slope")[0].id()).setItemVisibilityChecked(False)
     project.setFilePathStorage(project.filePathStorage())  # relative paths (the default)
     if not project.write(str(project_path)):
         raise RuntimeError(f"could not write {project_path}: {project.error()}")

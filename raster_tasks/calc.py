@@ -43,10 +43,10 @@ class CalcPlan:
     halo: int = field(default=0)
 
 
-def validate_calc_request(request: CalcRequest) -> CalcPlan:
-    """Check a request completely; return the plan.
+def check_calc_request(request: CalcRequest) -> None:
+    """Check everything that does not need the input files (expressions, names, options).
 
-    :raises InputError: naming the bad value (nothing has been written).
+    :raises InputError: naming the bad value.
     """
     if not request.expressions:
         raise InputError("no expression given")
@@ -57,8 +57,8 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     bad_names = [n for n in names if not NAME_PATTERN.fullmatch(n) or n in ("pi", "e", "nan", "inf")]
     if bad_names:
         raise InputError(f"input name {bad_names[0]!r} is not a usable identifier")
-    expressions = tuple(parse_expression(text, frozenset(names)) for text in request.expressions)
-    used = set().union(*(e.names for e in expressions))
+    for text in request.expressions:
+        parse_expression(text, frozenset(names))
     if not request.inputs:
         raise InputError("no input given")
     if request.format not in FORMATS:
@@ -66,9 +66,26 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     for option in request.creation_options:
         if "=" not in option:
             raise InputError(f"creation option {option!r} is not KEY=VALUE")
+    if request.threads is not None and request.threads < 1:
+        raise InputError(f"threads {request.threads} is not a positive number")
+    if request.output_type is not None:
+        gdal_io.output_type(request.output_type)
+    for option, value in (("extent", request.extent), ("resolution", request.resolution)):
+        allowed = ("intersect", "union") if option == "extent" else ("finest", "coarsest")
+        if value is not None and value not in allowed and value not in names:
+            raise InputError(f"--{option} {value!r} is not {' or '.join(allowed)} or an input name")
+
+
+def validate_calc_request(request: CalcRequest) -> CalcPlan:
+    """Check a request completely, input files included; return the plan.
+
+    :raises InputError: naming the bad value (nothing has been written).
+    """
+    check_calc_request(request)
+    expressions = tuple(parse_expression(text, frozenset(i.name for i in request.inputs))
+                        for text in request.expressions)
+    used = set().union(*(e.names for e in expressions))
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
-    if threads < 1:
-        raise InputError(f"threads {threads} is not a positive number")
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
     grid, sources = _resolve_grid(request, sources)
     if request.output_type is not None:
@@ -121,10 +138,6 @@ def _is_geographic(crs_wkt: str) -> bool:
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:
     """The grid to compute on, and every source aligned to it."""
     by_name = {s.name: s for s in sources}
-    for option, value in (("extent", request.extent), ("resolution", request.resolution)):
-        allowed = ("intersect", "union") if option == "extent" else ("finest", "coarsest")
-        if value is not None and value not in allowed and value not in by_name:
-            raise InputError(f"--{option} {value!r} is not {' or '.join(allowed)} or an input name")
     reference = by_name.get(request.extent) or by_name.get(request.resolution) or sources[0]
     mismatched = [(s, s.grid.differences(reference.grid)) for s in sources]
     mismatched = [(s, what or "CRS") for s, what in mismatched

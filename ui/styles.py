@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (
+    QgsContrastEnhancement,
+    QgsSingleBandGrayRenderer,
     QgsBilinearRasterResampler,
     QgsColorRampShader,
-    QgsHillshadeRenderer,
     QgsPainting,
     QgsRasterLayer,
     QgsRasterShader,
@@ -24,9 +25,7 @@ def smooth_resampling(layer: QgsRasterLayer) -> None:
 
 def terrain_layer(dem: Path, name: str = "terrain") -> QgsRasterLayer:
     """The DEM coloured by height with QGIS's 'Spectral'-like terrain ramp, stretched to its range."""
-    layer = QgsRasterLayer(str(dem), name, "gdal")
-    if not layer.isValid():
-        raise RuntimeError(f"QGIS cannot open {dem} as a raster")
+    layer = _raster(dem, name)
     stats = layer.dataProvider().bandStatistics(1)
     ramp = QgsStyle.defaultStyle().colorRamp("Spectral")
     ramp.invert()
@@ -39,11 +38,35 @@ def terrain_layer(dem: Path, name: str = "terrain") -> QgsRasterLayer:
     return layer
 
 
-def hillshade_layer(dem: Path, name: str = "hillshade") -> QgsRasterLayer:
-    """The DEM as a hillshade, multiplied over the layers below it."""
-    layer = QgsRasterLayer(str(dem), name, "gdal")
-    renderer = QgsHillshadeRenderer(layer.dataProvider(), 1, 315.0, 45.0)
+def shade_layer(shade: Path, name: str = "hillshade") -> QgsRasterLayer:
+    """A hillshade raster (bytes, 1..255), multiplied over the layers below it."""
+    layer = _raster(shade, name)
+    renderer = QgsSingleBandGrayRenderer(layer.dataProvider(), 1)
+    enhancement = QgsContrastEnhancement(layer.dataProvider().dataType(1))
+    enhancement.setMinimumValue(1)
+    enhancement.setMaximumValue(255)
+    enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+    renderer.setContrastEnhancement(enhancement)
     layer.setRenderer(renderer)
-    smooth_resampling(layer)
     layer.setBlendMode(QgsPainting.getCompositionMode(QgsPainting.BlendMultiply))
+    smooth_resampling(layer)
+    return layer
+
+
+def slope_layer(slope: Path, name: str = "slope") -> QgsRasterLayer:
+    """Slope in degrees, from flat (light) to steep (dark red)."""
+    layer = _raster(slope, name)
+    ramp = QgsStyle.defaultStyle().colorRamp("Reds")
+    shader_function = QgsColorRampShader(0.0, 60.0, ramp)
+    shader_function.classifyColorRamp(7)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_function)
+    layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader))
+    return layer
+
+
+def _raster(path: Path, name: str) -> QgsRasterLayer:
+    layer = QgsRasterLayer(str(path), name, "gdal")
+    if not layer.isValid():
+        raise RuntimeError(f"QGIS cannot open {path} as a raster")
     return layer

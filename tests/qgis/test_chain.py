@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 from osgeo import gdal
 
 from offload.core.chain import Chain
@@ -83,3 +84,30 @@ def test_a_failing_step_fails_the_chain_with_its_error(tmp_path, project):
     assert "start.tif" in chain.error.one_line()
     assert not steps[1].started and project.mapLayers() == {}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_calc_step_reads_what_the_step_before_it_writes(tmp_path, project):
+    from offload.raster_tasks.calc_task import RasterCalcTask
+    from offload.raster_tasks.request import CalcInput, CalcRequest
+
+    first = AddOneTask(write_raster(tmp_path / "start.tif", np.full((30, 40), 5, np.float32)), tmp_path / "one.tif")
+    second = RasterCalcTask(CalcRequest(("A * 10",), (CalcInput("A", str(tmp_path / "one.tif")),),
+                                        tmp_path / "ten.tif"), after=[first])
+    chain = Chain([first, second])
+    assert run_to_end(chain) is True
+    assert gdal.Open(str(tmp_path / "ten.tif")).ReadAsArray().max() == 60
+    assert [layer.name() for layer in project.mapLayers().values()] == ["ten"]
+
+
+def test_a_missing_input_no_earlier_step_declares_is_still_refused(tmp_path):
+    from offload.core.errors import InputError
+    from offload.raster_tasks.calc_task import RasterCalcTask
+    from offload.raster_tasks.request import CalcInput, CalcRequest
+
+    first = AddOneTask(write_raster(tmp_path / "start.tif", np.zeros((3, 3), np.float32)), tmp_path / "one.tif")
+    with pytest.raises(InputError, match="input A='.*other.tif' does not exist"):
+        RasterCalcTask(CalcRequest(("A",), (CalcInput("A", str(tmp_path / "other.tif")),), tmp_path / "o.tif"),
+                       after=[first])
+    with pytest.raises(InputError, match="unknown name 'B'"):
+        RasterCalcTask(CalcRequest(("B",), (CalcInput("A", str(tmp_path / "one.tif")),), tmp_path / "o.tif"),
+                       after=[first])
