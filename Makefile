@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-plugin-load package install clean
+.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster package install clean
 
 setup: $(READY)
 
@@ -29,13 +29,16 @@ test: setup
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
 
-bench: bench-responsiveness bench-plugin-load
+bench: bench-responsiveness bench-plugin-load bench-raster
 
 bench-responsiveness: setup
 	$(HEADLESS) $(PY) bench/responsiveness.py
 
 bench-plugin-load: setup
 	$(HEADLESS) $(PY) bench/plugin_load.py
+
+bench-raster: setup
+	$(HEADLESS) $(PY) bench/raster.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py
