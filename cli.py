@@ -9,10 +9,13 @@ import argparse
 import signal
 import sys
 import traceback
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 from .core.errors import InputError, OffloadError, one_line
 from .core.metadata import version
+
+if TYPE_CHECKING:
+    from .core.task import OffloadTask
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
@@ -63,7 +66,7 @@ def fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
     return code
 
 
-def run_task(build: Callable[[], "OffloadTask"], args: argparse.Namespace) -> int:  # noqa: F821
+def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace) -> int:
     """Build a task (validation errors raise InputError), run it, and return the exit code."""
     from .core.log import stderr_notifier
     from .core.runner import headless_app, keep_freed_memory, wait_for

@@ -30,28 +30,6 @@ class Throttle:
         return True
 
 
-def step_spans(weights: Sequence[float]) -> Tuple[Tuple[float, float], ...]:
-    """Turn step weights into (start, span) fractions of one 0..1 bar.
-
-    >>> step_spans([1, 3])
-    ((0.0, 0.25), (0.25, 0.75))
-    """
-    if not weights:
-        return ()
-    if any(w < 0 for w in weights):
-        raise ValueError(f"step weights {list(weights)} include a negative weight")
-    total = float(sum(weights))
-    if total == 0:
-        weights, total = [1.0] * len(weights), float(len(weights))
-    spans = []
-    start = 0.0
-    for weight in weights:
-        span = weight / total
-        spans.append((start, span))
-        start += span
-    return tuple(spans)
-
-
 def weighted_fraction(fractions: Sequence[float], weights: Sequence[float]) -> float:
     """One 0..1 figure for steps done to ``fractions``, each counting as much as its weight.
 

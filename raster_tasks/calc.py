@@ -288,8 +288,6 @@ def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
 
 def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
-    from osgeo import gdal
-
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
     options = merged_options(default_creation_options(plan.gdal_type, plan.threads), plan.creation_options)
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed

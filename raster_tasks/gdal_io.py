@@ -171,13 +171,9 @@ class Readers:
         pads = ((halo_read.pad_top, halo_read.pad_bottom), (halo_read.pad_left, halo_read.pad_right))
         if any(any(p) for p in pads):
             values = np.pad(values, pads, mode="edge")
-            mask = np.pad(mask if mask is not None else np.zeros(window_shape(window), bool), pads,
+            mask = np.pad(mask if mask is not None else np.zeros((window.height, window.width), bool), pads,
                           constant_values=True)
         return values, mask
-
-
-def window_shape(window: Window) -> Tuple[int, int]:
-    return window.height, window.width
 
 
 def _nodata_mask(values: np.ndarray, nodata: Optional[float]) -> Optional[np.ndarray]:
