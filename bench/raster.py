@@ -46,7 +46,8 @@ ENGINE = r"""
 import sys, time
 from pathlib import Path
 from offload.core.control import Control
-from offload.raster_tasks.calc import CalcRequest, parse_input, run_calc, validate_calc_request
+from offload.raster_tasks.calc import run_calc, validate_calc_request
+from offload.raster_tasks.request import CalcRequest, parse_input
 expr, out, *inputs = sys.argv[1:]
 plan = validate_calc_request(CalcRequest((expr,), tuple(map(parse_input, inputs)), Path(out), overwrite=True,
                                          creation_options=("COMPRESS=NONE",)))
