@@ -274,3 +274,20 @@ def test_the_pure_type_list_matches_gdals():
     from offload.raster_tasks.gdal_io import OUTPUT_TYPES
 
     assert tuple(OUTPUT_TYPES) == OUTPUT_TYPE_NAMES
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--expr", "A +* 2"], "syntax error at column 4"),
+    (["--expr", "A", "--input", "B={a}"], "bound twice"),
+    (["--expr", "A", "--type", "Float16"], "type 'Float16'"),
+    (["--expr", "A.max()"], "attribute access"),
+])
+def test_the_cli_exits_2_with_one_line_and_writes_nothing(tmp_path, pair, subprocess_env, args, message):
+    a_path, _, _, _ = pair
+    out = tmp_path / "cli-out.tif"
+    done = subprocess.run([sys.executable, "-m", "offload", "calc", "--input", f"A={a_path}", "--input", f"B={a_path}",
+                           *[arg.format(a=a_path) for arg in args], "--output", str(out)],
+                          env=subprocess_env, capture_output=True, text=True, timeout=60)
+    lines = [line for line in done.stderr.splitlines() if "XDG_RUNTIME_DIR" not in line]
+    assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
