@@ -1,0 +1,103 @@
+"""Tile math and URL templates (pure), with properties checked by hypothesis."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from offload.core.errors import InputError
+from offload.net_tasks.templates import cache_path, parse_template
+from offload.net_tasks.tiles import (
+    MAX_LAT, ORIGIN_M, Tile, lonlat_to_mercator, quadkey, range_bounds, tile_bounds, tile_range, tms_row,
+)
+
+
+def test_known_tiles():
+    # Zürich at zoom 10 is tile 536/358 (OSM wiki formula)
+    x, y = lonlat_to_mercator(8.5417, 47.3769)
+    r = tile_range((x - 1, y - 1, x + 1, y + 1), 10)
+    assert (r.x_min, r.y_min, r.x_max, r.y_max) == (536, 358, 536, 358)
+    assert tile_range((-ORIGIN_M, -ORIGIN_M, ORIGIN_M, ORIGIN_M), 0).count == 1
+    assert tile_range((-ORIGIN_M, -ORIGIN_M, ORIGIN_M, ORIGIN_M), 3).count == 64
+
+
+def test_latitudes_are_clamped_to_mercator():
+    assert lonlat_to_mercator(0, 90)[1] == pytest.approx(ORIGIN_M)
+    assert lonlat_to_mercator(180, -89.9)[0] == pytest.approx(ORIGIN_M)
+    assert MAX_LAT == pytest.approx(85.0511287798)
+
+
+def test_a_bbox_on_tile_edges_touches_only_the_tiles_inside():
+    bounds = range_bounds(tile_range(tile_bounds(Tile(5, 9, 4)), 4))
+    assert bounds == pytest.approx(tile_bounds(Tile(5, 9, 4)))
+    assert tile_range(tile_bounds(Tile(5, 9, 4)), 4).count == 1
+    assert tile_range(tile_bounds(Tile(5, 9, 4)), 5).count == 4
+
+
+@given(x=st.integers(0, 2 ** 12 - 1), y=st.integers(0, 2 ** 12 - 1), z=st.integers(12, 12))
+def test_a_tile_s_own_bounds_give_back_the_tile(x, y, z):
+    r = tile_range(tile_bounds(Tile(x, y, z)), z)
+    assert (r.x_min, r.y_min, r.x_max, r.y_max) == (x, y, x, y)
+
+
+@given(lon=st.floats(-179.9, 179.9), lat=st.floats(-85, 85), zoom=st.integers(0, 18))
+def test_a_point_lies_in_the_tile_it_maps_to(lon, lat, zoom):
+    x, y = lonlat_to_mercator(lon, lat)
+    r = tile_range((x - 1e-3, y - 1e-3, x + 1e-3, y + 1e-3), zoom)
+    x_min, y_min, x_max, y_max = tile_bounds(Tile(r.x_min, r.y_min, zoom))
+    assert x_min - 1 <= x <= x_max + 1 and y_min - 1 <= y <= y_max + 1
+
+
+def test_quadkeys_and_tms_rows():
+    assert quadkey(Tile(3, 5, 3)) == "213"  # Bing Maps tile system example
+    assert quadkey(Tile(0, 0, 0)) == ""
+    assert tms_row(Tile(0, 0, 1)) == 1 and tms_row(Tile(7, 2, 3)) == 5
+
+
+@pytest.mark.parametrize("bounds, zoom, message", [
+    ((0, 0, 1, 1), 25, "zoom 25 is not within 0..24"),
+    ((5, 5, 5, 9), 3, "is empty"),
+])
+def test_tile_range_refusals(bounds, zoom, message):
+    with pytest.raises(InputError, match=message):
+        tile_range(bounds, zoom)
+
+
+def test_templates_fill_every_placeholder():
+    tile = Tile(3, 5, 3)
+    assert parse_template("https://t.example/{z}/{x}/{y}.png").url(tile) == "https://t.example/3/3/5.png"
+    assert parse_template("https://t.example/{z}/{x}/{-y}.png").url(tile) == "https://t.example/3/3/2.png"
+    assert parse_template("https://t.example/q/{q}.jpeg").url(tile) == "https://t.example/q/213.jpeg"
+    template = parse_template("https://{s}.t.example/{z}/{x}/{y}.png", "abc")
+    assert {template.url(Tile(x, 0, 3)) for x in range(3)} == {
+        "https://a.t.example/3/0/0.png", "https://b.t.example/3/1/0.png", "https://c.t.example/3/2/0.png"}
+
+
+@pytest.mark.parametrize("text, subdomains, message", [
+    ("ftp://t.example/{z}/{x}/{y}", "", "URL scheme 'ftp'"),
+    ("file:///tiles/{z}/{x}/{y}.png", "", "--allow-file-urls"),
+    ("https://t.example/{z}/{x}.png", "", "neither"),
+    ("https://t.example/{z}/{x}/{y}/{w}.png", "", "placeholder {w}"),
+    ("https://{s}.t.example/{z}/{x}/{y}.png", "", "uses {s}"),
+    ("https://{s}.t.example/{z}/{x}/{y}.png", "a.b", "subdomains 'a.b'"),
+    ("https:///{z}/{x}/{y}.png", "", "has no host"),
+])
+def test_template_refusals(text, subdomains, message):
+    with pytest.raises(InputError, match=message.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")):
+        parse_template(text, subdomains)
+
+
+def test_bulk_download_policy_hosts():
+    assert parse_template("https://tile.openstreetmap.org/{z}/{x}/{y}.png").bulk_forbidden
+    assert parse_template("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "abc").bulk_forbidden
+    assert not parse_template("https://tiles.example.org/{z}/{x}/{y}.png").bulk_forbidden
+    assert not parse_template("https://tile.openstreetmap.org.evil.example/{z}/{x}/{y}.png").bulk_forbidden
+
+
+def test_cache_paths_come_from_integers_only():
+    assert cache_path(Path("/c"), Tile(1, 2, 3), "png") == Path("/c/3/1/2.png")
+    with pytest.raises(ValueError):
+        cache_path(Path("/c"), Tile(1, 2, 3), "../x")
