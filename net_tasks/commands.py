@@ -6,6 +6,8 @@ from pathlib import Path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    _add_tiles(commands)
+    _add_serve_tiles(commands)
     parser = commands.add_parser(
         "download",
         help="download one file (streamed, size- and checksum-checked, atomic)",
@@ -38,3 +40,101 @@ def _download(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     return run_task(lambda: FileDownloadTask(request), args)
+
+
+def _bbox(text: str):
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"bbox {text!r} is not XMIN,YMIN,XMAX,YMAX")
+    return values
+
+
+def _add_tiles(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "tiles",
+        help="download the XYZ tiles over a bbox and mosaic them into a GeoTIFF",
+        description="Download the tiles a bbox touches at one zoom, politely (few connections, retries, "
+                    "Retry-After, a cache), and mosaic them into a georeferenced GeoTIFF in EPSG:3857.",
+        epilog="Example: tiles --url 'https://tiles.example.org/{z}/{x}/{y}.png' --bbox 6.9,45.9,7.1,46.1 "
+               "--zoom 12 --output area.tif",
+    )
+    parser.add_argument("--url", required=True, help="template with {z} {x} {y}, {-y} (TMS), {q} (quadkey), {s}")
+    parser.add_argument("--bbox", required=True, type=_bbox, help="XMIN,YMIN,XMAX,YMAX (in --bbox-crs)")
+    parser.add_argument("--bbox-crs", default="EPSG:4326", help="CRS of --bbox (default EPSG:4326)")
+    parser.add_argument("--zoom", required=True, type=int)
+    parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--cache", type=Path, help="tile cache folder (default: per user, per template)")
+    parser.add_argument("--workers", type=int, default=4, help="concurrent connections (default 4)")
+    parser.add_argument("--retries", type=int, default=4, help="retries per tile (default 4)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a tile (default 30)")
+    parser.add_argument("--decode", default="none", help="none, terrarium or terrain-rgb (elevation tiles → DEM)")
+    parser.add_argument("--max-tiles", type=int, default=10_000, help="refuse more tiles than this (default 10000)")
+    parser.add_argument("--user-agent", default="", help="HTTP User-Agent (default: Offload/VERSION)")
+    parser.add_argument("--subdomains", default="", help="letters for {s}, e.g. abc")
+    parser.add_argument("--clip", action="store_true", help="clip the mosaic to the bbox")
+    parser.add_argument("--allow-missing", action="store_true", help="leave tiles that keep failing empty")
+    parser.add_argument("--allow-file-urls", action="store_true", help="allow file: templates")
+    parser.add_argument("--max-age", type=float, help="seconds a cached tile stays fresh (default: the server's)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.set_defaults(handler=_tiles)
+
+
+def _tiles(args: argparse.Namespace) -> int:
+    from ..cli import run_task
+    from .tasks import TileDownloadTask
+    from .tile_download import TileRequest
+
+    request = TileRequest(
+        template=args.url, bbox=args.bbox, zoom=args.zoom, output=args.output, bbox_crs=args.bbox_crs,
+        cache_dir=args.cache, workers=args.workers, retries=args.retries, timeout_s=args.timeout,
+        decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
+        clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,
+        max_age_s=args.max_age, overwrite=args.overwrite,
+    )
+    return run_task(lambda: TileDownloadTask(request), args)
+
+
+def _add_serve_tiles(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "serve-tiles",
+        help="serve synthetic terrain or imagery tiles on 127.0.0.1 (for demos and tests)",
+        description="Serve deterministic tiles on 127.0.0.1 only; prints the URL template on its first line.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    parser.add_argument("--source", default="terrain", help="terrain (Terrarium PNG), imagery, or a folder z/x/y.ext")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="fraction of tiles whose first answer is a 500")
+    parser.add_argument("--rate-429", type=float, default=0.0, help="fraction answered 429 with Retry-After: 1 first")
+    parser.add_argument("--truncate-rate", type=float, default=0.0, help="fraction whose first body is cut short")
+    parser.add_argument("--slow-rate", type=float, default=0.0, help="fraction answered 500 ms late the first time")
+    parser.add_argument("--seed", type=int, default=0, help="which tiles get the faults")
+    parser.set_defaults(handler=_serve_tiles)
+
+
+def _serve_tiles(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
+    from ..core.errors import InputError
+    from .server import Faults, TileServer
+
+    for name in ("fail_rate", "rate_429", "truncate_rate", "slow_rate"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)} is not a fraction within 0..1")
+    faults = Faults(args.latency_ms, args.fail_rate, args.rate_429, args.truncate_rate, args.slow_rate, args.seed)
+    try:
+        server = TileServer(args.source, faults, port=args.port)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    with server:
+        print(server.template, flush=True)
+        print(f"offload serve-tiles: {args.source} tiles on 127.0.0.1; Ctrl-C stops", file=sys.stderr)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0

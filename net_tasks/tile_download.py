@@ -1,0 +1,392 @@
+"""Tiled downloads: the request, its validation, and the engine that mosaics tiles into a GeoTIFF.
+
+``validate_tile_request`` refuses bad input before any request; ``run_tiles`` fetches on
+``workers`` threads sharing one session (never more connections than workers), keeps a
+disk cache (``z/x/y.ext``, written atomically, expiry from the server's headers), and writes
+each tile into the mosaic as it arrives, so memory does not grow with the tile count.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import numpy as np
+from osgeo import gdal, osr
+
+from ..core.control import Control
+from ..core.errors import InputError, TaskFailed
+from ..core.metadata import user_agent
+from .fetch import Answer, HostPace, fetch
+from .http import OffloadSession
+from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
+from .tiles import MAX_ZOOM, TILE_PX, Tile, TileRange, range_bounds, tile_range
+
+DECODINGS = ("none", "terrarium", "terrain-rgb")
+DEM_NODATA = -32768.0
+DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """Which tiles to fetch and how to mosaic them."""
+
+    template: str
+    bbox: Tuple[float, float, float, float]
+    zoom: int
+    output: Path
+    bbox_crs: str = "EPSG:4326"
+    cache_dir: Optional[Path] = None
+    workers: int = 4
+    retries: int = 4
+    timeout_s: float = 30.0
+    decode: str = "none"
+    max_tiles: int = 10_000
+    user_agent: str = ""
+    subdomains: str = ""
+    clip: bool = False
+    allow_missing: bool = False
+    allow_file_urls: bool = False
+    max_age_s: Optional[float] = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """A checked tile request: plain values for the worker thread."""
+
+    template: Template
+    tiles: TileRange
+    bounds_m: Tuple[float, float, float, float]
+    cache_dir: Path
+    workers: int
+    retries: int
+    timeout_s: float
+    decode: str
+    user_agent: str
+    clip: bool
+    allow_missing: bool
+    max_age_s: Optional[float]
+
+
+def default_cache_dir(template: str) -> Path:
+    """A per-user cache folder per template (named by a digest, never by URL text)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "offload" / "tiles" / hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
+
+
+def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[float, float, float, float]:
+    """The bbox in EPSG:3857, clamped to Mercator's latitudes.
+
+    :raises InputError: for an unknown CRS or an inverted bbox.
+    """
+    x_min, y_min, x_max, y_max = bbox
+    if not (x_min < x_max and y_min < y_max):
+        raise InputError(f"bbox {x_min:g},{y_min:g},{x_max:g},{y_max:g} is not XMIN,YMIN,XMAX,YMAX with min < max")
+    source = osr.SpatialReference()
+    if source.SetFromUserInput(crs) != 0:
+        raise InputError(f"bbox CRS {crs!r} is not a CRS GDAL knows")
+    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    mercator = osr.SpatialReference()
+    mercator.ImportFromEPSG(3857)
+    mercator.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    if source.IsGeographic():  # clamp to Mercator's valid latitudes before transforming
+        y_min, y_max = max(y_min, -85.0511287798), min(y_max, 85.0511287798)
+    return tuple(osr.CoordinateTransformation(source, mercator).TransformBounds(x_min, y_min, x_max, y_max, 21))
+
+
+def validate_tile_request(request: TileRequest) -> TilePlan:
+    """Check everything before any request; return the plan.
+
+    :raises InputError: naming the bad value.
+    """
+    template = parse_template(request.template, request.subdomains, request.allow_file_urls)
+    if not 0 <= request.zoom <= MAX_ZOOM:
+        raise InputError(f"zoom {request.zoom} is not within 0..{MAX_ZOOM}")
+    if request.decode not in DECODINGS:
+        raise InputError(f"decode {request.decode!r} is not one of {', '.join(DECODINGS)}")
+    if not 1 <= request.workers <= 64:
+        raise InputError(f"workers {request.workers} is not within 1..64")
+    if not 0 <= request.retries <= 20:
+        raise InputError(f"retries {request.retries} is not within 0..20")
+    if not request.timeout_s > 0:
+        raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
+    if request.max_age_s is not None and request.max_age_s < 0:
+        raise InputError(f"max-age {request.max_age_s} is negative")
+    bounds_m = to_mercator(request.bbox, request.bbox_crs)
+    tiles = tile_range(bounds_m, request.zoom)
+    if tiles.count > request.max_tiles:
+        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than --max-tiles {request.max_tiles}")
+    if template.bulk_forbidden and tiles.count > BULK_FORBIDDEN_LIMIT:
+        raise InputError(f"{template.host} forbids bulk downloads: {tiles.count} tiles is more than "
+                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
+    return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
+                    request.workers, request.retries, float(request.timeout_s), request.decode,
+                    request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s)
+
+
+# -- images ------------------------------------------------------------------------------
+
+def decode_image(body: bytes) -> Optional[np.ndarray]:
+    """A tile image (PNG, JPEG, WebP: palette, grey, RGB or RGBA) as RGBA (4, rows, cols) uint8."""
+    name = f"/vsimem/offload-tile-{uuid.uuid4().hex}"
+    gdal.FileFromMemBuffer(name, body)
+    try:
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        dataset = gdal.Open(name)
+        gdal.PopErrorHandler()
+        if dataset is None:
+            return None
+        bands = dataset.RasterCount
+        first = dataset.GetRasterBand(1)
+        table = first.GetColorTable()
+        values = dataset.ReadAsArray()
+        if values is None:
+            return None
+        if bands == 1 and table is not None:
+            lookup = np.array([table.GetColorEntry(i) for i in range(table.GetCount())], np.uint8).reshape(-1, 4)
+            return np.moveaxis(lookup[values], -1, 0)
+        if bands == 1:
+            return np.stack([values, values, values, np.full_like(values, 255)])
+        if bands == 2:  # grey + alpha
+            return np.stack([values[0], values[0], values[0], values[1]])
+        if bands == 3:
+            return np.concatenate([values, np.full_like(values[:1], 255)])
+        return values[:4].astype(np.uint8)
+    finally:
+        gdal.Unlink(name)
+
+
+def decode_elevation(rgba: np.ndarray, encoding: str) -> np.ndarray:
+    """Heights (m) from an elevation tile; transparent pixels are nodata."""
+    red, green, blue = (rgba[i].astype(np.float64) for i in range(3))
+    if encoding == "terrarium":
+        heights = red * 256.0 + green + blue / 256.0 - 32768.0
+    else:  # terrain-rgb (Mapbox, MapTiler)
+        heights = -10000.0 + (red * 65536.0 + green * 256.0 + blue) * 0.1
+    heights[rgba[3] == 0] = DEM_NODATA
+    return heights.astype(np.float32)
+
+
+# -- the cache -------------------------------------------------------------------------------
+
+def _extension(template: Template) -> str:
+    tail = template.text.rsplit("/", 1)[-1].split("?", 1)[0]
+    extension = tail.rsplit(".", 1)[-1].lower() if "." in tail else "img"
+    return extension if extension.isalnum() and len(extension) <= 5 else "img"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached tile: its body, when it was fetched, when it expires, its ETag."""
+
+    body: bytes
+    fetched: float
+    expires: float
+    etag: str = ""
+
+    def fresh(self, max_age_s: Optional[float], now: float) -> bool:
+        """Fresh by --max-age when given, else by the server's expiry headers."""
+        return now - self.fetched < max_age_s if max_age_s is not None else now < self.expires
+
+
+def read_cache(path: Path) -> Optional[CacheEntry]:
+    try:
+        meta = json.loads(_meta_path(path).read_text())
+        return CacheEntry(path.read_bytes(), float(meta["fetched"]), float(meta["expires"]), str(meta.get("etag", "")))
+    except (FileNotFoundError, ValueError, KeyError):
+        return None  # missing or half-known: fetch again
+
+
+def write_cache(path: Path, body: Optional[bytes], headers: dict, now: float) -> None:
+    """Write the tile (unless ``body`` is None: a 304 only renews it) and its sidecar, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
+            "etag": headers.get("ETag", "")}
+    if body is not None:
+        _atomic_write(path, body)
+    _atomic_write(_meta_path(path), json.dumps(meta).encode("utf-8"))
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def max_age_from(headers, default_s: float) -> float:
+    """Seconds a tile stays fresh: Cache-Control max-age when the server gives it, else the default."""
+    for part in (headers.get("Cache-Control") or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "max-age" and value.isdigit():
+            return float(value)
+    return default_s
+
+
+# -- the engine --------------------------------------------------------------------------------
+
+@dataclass
+class TileStats:
+    downloaded: int = 0
+    from_cache: int = 0
+    empty: int = 0
+    failed: int = 0
+
+
+def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
+    """Fetch every tile of ``plan`` and mosaic them into ``destination``."""
+    mosaic = _Mosaic(plan, destination)
+    stats, failures = TileStats(), []
+    session = OffloadSession(plan.user_agent, pool_size=plan.workers)
+    remove_hook = control.on_cancel(session.abort)
+    pace = HostPace(plan.workers)
+    extension = _extension(plan.template)
+    tiles = list(plan.tiles.tiles())
+    try:
+        with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
+            pending: deque = deque()
+            for index, tile in enumerate(tiles):
+                pending.append(pool.submit(_get_tile, plan, tile, extension, session, pace, control))
+                while len(pending) > 2 * plan.workers or (index == len(tiles) - 1 and pending):
+                    _place(pending.popleft(), mosaic, stats, failures, control)
+                    done = stats.downloaded + stats.from_cache + stats.empty + stats.failed
+                    control.report(done / len(tiles), f"{done} of {len(tiles)} tiles")
+        if failures and not plan.allow_missing:
+            names = ", ".join(failures[:10]) + (f" and {len(failures) - 10} more" if len(failures) > 10 else "")
+            raise TaskFailed(f"{len(failures)} tile(s) failed after {plan.retries} retries: {names}")
+        mosaic.close()
+    finally:
+        remove_hook()
+        session.close()
+        mosaic.abandon()
+    return stats
+
+
+def _place(future, mosaic: "_Mosaic", stats: TileStats, failures: List[str], control: Control) -> None:
+    try:
+        tile, rgba, source = future.result()
+    except _TileFailed as exc:
+        stats.failed += 1
+        failures.append(exc.tile_name)
+        return
+    control.check_canceled()
+    setattr(stats, source, getattr(stats, source) + 1)
+    mosaic.write(tile, rgba)
+
+
+class _TileFailed(Exception):
+    def __init__(self, tile_name: str) -> None:
+        super().__init__(tile_name)
+        self.tile_name = tile_name
+
+
+def _get_tile(plan: TilePlan, tile: Tile, extension: str, session, pace: HostPace, control: Control):
+    """(tile, RGBA or None, how it was had): from the cache when fresh, else from the server
+    (a conditional request when the cache has an ETag, so an unchanged tile costs a 304)."""
+    control.check_canceled()
+    path = cache_path(plan.cache_dir, tile, extension)
+    cached = read_cache(path)
+    if cached is not None and cached.fresh(plan.max_age_s, time.time()):
+        rgba = decode_image(cached.body)
+        if rgba is not None:
+            return tile, rgba, "from_cache"
+    url = plan.template.url(tile)
+    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
+    try:
+        answer = _request(url, session, plan, pace, control, headers, tile)
+    except TaskFailed:
+        control.check_canceled()
+        raise _TileFailed(f"{tile.z}/{tile.x}/{tile.y}") from None
+    if answer.status == 304 and cached is not None:
+        write_cache(path, None, answer.headers, time.time())
+        return tile, decode_image(cached.body), "from_cache"
+    if answer.body is None:
+        return tile, None, "empty"
+    write_cache(path, answer.body, answer.headers, time.time())
+    return tile, decode_image(answer.body), "downloaded"
+
+
+def _request(url: str, session, plan: TilePlan, pace: HostPace, control: Control, headers, tile: Tile) -> Answer:
+    if url.startswith("file://"):  # allowed only with --allow-file-urls (checked by the template)
+        local = Path(url[len("file://"):])
+        return Answer(local.read_bytes(), 200, 1) if local.is_file() else Answer(None, 404, 1)
+    return fetch(session, url, plan.retries, plan.timeout_s, pace, control,
+                 lambda body: decode_image(body) is not None, headers, random.Random(hash(tile)))
+
+
+class _Mosaic:
+    """The output GeoTIFF on the tile grid (or clipped to the bbox), written tile by tile."""
+
+    def __init__(self, plan: TilePlan, destination: Path) -> None:
+        self.plan = plan
+        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+        self.pixel_m = (x_max - x_min) / (plan.tiles.width * TILE_PX)
+        self.col_off = self.row_off = 0
+        width, height = plan.tiles.width * TILE_PX, plan.tiles.height * TILE_PX
+        if plan.clip:  # whole pixels of the tile grid that touch the bbox
+            bx_min, by_min, bx_max, by_max = plan.bounds_m
+            self.col_off = max(0, int((bx_min - x_min) // self.pixel_m))
+            self.row_off = max(0, int((y_max - by_max) // self.pixel_m))
+            width = min(width, int(np.ceil((bx_max - x_min) / self.pixel_m))) - self.col_off
+            height = min(height, int(np.ceil((y_max - by_min) / self.pixel_m))) - self.row_off
+        self.width, self.height = width, height
+        self.dem = plan.decode != "none"
+        options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
+                   "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
+        self.dataset = gdal.GetDriverByName("GTiff").Create(
+            str(destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
+            options)
+        if self.dataset is None:
+            raise TaskFailed(f"GDAL could not create {destination}")
+        self.dataset.SetGeoTransform((x_min + self.col_off * self.pixel_m, self.pixel_m, 0.0,
+                                      y_max - self.row_off * self.pixel_m, 0.0, -self.pixel_m))
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(3857)
+        self.dataset.SetProjection(srs.ExportToWkt())
+        if self.dem:
+            band = self.dataset.GetRasterBand(1)
+            band.SetNoDataValue(DEM_NODATA)
+            band.Fill(DEM_NODATA)
+        else:
+            for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
+                self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
+        self._lock = threading.Lock()
+
+    def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
+        if rgba is None:  # no tile here: nodata / transparent, as the file was created
+            return
+        col = (tile.x - self.plan.tiles.x_min) * TILE_PX - self.col_off
+        row = (tile.y - self.plan.tiles.y_min) * TILE_PX - self.row_off
+        c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
+        c1, r1 = min(TILE_PX, self.width - col), min(TILE_PX, self.height - row)
+        if c0 >= c1 or r0 >= r1:
+            return
+        if rgba.shape[1:] != (TILE_PX, TILE_PX):
+            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {rgba.shape[2]}x{rgba.shape[1]} pixels, not 256x256")
+        layers = [decode_elevation(rgba, self.plan.decode)] if self.dem else list(rgba)
+        for index, layer in enumerate(layers, 1):
+            band = self.dataset.GetRasterBand(index)
+            band.WriteArray(layer[r0:r1, c0:c1], col + c0, row + r0)
+            band.FlushCache()  # tile-aligned: each block is written once, and leaves the cache
+
+    def close(self) -> None:
+        dataset, self.dataset = self.dataset, None
+        if dataset is not None:
+            dataset.FlushCache()
+            dataset = None
+
+    def abandon(self) -> None:
+        self.dataset = None

@@ -1,0 +1,183 @@
+"""Tiled downloads against the embedded tile server on 127.0.0.1: exact mosaics, faults,
+the cache, resume after cancel, connection limits, decodings, refusals, the User-Agent."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from offload.core.errors import InputError
+from offload.core.task import start
+from offload.net_tasks.server import Faults, TileServer
+from offload.net_tasks.tasks import TileDownloadTask
+from offload.net_tasks.tile_download import TileRequest, decode_elevation
+from offload.net_tasks.tile_images import imagery_rgb, terrarium_rgb, tile_heights
+from offload.net_tasks.tiles import Tile
+from qgis_helpers import cancel_and_time, run_to_end, wait_until
+
+BBOX = (6.95, 45.95, 7.05, 46.05)  # 2 × 3 tiles at zoom 12
+
+
+@pytest.fixture
+def server(request):
+    faults = getattr(request, "param", Faults())
+    with TileServer("terrain", faults) as running:
+        yield running
+
+
+def tiles_task(server, tmp_path, **options) -> TileDownloadTask:
+    fields = dict(template=server.template, bbox=BBOX, zoom=12, output=tmp_path / "out.tif",
+                  cache_dir=tmp_path / "cache", decode="terrarium", overwrite=True)
+    fields.update(options)
+    return TileDownloadTask(TileRequest(**fields))
+
+
+def expected_dem(tile_range) -> np.ndarray:
+    rows = []
+    for y in range(tile_range.y_min, tile_range.y_max + 1):
+        row = [decode_elevation(np.concatenate([terrarium_rgb(tile_heights(Tile(x, y, 12))),
+                                                np.full((1, 256, 256), 255, np.uint8)]), "terrarium")
+               for x in range(tile_range.x_min, tile_range.x_max + 1)]
+        rows.append(np.hstack(row))
+    return np.vstack(rows)
+
+
+def test_the_dem_mosaic_equals_the_source_and_sits_on_the_tile_grid(server, tmp_path):
+    task = tiles_task(server, tmp_path)
+    assert run_to_end(task, 60) is True
+    dataset = gdal.Open(str(tmp_path / "out.tif"))
+    tiles = task.plan.tiles
+    assert (tiles.width, tiles.height) == (2, 3)
+    np.testing.assert_array_equal(dataset.ReadAsArray(), expected_dem(tiles))
+    geotransform = dataset.GetGeoTransform()
+    assert geotransform[1] == pytest.approx(2 * 20037508.342789244 / 2 ** 12 / 256)
+    assert geotransform[0] == pytest.approx(-20037508.342789244 + tiles.x_min * 256 * geotransform[1])
+    assert task.stats.downloaded == 6 and max(server.requests.values()) == 1
+    assert set(server.user_agents) == {task.plan.user_agent} and task.plan.user_agent.startswith("Offload/")
+
+
+@pytest.mark.parametrize("server", [Faults(fail_rate=0.3, rate_429=0.15, truncate_rate=0.2, seed=3)], indirect=True)
+def test_faults_are_survived_with_an_exact_mosaic(server, tmp_path):
+    task = tiles_task(server, tmp_path, retries=4)
+    assert run_to_end(task, 60) is True
+    np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), expected_dem(task.plan.tiles))
+    assert max(server.requests.values()) == 2, "each faulty tile was asked again, once"
+
+
+def test_imagery_is_rgba_and_clip_cuts_the_same_pixels_to_the_bbox(tmp_path):
+    with TileServer("imagery") as imagery:
+        whole = TileDownloadTask(TileRequest(imagery.template, BBOX, 12, tmp_path / "whole.tif",
+                                             cache_dir=tmp_path / "cache"))
+        clipped = TileDownloadTask(TileRequest(imagery.template, BBOX, 12, tmp_path / "clip.tif",
+                                               cache_dir=tmp_path / "cache", clip=True))
+        assert run_to_end(whole, 60) is True and run_to_end(clipped, 60) is True
+    big, small = gdal.Open(str(tmp_path / "whole.tif")), gdal.Open(str(tmp_path / "clip.tif"))
+    tiles = whole.plan.tiles
+    first = imagery_rgb(tile_heights(Tile(tiles.x_min, tiles.y_min, 12)))
+    np.testing.assert_array_equal(big.ReadAsArray()[:3, :256, :256], first)
+    assert big.RasterCount == 4 and (big.GetRasterBand(4).ReadAsArray() == 255).all()
+    assert small.RasterXSize < big.RasterXSize and small.RasterYSize < big.RasterYSize
+    pixel = big.GetGeoTransform()[1]
+    col = round((small.GetGeoTransform()[0] - big.GetGeoTransform()[0]) / pixel)
+    row = round((big.GetGeoTransform()[3] - small.GetGeoTransform()[3]) / pixel)
+    np.testing.assert_array_equal(small.ReadAsArray(),
+                                  big.ReadAsArray()[:, row:row + small.RasterYSize, col:col + small.RasterXSize])
+
+
+def test_a_second_run_downloads_nothing_and_max_age_zero_revalidates(server, tmp_path):
+    assert run_to_end(tiles_task(server, tmp_path), 60) is True
+    again = tiles_task(server, tmp_path)
+    assert run_to_end(again, 60) is True
+    assert again.stats.from_cache == 6 and again.stats.downloaded == 0 and max(server.requests.values()) == 1
+    revalidated = tiles_task(server, tmp_path, max_age_s=0)
+    assert run_to_end(revalidated, 60) is True
+    assert revalidated.stats.from_cache == 6 and max(server.requests.values()) == 2  # 304s, bodies from cache
+
+
+@pytest.mark.parametrize("server", [Faults(latency_ms=150)], indirect=True)
+def test_cancel_is_prompt_and_a_rerun_fetches_only_what_is_missing(server, tmp_path):
+    task = start(tiles_task(server, tmp_path, bbox=(6.9, 45.9, 7.1, 46.1), workers=2))
+    wait_until(lambda: sum(server.requests.values()) >= 3, 30, "a few tiles")
+    assert cancel_and_time(task) < 1.0
+    assert not (tmp_path / "out.tif").exists() and not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+    cached = {"/".join(p.relative_to(tmp_path / "cache").with_suffix("").parts) for p in (tmp_path / "cache").rglob("*.png")}
+    fetched_before_cancel = sum(server.requests.values())
+    rerun = tiles_task(server, tmp_path, bbox=(6.9, 45.9, 7.1, 46.1), workers=2)
+    assert run_to_end(rerun, 120) is True
+    asked_again = {tile for tile, count in server.requests.items() if count > 1}
+    assert cached and not asked_again & cached, "a tile already had is never fetched twice"
+    assert len(asked_again) <= 2, "only the tiles in flight at the cancel (≤ workers) are asked again"
+    assert rerun.stats.from_cache >= 1 and rerun.stats.downloaded + rerun.stats.from_cache == rerun.plan.tiles.count
+    assert len(list((tmp_path / "cache").rglob("*.png"))) == rerun.plan.tiles.count
+    assert fetched_before_cancel < rerun.plan.tiles.count
+
+
+def test_never_more_connections_than_workers(server, tmp_path):
+    task = tiles_task(server, tmp_path, bbox=(6.9, 45.9, 7.1, 46.1), workers=3)
+    assert run_to_end(task, 120) is True
+    assert server.max_open_connections <= 3 and server.connections_opened <= 3
+
+
+class OneBadTile(TileServer):
+    """Tile (x_max, y_min + 1) always answers 500; tile (x_min, y_max) is an ocean (404)."""
+
+    broken, ocean = "/12/2128/1457.png", "/12/2127/1458.png"
+
+    def answer(self, handler):
+        if handler.path == self.broken:
+            handler.send_body(500, b"always broken", "text/plain")
+            return
+        if handler.path == self.ocean:
+            handler.send_error(404, "ocean")
+            return
+        super().answer(handler)
+
+
+def test_a_tile_that_always_fails_is_named_and_404_is_nodata(tmp_path):
+    probe = TileDownloadTask(TileRequest("http://127.0.0.1:9/{z}/{x}/{y}.png", BBOX, 12, tmp_path / "p.tif"))
+    tiles = probe.plan.tiles
+    assert (OneBadTile.broken, OneBadTile.ocean) == (f"/12/{tiles.x_max}/{tiles.y_min + 1}.png",
+                                                     f"/12/{tiles.x_min}/{tiles.y_max}.png")
+    with OneBadTile("terrain") as bad:
+        task = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
+                                            cache_dir=tmp_path / "cache", retries=1))
+        assert run_to_end(task, 60) is False
+        assert "1 tile(s) failed after 1 retries: 12/2128/1457" in task.error.one_line()
+        assert not (tmp_path / "out.tif").exists()
+        tolerant = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
+                                                cache_dir=tmp_path / "cache", retries=0, allow_missing=True))
+        assert run_to_end(tolerant, 60) is True
+    values = gdal.Open(str(tmp_path / "out.tif")).ReadAsArray()
+    assert (values[512:768, 0:256] == -32768).all() and (values[256:512, 256:512] == -32768).all()
+    assert tolerant.stats.empty == 1 and tolerant.stats.failed == 1
+
+
+def test_elevation_decodings():
+    pixel = lambda r, g, b: np.array([[[r]], [[g]], [[b]], [[255]]], np.uint8)  # noqa: E731
+    assert decode_elevation(pixel(128, 0, 128), "terrarium")[0, 0] == pytest.approx(0.5)
+    assert decode_elevation(pixel(1, 134, 160), "terrain-rgb")[0, 0] == pytest.approx(0.0)
+    assert decode_elevation(pixel(1, 135, 160), "terrain-rgb")[0, 0] == pytest.approx(25.6)
+    transparent = pixel(9, 9, 9)
+    transparent[3] = 0
+    assert decode_elevation(transparent, "terrarium")[0, 0] == -32768
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"template": "ftp://127.0.0.1/{z}/{x}/{y}.png"}, "URL scheme 'ftp'"),
+    ({"template": "http://127.0.0.1/{z}/{x}.png"}, "neither"),
+    ({"zoom": 25}, "zoom 25 is not within 0..24"),
+    ({"zoom": 16, "max_tiles": 100}, "zoom 16 needs 191625 tiles, more than --max-tiles 100"),
+    ({"template": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "zoom": 16, "max_tiles": 10 ** 6},
+     "tile.openstreetmap.org forbids bulk downloads: 191625 tiles is more than 5000"),
+    ({"decode": "lerc"}, "decode 'lerc'"),
+    ({"workers": 0}, "workers 0"),
+    ({"bbox": (7, 46, 6, 45)}, "is not XMIN,YMIN,XMAX,YMAX"),
+    ({"bbox_crs": "EPSG:999999"}, "bbox CRS 'EPSG:999999'"),
+])
+def test_refusals_send_no_request_and_write_nothing(tmp_path, options, message):
+    fields = dict(template="http://127.0.0.1:9/{z}/{x}/{y}.png", bbox=(6.0, 45.0, 8.0, 47.0), zoom=10,
+                  output=tmp_path / "out.tif", cache_dir=tmp_path / "cache")
+    fields.update(options)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", ".*")):
+        TileDownloadTask(TileRequest(**fields))
+    assert list(tmp_path.iterdir()) == []
