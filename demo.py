@@ -1,21 +1,21 @@
 """``python -m offload demo`` (``make demo``): Offload end to end on this machine, offline.
 
-It starts the embedded server on 127.0.0.1 and runs one chain of Offload tasks: download a
-terrain raster from it (progress, checksum, atomic output), then compute slope and
-hillshade from it block by block; it writes a styled QGIS project and renders a PNG map
-headless. Each task family adds its step here as it lands.
+It starts the embedded tile server on 127.0.0.1 and runs one chain of Offload tasks:
+download the terrain (Terrarium) and imagery tiles over an area and mosaic them into
+GeoTIFFs, then compute slope and hillshade from the terrain block by block. It writes a
+styled QGIS project and renders a PNG map headless. Each task family adds its step here.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
-DEMO_GRID = (770_000.0, 5_806_000.0, 30.0, 1200, 1100)  # x_min, y_max, pixel m, cols, rows (EPSG:3857)
+DEMO_BBOX = (6.9, 45.95, 7.25, 46.2)  # lon/lat: the synthetic mountains (synthetic.py's hills)
+DEMO_ZOOM = 12
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -37,34 +37,13 @@ class Timings:
         print(f"  {name:<42} {self.rows[-1][1]:6.2f} s  {result}", file=sys.stderr)
 
 
-def terrain_geotiff() -> bytes:
-    """The synthetic terrain as GeoTIFF bytes (what the embedded server hands out)."""
-    from osgeo import gdal, osr
-
-    from .net_tasks.synthetic import terrain_grid
-
-    x_min, y_max, pixel_m, cols, rows = DEMO_GRID
-    path = "/vsimem/offload-demo-terrain.tif"
-    dataset = gdal.GetDriverByName("GTiff").Create(path, cols, rows, 1, gdal.GDT_Float32,
-                                                   ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=3"])
-    dataset.SetGeoTransform((x_min, pixel_m, 0.0, y_max, 0.0, -pixel_m))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).WriteArray(terrain_grid(x_min, y_max, pixel_m, cols, rows))
-    dataset = None
-    data = bytes(gdal.VSIGetMemFileBuffer_unsafe(path))
-    gdal.Unlink(path)
-    return data
-
-
 def run_demo(args: argparse.Namespace) -> int:
     from .cli import EXIT_OK, run_task
     from .core.chain import Chain
     from .core.runner import headless_app
-    from .net_tasks.download import FileRequest
-    from .net_tasks.server import LoopbackServer
-    from .net_tasks.tasks import FileDownloadTask
+    from .net_tasks.server import TileServer
+    from .net_tasks.tasks import TileDownloadTask
+    from .net_tasks.tile_download import TileRequest
     from .raster_tasks.calc_task import RasterCalcTask
     from .raster_tasks.request import CalcInput, CalcRequest
 
@@ -74,42 +53,43 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Offload demo → {out}", file=sys.stderr)
     with timings.step("start QGIS (headless)"):
         headless_app(full=True)
-    with timings.step("make synthetic terrain, start server", "127.0.0.1 only"):
-        body = terrain_geotiff()
-        server = LoopbackServer({"/terrain.tif": (body, "image/tiff")}).__enter__()
-    dem, slope, shade = out / "terrain.tif", out / "slope.tif", out / "hillshade.tif"
+    dem, imagery, slope, shade = (out / name for name in ("terrain.tif", "imagery.tif", "slope.tif", "hillshade.tif"))
+    cache = out / "tile-cache"
+    with TileServer("terrain") as terrain_server, TileServer("imagery") as imagery_server:
 
-    def chain() -> Chain:
-        download = FileDownloadTask(FileRequest(url=f"{server.base_url}/terrain.tif", output=dem,
-                                                sha256=hashlib.sha256(body).hexdigest(), overwrite=True), "raster")
-        terrain = (CalcInput("dem", str(dem)),)
-        slope_step = RasterCalcTask(CalcRequest(("slope(dem)",), terrain, slope, overwrite=True), after=[download])
-        shade_step = RasterCalcTask(CalcRequest(("hillshade(dem, 315, 40)",), terrain, shade, output_type="Byte",
-                                                nodata=0, overwrite=True), after=[download])
-        return Chain([download, slope_step, shade_step], weights=[1, 2, 2])
+        def chain() -> Chain:
+            terrain_tiles = TileDownloadTask(TileRequest(terrain_server.template, DEMO_BBOX, DEMO_ZOOM, dem,
+                                                         cache_dir=cache / "terrain", decode="terrarium",
+                                                         overwrite=True))
+            imagery_tiles = TileDownloadTask(TileRequest(imagery_server.template, DEMO_BBOX, DEMO_ZOOM, imagery,
+                                                         cache_dir=cache / "imagery", overwrite=True))
+            terrain = (CalcInput("dem", str(dem)),)
+            slope_step = RasterCalcTask(CalcRequest(("slope(dem)",), terrain, slope, overwrite=True),
+                                        after=[terrain_tiles])
+            shade_step = RasterCalcTask(CalcRequest(("hillshade(dem, 315, 40)",), terrain, shade, output_type="Byte",
+                                                    nodata=0, overwrite=True), after=[terrain_tiles])
+            return Chain([terrain_tiles, imagery_tiles, slope_step, shade_step], weights=[3, 3, 1, 1])
 
-    try:
-        with timings.step("chain: download → slope → hillshade", f"{len(body) / 1e6:.1f} MB terrain"):
+        with timings.step("chain: tiles → slope → hillshade", "embedded tile server on 127.0.0.1"):
             code = run_task(chain, args)
-        if code != EXIT_OK:
-            return code
-    finally:
-        server.__exit__(None, None, None)
+    if code != EXIT_OK:
+        return code
     project_path, png_path = out / "offload-demo.qgz", out / "offload-demo.png"
     with timings.step("write styled project", project_path.name):
-        project = build_project(dem, slope, shade, project_path)
+        project = build_project(dem, imagery, slope, shade, project_path)
     with timings.step("render map (QgsMapRendererParallelJob)", png_path.name):
         render_png(project, png_path)
     total = sum(row[1] for row in timings.rows)
     print(f"Done in {total:.1f} s. Outputs:", file=sys.stderr)
-    for path in (dem, slope, shade, project_path, png_path):
+    for path in (dem, imagery, slope, shade, project_path, png_path):
         print(f"  {path}", file=sys.stderr)
     return EXIT_OK
 
 
-def build_project(dem: Path, slope: Path, shade: Path, project_path: Path):
-    """The terrain coloured by height, Offload's hillshade multiplied over it, slope alongside."""
-    from qgis.core import QgsProject
+def build_project(dem: Path, imagery: Path, slope: Path, shade: Path, project_path: Path):
+    """The terrain coloured by height, Offload's hillshade multiplied over it; imagery and slope
+    alongside, switched off."""
+    from qgis.core import QgsProject, QgsRasterLayer
 
     from .ui.styles import shade_layer, slope_layer, terrain_layer
 
@@ -117,10 +97,10 @@ def build_project(dem: Path, slope: Path, shade: Path, project_path: Path):
     project.clear()
     terrain = terrain_layer(dem)
     project.setCrs(terrain.crs())
-    project.addMapLayer(slope_layer(slope))
-    project.addMapLayer(terrain)
-    project.addMapLayer(shade_layer(shade))
-    project.layerTreeRoot().findLayer(project.mapLayersByName("slope")[0].id()).setItemVisibilityChecked(False)
+    for layer in (QgsRasterLayer(str(imagery), "imagery", "gdal"), slope_layer(slope), terrain, shade_layer(shade)):
+        project.addMapLayer(layer)
+    for hidden in ("imagery", "slope"):
+        project.layerTreeRoot().findLayer(project.mapLayersByName(hidden)[0].id()).setItemVisibilityChecked(False)
     project.setFilePathStorage(project.filePathStorage())  # relative paths (the default)
     if not project.write(str(project_path)):
         raise RuntimeError(f"could not write {project_path}: {project.error()}")
@@ -135,7 +115,8 @@ def render_png(project, png_path: Path, size_px: int = 1000) -> None:
 
     layers = [node.layer() for node in project.layerTreeRoot().findLayers()]
     settings = QgsMapSettings()
-    settings.setLayers(layers)
+    settings.setLayers([layer for layer in layers
+                        if project.layerTreeRoot().findLayer(layer.id()).isVisible()])
     settings.setDestinationCrs(project.crs())
     extent = layers[0].extent()
     settings.setExtent(extent)
