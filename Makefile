@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster package install clean
+.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster bench-tiles package install clean
 
 setup: $(READY)
 
@@ -29,7 +29,7 @@ test: setup
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
 
-bench: bench-responsiveness bench-plugin-load bench-raster
+bench: bench-responsiveness bench-plugin-load bench-raster bench-tiles
 
 bench-responsiveness: setup
 	$(HEADLESS) $(PY) bench/responsiveness.py
@@ -39,6 +39,9 @@ bench-plugin-load: setup
 
 bench-raster: setup
 	$(HEADLESS) $(PY) bench/raster.py
+
+bench-tiles: setup
+	$(HEADLESS) $(PY) bench/tiles.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py

@@ -1,7 +1,8 @@
-"""Fetching tiles politely: retries with backoff and jitter, Retry-After, one host-wide pace.
+"""One polite request at a time: what an answer means, when to retry, how fast to go.
 
-Pure logic plus ``requests``; no GDAL. A response counts only when complete: status 200,
-the declared length received, and a body that decodes as an image (checked by the caller).
+No GDAL here. ``attempt`` makes a single request and classifies the answer; the caller's
+scheduler decides when to retry (never by sleeping in a worker). ``Limiter`` is the
+host-wide concurrency: halved on a 429, climbing back by one per window of successes.
 """
 from __future__ import annotations
 
@@ -10,12 +11,9 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 import requests
-
-from ..core.control import Control
-from ..core.errors import TaskFailed
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 EMPTY_STATUSES = {204, 404}  # "no tile here" (oceans): filled with nodata
@@ -25,45 +23,37 @@ MAX_BACKOFF_S = 8.0
 
 @dataclass
 class Answer:
-    """What a tile request gave: a body, nothing here (404/204), or not modified (304)."""
+    """One request's outcome: ``ok``, ``empty`` (404/204), ``not_modified`` (304), ``retry`` or ``fail``."""
 
-    body: Optional[bytes]
-    status: int
-    attempts: int
+    kind: str
+    body: Optional[bytes] = None
     headers: dict = field(default_factory=dict)
+    problem: str = ""
+    retry_after_s: Optional[float] = None
+    throttled: bool = False  # a 429: the server asks the whole client to slow down
 
 
-class HostPace:
-    """A host-wide gate: after a 429 every worker waits out Retry-After, and concurrency
-    drops to one and climbs back by one as answers succeed (additive increase)."""
-
-    def __init__(self, workers: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.workers = workers
-        self.allowed = workers
-        self.in_flight = 0
-        self.not_before = 0.0
-        self._clock = clock
-        self._condition = threading.Condition()
-
-    def acquire(self, control: Control) -> None:
-        with self._condition:
-            while True:
-                control.check_canceled()
-                wait_s = self.not_before - self._clock()
-                if wait_s <= 0 and self.in_flight < self.allowed:
-                    self.in_flight += 1
-                    return
-                self._condition.wait(timeout=min(max(wait_s, 0.0), 0.05) or 0.05)
-
-    def release(self, throttled_for_s: Optional[float] = None) -> None:
-        with self._condition:
-            self.in_flight -= 1
-            if throttled_for_s is not None:
-                self.not_before = max(self.not_before, self._clock() + throttled_for_s)
-                self.allowed = 1
-            elif self.allowed < self.workers:
-                self.allowed += 1
-            self._condition.notify_all()
+def attempt(session: requests.Session, url: str, timeout_s: float, headers: Optional[dict] = None) -> Answer:
+    """One GET. A 200 counts only when its declared length arrived (the caller checks it decodes)."""
+    try:
+        response = session.get(url, timeout=timeout_s, headers=headers)
+        body = response.content
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+        return Answer("retry", problem=type(exc).__name__)
+    status, length = response.status_code, response.headers.get("Content-Length")
+    answer_headers = dict(response.headers)
+    if status == 200:
+        if length is not None and length.isdigit() and int(length) != len(body):
+            return Answer("retry", problem=f"a truncated body ({len(body)} of {length} bytes)")
+        return Answer("ok", body, answer_headers)
+    if status in EMPTY_STATUSES:
+        return Answer("empty", headers=answer_headers)
+    if status == 304:
+        return Answer("not_modified", headers=answer_headers)
+    if status in RETRY_STATUSES:
+        return Answer("retry", problem=f"HTTP {status}", throttled=status == 429,
+                      retry_after_s=retry_after_s(response.headers.get("Retry-After")))
+    return Answer("fail", problem=f"HTTP {status}")
 
 
 def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
@@ -73,61 +63,40 @@ def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional
     value = value.strip()
     if value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_S)
-    parsed = email.utils.parsedate_to_datetime(value) if "," in value else None
-    if parsed is None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
     seconds = parsed.timestamp() - (time.time() if now is None else now)
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-def backoff_s(attempt: int, rng: random.Random) -> float:
-    """Exponential backoff with full jitter: up to 0.25·2^attempt seconds, capped."""
-    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** attempt))
+def backoff_s(attempt_number: int, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: up to 0.25·2^n seconds, capped."""
+    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** attempt_number))
 
 
-def fetch(session: requests.Session, url: str, retries: int, timeout_s: float, pace: HostPace,
-          control: Control, check_body: Callable[[bytes], bool], headers: Optional[dict] = None,
-          rng: Optional[random.Random] = None) -> Answer:
-    """GET ``url`` until a complete answer or ``retries`` retries are used up.
+class Limiter:
+    """How many requests may be in flight toward the host: AIMD, as TCP does.
 
-    :raises TaskFailed: naming the URL and the last problem.
+    Starts at ``workers``; a 429 halves it (at least 1); every ``allowed`` successes add one,
+    back up to ``workers``.
     """
-    rng = rng or random.Random()
-    problem = ""
-    for attempt in range(retries + 1):
-        pace.acquire(control)
-        throttle = None
-        try:
-            response = session.get(url, timeout=timeout_s, headers=headers)
-            body = response.content
-            length = response.headers.get("Content-Length")
-            if response.status_code == 200 and (length is None or int(length) == len(body)) and check_body(body):
-                return Answer(body, 200, attempt + 1, dict(response.headers))
-            if response.status_code in EMPTY_STATUSES or response.status_code == 304:
-                return Answer(None, response.status_code, attempt + 1, dict(response.headers))
-            if response.status_code == 200:
-                problem = f"an incomplete or undecodable body ({len(body)} bytes)"
-            elif response.status_code in RETRY_STATUSES:
-                problem = f"HTTP {response.status_code}"
-                if response.status_code == 429:
-                    throttle = retry_after_s(response.headers.get("Retry-After")) or backoff_s(attempt + 1, rng)
-            else:
-                raise TaskFailed(f"{url} answered HTTP {response.status_code}")
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            control.check_canceled()
-            problem = type(exc).__name__
-        finally:
-            pace.release(throttle)
-        if attempt < retries and throttle is None:
-            _sleep(backoff_s(attempt, rng), control)  # this worker waits; others keep going
-    raise TaskFailed(f"{url}: {problem} after {retries + 1} attempts")
 
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.allowed = workers
+        self._successes = 0
+        self._lock = threading.Lock()
 
-def _sleep(seconds: float, control: Control) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        control.check_canceled()
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(left, 0.05))
+    def throttled(self) -> None:
+        with self._lock:
+            self.allowed = max(1, self.allowed // 2)
+            self._successes = 0
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._successes += 1
+            if self._successes >= self.allowed and self.allowed < self.workers:
+                self.allowed += 1
+                self._successes = 0

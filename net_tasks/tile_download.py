@@ -8,6 +8,8 @@ each tile into the mosaic as it arrives, so memory does not grow with the tile c
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import os
 import random
@@ -15,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -26,7 +28,7 @@ from osgeo import gdal, osr
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
-from .fetch import Answer, HostPace, fetch
+from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
 from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
 from .tiles import MAX_ZOOM, TILE_PX, Tile, TileRange, range_bounds, tile_range
@@ -244,26 +246,64 @@ class TileStats:
     from_cache: int = 0
     empty: int = 0
     failed: int = 0
+    retries: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.downloaded + self.from_cache + self.empty + self.failed
+
+
+@dataclass
+class _Outcome:
+    """What one job for a tile gave (computed in a worker)."""
+
+    tile: Tile
+    attempt: int
+    kind: str  # downloaded | from_cache | empty | retry | failed
+    rgba: Optional[np.ndarray] = None
+    problem: str = ""
+    wait_s: Optional[float] = None
+    throttled: bool = False
 
 
 def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
-    """Fetch every tile of ``plan`` and mosaic them into ``destination``."""
-    mosaic = _Mosaic(plan, destination)
+    """Fetch every tile of ``plan`` and mosaic them into ``destination``.
+
+    This thread schedules: it keeps at most ``limiter.allowed`` jobs in flight, puts a tile
+    that must be retried in a timed queue (so no worker ever sleeps), and writes each tile
+    into the mosaic as it arrives.
+    """
     stats, failures = TileStats(), []
+    limiter = Limiter(plan.workers)
+    extension = _extension(plan.template)
+    first_attempts = deque(plan.tiles.tiles())
+    total = len(first_attempts)
+    delayed: list = []  # heap of (due, sequence, tile, attempt)
+    rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers)
     remove_hook = control.on_cancel(session.abort)
-    pace = HostPace(plan.workers)
-    extension = _extension(plan.template)
-    tiles = list(plan.tiles.tiles())
+    mosaic = None
     try:
+        mosaic = _Mosaic(plan, destination)
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
-            pending: deque = deque()
-            for index, tile in enumerate(tiles):
-                pending.append(pool.submit(_get_tile, plan, tile, extension, session, pace, control))
-                while len(pending) > 2 * plan.workers or (index == len(tiles) - 1 and pending):
-                    _place(pending.popleft(), mosaic, stats, failures, control)
-                    done = stats.downloaded + stats.from_cache + stats.empty + stats.failed
-                    control.report(done / len(tiles), f"{done} of {len(tiles)} tiles")
+            in_flight = set()
+            while first_attempts or delayed or in_flight:
+                control.check_canceled()
+                now = time.monotonic()
+                while len(in_flight) < limiter.allowed:
+                    if delayed and delayed[0][0] <= now:
+                        _, _, tile, number = heapq.heappop(delayed)
+                    elif first_attempts:
+                        tile, number = first_attempts.popleft(), 0
+                    else:
+                        break
+                    in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control))
+                next_due = delayed[0][0] - now if delayed else 0.05
+                done, in_flight = wait(in_flight, timeout=max(0.001, min(0.05, next_due)), return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = future.result()
+                    _settle(outcome, plan, mosaic, stats, failures, limiter, delayed, rng, control)
+                    control.report(stats.done / total, f"{stats.done} of {total} tiles")
         if failures and not plan.allow_missing:
             names = ", ".join(failures[:10]) + (f" and {len(failures) - 10} more" if len(failures) > 10 else "")
             raise TaskFailed(f"{len(failures)} tile(s) failed after {plan.retries} retries: {names}")
@@ -271,60 +311,74 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
     finally:
         remove_hook()
         session.close()
-        mosaic.abandon()
+        if mosaic is not None:
+            mosaic.abandon()  # GDAL's handle must close before the base task removes the file
     return stats
 
 
-def _place(future, mosaic: "_Mosaic", stats: TileStats, failures: List[str], control: Control) -> None:
-    try:
-        tile, rgba, source = future.result()
-    except _TileFailed as exc:
+def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileStats, failures: List[str],
+            limiter: Limiter, delayed: list, rng: random.Random, control: Control) -> None:
+    """Write a finished tile, or schedule its retry, or record its failure (this thread only)."""
+    tile = outcome.tile
+    if outcome.kind == "retry":
+        control.check_canceled()  # an abort during cancel looks like a failed request
+        if outcome.throttled:
+            limiter.throttled()
+        if outcome.attempt < plan.retries:
+            wait_s = outcome.wait_s if outcome.wait_s is not None else backoff_s(outcome.attempt, rng)
+            heapq.heappush(delayed, (time.monotonic() + wait_s, next(_SEQUENCE), tile, outcome.attempt + 1))
+            stats.retries += 1
+            return
+        outcome.kind = "failed"
+    if outcome.kind == "failed":
         stats.failed += 1
-        failures.append(exc.tile_name)
+        failures.append(f"{tile.z}/{tile.x}/{tile.y}")
         return
-    control.check_canceled()
-    setattr(stats, source, getattr(stats, source) + 1)
-    mosaic.write(tile, rgba)
+    limiter.succeeded()
+    setattr(stats, outcome.kind, getattr(stats, outcome.kind) + 1)
+    mosaic.write(tile, outcome.rgba)
 
 
-class _TileFailed(Exception):
-    def __init__(self, tile_name: str) -> None:
-        super().__init__(tile_name)
-        self.tile_name = tile_name
+_SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 
 
-def _get_tile(plan: TilePlan, tile: Tile, extension: str, session, pace: HostPace, control: Control):
-    """(tile, RGBA or None, how it was had): from the cache when fresh, else from the server
-    (a conditional request when the cache has an ETag, so an unchanged tile costs a 304)."""
+def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
+    """One attempt at a tile (worker thread): the cache when fresh, else one request.
+
+    A stale cached tile with an ETag is asked for conditionally: unchanged costs a 304.
+    """
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile, extension)
     cached = read_cache(path)
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
         rgba = decode_image(cached.body)
         if rgba is not None:
-            return tile, rgba, "from_cache"
+            return _Outcome(tile, number, "from_cache", rgba)
     url = plan.template.url(tile)
-    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
-    try:
-        answer = _request(url, session, plan, pace, control, headers, tile)
-    except TaskFailed:
-        control.check_canceled()
-        raise _TileFailed(f"{tile.z}/{tile.x}/{tile.y}") from None
-    if answer.status == 304 and cached is not None:
+    conditional = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
+    answer = _request(url, session, plan, conditional)
+    if answer.kind == "not_modified" and cached is not None:
         write_cache(path, None, answer.headers, time.time())
-        return tile, decode_image(cached.body), "from_cache"
-    if answer.body is None:
-        return tile, None, "empty"
-    write_cache(path, answer.body, answer.headers, time.time())
-    return tile, decode_image(answer.body), "downloaded"
+        return _Outcome(tile, number, "from_cache", decode_image(cached.body))
+    if answer.kind == "empty":
+        return _Outcome(tile, number, "empty")
+    if answer.kind == "ok":
+        rgba = decode_image(answer.body)
+        if rgba is not None:
+            write_cache(path, answer.body, answer.headers, time.time())
+            return _Outcome(tile, number, "downloaded", rgba)
+        answer = Answer("retry", problem="a body that does not decode as an image")
+    if answer.kind == "fail":
+        return _Outcome(tile, number, "failed", problem=answer.problem)
+    return _Outcome(tile, number, "retry", problem=answer.problem, wait_s=answer.retry_after_s,
+                    throttled=answer.throttled)
 
 
-def _request(url: str, session, plan: TilePlan, pace: HostPace, control: Control, headers, tile: Tile) -> Answer:
+def _request(url: str, session, plan: TilePlan, headers) -> Answer:
     if url.startswith("file://"):  # allowed only with --allow-file-urls (checked by the template)
         local = Path(url[len("file://"):])
-        return Answer(local.read_bytes(), 200, 1) if local.is_file() else Answer(None, 404, 1)
-    return fetch(session, url, plan.retries, plan.timeout_s, pace, control,
-                 lambda body: decode_image(body) is not None, headers, random.Random(hash(tile)))
+        return Answer("ok", local.read_bytes()) if local.is_file() else Answer("empty")
+    return attempt(session, url, plan.timeout_s, headers)
 
 
 class _Mosaic:

@@ -94,3 +94,32 @@ def test_ctrl_c_cancels_cleans_up_and_exits_130(stalling_server, subprocess_env,
     assert time.monotonic() - interrupted_at < 2
     assert "canceled; nothing partial was left behind" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_tiles_prints_its_template_first_and_tiles_downloads_from_it(subprocess_env, tmp_path):
+    server = subprocess.Popen([sys.executable, "-m", "offload", "serve-tiles", "--source", "imagery"],
+                              env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        template = server.stdout.readline().strip()
+        assert template.startswith("http://127.0.0.1:") and template.endswith("/{z}/{x}/{y}.png")
+        result = offload("tiles", "--url", template, "--bbox", "7.0,46.0,7.02,46.02", "--zoom", "11",
+                         "--output", str(tmp_path / "img.tif"), "--cache", str(tmp_path / "cache"), env=subprocess_env)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "img.tif").exists()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bbox", "7,46,8"], "bbox '7,46,8' is not XMIN,YMIN,XMAX,YMAX"),
+    (["--bbox", "6,45,8,47", "--zoom", "16", "--max-tiles", "50"], "needs 191625 tiles"),
+    (["--bbox", "6,45,8,47", "--decode", "png"], "decode 'png'"),
+])
+def test_tiles_refusals_exit_2_with_one_line_before_any_request(subprocess_env, tmp_path, args, message):
+    fixed = ["--url", "http://127.0.0.1:9/{z}/{x}/{y}.png", "--output", str(tmp_path / "o.tif")]
+    if "--zoom" not in args:
+        fixed += ["--zoom", "10"]
+    result = offload("tiles", *fixed, *args, env=subprocess_env)
+    assert result.returncode == 2 and len(stderr_lines(result)) == 1 and message in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
