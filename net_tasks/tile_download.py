@@ -430,11 +430,12 @@ class _Mosaic:
             return
         if rgba.shape[1:] != (TILE_PX, TILE_PX):
             raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {rgba.shape[2]}x{rgba.shape[1]} pixels, not 256x256")
-        layers = [decode_elevation(rgba, self.plan.decode)] if self.dem else list(rgba)
-        for index, layer in enumerate(layers, 1):
-            band = self.dataset.GetRasterBand(index)
-            band.WriteArray(layer[r0:r1, c0:c1], col + c0, row + r0)
-            band.FlushCache()  # tile-aligned: each block is written once, and leaves the cache
+        if self.dem:
+            band = self.dataset.GetRasterBand(1)
+            band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
+        else:  # all bands at once: the file interleaves pixels, so one block holds all four
+            self.dataset.WriteArray(rgba[:, r0:r1, c0:c1], col + c0, row + r0)
+        self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
 
     def close(self) -> None:
         dataset, self.dataset = self.dataset, None
