@@ -25,6 +25,8 @@ class OffloadProvider(QgsProcessingProvider):
         return QIcon(str(ICON_PATH))
 
     def loadAlgorithms(self) -> None:  # noqa: N802
+        from .net_tasks.algorithms import TilesAlgorithm
         from .raster_tasks.algorithms import CalcAlgorithm
 
         self.addAlgorithm(CalcAlgorithm())
+        self.addAlgorithm(TilesAlgorithm())

@@ -6,12 +6,14 @@ Like the base task, the cancel check reaches into sip at most every ~20 ms.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 
 from qgis.core import QgsProcessingFeedback
 
 from .control import Control
 from .errors import Canceled
+from .outputs import DeclaredOutput, check_output_path, commit, discard
 from .progress import Throttle
 from .task import PROGRESS_INTERVAL_S, SIP_POLL_INTERVAL_S
 
@@ -52,3 +54,23 @@ def _disconnect(feedback: QgsProcessingFeedback, hook: Callable[[], None], hooks
     if hook in hooks:
         hooks.remove(hook)
         feedback.canceled.disconnect(hook)
+
+
+def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
+                       produce: Callable[[Path, Control], None]) -> bool:
+    """Run ``produce(temp_path, control)`` for a Processing output; rename into place on success.
+
+    Returns False when canceled (nothing was written); other errors propagate, leaving nothing.
+    """
+    declared = [DeclaredOutput(check_output_path(path, overwrite=True))]
+    try:
+        with feedback_control(feedback) as control:
+            produce(declared[0].temp_path, control)
+        commit(declared)
+        return True
+    except Canceled:
+        if feedback is not None:
+            feedback.reportError("Canceled; nothing was written")
+        return False
+    finally:
+        discard(declared)

@@ -125,25 +125,14 @@ class CalcAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from ..core import outputs
-        from ..core.errors import Canceled
-        from ..core.feedback import feedback_control
+        from ..core.feedback import produce_atomically
         from .calc import run_calc, validate_calc_request
 
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
-            request = self._request(parameters, context, destination)
-            plan = validate_calc_request(request)
-            declared = [outputs.DeclaredOutput(Path(outputs.check_output_path(request.output, True)), "raster")]
+            plan = validate_calc_request(self._request(parameters, context, destination))
+            produced = produce_atomically(Path(destination), feedback,
+                                          lambda temp, control: run_calc(plan, temp, control))
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
-        try:
-            with feedback_control(feedback) as control:
-                run_calc(plan, declared[0].temp_path, control)
-            outputs.commit(declared)
-        except Canceled:
-            feedback.reportError(tr("Canceled; nothing was written"))
-            return {}
-        finally:
-            outputs.discard(declared)
-        return {self.OUTPUT: destination}
+        return {self.OUTPUT: destination} if produced else {}

@@ -181,3 +181,32 @@ def test_refusals_send_no_request_and_write_nothing(tmp_path, options, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", ".*")):
         TileDownloadTask(TileRequest(**fields))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_path):
+    import processing
+    from qgis.core import QgsApplication
+
+    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS
+    from offload.net_tasks.algorithms import DECODINGS
+    from offload.provider import OffloadProvider
+
+    assert DECODINGS == ENGINE_DECODINGS
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    try:
+        result = processing.run("offload:tiles", {
+            "URL": server.template, "EXTENT": "6.95,7.05,45.95,46.05 [EPSG:4326]", "ZOOM": 12, "DECODE": 1,
+            "CACHE": str(tmp_path / "cache"), "OUTPUT": str(tmp_path / "alg.tif")})
+        with pytest.raises(Exception, match="zoom 16 needs 191625 tiles"):
+            processing.run("offload:tiles", {"URL": server.template, "EXTENT": "6,8,45,47 [EPSG:4326]", "ZOOM": 16,
+                                             "MAX_TILES": 100, "OUTPUT": str(tmp_path / "no.tif")})
+    finally:
+        if added:
+            registry.removeProvider("offload")
+    task = tiles_task(server, tmp_path)
+    assert run_to_end(task, 60) is True
+    np.testing.assert_array_equal(gdal.Open(result["OUTPUT"]).ReadAsArray(), gdal.Open(str(tmp_path / "out.tif")).ReadAsArray())
+    assert not (tmp_path / "no.tif").exists()

@@ -1,0 +1,122 @@
+"""``offload:tiles`` for Processing: the same validator and engine as the CLI and the task."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from ..core.errors import InputError
+from ..core.i18n import tr
+
+DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
+
+
+class TilesAlgorithm(QgsProcessingAlgorithm):
+    """Download XYZ tiles over an extent and mosaic them into a GeoTIFF."""
+
+    URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
+    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE, OUTPUT = (
+        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE", "OUTPUT")
+
+    def name(self) -> str:
+        return "tiles"
+
+    def displayName(self) -> str:  # noqa: N802
+        return tr("Download tiles to GeoTIFF")
+
+    def group(self) -> str:
+        return tr("Web")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "web"
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return tr(
+            "Downloads the XYZ tiles an extent touches at one zoom and mosaics them into a georeferenced "
+            "GeoTIFF (EPSG:3857, on the tile grid). Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
+            "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
+            "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
+            "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM."
+        )
+
+    def createInstance(self) -> "TilesAlgorithm":  # noqa: N802
+        return TilesAlgorithm()
+
+    def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
+        self.addParameter(QgsProcessingParameterNumber(self.ZOOM, tr("Zoom"), minValue=0, maxValue=24, defaultValue=12))
+        self.addParameter(QgsProcessingParameterEnum(self.DECODE, tr("Decode elevation"), list(DECODINGS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(self.WORKERS, tr("Connections"), minValue=1, maxValue=64,
+                                                       defaultValue=4))
+        self.addParameter(QgsProcessingParameterString(self.SUBDOMAINS, tr("Subdomains for {{s}}"), optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(self.CLIP, tr("Clip to the extent"), defaultValue=False))
+        self.addParameter(QgsProcessingParameterBoolean(self.ALLOW_MISSING, tr("Leave failing tiles empty"),
+                                                        defaultValue=False))
+        self.addParameter(QgsProcessingParameterNumber(self.MAX_TILES, tr("Most tiles"), minValue=1,
+                                                       defaultValue=10_000))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
+                                                                  createByDefault=False))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
+
+    def _request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
+        from .tile_download import TileRequest
+
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        cache = self.parameterAsString(parameters, self.CACHE, context)
+        return TileRequest(
+            template=self.parameterAsString(parameters, self.URL, context),
+            bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
+            bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
+            zoom=self.parameterAsInt(parameters, self.ZOOM, context),
+            output=Path(output),
+            decode=DECODINGS[self.parameterAsEnum(parameters, self.DECODE, context)],
+            workers=self.parameterAsInt(parameters, self.WORKERS, context),
+            subdomains=self.parameterAsString(parameters, self.SUBDOMAINS, context) or "",
+            clip=self.parameterAsBool(parameters, self.CLIP, context),
+            allow_missing=self.parameterAsBool(parameters, self.ALLOW_MISSING, context),
+            max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
+            cache_dir=Path(cache) if cache else None,
+            overwrite=True,
+        )
+
+    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802
+        from .tile_download import validate_tile_request
+
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            validate_tile_request(self._request(parameters, context, "/dev/null/checked.tif"))
+        except InputError as exc:
+            return False, exc.one_line()
+        return True, ""
+
+    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        from ..core.feedback import produce_atomically
+        from .tile_download import run_tiles, validate_tile_request
+
+        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            plan = validate_tile_request(self._request(parameters, context, destination))
+            produced = produce_atomically(Path(destination), feedback,
+                                          lambda temp, control: run_tiles(plan, temp, control))
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        return {self.OUTPUT: destination} if produced else {}
