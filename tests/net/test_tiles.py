@@ -210,3 +210,29 @@ def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_pa
     assert run_to_end(task, 60) is True
     np.testing.assert_array_equal(gdal.Open(result["OUTPUT"]).ReadAsArray(), gdal.Open(str(tmp_path / "out.tif")).ReadAsArray())
     assert not (tmp_path / "no.tif").exists()
+
+
+def test_the_imagery_mosaic_equals_gdals_wms_driver_over_the_same_tiles(tmp_path, monkeypatch):
+    from offload.net_tasks.tiles import ORIGIN_M
+
+    monkeypatch.setenv("GDAL_ENABLE_WMS_CACHE", "NO")
+    with TileServer("imagery") as imagery:
+        task = TileDownloadTask(TileRequest(imagery.template, BBOX, 12, tmp_path / "ours.tif",
+                                            cache_dir=tmp_path / "cache"))
+        assert run_to_end(task, 60) is True
+        tiles = task.plan.tiles
+        url = imagery.template.replace("{z}", "${z}").replace("{x}", "${x}").replace("{y}", "${y}")
+        xml = (f"<GDAL_WMS><Service name='TMS'><ServerUrl>{url}</ServerUrl></Service><DataWindow>"
+               f"<UpperLeftX>{-ORIGIN_M}</UpperLeftX><UpperLeftY>{ORIGIN_M}</UpperLeftY><LowerRightX>{ORIGIN_M}"
+               f"</LowerRightX><LowerRightY>{-ORIGIN_M}</LowerRightY><TileLevel>12</TileLevel><TileCountX>1"
+               f"</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857"
+               f"</Projection><BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>4</BandsCount>"
+               f"</GDAL_WMS>")
+        theirs = gdal.Translate(str(tmp_path / "theirs.tif"), xml, srcWin=[tiles.x_min * 256, tiles.y_min * 256,
+                                                                          tiles.width * 256, tiles.height * 256])
+        assert theirs is not None
+        their_values, their_geotransform = theirs.ReadAsArray(), theirs.GetGeoTransform()
+        theirs = None
+    ours = gdal.Open(str(tmp_path / "ours.tif"))
+    np.testing.assert_array_equal(ours.ReadAsArray(), their_values)
+    np.testing.assert_allclose(ours.GetGeoTransform(), their_geotransform, rtol=1e-12)

@@ -1,7 +1,6 @@
 """Tile math and URL templates (pure), with properties checked by hypothesis."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
