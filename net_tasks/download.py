@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -35,6 +38,12 @@ class FileRequest:
     user_agent: str = ""
     allow_file_urls: bool = False
     overwrite: bool = False
+    resume_dir: Optional[Path] = None  # where interrupted downloads wait to be resumed
+
+
+def default_resume_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "offload" / "downloads"
 
 
 def allowed_schemes(allow_file_urls: bool) -> tuple:
@@ -71,17 +80,18 @@ def validate_file_request(request: FileRequest) -> FileRequest:
         user_agent=request.user_agent or user_agent(),
         allow_file_urls=request.allow_file_urls,
         overwrite=request.overwrite,
+        resume_dir=Path(request.resume_dir or default_resume_dir()),
     )
 
 
 class _Checked:
     """Counts and hashes what is written; enforces the byte limit."""
 
-    def __init__(self, request: FileRequest, expected_bytes: Optional[int]) -> None:
+    def __init__(self, request: FileRequest, expected_bytes: Optional[int], already: bytes = b"") -> None:
         self.request = request
         self.expected_bytes = expected_bytes
-        self.received = 0
-        self.hasher = hashlib.sha256()
+        self.received = len(already)
+        self.hasher = hashlib.sha256(already)
         if request.max_bytes is not None and expected_bytes is not None and expected_bytes > request.max_bytes:
             raise TaskFailed(f"{request.url} is {expected_bytes} bytes, more than max_bytes {request.max_bytes}")
 
@@ -106,14 +116,22 @@ class _Checked:
 
 
 def run_download(request: FileRequest, destination: Path, control: Control) -> str:
-    """Fetch ``request.url`` into ``destination``; return the body's SHA-256."""
+    """Fetch ``request.url`` into ``destination``; return the body's SHA-256.
+
+    The body streams into a partial file in ``request.resume_dir``; an interrupted download
+    (cancel, failure, a dropped connection) is resumed from there by the next run with an
+    HTTP Range request, and starts over if the server's file changed (If-Range).
+    """
     if urlsplit(request.url).scheme == "file":
         return _copy_local(request, destination, control)
+    partial = _Partial(request)
     session = OffloadSession(request.user_agent, pool_size=1)
     remove_hook = control.on_cancel(session.abort)
     try:
-        with session.get(request.url, stream=True, timeout=request.timeout_s) as response:
-            return _receive(request, response, destination, control)
+        with session.get(request.url, stream=True, timeout=request.timeout_s, headers=partial.headers()) as response:
+            digest = _receive(request, response, partial, control)
+        partial.move_to(destination)
+        return digest
     except requests.RequestException as exc:
         raise_if_canceled_or(control, request.url, exc)
         raise
@@ -122,21 +140,72 @@ def run_download(request: FileRequest, destination: Path, control: Control) -> s
         session.close()
 
 
-def _receive(request: FileRequest, response: requests.Response, destination: Path, control: Control) -> str:
-    if response.status_code != 200:
+class _Partial:
+    """An interrupted download kept for resuming: the bytes so far, and what validates them."""
+
+    def __init__(self, request: FileRequest) -> None:
+        key = hashlib.sha256(request.url.encode("utf-8")).hexdigest()[:32]
+        request.resume_dir.mkdir(parents=True, exist_ok=True)
+        self.path = request.resume_dir / f"{key}.part"
+        self.meta_path = request.resume_dir / f"{key}.json"
+        try:
+            self.meta = json.loads(self.meta_path.read_text())
+            self.size = self.path.stat().st_size if self.meta.get("url") == request.url else 0
+        except (FileNotFoundError, ValueError):
+            self.meta, self.size = {}, 0
+        self.url = request.url
+
+    def headers(self) -> dict:
+        validator = self.meta.get("etag") or self.meta.get("last_modified")
+        if self.size and validator:
+            return {"Range": f"bytes={self.size}-", "If-Range": validator}
+        return {}
+
+    def start(self, response: requests.Response, resuming: bool):
+        """Open for writing: appending on a 206 that continues us, else from the start."""
+        if not resuming:
+            self.size = 0
+        self.meta = {"url": self.url, "etag": response.headers.get("ETag", ""),
+                     "last_modified": response.headers.get("Last-Modified", "")}
+        self.meta_path.write_text(json.dumps(self.meta))
+        return open(self.path, "ab" if resuming else "wb")
+
+    def existing(self) -> bytes:
+        return self.path.read_bytes()[: self.size] if self.size else b""
+
+    def move_to(self, destination: Path) -> None:
+        shutil.move(str(self.path), str(destination))
+        self.meta_path.unlink(missing_ok=True)
+
+    def drop(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.meta_path.unlink(missing_ok=True)
+
+
+def _receive(request: FileRequest, response: requests.Response, partial: _Partial, control: Control) -> str:
+    resuming = response.status_code == 206 and response.headers.get("Content-Range", "").startswith(
+        f"bytes {partial.size}-")
+    if response.status_code != 200 and not resuming:
         raise TaskFailed(f"{request.url} answered HTTP {response.status_code} {response.reason}")
+    already = partial.existing() if resuming else b""
     length = response.headers.get("Content-Length")
     # A compressed transfer's Content-Length counts compressed bytes; only trust it otherwise.
     encoded = response.headers.get("Content-Encoding", "identity") != "identity"
-    checked = _Checked(request, int(length) if length and length.isdigit() and not encoded else None)
-    with open(destination, "wb") as out:
-        for chunk in response.iter_content(CHUNK_BYTES):
-            control.check_canceled()
-            checked.add(chunk)
-            out.write(chunk)
-            control.report(checked.fraction(), f"{checked.received / 1e6:.1f} MB")
-    control.check_canceled()
-    return checked.finish()
+    expected = int(length) + len(already) if length and length.isdigit() and not encoded else None
+    checked = _Checked(request, expected, already)
+    try:
+        with partial.start(response, resuming) as out:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                control.check_canceled()
+                checked.add(chunk)
+                out.write(chunk)
+                control.report(checked.fraction(), f"{checked.received / 1e6:.1f} MB")
+        control.check_canceled()
+        return checked.finish()
+    except TaskFailed as exc:
+        if "SHA-256" in str(exc) or "max_bytes" in str(exc):
+            partial.drop()  # wrong or unwanted bytes: nothing worth resuming
+        raise
 
 
 def _copy_local(request: FileRequest, destination: Path, control: Control) -> str:

@@ -100,3 +100,56 @@ def silent_server():
     server = SilentServer()
     yield server
     server.close()
+
+
+class RangeServer(ThreadingHTTPServer):
+    """Serves ``body`` with an ETag; the first answer breaks off halfway. Honours Range with
+    If-Range, as a server that supports resuming does."""
+
+    daemon_threads = True
+
+    def __init__(self, body: bytes, etag: str = '"v1"'):
+        self.body, self.etag, self.ranges_asked = body, etag, []
+        self.answers = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(handler):  # noqa: N802, N805
+                self.answers += 1
+                asked = handler.headers.get("Range")
+                if asked and handler.headers.get("If-Range") == self.etag:
+                    start = int(asked.split("=")[1].rstrip("-"))
+                    self.ranges_asked.append(start)
+                    rest = self.body[start:]
+                    handler.send_response(206)
+                    handler.send_header("Content-Range", f"bytes {start}-{len(self.body) - 1}/{len(self.body)}")
+                    handler.send_header("Content-Length", str(len(rest)))
+                    handler.send_header("ETag", self.etag)
+                    handler.end_headers()
+                    handler.wfile.write(rest)
+                    return
+                handler.send_response(200)
+                handler.send_header("Content-Length", str(len(self.body)))
+                handler.send_header("ETag", self.etag)
+                handler.end_headers()
+                if self.answers == 1:  # break off halfway, as a dropped connection does
+                    handler.wfile.write(self.body[: len(self.body) // 2])
+                    handler.close_connection = True
+                    return
+                handler.wfile.write(self.body)
+
+            def log_message(handler, *_args):  # noqa: N805
+                return None
+
+        super().__init__((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self.server_address[1]}/data.bin"
+
+
+@pytest.fixture
+def range_server():
+    server = RangeServer(bytes(range(256)) * 8000)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -113,3 +113,27 @@ def test_an_existing_output_is_kept_unless_overwrite(httpserver, tmp_path):
     assert run_to_end(FileDownloadTask(FileRequest(url, tmp_path / "f.bin", overwrite=True))) is True
     assert (tmp_path / "f.bin").read_bytes() == BODY and leftovers(tmp_path) == []
     assert Path(tmp_path / "f.bin").stat().st_size == len(BODY)
+
+
+def test_an_interrupted_download_resumes_with_a_range_request(range_server, tmp_path):
+    body = range_server.body
+    first = FileDownloadTask(FileRequest(range_server.url, tmp_path / "data.bin", timeout_s=5,
+                                         sha256=hashlib.sha256(body).hexdigest()))
+    assert run_to_end(first) is False
+    assert f"ended after {len(body) // 2} of {len(body)} bytes" in first.error.one_line()
+    assert list(tmp_path.iterdir()) == [], "nothing partial next to the output"
+    second = FileDownloadTask(FileRequest(range_server.url, tmp_path / "data.bin",
+                                          sha256=hashlib.sha256(body).hexdigest()))
+    assert run_to_end(second) is True
+    assert range_server.ranges_asked == [len(body) // 2], "only the missing half was asked for"
+    assert (tmp_path / "data.bin").read_bytes() == body
+    assert list(second.request.resume_dir.iterdir()) == [], "the partial is gone once complete"
+
+
+def test_a_changed_file_on_the_server_starts_over(range_server, tmp_path):
+    request = FileRequest(range_server.url, tmp_path / "data.bin", timeout_s=5)
+    assert run_to_end(FileDownloadTask(request)) is False
+    range_server.etag = '"v2"'  # the file changed: If-Range no longer matches
+    range_server.body = b"new content" * 1000
+    assert run_to_end(FileDownloadTask(request)) is True
+    assert range_server.ranges_asked == [] and (tmp_path / "data.bin").read_bytes() == range_server.body
