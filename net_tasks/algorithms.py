@@ -74,8 +74,10 @@ class TilesAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
 
     def _request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
+        from ..core.settings import qgis_proxies
         from .tile_download import TileRequest
 
+        proxies = qgis_proxies()
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
@@ -93,6 +95,7 @@ class TilesAlgorithm(QgsProcessingAlgorithm):
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
             overwrite=True,
+            proxies=tuple(proxies.items()) if proxies else None,
         )
 
     def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802

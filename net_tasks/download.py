@@ -12,7 +12,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -39,6 +39,7 @@ class FileRequest:
     allow_file_urls: bool = False
     overwrite: bool = False
     resume_dir: Optional[Path] = None  # where interrupted downloads wait to be resumed
+    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
 
 
 def default_resume_dir() -> Path:
@@ -81,6 +82,7 @@ def validate_file_request(request: FileRequest) -> FileRequest:
         allow_file_urls=request.allow_file_urls,
         overwrite=request.overwrite,
         resume_dir=Path(request.resume_dir or default_resume_dir()),
+        proxies=request.proxies,
     )
 
 
@@ -125,7 +127,7 @@ def run_download(request: FileRequest, destination: Path, control: Control) -> s
     if urlsplit(request.url).scheme == "file":
         return _copy_local(request, destination, control)
     partial = _Partial(request)
-    session = OffloadSession(request.user_agent, pool_size=1)
+    session = OffloadSession(request.user_agent, pool_size=1, proxies=dict(request.proxies or ()))
     remove_hook = control.on_cancel(session.abort)
     try:
         with session.get(request.url, stream=True, timeout=request.timeout_s, headers=partial.headers()) as response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import weakref
+from typing import Dict, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -72,9 +73,12 @@ class AbortableAdapter(HTTPAdapter):
 class OffloadSession(requests.Session):
     """A session that names Offload (public tile servers block library defaults) and can abort."""
 
-    def __init__(self, user_agent: str, pool_size: int = 4) -> None:
+    def __init__(self, user_agent: str, pool_size: int = 4, proxies: Optional[Dict[str, str]] = None) -> None:
         super().__init__()
         self.headers["User-Agent"] = user_agent
+        if proxies:  # QGIS's proxy settings; otherwise requests reads the environment
+            self.proxies.update(proxies)
+            self.trust_env = False
         self.adapter = AbortableAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0, pool_block=True)
         self.mount("http://", self.adapter)
         self.mount("https://", self.adapter)

@@ -60,6 +60,7 @@ class TileRequest:
     allow_file_urls: bool = False
     max_age_s: Optional[float] = None
     overwrite: bool = False
+    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class TilePlan:
     clip: bool
     allow_missing: bool
     max_age_s: Optional[float]
+    proxies: Tuple[Tuple[str, str], ...] = ()
 
 
 def default_cache_dir(template: str) -> Path:
@@ -133,7 +135,8 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                          f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
     return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
-                    request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s)
+                    request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
+                    tuple(request.proxies or ()))
 
 
 # -- images ------------------------------------------------------------------------------
@@ -280,7 +283,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
     total = len(first_attempts)
     delayed: list = []  # heap of (due, sequence, tile, attempt)
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
-    session = OffloadSession(plan.user_agent, pool_size=plan.workers)
+    session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
     mosaic = None
     try:

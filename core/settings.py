@@ -1,0 +1,30 @@
+"""QGIS settings Offload reads, as plain values, on the main thread (tasks never see QgsSettings)."""
+from __future__ import annotations
+
+from typing import Dict, Optional
+from urllib.parse import quote
+
+from qgis.core import QgsSettings
+
+_PROXY_SCHEMES = {"HttpProxy": "http", "HttpCachingProxy": "http", "Socks5Proxy": "socks5h"}
+
+
+def qgis_proxies() -> Optional[Dict[str, str]]:
+    """The proxy QGIS is set to use (Settings › Options › Network), for requests.
+
+    ``None`` when QGIS uses no explicit proxy: requests then honours the usual environment
+    variables (``HTTPS_PROXY`` …), as on the command line. Call on the main thread.
+    """
+    settings = QgsSettings()
+    if not settings.value("proxy/proxyEnabled", False, type=bool):
+        return None
+    scheme = _PROXY_SCHEMES.get(settings.value("proxy/proxyType", "HttpProxy", type=str))
+    host = settings.value("proxy/proxyHost", "", type=str)
+    if scheme is None or not host:
+        return None  # DefaultProxy (the system's) or incomplete settings: the environment decides
+    port = settings.value("proxy/proxyPort", "", type=str)
+    user = settings.value("proxy/proxyUser", "", type=str)
+    password = settings.value("proxy/proxyPassword", "", type=str)
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
+    url = f"{scheme}://{credentials}{host}{':' + port if port else ''}"
+    return {"http": url, "https": url}
