@@ -1,0 +1,160 @@
+"""Offload from the QGIS Python console and from scripts: one line per task, and chains.
+
+    from offload import api
+    dem = api.tiles(url, (6.9, 45.9, 7.2, 46.1), 12, "dem.tif", decode="terrarium")
+    api.chain(api.tiles(url, bbox, 12, "dem.tif", decode="terrarium", start=False),
+              api.calc("slope(dem)", {"dem": "dem.tif"}, "slope.tif", start=False))
+
+Each call checks its input at once (an ``InputError`` names the bad value), then runs on
+QGIS's task manager and returns a ``Handle``; results load into the project when done.
+With ``start=False`` it returns a ``Step`` for ``chain()`` instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+PathLike = Union[str, Path]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A task not yet built: ``chain()`` builds it, handing it the steps before it."""
+
+    build: Callable[[List], object]
+
+
+class Handle:
+    """A running (or finished) Offload task: cancel it, ask about it, or wait for it headless."""
+
+    def __init__(self, task) -> None:
+        self.task = task
+
+    @property
+    def done(self) -> bool:
+        return self.task.result is not None
+
+    @property
+    def ok(self) -> Optional[bool]:
+        """True when done and successful, False when failed or canceled, None while running."""
+        return self.task.result
+
+    @property
+    def error(self) -> Optional[str]:
+        return self.task.error.one_line() if self.task.error else None
+
+    @property
+    def outputs(self) -> List[Path]:
+        return [output.path for output in self.task.final_outputs()]
+
+    def layers(self) -> list:
+        """The layers it loaded into the project (once done)."""
+        return self.task.loaded_layers()
+
+    def cancel(self) -> None:
+        self.task.cancel()
+
+    def wait(self, timeout_s: float = 600.0) -> bool:
+        """Process events until done (scripts only); cancel and raise TimeoutError after ``timeout_s``.
+
+        Inside the QGIS desktop this would freeze the map canvas: use ``on_success`` instead.
+        """
+        if _is_desktop():
+            raise RuntimeError("wait() would freeze QGIS; pass on_success=… or check handle.done")
+        from .core.runner import wait_for
+
+        return wait_for(self.task, timeout_s)
+
+    def __repr__(self) -> str:
+        state = "running" if not self.done else ("done" if self.ok else f"failed: {self.error or 'canceled'}")
+        return f"<offload {self.task.description()!r}: {state}>"
+
+
+def _is_desktop() -> bool:
+    """True inside the QGIS desktop application (its main window is a QgisApp)."""
+    from qgis.PyQt.QtWidgets import QApplication
+
+    return any(widget.objectName() == "QgisApp" for widget in QApplication.topLevelWidgets())
+
+
+def _run(build: Callable[[List], object], start: bool) -> Union[Handle, Step]:
+    if not start:
+        return Step(build)
+    from .core.task import start as start_task
+
+    return Handle(start_task(build([])))
+
+
+def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLike, object]], output: PathLike,
+         start: bool = True, **options) -> Union[Handle, Step]:
+    """Raster math: ``calc("(A - B) / (A + B)", {"A": "nir.tif", "B": red_layer}, "ndvi.tif")``.
+
+    Inputs are paths (``"x.tif@2"`` picks a band) or raster layers; options as the CLI's
+    (``extent``, ``resolution``, ``output_type``, ``nodata``, ``threads``, ``format``,
+    ``creation_options``, ``overwrite``) and the task's (``on_success``, ``load_outputs`` …).
+    """
+    from .raster_tasks.calc_task import RasterCalcTask
+    from .raster_tasks.request import CalcRequest, parse_input
+
+    task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
+    texts = (expressions,) if isinstance(expressions, str) else tuple(expressions)
+    bound = tuple(parse_input(f"{name}={_source(value)}") for name, value in inputs.items())
+    request = CalcRequest(texts, bound, Path(output), **options)
+    return _run(lambda earlier: RasterCalcTask(request, after=earlier, **task_options), start)
+
+
+def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: PathLike, start: bool = True,
+          **options) -> Union[Handle, Step]:
+    """Tiles over a bbox (EPSG:4326 unless ``bbox_crs``), mosaicked: ``tiles(url, bbox, 12, "area.tif")``.
+
+    Uses QGIS's proxy settings when it has them.
+    """
+    from .core.settings import qgis_proxies
+    from .net_tasks.tasks import TileDownloadTask
+    from .net_tasks.tile_download import TileRequest
+
+    task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
+    proxies = qgis_proxies()
+    options.setdefault("proxies", tuple(proxies.items()) if proxies else None)
+    request = TileRequest(url, tuple(bbox), zoom, Path(output), **options)
+    return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
+
+
+def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
+    """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
+    from .core.settings import qgis_proxies
+    from .net_tasks.download import FileRequest
+    from .net_tasks.tasks import FileDownloadTask
+
+    task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
+    proxies = qgis_proxies()
+    options.setdefault("proxies", tuple(proxies.items()) if proxies else None)
+    request = FileRequest(url, Path(output), **options)
+    return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
+
+
+def chain(*steps: Step, weights: Optional[Sequence[float]] = None, **task_options) -> Handle:
+    """Run steps one after the other as one task; only the last step's outputs are loaded."""
+    from .core.chain import Chain
+    from .core.task import start as start_task
+
+    if not steps or not all(isinstance(step, Step) for step in steps):
+        raise TypeError("chain() takes steps made with start=False, e.g. api.calc(..., start=False)")
+    built: List = []
+    for step in steps:
+        built.append(step.build(list(built)))
+    return Handle(start_task(Chain(built, weights=weights, **task_options)))
+
+
+_TASK_OPTIONS = {"on_success", "on_failure", "notify", "load_outputs"}
+
+
+def _source(value) -> str:
+    """A path, or a layer's source (snapshot on the main thread)."""
+    if isinstance(value, (str, Path)):
+        return str(value)
+    from .core.snapshot import snapshot
+
+    source = snapshot(value, "input")
+    return source.path if hasattr(source, "path") else str(source)
