@@ -25,6 +25,9 @@ def step_1_check_plugin():
         plugin = qgis.utils.plugins["offload"]
         findings["actions"] = [action.objectName() for action in plugin.actions]
         findings["in_toolbar"] = any(a in qgis.utils.iface.pluginToolBar().actions() for a in plugin.actions)
+        from offload import api
+
+        findings["wait_refused_in_desktop"] = api._is_desktop()
         registry = QgsApplication.processingRegistry()
         findings["algorithms"] = [a.id() for a in registry.providerById("offload").algorithms()]
         from offload.core.task import start

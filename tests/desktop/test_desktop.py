@@ -62,7 +62,8 @@ def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
     assert findings["python_errors"] == []
     assert findings["plugin_loaded"] and findings["in_toolbar"]
     assert findings["actions"] == ["offload_show_tasks"]
-    assert "offload:calc" in findings["algorithms"]
+    assert {"offload:calc", "offload:tiles"} <= set(findings["algorithms"])
+    assert findings["wait_refused_in_desktop"] is True
     assert "downloaded" in findings["layers"] and findings["task_list_rows"] == 1
     assert findings["running_at_quit"] >= 1
     assert qgis.returncode == 0, qgis.stderr[-3000:]
