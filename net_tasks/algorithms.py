@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsProcessingAlgorithm,
     QgsProcessingContext,
-    QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
@@ -19,18 +16,18 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.errors import InputError
+from ..core.algorithm import OffloadAlgorithm
 from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
 
 
-class TilesAlgorithm(QgsProcessingAlgorithm):
+class TilesAlgorithm(OffloadAlgorithm):
     """Download XYZ tiles over an extent and mosaic them into a GeoTIFF."""
 
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
-    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE, OUTPUT = (
-        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE", "OUTPUT")
+    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
+        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
 
     def name(self) -> str:
         return "tiles"
@@ -73,7 +70,7 @@ class TilesAlgorithm(QgsProcessingAlgorithm):
                                                                   createByDefault=False))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
 
-    def _request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
+    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxies
         from .tile_download import TileRequest
 
@@ -98,28 +95,7 @@ class TilesAlgorithm(QgsProcessingAlgorithm):
             proxies=tuple(proxies.items()) if proxies else None,
         )
 
-    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802
-        from .tile_download import validate_tile_request
-
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
-        try:
-            validate_tile_request(self._request(parameters, context, "/dev/null/checked.tif"))
-        except InputError as exc:
-            return False, exc.one_line()
-        return True, ""
-
-    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from ..core.feedback import produce_atomically
+    def engine(self):
         from .tile_download import run_tiles, validate_tile_request
 
-        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        try:
-            plan = validate_tile_request(self._request(parameters, context, destination))
-            produced = produce_atomically(Path(destination), feedback,
-                                          lambda temp, control: run_tiles(plan, temp, control))
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
-        return {self.OUTPUT: destination} if produced else {}
+        return validate_tile_request, run_tiles

@@ -7,13 +7,10 @@ already runs algorithms on a task), writing atomically like every Offload output
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
 from qgis.core import (
-    QgsProcessingAlgorithm,
     QgsProcessingContext,
-    QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -22,6 +19,7 @@ from qgis.core import (
     QgsProcessing,
 )
 
+from ..core.algorithm import OffloadAlgorithm
 from ..core.errors import InputError
 from ..core.i18n import tr
 from .request import FORMATS, OUTPUT_TYPE_NAMES, CalcInput, CalcRequest
@@ -31,12 +29,12 @@ RESOLUTIONS = ("finest", "coarsest")
 TYPES = ("inputs' widest type",) + OUTPUT_TYPE_NAMES
 
 
-class CalcAlgorithm(QgsProcessingAlgorithm):
+class CalcAlgorithm(OffloadAlgorithm):
     """Block-wise raster calculator (numpy expressions, as gdal_calc.py users write them)."""
 
     EXPRESSION, INPUTS, NAMES, BANDS = "EXPRESSION", "INPUTS", "NAMES", "BANDS"
     EXTENT, RESOLUTION, TYPE, NODATA = "EXTENT", "RESOLUTION", "TYPE", "NODATA"
-    FORMAT, OPTIONS, OUTPUT = "FORMAT", "CREATION_OPTIONS", "OUTPUT"
+    FORMAT, OPTIONS = "FORMAT", "CREATION_OPTIONS"
 
     def name(self) -> str:
         return "calc"
@@ -84,7 +82,7 @@ class CalcAlgorithm(QgsProcessingAlgorithm):
                                                        optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Output")))
 
-    def _request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> CalcRequest:
+    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> CalcRequest:
         layers = self.parameterAsLayerList(parameters, self.INPUTS, context)
         names = [n.strip() for n in (self.parameterAsString(parameters, self.NAMES, context) or "").split(",") if n.strip()]
         names = names or [chr(ord("A") + i) for i in range(len(layers))]
@@ -111,28 +109,7 @@ class CalcAlgorithm(QgsProcessingAlgorithm):
             overwrite=True,  # Processing asks about existing outputs itself
         )
 
-    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802
-        from .calc import validate_calc_request  # the engine loads when first used, not with QGIS
-
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
-        try:
-            validate_calc_request(self._request(parameters, context, "/dev/null/checked.tif"))
-        except InputError as exc:
-            return False, exc.one_line()
-        return True, ""
-
-    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from ..core.feedback import produce_atomically
+    def engine(self):
         from .calc import run_calc, validate_calc_request
 
-        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        try:
-            plan = validate_calc_request(self._request(parameters, context, destination))
-            produced = produce_atomically(Path(destination), feedback,
-                                          lambda temp, control: run_calc(plan, temp, control))
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
-        return {self.OUTPUT: destination} if produced else {}
+        return validate_calc_request, run_calc
