@@ -36,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import demo
     from .net_tasks import commands as net_commands
     from .raster_tasks import commands as raster_commands
+    from .vector_tasks import commands as vector_commands
 
     raster_commands.add_commands(commands)
     net_commands.add_commands(commands)
+    vector_commands.add_commands(commands)
     demo.add_command(commands)
     return parser
 
@@ -66,15 +68,18 @@ def fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
     return code
 
 
-def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace) -> int:
-    """Build a task (validation errors raise InputError), run it, and return the exit code."""
+def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qgis: bool = False) -> int:
+    """Build a task (validation errors raise InputError), run it, and return the exit code.
+
+    :param full_qgis: the task opens layers through QGIS's providers (``initQgis()``).
+    """
     from .core.log import stderr_notifier
     from .core.runner import headless_app, keep_freed_memory, wait_for
     from .core.task import start
     from .core.terminal import ProgressDisplay
 
     keep_freed_memory()
-    headless_app()
+    headless_app(full=full_qgis)
     task = build()
     task.notify = stderr_notifier
     task.load_outputs = False

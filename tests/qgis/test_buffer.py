@@ -1,0 +1,169 @@
+"""Buffering matches native:buffer feature for feature, and stays off the main thread."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from osgeo import ogr, osr
+from qgis.core import QgsProject, QgsVectorLayer
+
+from offload.core.errors import InputError
+from offload.core.task import start
+from offload.vector_tasks.buffer import BufferRequest
+from offload.vector_tasks.buffer_task import BufferTask
+from qgis_helpers import run_to_end, wait_until
+
+SHAPES = {
+    "points": (ogr.wkbPoint, ["POINT ({x} {y})"]),
+    "lines": (ogr.wkbLineString, ["LINESTRING ({x} {y}, {x2} {y}, {x2} {y2})"]),
+    "polygons": (ogr.wkbPolygon, ["POLYGON (({x} {y}, {x2} {y}, {x2} {y2}, {x} {y}))"]),
+}
+
+
+def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857):
+    """A GeoPackage layer with n (int) and d (distance) fields, one null geometry, odd shapes."""
+    geometry_type, (template,) = SHAPES[kind]
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    layer = source.CreateLayer(kind, srs, geometry_type)
+    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    layer.CreateField(ogr.FieldDefn("d", ogr.OFTReal))
+    layer.StartTransaction()
+    for n in range(count):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("n", n)
+        feature.SetField("d", 1.0 + (n % 7))
+        x, y = (n % 50) * 13.0, (n // 50) * 11.0
+        if n != 17:  # one feature without geometry
+            feature.SetGeometry(ogr.CreateGeometryFromWkt(template.format(x=x, y=y, x2=x + 9.5, y2=y + 4.25)))
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None
+    return f"{path}|layername={kind}"
+
+
+def native(qgis_processing, spec, tmp_path, **parameters):
+    import processing
+
+    defaults = {"DISTANCE": 10, "SEGMENTS": 5, "END_CAP_STYLE": 0, "JOIN_STYLE": 0, "MITER_LIMIT": 2,
+                "DISSOLVE": False}
+    defaults.update(parameters)
+    out = str(tmp_path / "native.gpkg")
+    processing.run("native:buffer", {"INPUT": QgsVectorLayer(spec, "in", "ogr"), "OUTPUT": out, **defaults})
+    return QgsVectorLayer(out, "native", "ogr")
+
+
+def assert_same(ours: QgsVectorLayer, theirs: QgsVectorLayer):
+    ours_features, their_features = list(ours.getFeatures()), list(theirs.getFeatures())
+    assert len(ours_features) == len(their_features)
+    for a, b in zip(ours_features, their_features):
+        assert a.attributes()[1:] == b.attributes()[1:]  # after the fid
+        assert a.geometry().isNull() == b.geometry().isNull()
+        if not a.geometry().isNull():
+            assert a.geometry().area() == pytest.approx(b.geometry().area(), rel=1e-9)
+            assert a.geometry().symDifference(b.geometry()).area() <= 1e-9 * b.geometry().area() + 1e-12
+
+
+@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
+    ("points", "round", "round", 0, 0),
+    ("lines", "flat", "miter", 1, 1),
+    ("lines", "square", "bevel", 2, 2),
+    ("polygons", "round", "miter", 0, 1),
+])
+def test_parity_with_native_buffer(qgis_processing, tmp_path, kind, cap, join, native_cap, native_join):
+    spec = make_layer(tmp_path / "in.gpkg", kind)
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3.5, segments=8, end_cap=cap, join=join))
+    assert run_to_end(task, 120) is True
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=3.5, SEGMENTS=8, END_CAP_STYLE=native_cap,
+                    JOIN_STYLE=native_join)
+    assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), theirs)
+    assert task.stats.null == 1
+
+
+def test_parity_with_field_distances_and_dissolve(qgis_processing, tmp_path):
+    from qgis.core import QgsProperty
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons")
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance_field="d"))
+    assert run_to_end(task, 120) is True
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=QgsProperty.fromField("d"))
+    assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), theirs)
+    dissolved = BufferTask(BufferRequest(spec, tmp_path / "dissolved.gpkg", distance=4, dissolve=True))
+    assert run_to_end(dissolved, 120) is True
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=4, DISSOLVE=True)
+    assert_same(QgsVectorLayer(str(tmp_path / "dissolved.gpkg"), "ours", "ogr"), theirs)
+
+
+def test_geographic_layers_buffer_in_metres(tmp_path):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3, epsg=4326)
+    task = BufferTask(BufferRequest(spec, tmp_path / "m.gpkg", distance=1000, units="meters"))
+    assert run_to_end(task, 60) is True
+    feature = next(QgsVectorLayer(str(tmp_path / "m.gpkg"), "m", "ogr").getFeatures())
+    box = feature.geometry().boundingBox()
+    assert box.height() == pytest.approx(2 * 1000 / 110_574, rel=0.01)  # degrees of latitude for 2 km
+
+
+def test_the_snapshot_survives_the_layer_being_deleted(tmp_path, project):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20_000)
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    project.addMapLayer(layer)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2), layer))
+    layer.setSubsetString('"n" < 3')
+    project.removeMapLayer(layer.id())
+    wait_until(lambda: task.result is not None, 120, "the buffer to finish")
+    assert task.result is True and task.stats.written == 20_000
+    assert [l.name() for l in QgsProject.instance().mapLayers().values()] == ["out"]
+
+
+def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "bad.gpkg"))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
+    for wkt in ("POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))", "POLYGON ((20 0, 30 0, 30 10, 20 0))"):  # a bow tie
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    source = None
+    spec = f"{tmp_path / 'bad.gpkg'}|layername=bad"
+    fixed = BufferTask(BufferRequest(spec, tmp_path / "fixed.gpkg", distance=1))
+    assert run_to_end(fixed) is True and fixed.stats.fixed == 1 and fixed.stats.written == 2
+    skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
+    assert run_to_end(skipped) is True and skipped.stats.skipped == 1 and skipped.stats.written == 1
+    failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))
+    assert run_to_end(failed) is False and "feature 1 has an invalid geometry" in failed.error.one_line()
+    assert not (tmp_path / "failed.gpkg").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"input": "missing.gpkg"}, "input 'missing.gpkg' does not exist"),
+    ({"distance_field": "nope"}, "distance field 'nope' is not a field"),
+    ({"distance_field": "n", "distance": 3}, "a distance or a distance field, not both"),
+    ({"segments": 0}, "segments 0 is below 1"),
+    ({"end_cap": "pointy"}, "end cap 'pointy'"),
+    ({"join": "glue"}, "join 'glue'"),
+    ({"where": '"n" >'}, "filter"),
+])
+def test_refusals_name_the_bad_value(tmp_path, options, message):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    fields = {"input": spec, "output": tmp_path / "out.gpkg", **options}
+    with pytest.raises(InputError, match=message):
+        BufferTask(BufferRequest(**fields))
+    assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_the_cli_buffers_and_refuses_with_exit_2(tmp_path, subprocess_env):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=10)
+    ok = subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "2",
+                         "--output", str(tmp_path / "out.gpkg")], env=subprocess_env, capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert QgsVectorLayer(str(tmp_path / "out.gpkg"), "o", "ogr").featureCount() == 10
+    bad = subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance-field", "name",
+                          "--output", str(tmp_path / "bad.gpkg")], env=subprocess_env, capture_output=True, text=True,
+                         timeout=120)
+    lines = [l for l in bad.stderr.splitlines() if "XDG_RUNTIME_DIR" not in l]
+    assert bad.returncode == 2 and lines == ["offload buffer: distance field 'name' is not a field of 'in'"]
+    assert not (tmp_path / "bad.gpkg").exists()

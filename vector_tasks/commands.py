@@ -1,0 +1,42 @@
+"""Command-line entry of the vector family (``python -m offload buffer …``)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "buffer",
+        help="buffer a layer's features on all cores (the results of native:buffer)",
+        description="Buffer features with native:buffer's parameters and defaults, in parallel chunks.",
+        epilog="Example: buffer --input roads.gpkg|layername=roads --distance 25 --output roads-25m.gpkg",
+    )
+    parser.add_argument("--input", required=True, help="PATH[|layername=NAME]")
+    distance = parser.add_mutually_exclusive_group()
+    distance.add_argument("--distance", type=float, help="buffer distance in layer units (default 10)")
+    distance.add_argument("--distance-field", help="a numeric field holding each feature's distance")
+    parser.add_argument("--output", required=True, type=Path, help="GeoPackage (or any OGR format by extension)")
+    parser.add_argument("--segments", type=int, default=5, help="segments per quarter circle (default 5)")
+    parser.add_argument("--cap", default="round", help="round, flat or square (default round)")
+    parser.add_argument("--join", default="round", help="round, miter or bevel (default round)")
+    parser.add_argument("--miter-limit", type=float, default=2.0)
+    parser.add_argument("--dissolve", action="store_true", help="union all buffers into one feature")
+    parser.add_argument("--units", default="layer", help="layer, or meters (for geographic layers)")
+    parser.add_argument("--invalid", default="fix", help="invalid geometries: fix (makeValid), skip or fail")
+    parser.add_argument("--where", help="a QGIS expression selecting the features")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.set_defaults(handler=_buffer)
+
+
+def _buffer(args: argparse.Namespace) -> int:
+    from ..cli import run_task
+    from .buffer import BufferRequest
+    from .buffer_task import BufferTask
+
+    request = BufferRequest(
+        input=args.input, output=args.output, distance=args.distance, distance_field=args.distance_field,
+        segments=args.segments, end_cap=args.cap, join=args.join, miter_limit=args.miter_limit,
+        dissolve=args.dissolve, units=args.units, invalid=args.invalid, where=args.where, overwrite=args.overwrite,
+    )
+    return run_task(lambda: BufferTask(request), args, full_qgis=True)
