@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster bench-tiles package install clean
+.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster bench-tiles bench-buffer package install clean
 
 setup: $(READY)
 
@@ -29,7 +29,7 @@ test: setup
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
 
-bench: bench-responsiveness bench-plugin-load bench-raster bench-tiles
+bench: bench-responsiveness bench-plugin-load bench-raster bench-tiles bench-buffer
 
 bench-responsiveness: setup
 	$(HEADLESS) $(PY) bench/responsiveness.py
@@ -42,6 +42,9 @@ bench-raster: setup
 
 bench-tiles: setup
 	$(HEADLESS) $(PY) bench/tiles.py
+
+bench-buffer: setup
+	$(HEADLESS) $(PY) bench/buffer.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py
