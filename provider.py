@@ -27,6 +27,8 @@ class OffloadProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802
         from .net_tasks.algorithms import TilesAlgorithm
         from .raster_tasks.algorithms import CalcAlgorithm
+        from .vector_tasks.algorithms import BufferAlgorithm
 
         self.addAlgorithm(CalcAlgorithm())
         self.addAlgorithm(TilesAlgorithm())
+        self.addAlgorithm(BufferAlgorithm())

@@ -51,7 +51,8 @@ def native(qgis_processing, spec, tmp_path, **parameters):
                 "DISSOLVE": False}
     defaults.update(parameters)
     out = str(tmp_path / "native.gpkg")
-    processing.run("native:buffer", {"INPUT": QgsVectorLayer(spec, "in", "ogr"), "OUTPUT": out, **defaults})
+    layer = QgsVectorLayer(spec, "in", "ogr")  # referenced here: Processing does not keep it alive
+    processing.run("native:buffer", {"INPUT": layer, "OUTPUT": out, **defaults})
     return QgsVectorLayer(out, "native", "ogr")
 
 
@@ -167,3 +168,27 @@ def test_the_cli_buffers_and_refuses_with_exit_2(tmp_path, subprocess_env):
     lines = [l for l in bad.stderr.splitlines() if "XDG_RUNTIME_DIR" not in l]
     assert bad.returncode == 2 and lines == ["offload buffer: distance field 'name' is not a field of 'in'"]
     assert not (tmp_path / "bad.gpkg").exists()
+
+
+def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
+    import processing
+    from qgis.core import QgsApplication
+
+    from offload.provider import OffloadProvider
+
+    spec = make_layer(tmp_path / "in.gpkg", "lines", count=300)
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    layer = QgsVectorLayer(spec, "in", "ogr")  # referenced here: Processing does not keep it alive
+    try:
+        ours = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2.5, "END_CAP_STYLE": 1,
+                                                 "JOIN_STYLE": 2, "OUTPUT": str(tmp_path / "o.gpkg")})
+        with pytest.raises(Exception, match="Incorrect parameter value for SEGMENTS"):
+            processing.run("offload:buffer", {"INPUT": layer, "SEGMENTS": 0, "OUTPUT": str(tmp_path / "x.gpkg")})
+    finally:
+        if added:
+            registry.removeProvider("offload")
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=2.5, END_CAP_STYLE=1, JOIN_STYLE=2)
+    assert_same(QgsVectorLayer(ours["OUTPUT"], "ours", "ogr"), theirs)
