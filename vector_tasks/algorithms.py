@@ -88,12 +88,9 @@ class BufferAlgorithm(OffloadAlgorithm):
         )
 
     def engine(self):
-        import os
-
         from .buffer import run_buffer, validate_buffer_request
 
         def run(plan, temp: Path, control):
-            return run_buffer(plan, temp, Path(temp).stem.split(".offload-")[0].lstrip("."), control,
-                              threads=os.cpu_count() or 1)
+            return run_buffer(plan, temp, Path(temp).stem.split(".offload-")[0].lstrip("."), control)
 
         return validate_buffer_request, run

@@ -1,7 +1,6 @@
 """BufferTask: buffering on QGIS's task manager, from a path or a live layer (snapshot at once)."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 from qgis.core import QgsVectorLayer
@@ -21,5 +20,4 @@ class BufferTask(OffloadTask):
         self.stats = None
 
     def work(self) -> None:
-        self.stats = run_buffer(self.plan, self.output.temp_path, self.output.path.stem, self.control(),
-                                threads=os.cpu_count() or 1)
+        self.stats = run_buffer(self.plan, self.output.temp_path, self.output.path.stem, self.control())
