@@ -192,3 +192,17 @@ def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
             registry.removeProvider("offload")
     theirs = native(qgis_processing, spec, tmp_path, DISTANCE=2.5, END_CAP_STYLE=1, JOIN_STYLE=2)
     assert_same(QgsVectorLayer(ours["OUTPUT"], "ours", "ogr"), theirs)
+
+
+def test_where_buffers_only_the_matching_features(qgis_processing, tmp_path):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    task = BufferTask(BufferRequest(spec, tmp_path / "some.gpkg", distance=1.5, where='"n" % 3 = 0 AND "n" < 200'))
+    assert run_to_end(task) is True
+    ours = QgsVectorLayer(str(tmp_path / "some.gpkg"), "some", "ogr")
+    assert sorted(f["n"] for f in ours.getFeatures()) == [n for n in range(0, 200, 3)]
+    subset = QgsVectorLayer(spec, "subset", "ogr")
+    subset.setSubsetString('"n" % 3 = 0 AND "n" < 200')
+    import processing
+
+    theirs = processing.run("native:buffer", {"INPUT": subset, "DISTANCE": 1.5, "OUTPUT": str(tmp_path / "n.gpkg")})
+    assert_same(ours, QgsVectorLayer(theirs["OUTPUT"], "native", "ogr"))
