@@ -90,11 +90,9 @@ class OffloadTask(QgsTask):
         on_failure: Optional[Callback] = None,
         notify: Optional[Notifier] = None,
         load_outputs: bool = True,
-        can_cancel: bool = True,
     ) -> None:
         # CancelWithoutPrompt: QGIS may quit while an Offload task runs; it cleans up on cancel.
-        flags = QgsTask.Flag.CanCancel | QgsTask.Flag.CancelWithoutPrompt if can_cancel else QgsTask.Flags()
-        super().__init__(description, flags)
+        super().__init__(description, QgsTask.Flag.CanCancel | QgsTask.Flag.CancelWithoutPrompt)
         _hook_task_manager()
         self.outputs: List[DeclaredOutput] = []
         self.on_success = on_success

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ import requests
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.paths import user_cache_dir
 from .http import OffloadSession, raise_if_canceled_or
+from .templates import allowed_schemes
 
 CHUNK_BYTES = 256 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -43,12 +44,7 @@ class FileRequest:
 
 
 def default_resume_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "offload" / "downloads"
-
-
-def allowed_schemes(allow_file_urls: bool) -> tuple:
-    return ("http", "https", "file") if allow_file_urls else ("http", "https")
+    return user_cache_dir() / "downloads"
 
 
 def validate_file_request(request: FileRequest) -> FileRequest:

@@ -47,13 +47,18 @@ class Template:
         return any(host == h or host.endswith("." + h) for h in BULK_FORBIDDEN_HOSTS)
 
 
+def allowed_schemes(allow_file_urls: bool) -> Tuple[str, ...]:
+    """URL schemes Offload fetches: http(s), and file only when explicitly allowed."""
+    return ("http", "https", "file") if allow_file_urls else ("http", "https")
+
+
 def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = False) -> Template:
     """Check a template; refuse bad placeholders, schemes and subdomain lists.
 
     :raises InputError: naming the bad part.
     """
     scheme = urlsplit(text).scheme
-    allowed = ("http", "https", "file") if allow_file_urls else ("http", "https")
+    allowed = allowed_schemes(allow_file_urls)
     if scheme not in allowed:
         hint = " (pass --allow-file-urls to read local tiles)" if scheme == "file" else ""
         raise InputError(f"URL scheme {scheme!r} of template {text!r} is not one of {', '.join(allowed)}{hint}")

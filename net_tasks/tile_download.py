@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import random
-import threading
 import time
 import uuid
 from collections import deque
@@ -28,6 +27,7 @@ from osgeo import gdal, osr
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.paths import user_cache_dir
 from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
 from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
@@ -84,8 +84,7 @@ class TilePlan:
 
 def default_cache_dir(template: str) -> Path:
     """A per-user cache folder per template (named by a digest, never by URL text)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "offload" / "tiles" / hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
+    return user_cache_dir() / "tiles" / hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
 
 
 def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[float, float, float, float]:
@@ -420,7 +419,6 @@ class _Mosaic:
         else:
             for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
                 self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
-        self._lock = threading.Lock()
 
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
         if rgba is None:  # no tile here: nodata / transparent, as the file was created

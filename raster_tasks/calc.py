@@ -43,8 +43,8 @@ class CalcPlan:
     halo: int = field(default=0)
 
 
-def check_calc_request(request: CalcRequest) -> None:
-    """Check everything that does not need the input files (expressions, names, options).
+def check_calc_request(request: CalcRequest) -> Tuple[Expression, ...]:
+    """Check everything that does not need the input files; return the parsed expressions.
 
     :raises InputError: naming the bad value.
     """
@@ -57,8 +57,7 @@ def check_calc_request(request: CalcRequest) -> None:
     bad_names = [n for n in names if not NAME_PATTERN.fullmatch(n) or n in ("pi", "e", "nan", "inf")]
     if bad_names:
         raise InputError(f"input name {bad_names[0]!r} is not a usable identifier")
-    for text in request.expressions:
-        parse_expression(text, frozenset(names))
+    expressions = tuple(parse_expression(text, frozenset(names)) for text in request.expressions)
     if not request.inputs:
         raise InputError("no input given")
     if request.format not in FORMATS:
@@ -74,6 +73,7 @@ def check_calc_request(request: CalcRequest) -> None:
         allowed = ("intersect", "union") if option == "extent" else ("finest", "coarsest")
         if value is not None and value not in allowed and value not in names:
             raise InputError(f"--{option} {value!r} is not {' or '.join(allowed)} or an input name")
+    return expressions
 
 
 def validate_calc_request(request: CalcRequest) -> CalcPlan:
@@ -81,9 +81,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
 
     :raises InputError: naming the bad value (nothing has been written).
     """
-    check_calc_request(request)
-    expressions = tuple(parse_expression(text, frozenset(i.name for i in request.inputs))
-                        for text in request.expressions)
+    expressions = check_calc_request(request)
     used = set().union(*(e.names for e in expressions))
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
