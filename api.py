@@ -4,6 +4,7 @@
     dem = api.tiles(url, (6.9, 45.9, 7.2, 46.1), 12, "dem.tif", decode="terrarium")
     api.chain(api.tiles(url, bbox, 12, "dem.tif", decode="terrarium", start=False),
               api.calc("slope(dem)", {"dem": "dem.tif"}, "slope.tif", start=False))
+    api.buffer(iface.activeLayer(), distance=25, selected_only=True)  # into a memory layer
 
 Each call checks its input at once (an ``InputError`` names the bad value), then runs on
 QGIS's task manager and returns a ``Handle``; results load into the project when done.
@@ -132,6 +133,26 @@ def download(url: str, output: PathLike, start: bool = True, kind: str = "file",
     options.setdefault("proxies", tuple(proxies.items()) if proxies else None)
     request = FileRequest(url, Path(output), **options)
     return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
+
+
+def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, start: bool = True,
+           **options) -> Union[Handle, Step]:
+    """Buffer a layer (or ``"file.gpkg|layername=x"``) with native:buffer's parameters:
+    ``buffer(iface.activeLayer(), distance_expression='"width" / 2')``.
+
+    No ``output``: a memory layer. Options as ``BufferRequest``'s (``distance``, ``distance_field``,
+    ``distance_expression``, ``segments``, ``end_cap``, ``join``, ``miter_limit``, ``dissolve``,
+    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``).
+    """
+    from .vector_tasks.buffer import BufferRequest
+    from .vector_tasks.buffer_task import BufferTask
+
+    task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
+    live_layer = None if isinstance(layer, (str, Path)) else layer
+    spec = str(layer) if live_layer is None else live_layer.source()
+    request = BufferRequest(spec, Path(output) if output is not None else None, **options)
+    task = BufferTask(request, live_layer, **task_options)  # snapshot now: the layer may change later
+    return _run(lambda earlier: task, start)
 
 
 def chain(*steps: Step, weights: Optional[Sequence[float]] = None, **task_options) -> Handle:

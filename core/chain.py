@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-from qgis.core import QgsTask
+from qgis.core import QgsMapLayer, QgsTask
 
 from .outputs import DeclaredOutput, remove_dataset
 from .progress import weighted_fraction
@@ -70,3 +70,7 @@ class Chain(OffloadTask):
     def final_outputs(self) -> List[DeclaredOutput]:
         """Only the last step's outputs are loaded."""
         return self.steps[-1].outputs
+
+    def final_layers(self) -> List[QgsMapLayer]:
+        """Only the last step's layers are added."""
+        return self.steps[-1].made_layers

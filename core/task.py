@@ -108,6 +108,7 @@ class OffloadTask(QgsTask):
         self.canceled = False
         self.result: Optional[bool] = None  # set by finished(): True, False, or None while pending
         self.loaded_layer_ids: List[str] = []
+        self.made_layers: List[QgsMapLayer] = []  # by work(), on the worker thread: see hand_over()
         self._cancel_requested = False
         self._cancel_hooks: List[Callable[[], None]] = []
         self._sip_poll = Throttle(SIP_POLL_INTERVAL_S)
@@ -188,6 +189,12 @@ class OffloadTask(QgsTask):
         """A GDAL progress callback that reports into [start, start+span] and aborts on cancel."""
         return gdal_callback(self.control().within(start, span))
 
+    def hand_over(self, layer: QgsMapLayer) -> None:
+        """Give a layer ``work()`` made (a memory layer) to the main thread; ``finished()``
+        adds it to the project. Worker thread: only the thread a QObject lives in may move it."""
+        layer.moveToThread(QgsApplication.instance().thread())
+        self.made_layers.append(layer)
+
     def overall_fraction(self) -> float:
         """Progress of the whole task, 0..1 (a chain weighs its steps)."""
         return self.fraction
@@ -257,6 +264,10 @@ class OffloadTask(QgsTask):
         """The outputs ``finished()`` loads: this task's own."""
         return self.outputs
 
+    def final_layers(self) -> List[QgsMapLayer]:
+        """The layers ``work()`` made that ``finished()`` adds: this task's own."""
+        return self.made_layers
+
     def _present(self, outputs: List[DeclaredOutput]) -> None:
         """Load the outputs into the current project (main thread only)."""
         if not self.load_outputs:
@@ -266,6 +277,9 @@ class OffloadTask(QgsTask):
             for output in outputs:
                 if output.kind != "file":
                     self.loaded_layer_ids.append(load_output(output, project).id())
+            for layer in self.final_layers():
+                project.addMapLayer(layer)
+                self.loaded_layer_ids.append(layer.id())
         except OffloadError as exc:
             self.error = exc
             self._notify(exc.one_line(), CRITICAL)

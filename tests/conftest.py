@@ -4,7 +4,9 @@ Kept free of ``qgis`` imports at module level so the pure unit tests run anywher
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _make_importable_as_offload() -> Path:
     """Put a folder holding a link ``offload -> ROOT`` first on sys.path and PYTHONPATH."""
     link_parent = Path(tempfile.mkdtemp(prefix="offload-import-"))
+    atexit.register(shutil.rmtree, link_parent, True)  # the link only, never what it points to
     (link_parent / "offload").symlink_to(ROOT, target_is_directory=True)
     sys.path.insert(0, str(link_parent))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(link_parent), os.environ.get("PYTHONPATH")]))

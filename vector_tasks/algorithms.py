@@ -12,7 +12,10 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
+    QgsProcessingParameters,
     QgsProcessingParameterVectorLayer,
+    QgsProperty,
+    QgsPropertyDefinition,
 )
 
 from ..core.algorithm import OffloadAlgorithm
@@ -52,8 +55,13 @@ class BufferAlgorithm(OffloadAlgorithm):
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterVectorLayer(self.INPUT, tr("Input layer"),
                                                             [QgsProcessing.TypeVectorAnyGeometry]))
-        self.addParameter(QgsProcessingParameterNumber(self.DISTANCE, tr("Distance"),
-                                                       QgsProcessingParameterNumber.Double, defaultValue=10.0))
+        distance = QgsProcessingParameterNumber(self.DISTANCE, tr("Distance"), QgsProcessingParameterNumber.Double,
+                                                defaultValue=10.0)
+        distance.setIsDynamic(True)  # data-defined, as native:buffer's: a field or an expression per feature
+        distance.setDynamicPropertyDefinition(QgsPropertyDefinition(
+            "DISTANCE", tr("Buffer distance"), QgsPropertyDefinition.DoublePositive))
+        distance.setDynamicLayerParameterName(self.INPUT)
+        self.addParameter(distance)
         self.addParameter(QgsProcessingParameterField(self.FIELD, tr("Distance field (instead)"), None, self.INPUT,
                                                       QgsProcessingParameterField.Numeric, optional=True))
         self.addParameter(QgsProcessingParameterNumber(self.SEGMENTS, tr("Segments"), minValue=1, defaultValue=5))
@@ -72,11 +80,19 @@ class BufferAlgorithm(OffloadAlgorithm):
 
         layer = self.parameterAsVectorLayer(parameters, self.INPUT, context)
         field = self.parameterAsString(parameters, self.FIELD, context)
+        expression = None
+        if QgsProcessingParameters.isDynamic(parameters, self.DISTANCE):
+            dynamic = parameters[self.DISTANCE]
+            if dynamic.propertyType() == QgsProperty.FieldBasedProperty:
+                field = dynamic.field()
+            else:
+                expression = dynamic.expressionString()
         return BufferRequest(
             input=layer.source() if layer is not None else "",
             output=Path(output),
-            distance=None if field else self.parameterAsDouble(parameters, self.DISTANCE, context),
+            distance=None if field or expression else self.parameterAsDouble(parameters, self.DISTANCE, context),
             distance_field=field or None,
+            distance_expression=expression,
             segments=self.parameterAsInt(parameters, self.SEGMENTS, context),
             end_cap=END_CAPS[self.parameterAsEnum(parameters, self.END_CAP, context)],
             join=JOINS[self.parameterAsEnum(parameters, self.JOIN, context)],
@@ -88,9 +104,10 @@ class BufferAlgorithm(OffloadAlgorithm):
         )
 
     def engine(self):
-        from .buffer import run_buffer, validate_buffer_request
+        from .buffer import FileSink, run_buffer, validate_buffer_request
 
         def run(plan, temp: Path, control):
-            return run_buffer(plan, temp, Path(temp).stem.split(".offload-")[0].lstrip("."), control)
+            layer_name = Path(temp).stem.split(".offload-")[0].lstrip(".")
+            return run_buffer(plan, FileSink(plan, Path(temp), layer_name), control)
 
         return validate_buffer_request, run

@@ -13,17 +13,22 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
     QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
     QgsFeature,
     QgsFeatureRequest,
     QgsFields,
     QgsGeometry,
+    QgsMemoryProviderUtils,
+    QgsProject,
+    QgsProperty,
     QgsVectorFileWriter,
     QgsVectorLayer,
     QgsVectorLayerFeatureSource,
@@ -48,9 +53,10 @@ class BufferRequest:
     """native:buffer's parameters, with its defaults."""
 
     input: str  # PATH[|layername=NAME]
-    output: Path
-    distance: Optional[float] = None  # 10 when no distance field is given
+    output: Optional[Path]  # None: a memory layer (in QGIS)
+    distance: Optional[float] = None  # 10 when no distance field or expression is given (and where they are null)
     distance_field: Optional[str] = None
+    distance_expression: Optional[str] = None  # a QGIS expression, evaluated per feature
     segments: int = 5
     end_cap: str = "round"
     join: str = "round"
@@ -59,6 +65,7 @@ class BufferRequest:
     units: str = "layer"  # layer | meters (buffer geographic layers in metres)
     invalid: str = "fix"  # fix (makeValid) | skip | fail
     where: Optional[str] = None
+    selected_only: bool = False  # only the layer's selected features (a layer given to the task)
     overwrite: bool = False
 
 
@@ -71,7 +78,9 @@ class BufferPlan:
     crs: QgsCoordinateReferenceSystem
     layer_name: str
     distance: float
-    field_index: int
+    distance_property: Optional[QgsProperty]  # a field or an expression; None: the fixed distance
+    expression_context: QgsExpressionContext  # copied per chunk: a context is not shared across threads
+    feature_ids: Optional[frozenset]  # the selection, when only selected features are buffered
     segments: int
     end_cap: int
     join: int
@@ -104,15 +113,27 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     layer = layer or open_layer(request.input)
     if layer.geometryType() in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry):
         raise InputError(f"input {request.input!r} has no geometry")
-    if request.distance is not None and request.distance_field is not None:
-        raise InputError("give a distance or a distance field, not both")
-    field_index = -1
+    given = [n for n, v in (("a distance", request.distance), ("a distance field", request.distance_field),
+                            ("a distance expression", request.distance_expression)) if v is not None]
+    if len(given) > 1:
+        raise InputError(f"give {' or '.join(given)}, not both")
+    context = _expression_context(layer)
+    distance_property = None
     if request.distance_field is not None:
         field_index = layer.fields().lookupField(request.distance_field)
         if field_index < 0:
             raise InputError(f"distance field {request.distance_field!r} is not a field of {layer.name()!r}")
         if not layer.fields().at(field_index).isNumeric():
             raise InputError(f"distance field {request.distance_field!r} is not numeric")
+        distance_property = QgsProperty.fromField(request.distance_field)
+    if request.distance_expression is not None:
+        check_expression(request.distance_expression, context, "distance expression")
+        distance_property = QgsProperty.fromExpression(request.distance_expression)
+    feature_ids = None
+    if request.selected_only:
+        feature_ids = frozenset(layer.selectedFeatureIds())
+        if not feature_ids:
+            raise InputError(f"layer {layer.name()!r} has no selected features")
     if request.segments < 1:
         raise InputError(f"segments {request.segments} is below 1")
     if request.end_cap not in END_CAPS:
@@ -126,9 +147,7 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     if request.invalid not in INVALID:
         raise InputError(f"invalid {request.invalid!r} is not one of {', '.join(INVALID)}")
     if request.where:
-        expression = QgsExpression(request.where)
-        if expression.hasParserError():
-            raise InputError(f"filter {request.where!r}: {expression.parserErrorString()}")
+        check_expression(request.where, context, "filter")
     metres_crs = None
     if request.units == "meters" and layer.crs().isGeographic():
         centre = layer.extent().center()  # an equidistant projection around the data: metres stay metres
@@ -137,10 +156,36 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     return BufferPlan(
         source=QgsVectorLayerFeatureSource(layer), fields=QgsFields(layer.fields()),
         crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
-        distance=10.0 if request.distance is None else float(request.distance), field_index=field_index,
+        distance=10.0 if request.distance is None else float(request.distance),
+        distance_property=distance_property, expression_context=context, feature_ids=feature_ids,
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
         invalid=request.invalid, where=request.where or None)
+
+
+def check_expression(text: str, context: QgsExpressionContext, what: str) -> None:
+    """Refuse an expression QGIS cannot parse, or one naming an unknown field or function.
+
+    :raises InputError: with QGIS's own message.
+    """
+    expression = QgsExpression(text)
+    if expression.hasParserError():
+        raise InputError(f"{what} {text!r}: {expression.parserErrorString()}")
+    if not expression.prepare(context):
+        raise InputError(f"{what} {text!r}: {expression.evalErrorString()}")
+
+
+def _expression_context(layer: QgsVectorLayer) -> QgsExpressionContext:
+    """Global, project and layer variables, as Processing gives an algorithm, but without the
+    layer object itself: the worker must not reach the live layer."""
+    context = QgsExpressionContext()
+    context.appendScope(QgsExpressionContextUtils.globalScope())
+    context.appendScope(QgsExpressionContextUtils.projectScope(QgsProject.instance()))
+    layer_scope = QgsExpressionContextUtils.layerScope(layer)
+    layer_scope.removeVariable("layer")
+    context.appendScope(layer_scope)
+    context.setFields(layer.fields())
+    return context
 
 
 @dataclass
@@ -151,19 +196,19 @@ class BufferStats:
     null: int = 0
 
 
-def run_buffer(plan: BufferPlan, destination: Path, layer_name: str, control: Control,
-               threads: int = BUFFER_WORKERS) -> BufferStats:
-    """Buffer every feature of the plan's snapshot into ``destination`` (format from its extension).
+def run_buffer(plan: BufferPlan, sink: "Sink", control: Control, threads: int = BUFFER_WORKERS) -> BufferStats:
+    """Buffer every feature of the plan's snapshot into ``sink`` (a file or a memory layer).
 
     This thread reads features and hands chunks to the pool; a writer thread writes the
     chunks in input order (QgsVectorFileWriter and GEOS release the GIL, so reading,
     buffering and writing overlap); a bounded queue keeps memory flat.
     """
     stats = BufferStats()
-    sink = {"writer": _writer(plan, destination, layer_name)}  # cleared at the end: that closes the file
     request = QgsFeatureRequest()
     if plan.where:
         request.setFilterExpression(plan.where)
+    if plan.feature_ids is not None:
+        request.setFilterFids(sorted(plan.feature_ids))
     dissolved: List[QgsGeometry] = []
     first_attributes: List = []
     in_order: "queue.Queue" = queue.Queue(maxsize=2 * threads)
@@ -178,7 +223,7 @@ def run_buffer(plan: BufferPlan, destination: Path, layer_name: str, control: Co
                 future.cancel()
                 continue
             try:
-                _write(future.result(), plan, sink["writer"], dissolved, stats)
+                _write(future.result(), plan, sink, dissolved, stats)
             except BaseException as exc:  # handed to the reading thread, which raises it
                 failure.append(exc)
 
@@ -202,11 +247,50 @@ def run_buffer(plan: BufferPlan, destination: Path, layer_name: str, control: Co
             feature = QgsFeature(plan.fields)
             feature.setAttributes(first_attributes[0])
             feature.setGeometry(union)
-            _add(sink["writer"], [feature])
+            sink.add([feature])
             stats.written = 1
     finally:
-        sink.clear()  # closes the file: the base task renames it only after work() returns
+        sink.close()  # the base task renames a file only after work() returns
     return stats
+
+
+class FileSink:
+    """Features into a new file (GeoPackage, or any OGR format by extension)."""
+
+    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str) -> None:
+        options = QgsVectorFileWriter.SaveVectorOptions()
+        options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
+        options.layerName = layer_name  # not the temporary file's name
+        self.writer = QgsVectorFileWriter.create(str(destination), plan.fields, QgsWkbTypes.MultiPolygon, plan.crs,
+                                                 QgsCoordinateTransformContext(), options)
+        if self.writer.hasError() != QgsVectorFileWriter.NoError:
+            raise TaskFailed(f"could not create {destination.name}: {self.writer.errorMessage()}")
+
+    def add(self, features: List[QgsFeature]) -> None:
+        if not self.writer.addFeatures(features):
+            raise TaskFailed(f"could not write features: {self.writer.errorMessage()}")
+
+    def close(self) -> None:
+        self.writer = None  # deleting the writer closes the file
+
+
+class MemorySink:
+    """Features into a new memory layer, made on this (worker) thread; hand it to the main
+    thread once filled."""
+
+    def __init__(self, plan: BufferPlan, name: str) -> None:
+        self.layer = QgsMemoryProviderUtils.createMemoryLayer(name, plan.fields, QgsWkbTypes.MultiPolygon, plan.crs)
+
+    def add(self, features: List[QgsFeature]) -> None:
+        ok, _ = self.layer.dataProvider().addFeatures(features)
+        if not ok:
+            raise TaskFailed(f"could not add features to the memory layer: {self.layer.dataProvider().lastError()}")
+
+    def close(self) -> None:
+        self.layer.updateExtents()
+
+
+Sink = Union[FileSink, MemorySink]
 
 
 def _chunks(features, control: Control, first_attributes: List):
@@ -227,13 +311,18 @@ def _chunks(features, control: Control, first_attributes: List):
 
 
 def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
-    """Buffer a chunk (worker thread): [(attributes, geometry or None)], or its union to dissolve."""
+    """Buffer a chunk (worker thread): its features with buffered geometries, or their union to dissolve."""
     control.check_canceled()
     to_metres = from_metres = None
     if plan.metres_crs is not None:  # transforms are not shared across threads: one set per chunk
-        context = QgsCoordinateTransformContext()
-        to_metres = QgsCoordinateTransform(plan.crs, plan.metres_crs, context)
-        from_metres = QgsCoordinateTransform(plan.metres_crs, plan.crs, context)
+        transforms = QgsCoordinateTransformContext()
+        to_metres = QgsCoordinateTransform(plan.crs, plan.metres_crs, transforms)
+        from_metres = QgsCoordinateTransform(plan.metres_crs, plan.crs, transforms)
+    context = property_ = None
+    if plan.distance_property is not None:  # neither is shared across threads: one of each per chunk
+        context = QgsExpressionContext(plan.expression_context)
+        property_ = QgsProperty(plan.distance_property)
+        property_.prepare(context)
     results, counts = [], {"fixed": 0, "skipped": 0, "null": 0}
     for feature in chunk:  # few sip calls per feature: each one takes the GIL from the other workers
         geometry = feature.geometry()
@@ -251,14 +340,16 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
                     continue
                 geometry = geometry.makeValid()
                 counts["fixed"] += 1
-            distance = plan.distance if plan.field_index < 0 else feature.attribute(plan.field_index)
-            if distance is not None and not (hasattr(distance, "isNull") and distance.isNull()):
-                if to_metres is not None:
-                    geometry.transform(to_metres)
-                buffered = geometry.buffer(float(distance), plan.segments, plan.end_cap, plan.join, plan.miter_limit)
-                if from_metres is not None:
-                    buffered.transform(from_metres)
-                buffered.convertToMultiType()
+            distance = plan.distance
+            if property_ is not None:  # as native:buffer: a null or non-number value gives the fixed distance
+                context.setFeature(feature)
+                distance, _ = property_.valueAsDouble(context, plan.distance)
+            if to_metres is not None:
+                geometry.transform(to_metres)
+            buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
+            if from_metres is not None:
+                buffered.transform(from_metres)
+            buffered.convertToMultiType()
         if plan.dissolve:
             if buffered is not None and not buffered.isEmpty():
                 results.append(buffered)
@@ -273,7 +364,7 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
     return results, counts
 
 
-def _write(done, plan: BufferPlan, writer, dissolved: List[QgsGeometry], stats: BufferStats) -> None:
+def _write(done, plan: BufferPlan, sink: Sink, dissolved: List[QgsGeometry], stats: BufferStats) -> None:
     results, counts = done
     stats.fixed += counts["fixed"]
     stats.skipped += counts["skipped"]
@@ -281,21 +372,5 @@ def _write(done, plan: BufferPlan, writer, dissolved: List[QgsGeometry], stats: 
     if plan.dissolve:
         dissolved.extend(results)
         return
-    _add(writer, results)
+    sink.add(results)
     stats.written += len(results)
-
-
-def _add(writer, features: List[QgsFeature]) -> None:
-    if not writer.addFeatures(features):
-        raise TaskFailed(f"could not write features: {writer.errorMessage()}")
-
-
-def _writer(plan: BufferPlan, destination: Path, layer_name: str):
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
-    options.layerName = layer_name  # not the temporary file's name
-    writer = QgsVectorFileWriter.create(str(destination), plan.fields, QgsWkbTypes.MultiPolygon, plan.crs,
-                                        QgsCoordinateTransformContext(), options)
-    if writer.hasError() != QgsVectorFileWriter.NoError:
-        raise TaskFailed(f"could not create {destination.name}: {writer.errorMessage()}")
-    return writer

@@ -16,6 +16,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     distance = parser.add_mutually_exclusive_group()
     distance.add_argument("--distance", type=float, help="buffer distance in layer units (default 10)")
     distance.add_argument("--distance-field", help="a numeric field holding each feature's distance")
+    distance.add_argument("--distance-expression", help="a QGIS expression giving each feature's distance")
     parser.add_argument("--output", required=True, type=Path, help="GeoPackage (or any OGR format by extension)")
     parser.add_argument("--segments", type=int, default=5, help="segments per quarter circle (default 5)")
     parser.add_argument("--cap", default="round", help="round, flat or square (default round)")
@@ -36,6 +37,7 @@ def _buffer(args: argparse.Namespace) -> int:
 
     request = BufferRequest(
         input=args.input, output=args.output, distance=args.distance, distance_field=args.distance_field,
+        distance_expression=args.distance_expression,
         segments=args.segments, end_cap=args.cap, join=args.join, miter_limit=args.miter_limit,
         dissolve=args.dissolve, units=args.units, invalid=args.invalid, where=args.where, overwrite=args.overwrite,
     )

@@ -53,3 +53,23 @@ def test_cancel_and_a_wait_that_times_out(tmp_path):
             handle.wait(0.2)
         wait_until(lambda: handle.done, 10, "the canceled task to finish")
     assert handle.ok is False and not (tmp_path / "dem.tif").exists()
+
+
+def test_buffer_a_live_layer_into_a_memory_layer(tmp_path, project):
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+
+    layer = QgsVectorLayer("Point?crs=EPSG:3857&field=r:double", "wells", "memory")
+    features = []
+    for r in (1.0, 2.0, 3.0):
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([r])
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(10 * r, 0)))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    handle = api.buffer(layer, distance_expression='"r" * 2', segments=16)
+    assert handle.wait(30) is True, handle.error
+    (buffered,) = handle.layers()
+    areas = sorted(f.geometry().area() for f in buffered.getFeatures())
+    assert areas == pytest.approx([np.pi * (2 * r) ** 2 for r in (1, 2, 3)], rel=0.01)
+    with pytest.raises(InputError, match="distance field 'width' is not a field of 'wells'"):
+        api.buffer(layer, distance_field="width")

@@ -172,7 +172,7 @@ def test_the_cli_buffers_and_refuses_with_exit_2(tmp_path, subprocess_env):
 
 def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
     import processing
-    from qgis.core import QgsApplication
+    from qgis.core import QgsApplication, QgsProperty
 
     from offload.provider import OffloadProvider
 
@@ -185,6 +185,8 @@ def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
     try:
         ours = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2.5, "END_CAP_STYLE": 1,
                                                  "JOIN_STYLE": 2, "OUTPUT": str(tmp_path / "o.gpkg")})
+        dynamic = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": QgsProperty.fromExpression('"n" % 3 + 1'),
+                                                    "OUTPUT": str(tmp_path / "dynamic.gpkg")})
         with pytest.raises(Exception, match="Incorrect parameter value for SEGMENTS"):
             processing.run("offload:buffer", {"INPUT": layer, "SEGMENTS": 0, "OUTPUT": str(tmp_path / "x.gpkg")})
     finally:
@@ -192,6 +194,8 @@ def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
             registry.removeProvider("offload")
     theirs = native(qgis_processing, spec, tmp_path, DISTANCE=2.5, END_CAP_STYLE=1, JOIN_STYLE=2)
     assert_same(QgsVectorLayer(ours["OUTPUT"], "ours", "ogr"), theirs)
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=QgsProperty.fromExpression('"n" % 3 + 1'))
+    assert_same(QgsVectorLayer(dynamic["OUTPUT"], "dynamic", "ogr"), theirs)
 
 
 def test_where_buffers_only_the_matching_features(qgis_processing, tmp_path):
@@ -206,3 +210,45 @@ def test_where_buffers_only_the_matching_features(qgis_processing, tmp_path):
 
     theirs = processing.run("native:buffer", {"INPUT": subset, "DISTANCE": 1.5, "OUTPUT": str(tmp_path / "n.gpkg")})
     assert_same(ours, QgsVectorLayer(theirs["OUTPUT"], "native", "ogr"))
+
+
+def test_parity_with_an_expression_distance(qgis_processing, tmp_path):
+    from qgis.core import QgsProperty
+
+    spec = make_layer(tmp_path / "in.gpkg", "lines", count=500)
+    expression = 'CASE WHEN "n" % 4 = 0 THEN NULL ELSE "d" * 0.5 + length(@layer_name) END'
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance_expression=expression))
+    assert run_to_end(task, 120) is True
+    theirs = native(qgis_processing, spec, tmp_path, DISTANCE=QgsProperty.fromExpression(expression))
+    assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), theirs)
+    areas = {round(f.geometry().area(), 6) for f in theirs.getFeatures() if f.hasGeometry()}
+    assert len(areas) > 2  # the expression did vary the distance
+
+
+@pytest.mark.parametrize("expression, message", [
+    ('"d" *', "distance expression '\"d\" \\*'"),
+    ('"nope" + 1', "Field 'nope' not found"),
+    ("no_such_function(3)", "no_such_function"),
+])
+def test_bad_distance_expressions_are_refused(tmp_path, expression, message):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    with pytest.raises(InputError, match=message):
+        BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance_expression=expression))
+
+
+def test_selected_features_only_into_a_memory_layer(tmp_path, project):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=400)
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    with pytest.raises(InputError, match="layer 'in' has no selected features"):
+        BufferTask(BufferRequest(spec, None, selected_only=True), layer)
+    layer.selectByExpression('"n" >= 390')
+    task = start(BufferTask(BufferRequest(spec, None, distance=2, selected_only=True), layer))
+    layer.removeSelection()  # after submission: changes nothing
+    wait_until(lambda: task.result is not None, 60, "the buffer to finish")
+    assert task.result is True
+    (memory,) = task.loaded_layers()
+    assert memory.providerType() == "memory" and memory.name() == "in buffered"
+    assert memory.thread() == project.thread()
+    assert sorted(f["n"] for f in memory.getFeatures()) == list(range(390, 400))
+    assert all(f.geometry().area() > 9.5 * 4.25 for f in memory.getFeatures())
+    assert not list(tmp_path.glob("*.offload-*"))
