@@ -1,21 +1,31 @@
 """OffloadPlugin: what QGIS loads. Declarative: actions, menus and the notifier; no work here.
 
-``initGui()`` imports nothing heavy (no GDAL, numpy or requests), so QGIS starts fast;
-``unload()`` undoes everything ``initGui()`` did and cancels our running tasks.
+``initGui()`` imports nothing heavy (no GDAL, numpy, requests, forms or engines), so QGIS
+starts fast; ``unload()`` undoes everything ``initGui()`` did and cancels our running tasks.
 """
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
+from typing import List, Optional, Tuple
 
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
 from .core.i18n import tr
 from .core.log import set_default_notifier
+from .ui.catalog import TASKS
 
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icon.svg"
 MENU = "&Offload"
+# QGIS's menus for each kind of task: (add, remove) method names of iface.
+MENUS = {
+    "plugins": ("addPluginToMenu", "removePluginMenu"),
+    "raster": ("addPluginToRasterMenu", "removePluginRasterMenu"),
+    "vector": ("addPluginToVectorMenu", "removePluginVectorMenu"),
+    "web": ("addPluginToWebMenu", "removePluginWebMenu"),
+}
 
 
 class OffloadPlugin:
@@ -23,9 +33,9 @@ class OffloadPlugin:
 
     def __init__(self, iface) -> None:
         self.iface = iface
-        self.actions = []
+        self.actions: List[Tuple[QAction, str]] = []  # (action, menu it is in)
         self.history = None
-        self.task_list = None
+        self.dialog = None
         self.provider = None
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it, also for qgis_process)
@@ -43,28 +53,36 @@ class OffloadPlugin:
         self.initProcessing()
         self.history = TaskHistory()
         set_default_notifier(MessageBarNotifier(self.iface))
-        action = QAction(QIcon(str(ICON_PATH)), tr("Offload tasks…"), self.iface.mainWindow())
-        action.setObjectName("offload_show_tasks")
-        action.setToolTip(tr("Show Offload's background tasks: progress, cancel, errors"))
-        action.triggered.connect(self.show_task_list)
-        self.iface.addToolBarIcon(action)
-        self.iface.addPluginToMenu(MENU, action)
-        self.actions.append(action)
+        icon = QIcon(str(ICON_PATH))
+        main = self._add_action("offload_dialog", tr("Offload…"), "plugins", None, icon)
+        main.setToolTip(tr("Offload: run heavy work in the background; progress, cancel and errors of its tasks"))
+        self.iface.addToolBarIcon(main)
+        for task in TASKS:
+            self._add_action(f"offload_{task.key}", tr(task.title) + "…", task.menu, task.key, icon)
+
+    def _add_action(self, name: str, text: str, menu: str, task_key: Optional[str], icon: QIcon) -> QAction:
+        action = QAction(icon, text, self.iface.mainWindow())
+        action.setObjectName(name)
+        action.triggered.connect(partial(self.show_dialog, task_key))
+        getattr(self.iface, MENUS[menu][0])(MENU, action)
+        self.actions.append((action, menu))
+        return action
 
     def unload(self) -> None:
         task_module = sys.modules.get(f"{__package__}.core.task")  # not imported: no task ever ran
         if task_module is not None:
             task_module.release_task_manager()
-        for action in self.actions:
-            self.iface.removePluginMenu(MENU, action)
-            self.iface.removeToolBarIcon(action)
-            action.triggered.disconnect(self.show_task_list)
+        for action, menu in self.actions:
+            getattr(self.iface, MENUS[menu][1])(MENU, action)
+            if menu == "plugins":
+                self.iface.removeToolBarIcon(action)
+            action.triggered.disconnect()
             action.deleteLater()
         self.actions = []
-        if self.task_list is not None:
-            self.task_list.close()
-            self.task_list.deleteLater()
-            self.task_list = None
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
         if self.history is not None:
             self.history.close()
             self.history.deleteLater()
@@ -76,11 +94,14 @@ class OffloadPlugin:
             self.provider = None
         set_default_notifier(None)
 
-    def show_task_list(self) -> None:
-        from .ui.task_list import TaskListDialog
+    def show_dialog(self, task_key: Optional[str] = None, *_checked) -> None:
+        """Open the dialog (non-modal), on the task ``task_key`` when a menu entry names one."""
+        from .ui.dialog import OffloadDialog
 
-        if self.task_list is None:
-            self.task_list = TaskListDialog(self.history, self.iface.mainWindow())
-        self.task_list.show()
-        self.task_list.raise_()
-        self.task_list.activateWindow()
+        if self.dialog is None:
+            self.dialog = OffloadDialog(self.iface, self.history, self.iface.mainWindow())
+        if task_key is not None:
+            self.dialog.show_task(task_key)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()

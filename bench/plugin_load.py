@@ -29,6 +29,8 @@ class Iface:
     def removeToolBarIcon(self, action): self.toolbar.removeAction(action)
     def addPluginToMenu(self, name, action): self.menu.addAction(action)
     def removePluginMenu(self, name, action): self.menu.removeAction(action)
+    addPluginToRasterMenu = addPluginToVectorMenu = addPluginToWebMenu = addPluginToMenu
+    removePluginRasterMenu = removePluginVectorMenu = removePluginWebMenu = removePluginMenu
 
 iface = Iface()
 before = set(sys.modules)
@@ -39,7 +41,8 @@ plugin.initGui()
 elapsed_ms = (time.perf_counter() - started) * 1000
 heavy = sorted(m for m in set(sys.modules) - before
                if m.split(".")[0] in ("osgeo", "numpy", "requests", "urllib3")
-               or m in ("offload.core.task", "offload.cli"))
+               or m in ("offload.core.task", "offload.cli", "offload.ui.dialog")
+               or m.startswith("offload.ui.forms"))
 plugin.unload()
 print(json.dumps({"load_ms": elapsed_ms, "heavy": heavy, "toolbar": len(iface.toolbar.actions())}))
 """

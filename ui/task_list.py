@@ -1,4 +1,4 @@
-"""The session's Offload tasks, as a small non-modal window: progress, status, cancel, errors.
+"""The session's Offload tasks, as a list the dialog shows: progress, status, cancel, errors.
 
 It learns of tasks from the task manager's ``taskAdded`` signal and keeps only plain
 records (QGIS deletes a task once it has finished), so it never holds a dead task.
@@ -10,15 +10,7 @@ from typing import Dict
 
 from qgis.core import QgsApplication, QgsTask
 from qgis.PyQt.QtCore import QObject, Qt, pyqtSignal
-from qgis.PyQt.QtWidgets import (
-    QDialog,
-    QHeaderView,
-    QProgressBar,
-    QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-)
+from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem
 
 from ..core.i18n import tr
 
@@ -80,36 +72,33 @@ class TaskHistory(QObject):
             task.cancel()
 
 
-class TaskListDialog(QDialog):
-    """Lists the session's Offload tasks with a progress bar and a Cancel button each."""
+class TaskList(QTreeWidget):
+    """The session's Offload tasks, newest last, with a progress bar and a Cancel button each;
+    a failed task's error is in its status (and its tooltip)."""
 
     def __init__(self, history: TaskHistory, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr("Offload tasks"))
         self.history = history
-        self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels([tr(c) if c else c for c in COLUMNS])
-        self.tree.setRootIsDecorated(False)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tree)
+        self.setHeaderLabels([tr(c) if c else c for c in COLUMNS])
+        self.setRootIsDecorated(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.items: Dict[int, QTreeWidgetItem] = {}
         for task_id in history.records:
             self._refresh(task_id)
         history.changed.connect(self._refresh)
-        self.resize(640, 280)
 
     def _refresh(self, task_id: int) -> None:
         record = self.history.records[task_id]
         item = self.items.get(task_id)
         if item is None:
-            item = self.items[task_id] = QTreeWidgetItem(self.tree, [record["description"]])
-            self.tree.setItemWidget(item, 1, QProgressBar())
+            item = self.items[task_id] = QTreeWidgetItem(self, [record["description"]])
+            self.setItemWidget(item, 1, QProgressBar())
             button = QPushButton(tr("Cancel"))
             button.clicked.connect(partial(self.history.cancel, task_id))
-            self.tree.setItemWidget(item, 3, button)
-        self.tree.itemWidget(item, 1).setValue(int(record["progress"]))
+            self.setItemWidget(item, 3, button)
+            self.scrollToItem(item)
+        self.itemWidget(item, 1).setValue(int(record["progress"]))
         item.setText(2, record["status"] + (f": {record['message']}" if record["message"] else ""))
         item.setToolTip(2, record["message"])
-        self.tree.itemWidget(item, 3).setEnabled(record["running"])
+        self.itemWidget(item, 3).setEnabled(record["running"])
         item.setData(0, Qt.ItemDataRole.UserRole, task_id)

@@ -117,7 +117,7 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
                             ("a distance expression", request.distance_expression)) if v is not None]
     if len(given) > 1:
         raise InputError(f"give {' or '.join(given)}, not both")
-    context = _expression_context(layer)
+    context = expression_context(layer)
     distance_property = None
     if request.distance_field is not None:
         field_index = layer.fields().lookupField(request.distance_field)
@@ -175,7 +175,7 @@ def check_expression(text: str, context: QgsExpressionContext, what: str) -> Non
         raise InputError(f"{what} {text!r}: {expression.evalErrorString()}")
 
 
-def _expression_context(layer: QgsVectorLayer) -> QgsExpressionContext:
+def expression_context(layer: QgsVectorLayer) -> QgsExpressionContext:
     """Global, project and layer variables, as Processing gives an algorithm, but without the
     layer object itself: the worker must not reach the live layer."""
     context = QgsExpressionContext()

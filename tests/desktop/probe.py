@@ -1,7 +1,9 @@
 """Run inside the real QGIS desktop (``qgis --code probe.py``): is Offload there and working?
 
-Writes its findings as JSON to $OFFLOAD_PROBE_OUT, saves a screenshot beside it, then quits
-QGIS while an Offload task is still running (QGIS must be able to). Bounded: gives up after 60 s.
+It opens the Offload dialog from the Raster menu, runs a calculation through the form and
+watches a slow tile download in the dialog (screenshot mid-task), checks the menus and the
+Processing provider, then quits QGIS while an Offload task is still running (QGIS must be
+able to). Findings go as JSON to $OFFLOAD_PROBE_OUT, screenshots beside it. Bounded: 60 s.
 """
 import json
 import os
@@ -10,58 +12,103 @@ import traceback
 from pathlib import Path
 
 import qgis.utils
-from qgis.core import QgsApplication, QgsProject
+from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import QTimer
 
 OUT = Path(os.environ["OFFLOAD_PROBE_OUT"])
 DATA = Path(os.environ["OFFLOAD_PROBE_DATA"])
 findings = {"python_errors": []}
 started = time.monotonic()
+servers = []
 
 
-def step_1_check_plugin():
+def offload_entries(menu):
+    """Object names of the actions in ``menu``'s "&Offload" submenu."""
+    submenu = next((a.menu() for a in menu.actions() if a.menu() and a.text() == "&Offload"), None)
+    return [a.objectName() for a in submenu.actions()] if submenu else []
+
+
+def step_1_check_plugin_and_run_from_the_dialog():
     try:
+        iface = qgis.utils.iface
         findings["plugin_loaded"] = "offload" in qgis.utils.plugins
         plugin = qgis.utils.plugins["offload"]
-        findings["actions"] = [action.objectName() for action in plugin.actions]
-        findings["in_toolbar"] = any(a in qgis.utils.iface.pluginToolBar().actions() for a in plugin.actions)
+        findings["in_toolbar"] = any(a in iface.pluginToolBar().actions() for a, _ in plugin.actions)
+        findings["menus"] = {name: offload_entries(menu) for name, menu in (
+            ("plugins", iface.pluginMenu()), ("raster", iface.rasterMenu()), ("vector", iface.vectorMenu()),
+            ("web", iface.webMenu()))}
         from offload import api
 
         findings["wait_refused_in_desktop"] = api._is_desktop()
         registry = QgsApplication.processingRegistry()
         findings["algorithms"] = [a.id() for a in registry.providerById("offload").algorithms()]
-        from offload.core.task import start
-        from offload.net_tasks.download import FileRequest
-        from offload.net_tasks.tasks import FileDownloadTask
+        QgsProject.instance().addMapLayer(QgsRasterLayer(str(DATA), "source"))
+        next(a for a, _ in plugin.actions if a.objectName() == "offload_calc").trigger()  # Raster › Offload
+        dialog = plugin.dialog
+        findings["dialog_task"] = dialog.current_key
+        form = dialog.current_form()
+        form.expressions.setPlainText("A * 2")
+        form.output.setFilePath(str(OUT.parent / "doubled.tif"))
+        dialog.run_button.click()
+        findings["calc_message"] = dialog.message.text()
+        from offload.net_tasks.server import Faults, TileServer
 
-        request = FileRequest(DATA.as_uri(), OUT.parent / "downloaded.tif", allow_file_urls=True, overwrite=True)
-        findings["task"] = start(FileDownloadTask(request, "raster")).description()
-        plugin.show_task_list()
-        QTimer.singleShot(200, step_2_wait_for_layer)
+        server = TileServer("terrain", Faults(latency_ms=250))
+        server.__enter__()
+        servers.append(server)
+        dialog.show_task("tiles")
+        tiles = dialog.current_form()
+        tiles.url.setText(server.template)
+        from qgis.core import QgsRectangle
+
+        tiles.extent.setOutputExtentFromUser(QgsRectangle(6.9, 45.9, 7.3, 46.2), tiles.crs.crs())
+        tiles.workers.setValue(1)
+        tiles.output.setFilePath(str(OUT.parent / "slow-dem.tif"))
+        dialog.run_button.click()
+        findings["tiles_message"] = dialog.message.text()
+        QTimer.singleShot(1500, step_2_screenshot_mid_task)
     except Exception:
         fail()
 
 
-def step_2_wait_for_layer():
+def step_2_screenshot_mid_task():
+    try:
+        dialog = qgis.utils.plugins["offload"].dialog
+        rows = [dialog.tasks.topLevelItem(i) for i in range(dialog.tasks.topLevelItemCount())]
+        findings["rows_mid_task"] = [(row.text(0), row.text(2)) for row in rows]
+        findings["dialog_screenshot"] = str(OUT.with_name("dialog-mid-task.png"))
+        dialog.grab().save(findings["dialog_screenshot"])
+        running = rows[-1]
+        dialog.tasks.itemWidget(running, 3).click()  # Cancel the slow download
+        QTimer.singleShot(200, step_3_wait_for_layer)
+    except Exception:
+        fail()
+
+
+def step_3_wait_for_layer():
     try:
         names = [layer.name() for layer in QgsProject.instance().mapLayers().values()]
-        if "downloaded" not in names and time.monotonic() - started < 60:
-            QTimer.singleShot(100, step_2_wait_for_layer)
+        dialog = qgis.utils.plugins["offload"].dialog
+        rows = [dialog.tasks.topLevelItem(i) for i in range(dialog.tasks.topLevelItemCount())]
+        statuses = [row.text(2) for row in rows]
+        if ("doubled" not in names or "Running" in statuses) and time.monotonic() - started < 60:
+            QTimer.singleShot(100, step_3_wait_for_layer)
             return
         findings["layers"] = names
-        findings["task_list_rows"] = qgis.utils.plugins["offload"].task_list.tree.topLevelItemCount()
+        findings["rows_at_end"] = statuses
         qgis.utils.iface.mapCanvas().refresh()
-        QTimer.singleShot(1500, step_3_screenshot_and_quit)
+        QTimer.singleShot(1500, step_4_screenshot_and_quit)
     except Exception:
         fail()
 
 
-def step_3_screenshot_and_quit():
+def step_4_screenshot_and_quit():
     try:
         window = qgis.utils.iface.mainWindow()
         findings["screenshot"] = str(OUT.with_suffix(".png"))
         window.grab().save(findings["screenshot"])
-        qgis.utils.plugins["offload"].task_list.grab().save(str(OUT.with_name("task-list.png")))
+        for server in servers:
+            server.__exit__(None, None, None)
         from offload.core.task import start
         from offload.net_tasks.download import FileRequest
         from offload.net_tasks.tasks import FileDownloadTask
@@ -89,4 +136,4 @@ def write():
     OUT.write_text(json.dumps(findings, indent=2))
 
 
-QTimer.singleShot(500, step_1_check_plugin)
+QTimer.singleShot(500, step_1_check_plugin_and_run_from_the_dialog)

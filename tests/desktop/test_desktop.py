@@ -61,16 +61,21 @@ def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
     assert findings, f"the probe wrote nothing; QGIS said:\n{qgis.stderr[-3000:]}"
     assert findings["python_errors"] == []
     assert findings["plugin_loaded"] and findings["in_toolbar"]
-    assert findings["actions"] == ["offload_show_tasks"]
+    assert findings["menus"] == {"plugins": ["offload_dialog"], "raster": ["offload_calc"],
+                                 "vector": ["offload_buffer"], "web": ["offload_tiles", "offload_download"]}
+    assert findings["dialog_task"] == "calc" and findings["calc_message"].startswith("Started: Calc A * 2")
+    assert findings["tiles_message"].startswith("Started: Tiles z12")
+    assert findings["rows_mid_task"][-1][1] == "Running"
     assert {"offload:calc", "offload:tiles"} <= set(findings["algorithms"])
     assert findings["wait_refused_in_desktop"] is True
-    assert "downloaded" in findings["layers"] and findings["task_list_rows"] == 1
+    assert "doubled" in findings["layers"] and findings["rows_at_end"] == ["Done", "Canceled"]
     assert findings["running_at_quit"] >= 1
     assert qgis.returncode == 0, qgis.stderr[-3000:]
     assert elapsed_s < 120
-    assert not (tmp_path / "never.bin").exists()
+    assert not (tmp_path / "never.bin").exists() and not (tmp_path / "slow-dem.tif").exists()
     assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
     assert Path(findings["screenshot"]).stat().st_size > 10_000
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(findings["screenshot"], ARTIFACTS / f"desktop-{how}.png")
-    shutil.copy(out.with_name("task-list.png"), ARTIFACTS / f"task-list-{how}.png")
+    assert Path(findings["dialog_screenshot"]).stat().st_size > 10_000
+    shutil.copy(findings["dialog_screenshot"], ARTIFACTS / f"dialog-mid-task-{how}.png")

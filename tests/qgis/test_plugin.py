@@ -19,29 +19,44 @@ from .test_base_task import LoopTask
 
 
 class MenusIface:
-    """pytest-qgis's iface, with the plugin menu and toolbar calls acting on real Qt objects
-    the way QGIS's do (a plugin submenu disappears when its last action is removed)."""
+    """pytest-qgis's iface, with the plugin, raster, vector and web menu calls and the toolbar
+    acting on real Qt objects the way QGIS's do (a plugin submenu disappears when its last
+    action is removed)."""
+
+    MENUS = {"Plugin": "plugin_menu", "Raster": "raster_menu", "Vector": "vector_menu", "Web": "web_menu"}
 
     def __init__(self, iface):
         self._iface = iface
-        self.plugin_menu = QMenu("Plugins")
+        for title, attribute in self.MENUS.items():
+            setattr(self, attribute, QMenu(title))
         self.plugin_toolbar = QToolBar("Plugins")
 
     def __getattr__(self, name):
+        for title, attribute in MenusIface.MENUS.items():
+            if name == f"addPluginTo{title}Menu" or (title == "Plugin" and name == "addPluginToMenu"):
+                return lambda menu_name, action: self._add(getattr(self, attribute), menu_name, action)
+            if name == f"removePlugin{title}Menu" or (title == "Plugin" and name == "removePluginMenu"):
+                return lambda menu_name, action: self._remove(getattr(self, attribute), menu_name, action)
         return getattr(self._iface, name)
 
-    def _submenu(self, name):
-        return next((a.menu() for a in self.plugin_menu.actions() if a.menu() and a.text() == name), None)
+    @staticmethod
+    def _submenu(parent, name):
+        return next((a.menu() for a in parent.actions() if a.menu() and a.text() == name), None)
 
-    def addPluginToMenu(self, name, action):  # noqa: N802
-        menu = self._submenu(name) or self.plugin_menu.addMenu(name)
+    def _add(self, parent, name, action):
+        menu = self._submenu(parent, name) or parent.addMenu(name)
         menu.addAction(action)
 
-    def removePluginMenu(self, name, action):  # noqa: N802
-        menu = self._submenu(name)
+    def _remove(self, parent, name, action):
+        menu = self._submenu(parent, name)
         menu.removeAction(action)
         if not menu.actions():
-            self.plugin_menu.removeAction(menu.menuAction())
+            parent.removeAction(menu.menuAction())
+
+    def entries(self, attribute):
+        """{submenu title: [action object names]} of one of the menus."""
+        return {a.text(): [b.objectName() for b in a.menu().actions()]
+                for a in getattr(self, attribute).actions() if a.menu()}
 
     def addToolBarIcon(self, action):  # noqa: N802
         self.plugin_toolbar.addAction(action)
@@ -64,8 +79,11 @@ def test_init_gui_adds_and_unload_removes_everything(iface, tmp_path):
     receivers_before = task_added_receivers()
     plugin = offload.classFactory(iface)
     plugin.initGui()
-    assert [a.text() for a in iface.plugin_menu.actions()] == ["&Offload"]
-    assert [a.objectName() for a in iface.plugin_toolbar.actions()] == ["offload_show_tasks"]
+    assert iface.entries("plugin_menu") == {"&Offload": ["offload_dialog"]}
+    assert iface.entries("raster_menu") == {"&Offload": ["offload_calc"]}
+    assert iface.entries("web_menu") == {"&Offload": ["offload_tiles", "offload_download"]}
+    assert iface.entries("vector_menu") == {"&Offload": ["offload_buffer"]}
+    assert [a.objectName() for a in iface.plugin_toolbar.actions()] == ["offload_dialog"]
     assert offload_log.default_notifier() is not offload_log.log_notifier
     assert task_added_receivers() > receivers_before
     assert QgsApplication.processingRegistry().providerById("offload") is not None
@@ -73,7 +91,9 @@ def test_init_gui_adds_and_unload_removes_everything(iface, tmp_path):
     task = start(LoopTask(tmp_path / "x.bin"))
     wait_until(lambda: task.iterations > 0, 10, "the task to run")
     plugin.unload()
-    assert iface.plugin_menu.actions() == [] and iface.plugin_toolbar.actions() == []
+    for menu in ("plugin_menu", "raster_menu", "vector_menu", "web_menu"):
+        assert getattr(iface, menu).actions() == []
+    assert iface.plugin_toolbar.actions() == []
     assert offload_log.default_notifier() is offload_log.log_notifier
     assert task_added_receivers() == 0  # neither the task list nor core's lifetime hook
     assert QgsApplication.processingRegistry().providerById("offload") is None
@@ -88,16 +108,16 @@ def test_task_list_shows_progress_and_cancels(iface, tmp_path):
     try:
         task = start(LoopTask(tmp_path / "x.bin"))
         iface.plugin_toolbar.actions()[0].trigger()
-        dialog = plugin.task_list
-        assert dialog.isVisible()
-        wait_until(lambda: dialog.tree.topLevelItemCount() == 1, 5, "the task row")
-        item = dialog.tree.topLevelItem(0)
+        assert plugin.dialog.isVisible()
+        tree = plugin.dialog.tasks
+        wait_until(lambda: tree.topLevelItemCount() == 1, 5, "the task row")
+        item = tree.topLevelItem(0)
         wait_until(lambda: item.text(2) == "Running", 5, "the Running status")
         assert item.text(0) == "loop task"
-        dialog.tree.itemWidget(item, 3).click()  # Cancel
+        tree.itemWidget(item, 3).click()  # Cancel
         wait_until(lambda: task.result is not None, 2, "the canceled task to finish")
         wait_until(lambda: item.text(2) == "Canceled", 2, "the Canceled status")
-        assert not dialog.tree.itemWidget(item, 3).isEnabled()
+        assert not tree.itemWidget(item, 3).isEnabled()
     finally:
         plugin.unload()
 
@@ -109,10 +129,10 @@ def test_failed_task_shows_its_error_in_the_list_and_the_message_bar(iface, qgis
     plugin.initGui()
     qgis_iface.messageBar().clear_messages()
     try:
-        plugin.show_task_list()
+        plugin.show_dialog()
         task = start(RaisingTask(tmp_path / "out.tif"))
         wait_until(lambda: task.result is not None, 10, "the task to fail")
-        item = plugin.task_list.tree.topLevelItem(0)
+        item = plugin.dialog.tasks.topLevelItem(0)
         wait_until(lambda: item.text(2).startswith("Failed"), 2, "the Failed status")
         assert item.text(2) == "Failed: ValueError: boom at block 42"
         critical = qgis_iface.messageBar().get_messages(2)

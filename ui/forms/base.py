@@ -1,0 +1,148 @@
+"""What every task form shares: building its task, remembering its values, showing validity.
+
+A form turns its widgets into an Offload task with ``build_task()``, which checks
+everything first and raises ``InputError`` naming the bad value: the dialog shows that
+message and runs nothing. Values the user typed are remembered in ``QgsSettings`` under
+``offload/forms/<key>/``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional
+
+from qgis.core import QgsSettings
+from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsSpinBox
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from ...core.errors import InputError
+
+SETTINGS_ROOT = "offload/forms"
+OK_STYLE = "color: #1a7f37;"  # green, as QGIS's own expression widgets show a valid expression
+ERROR_STYLE = "color: #c62828;"
+
+
+class ValidityLabel(QLabel):
+    """One line under a field: green when the value is fine, red with the message otherwise."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.ok = True
+
+    def show_ok(self, text: str) -> None:
+        self.ok = True
+        self.setStyleSheet(OK_STYLE)
+        self.setText(text)
+
+    def show_error(self, text: str) -> None:
+        self.ok = False
+        self.setStyleSheet(ERROR_STYLE)
+        self.setText(text)
+
+    def check(self, validate: Callable[[], str]) -> None:
+        """Run ``validate`` (it returns the OK text or raises ``InputError``) and show the outcome."""
+        try:
+            self.show_ok(validate())
+        except InputError as exc:
+            self.show_error(exc.one_line())
+
+
+class TaskForm(QWidget):
+    """Base of the forms: subclasses lay out widgets, ``remember()`` some, and build the task."""
+
+    key = ""  # the catalog entry's key
+
+    def __init__(self, iface, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.iface = iface
+        self.rows = QFormLayout(self)
+        self.remembered: Dict[str, QWidget] = {}
+
+    def remember(self, name: str, widget: QWidget) -> QWidget:
+        """Keep ``widget``'s value across sessions (restored now, saved on Run)."""
+        self.remembered[name] = widget
+        value = QgsSettings().value(f"{SETTINGS_ROOT}/{self.key}/{name}")
+        if value is not None:
+            _set_value(widget, value)
+        return widget
+
+    def save_values(self) -> None:
+        settings = QgsSettings()
+        for name, widget in self.remembered.items():
+            settings.setValue(f"{SETTINGS_ROOT}/{self.key}/{name}", _value(widget))
+
+    def build_task(self):
+        """The task for the current values (not started).
+
+        :raises InputError: naming the bad value; nothing is written.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not build a task")
+
+
+def output_path(widget: QgsFileWidget, what: str = "output"):
+    """The path in a file widget. :raises InputError: when it is empty."""
+    from pathlib import Path
+
+    text = widget.filePath().strip()
+    if not text:
+        raise InputError(f"choose a file for the {what}")
+    return Path(text)
+
+
+def optional_number(edit: QLineEdit, what: str) -> Optional[float]:
+    """A number typed in a line edit, or None when it is empty. :raises InputError: otherwise."""
+    text = edit.text().strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a number") from None
+
+
+def _value(widget: QWidget):
+    if isinstance(widget, QgsFileWidget):
+        return widget.filePath()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox, QgsSpinBox, QgsDoubleSpinBox)):
+        return widget.value()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, QPlainTextEdit):
+        return widget.toPlainText()
+    if isinstance(widget, QLineEdit):
+        return widget.text()
+    raise TypeError(f"cannot remember a {type(widget).__name__}")
+
+
+def _set_value(widget: QWidget, value) -> None:
+    """Restore a stored value; one that no longer fits (a renamed choice) is ignored."""
+    try:
+        if isinstance(widget, QgsFileWidget):
+            widget.setFilePath(str(value))
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(str(value).lower() in ("true", "1"))
+        elif isinstance(widget, QSpinBox):
+            widget.setValue(int(float(value)))
+        elif isinstance(widget, QDoubleSpinBox):
+            widget.setValue(float(value))
+        elif isinstance(widget, QComboBox):
+            index = widget.findText(str(value))
+            if index >= 0:
+                widget.setCurrentIndex(index)
+        elif isinstance(widget, QPlainTextEdit):
+            widget.setPlainText(str(value))
+        elif isinstance(widget, QLineEdit):
+            widget.setText(str(value))
+    except (TypeError, ValueError):
+        pass
