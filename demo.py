@@ -2,7 +2,8 @@
 
 It starts the embedded tile server on 127.0.0.1 and runs one chain of Offload tasks:
 download the terrain (Terrarium) and imagery tiles over an area and mosaic them into
-GeoTIFFs, then compute slope and hillshade from the terrain block by block. It writes a
+GeoTIFFs, compute slope and hillshade from the terrain block by block, and buffer a set of
+sample points by 750 m (the points are in EPSG:4326: buffered in metres). It writes a
 styled QGIS project and renders a PNG map headless. Each task family adds its step here.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Iterator, List, Tuple
 
 DEMO_BBOX = (6.9, 45.95, 7.25, 46.2)  # lon/lat: the synthetic mountains (synthetic.py's hills)
 DEMO_ZOOM = 12
+SAMPLE_POINTS = 40
+BUFFER_M = 750.0
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -46,6 +49,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from .net_tasks.tile_download import TileRequest
     from .raster_tasks.calc_task import RasterCalcTask
     from .raster_tasks.request import CalcInput, CalcRequest
+    from .vector_tasks.buffer import BufferRequest
+    from .vector_tasks.buffer_task import BufferTask
 
     out = args.output.absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +59,10 @@ def run_demo(args: argparse.Namespace) -> int:
     with timings.step("start QGIS (headless)"):
         headless_app(full=True)
     dem, imagery, slope, shade = (out / name for name in ("terrain.tif", "imagery.tif", "slope.tif", "hillshade.tif"))
+    points, zones = out / "sample-points.gpkg", out / "sample-zones.gpkg"
     cache = out / "tile-cache"
+    with timings.step("write sample points", f"{SAMPLE_POINTS} in {points.name}"):
+        write_sample_points(points, SAMPLE_POINTS)
     with TileServer("terrain") as terrain_server, TileServer("imagery") as imagery_server:
 
         def chain() -> Chain:
@@ -68,36 +76,66 @@ def run_demo(args: argparse.Namespace) -> int:
                                         after=[terrain_tiles])
             shade_step = RasterCalcTask(CalcRequest(("hillshade(dem, 315, 40)",), terrain, shade, output_type="Byte",
                                                     nodata=0, overwrite=True), after=[terrain_tiles])
-            return Chain([terrain_tiles, imagery_tiles, slope_step, shade_step], weights=[3, 3, 1, 1])
+            zones_step = BufferTask(BufferRequest(f"{points}|layername=points", zones, distance=BUFFER_M,
+                                                  units="meters", segments=12, overwrite=True))
+            return Chain([terrain_tiles, imagery_tiles, slope_step, shade_step, zones_step], weights=[3, 3, 1, 1, 1],
+                         keep_intermediates=True)
 
-        with timings.step("chain: tiles → slope → hillshade", "embedded tile server on 127.0.0.1"):
+        with timings.step("chain: tiles → slope → hillshade; buffer", "embedded tile server on 127.0.0.1"):
             code = run_task(chain, args)
     if code != EXIT_OK:
         return code
     project_path, png_path = out / "offload-demo.qgz", out / "offload-demo.png"
     with timings.step("write styled project", project_path.name):
-        project = build_project(dem, imagery, slope, shade, project_path)
+        project = build_project(dem, imagery, slope, shade, points, zones, project_path)
     with timings.step("render map (QgsMapRendererParallelJob)", png_path.name):
         render_png(project, png_path)
     total = sum(row[1] for row in timings.rows)
     print(f"Done in {total:.1f} s. Outputs:", file=sys.stderr)
-    for path in (dem, imagery, slope, shade, project_path, png_path):
+    for path in (dem, imagery, slope, shade, points, zones, project_path, png_path):
         print(f"  {path}", file=sys.stderr)
     return EXIT_OK
 
 
-def build_project(dem: Path, imagery: Path, slope: Path, shade: Path, project_path: Path):
-    """The terrain coloured by height, Offload's hillshade multiplied over it; imagery and slope
-    alongside, switched off."""
+def write_sample_points(path: Path, count: int) -> None:
+    """``count`` points spread over the demo area (EPSG:4326), the same every run."""
+    import random
+
+    from osgeo import ogr, osr
+
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    layer = source.CreateLayer("points", srs, ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    spread = random.Random(7)
+    x_min, y_min, x_max, y_max = DEMO_BBOX
+    layer.StartTransaction()
+    for n in range(count):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("n", n)
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(spread.uniform(x_min, x_max), spread.uniform(y_min, y_max))
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None  # closes the file
+
+
+def build_project(dem: Path, imagery: Path, slope: Path, shade: Path, points: Path, zones: Path,
+                  project_path: Path):
+    """The terrain coloured by height, Offload's hillshade multiplied over it, the buffered
+    sample points on top; imagery and slope alongside, switched off."""
     from qgis.core import QgsProject, QgsRasterLayer
 
-    from .ui.styles import shade_layer, slope_layer, terrain_layer
+    from .ui.styles import points_layer, shade_layer, slope_layer, terrain_layer, zones_layer
 
     project = QgsProject.instance()
     project.clear()
     terrain = terrain_layer(dem)
     project.setCrs(terrain.crs())
-    for layer in (QgsRasterLayer(str(imagery), "imagery", "gdal"), slope_layer(slope), terrain, shade_layer(shade)):
+    for layer in (QgsRasterLayer(str(imagery), "imagery", "gdal"), slope_layer(slope), terrain, shade_layer(shade),
+                  zones_layer(zones), points_layer(points)):
         project.addMapLayer(layer)
     for hidden in ("imagery", "slope"):
         project.layerTreeRoot().findLayer(project.mapLayersByName(hidden)[0].id()).setItemVisibilityChecked(False)
@@ -113,12 +151,12 @@ def render_png(project, png_path: Path, size_px: int = 1000) -> None:
     from qgis.PyQt.QtCore import QCoreApplication, QSize
     from qgis.PyQt.QtGui import QColor
 
-    layers = [node.layer() for node in project.layerTreeRoot().findLayers()]
+    layers = [node.layer() for node in project.layerTreeRoot().findLayers()]  # top first: drawn last
     settings = QgsMapSettings()
     settings.setLayers([layer for layer in layers
                         if project.layerTreeRoot().findLayer(layer.id()).isVisible()])
     settings.setDestinationCrs(project.crs())
-    extent = layers[0].extent()
+    extent = project.mapLayersByName("terrain")[0].extent()  # in the project's CRS
     settings.setExtent(extent)
     ratio = extent.height() / extent.width()
     settings.setOutputSize(QSize(size_px, int(size_px * ratio)))

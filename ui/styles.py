@@ -8,11 +8,14 @@ from qgis.core import (
     QgsSingleBandGrayRenderer,
     QgsBilinearRasterResampler,
     QgsColorRampShader,
+    QgsFillSymbol,
+    QgsMarkerSymbol,
     QgsPainting,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
+    QgsVectorLayer,
 )
 
 
@@ -69,4 +72,29 @@ def _raster(path: Path, name: str) -> QgsRasterLayer:
     layer = QgsRasterLayer(str(path), name, "gdal")
     if not layer.isValid():
         raise RuntimeError(f"QGIS cannot open {path} as a raster")
+    return layer
+
+
+def zones_layer(path: Path, name: str = "sample zones") -> QgsVectorLayer:
+    """Buffered zones: a translucent fill with a firm outline, so the terrain shows through."""
+    layer = _vector(path, name)
+    symbol = QgsFillSymbol.createSimple({"color": "255,214,0,70", "outline_color": "120,80,0,230",
+                                         "outline_width": "0.4"})
+    layer.renderer().setSymbol(symbol)
+    return layer
+
+
+def points_layer(path: Path, name: str = "sample points") -> QgsVectorLayer:
+    """Sample points: small dark markers with a white halo."""
+    layer = _vector(path, name)
+    symbol = QgsMarkerSymbol.createSimple({"name": "circle", "color": "40,40,40,255", "size": "1.8",
+                                           "outline_color": "255,255,255,255", "outline_width": "0.3"})
+    layer.renderer().setSymbol(symbol)
+    return layer
+
+
+def _vector(path: Path, name: str) -> QgsVectorLayer:
+    layer = QgsVectorLayer(str(path), name, "ogr")
+    if not layer.isValid():
+        raise RuntimeError(f"QGIS cannot open {path} as a vector layer")
     return layer
