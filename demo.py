@@ -90,6 +90,7 @@ def run_demo(args: argparse.Namespace) -> int:
         project = build_project(dem, imagery, slope, shade, points, zones, project_path)
     with timings.step("render map (QgsMapRendererParallelJob)", png_path.name):
         render_png(project, png_path)
+    project.clear()  # layers go before QGIS does: a vector layer left to interpreter exit crashes it
     total = sum(row[1] for row in timings.rows)
     print(f"Done in {total:.1f} s. Outputs:", file=sys.stderr)
     for path in (dem, imagery, slope, shade, points, zones, project_path, png_path):

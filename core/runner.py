@@ -5,6 +5,7 @@ For the CLI, scripts and tests only. Inside QGIS nothing waits: results arrive i
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import time
@@ -24,7 +25,9 @@ def headless_app(full: bool = False) -> QgsApplication:
     """Start (once) a QgsApplication without a screen, or return the running one.
 
     The task manager works without ``initQgis()``, which costs 0.3 s and 35 MB (providers,
-    authentication…); pass ``full=True`` to load layers or render maps.
+    authentication…); pass ``full=True`` to load layers or render maps. A full application
+    Offload started is shut down with ``exitQgis()`` at exit: left to the C++ exit handlers,
+    QGIS's cache of coordinate transforms (filled by worker threads) crashes the process.
     """
     app = QgsApplication.instance()
     if app is None:
@@ -32,9 +35,12 @@ def headless_app(full: bool = False) -> QgsApplication:
         app = QgsApplication([], full)
         if full:
             app.initQgis()
+            atexit.register(app.exitQgis)
         _APP.append(app)
     elif full and not _APP_FULL:
         app.initQgis()
+        if app in _APP:  # ours to shut down
+            atexit.register(app.exitQgis)
     if full:
         _APP_FULL.append(True)
     return app
