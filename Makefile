@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-plugin-load bench-raster bench-tiles bench-buffer package install clean
+.PHONY: setup test demo bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer package install clean
 
 setup: $(READY)
 
@@ -29,10 +29,13 @@ test: setup
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
 
-bench: bench-responsiveness bench-plugin-load bench-raster bench-tiles bench-buffer
+bench: bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer
 
 bench-responsiveness: setup
 	$(HEADLESS) $(PY) bench/responsiveness.py
+
+bench-canvas: setup
+	$(HEADLESS) $(PY) bench/canvas.py
 
 bench-plugin-load: setup
 	$(HEADLESS) $(PY) bench/plugin_load.py
