@@ -23,6 +23,12 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     OUTPUT = "OUTPUT"
 
+    def icon(self):
+        """Offload's icon in the Toolbox and the modeler (QGIS's generic one otherwise)."""
+        from qgis.PyQt.QtGui import QIcon
+
+        return QIcon(str(Path(__file__).resolve().parents[1] / "resources" / "icon.svg"))
+
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> Any:
         """The family's request for these parameter values (``InputError`` for bad ones)."""
         raise NotImplementedError

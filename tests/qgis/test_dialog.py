@@ -186,3 +186,23 @@ def test_menu_entries_open_the_dialog_on_their_task(qgis_iface, fresh_settings):
         assert plugin.dialog.current_key == "calc"
     finally:
         plugin.unload()
+
+
+def test_download_and_tiles_forms_run_to_their_results(dialog, project, tmp_path):
+    with TileServer("imagery") as server:
+        dialog.show_task("download")
+        download = dialog.current_form()
+        download.url.setText(server.template.format(z=0, x=0, y=0))
+        download.output.setFilePath(str(tmp_path / "world.png"))
+        download.kind.setCurrentIndex(download.kind.findData("raster"))
+        click_run(dialog)
+        dialog.show_task("tiles")
+        tiles = dialog.current_form()
+        tiles.url.setText(server.template)
+        tiles.extent.setOutputExtentFromUser(QgsRectangle(6.95, 45.95, 7.0, 46.0), tiles.crs.crs())
+        tiles.output.setFilePath(str(tmp_path / "area.tif"))
+        click_run(dialog)
+        wait_until(lambda: project.mapLayersByName("world") and project.mapLayersByName("area"), 30, "both layers")
+    (area,) = project.mapLayersByName("area")
+    assert area.bandCount() == 4 and area.crs().authid() == "EPSG:3857"
+    assert [dialog.tasks.topLevelItem(i).text(2) for i in range(2)] == ["Done", "Done"]
