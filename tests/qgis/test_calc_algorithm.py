@@ -97,3 +97,43 @@ def test_every_algorithm_has_help_an_icon_and_a_typed_output(provider):
         assert len(algorithm.shortHelpString()) > 80, algorithm.id()
         assert not algorithm.icon().isNull() and algorithm.icon().cacheKey() != generic
         assert any(isinstance(p, QgsProcessingDestinationParameter) for p in algorithm.parameterDefinitions())
+
+
+def test_offload_calc_steps_chain_in_a_graphical_model(provider, rasters, tmp_path):
+    """A model as the Graphical Modeler saves it: dem → offload:calc A * 2 → offload:calc A + 1."""
+    import processing
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildDependency,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("double plus one", "tests")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("dem", "DEM"), QgsProcessingModelParameter("dem"))
+    for child_id, expression, source in (
+            ("double", "A * 2", QgsProcessingModelChildParameterSource.fromModelParameter("dem")),
+            ("plus_one", "A + 1", QgsProcessingModelChildParameterSource.fromChildOutput("double", "OUTPUT"))):
+        child = QgsProcessingModelChildAlgorithm("offload:calc")
+        child.setChildId(child_id)
+        child.addParameterSources("EXPRESSION", [QgsProcessingModelChildParameterSource.fromStaticValue(expression)])
+        child.addParameterSources("INPUTS", [source])
+        if child_id == "plus_one":
+            output = QgsProcessingModelOutput("result")
+            output.setChildId(child_id)
+            output.setChildOutputName("OUTPUT")
+            child.setModelOutputs({"result": output})
+            child.setDependencies([QgsProcessingModelChildDependency("double")])
+        model.addChildAlgorithm(child)
+    model.updateDestinationParameters()  # as the modeler does on save: the model's output becomes a parameter
+    a, _ = rasters
+    out = tmp_path / "model.tif"
+    result = processing.run(model, {"dem": str(a), "plus_one:result": str(out)})
+    assert result["plus_one:result"] == str(out)
+    values, nodata = read_raster(out)
+    source, _ = read_raster(a)
+    valid = source != -1
+    assert np.allclose(values[valid], source[valid] * 2 + 1) and (values[~valid] == nodata).all()
