@@ -81,6 +81,7 @@ class BufferPlan:
     distance_property: Optional[QgsProperty]  # a field or an expression; None: the fixed distance
     expression_context: QgsExpressionContext  # copied per chunk: a context is not shared across threads
     feature_ids: Optional[frozenset]  # the selection, when only selected features are buffered
+    expected: int  # features to read, for progress (an upper bound when a filter is given)
     segments: int
     end_cap: int
     join: int
@@ -158,6 +159,7 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
         distance=10.0 if request.distance is None else float(request.distance),
         distance_property=distance_property, expression_context=context, feature_ids=feature_ids,
+        expected=len(feature_ids) if feature_ids is not None else max(layer.featureCount(), 0),
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
         invalid=request.invalid, where=request.where or None)
@@ -232,7 +234,7 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control, threads: int = 
     try:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="offload-buffer") as pool:
             try:
-                for chunk in _chunks(plan.source.getFeatures(request), control, first_attributes):
+                for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
                     if failure:
                         break
                     in_order.put(pool.submit(_buffer_chunk, plan, chunk, control))
@@ -293,13 +295,14 @@ class MemorySink:
 Sink = Union[FileSink, MemorySink]
 
 
-def _chunks(features, control: Control, first_attributes: List):
+def _chunks(features, expected: int, control: Control, first_attributes: List):
     """Chunks of features (the iterator yields a new object each time: no copy needed);
     remembers the first feature's attributes (for dissolve)."""
     chunk: List[QgsFeature] = []
     for index, feature in enumerate(features):
         if index % CHUNK == 0:
             control.check_canceled()
+            control.report(0.95 * index / expected if expected else 0.0, f"{index} features read")
         if not first_attributes:
             first_attributes.append(feature.attributes())
         chunk.append(feature)

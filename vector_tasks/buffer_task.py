@@ -25,14 +25,10 @@ class BufferTask(OffloadTask):
         self.stats = None
 
     def work(self) -> None:
-        try:
-            if self.output is None:
-                sink = MemorySink(self.plan, self.memory_layer_name)
-                self.stats = run_buffer(self.plan, sink, self.control())
-                self.hand_over(sink.layer)
-            else:
-                sink = FileSink(self.plan, self.output.temp_path, self.output.path.stem)
-                self.stats = run_buffer(self.plan, sink, self.control())
-        finally:
-            # The snapshot holds a connection to the data: close it now, not when Python drops the task.
-            self.plan.source = None
+        if self.output is None:
+            sink = MemorySink(self.plan, self.memory_layer_name)
+            self.stats = run_buffer(self.plan, sink, self.control())
+            self.hand_over(sink.layer)
+        else:
+            sink = FileSink(self.plan, self.output.temp_path, self.output.path.stem)
+            self.stats = run_buffer(self.plan, sink, self.control())

@@ -252,3 +252,26 @@ def test_selected_features_only_into_a_memory_layer(tmp_path, project):
     assert sorted(f["n"] for f in memory.getFeatures()) == list(range(390, 400))
     assert all(f.geometry().area() > 9.5 * 4.25 for f in memory.getFeatures())
     assert not list(tmp_path.glob("*.offload-*"))
+
+
+def test_cancel_leaves_nothing_and_progress_was_reported(tmp_path):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=24)))
+    progress = []
+    task.progressChanged.connect(progress.append)
+    wait_until(lambda: task.fraction > 0.1, 60, "the buffer to get going")
+    task.cancel()
+    wait_until(lambda: task.result is not None, 10, "the canceled task to end")
+    assert task.result is False and task.canceled
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]  # no output, no temporary file
+    assert progress and 0 < max(progress) < 100
+
+
+def test_a_layer_without_geometry_is_refused(tmp_path):
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "table.gpkg"))
+    table = source.CreateLayer("rows", None, ogr.wkbNone)
+    table.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    source = None
+    with pytest.raises(InputError, match="has no geometry"):
+        BufferTask(BufferRequest(f"{tmp_path / 'table.gpkg'}|layername=rows", tmp_path / "out.gpkg"))
+    assert not (tmp_path / "out.gpkg").exists()
