@@ -275,3 +275,25 @@ def test_a_layer_without_geometry_is_refused(tmp_path):
     with pytest.raises(InputError, match="has no geometry"):
         BufferTask(BufferRequest(f"{tmp_path / 'table.gpkg'}|layername=rows", tmp_path / "out.gpkg"))
     assert not (tmp_path / "out.gpkg").exists()
+
+
+@pytest.mark.parametrize("bulk_index", [True, False])
+def test_the_output_has_a_spatial_index_answering_as_natives(qgis_processing, tmp_path, monkeypatch, bulk_index):
+    import offload.vector_tasks.buffer as buffer_module
+
+    if not bulk_index:  # the packed tree refused: GDAL builds the index its own way
+        monkeypatch.setattr(buffer_module, "add_spatial_index", lambda path, table: False)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=3000)
+    assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
+    native(qgis_processing, spec, tmp_path, DISTANCE=3)
+    answers = []
+    for path in (tmp_path / "ours.gpkg", tmp_path / "native.gpkg"):
+        dataset = ogr.Open(str(path))  # referenced while its layer is used
+        layer = dataset.GetLayer(0)
+        assert layer.TestCapability(ogr.OLCFastSpatialFilter)
+        found = []
+        for x in range(0, 650, 50):
+            layer.SetSpatialFilterRect(x, 100, x + 37, 180)
+            found.append(sorted(f.GetField("n") for f in layer))
+        answers.append(found)
+    assert answers[0] == answers[1] and sum(map(len, answers[0])) > 100

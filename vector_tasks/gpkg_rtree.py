@@ -1,0 +1,192 @@
+"""A GeoPackage's spatial index, bulk-loaded.
+
+GDAL 3.6 builds a GeoPackage's R-tree when the file is closed, one ``INSERT`` per feature
+into SQLite's R*Tree: 1.3 s for 100,000 features here, a third of a whole buffer run.
+Packing the tree ourselves (Sort-Tile-Recursive, as GDAL 3.7 and later do) is much
+faster. We write the table without an index, then create the same R-tree table, triggers
+and extension row GDAL would, and fill the R-tree's node tables directly, in SQLite's own
+format (sqlite.org/rtree.html and rtree.c: a node is a 2-byte depth, a 2-byte cell count,
+then cells of a 64-bit id and four 32-bit floats, big-endian; minima rounded down, maxima
+up). SQLite's ``rtreecheck()`` verifies the tree before it is committed; should it ever
+fail, nothing is kept and the caller lets GDAL build the index its own way.
+
+Pure: stdlib and numpy only.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+CELL = np.dtype([("id", ">i8"), ("box", ">f4", 4)])  # minx, maxx, miny, maxy
+HEADER_BYTES = 8  # 'GP', version, flags, srs_id
+ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}  # GeoPackage header envelope indicator → doubles
+LITTLE_ENDIAN_XY_ENVELOPE = 0b011  # header flags: little-endian, a minx-maxx-miny-maxy envelope, not empty
+
+TRIGGERS = (  # GDAL 3.6's, which follow the GeoPackage specification's (its F.3 extension)
+    'CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}")) '
+    'BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{f}",ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),'
+    'ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END',
+    'CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{f}" = NEW."{f}" AND '
+    '(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{f}",'
+    'ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END',
+    'CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{f}" = NEW."{f}" AND '
+    '(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{f}"; END',
+    'CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}" WHEN OLD."{f}" != NEW."{f}" AND '
+    '(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{f}"; '
+    'INSERT OR REPLACE INTO "{r}" VALUES (NEW."{f}",ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),'
+    'ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END',
+    'CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}" WHEN OLD."{f}" != NEW."{f}" AND '
+    '(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id IN (OLD."{f}", NEW."{f}"); END',
+    'CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN old."{g}" NOT NULL '
+    'BEGIN DELETE FROM "{r}" WHERE id = OLD."{f}"; END',
+)
+
+
+def add_spatial_index(path: Path, table: str) -> bool:
+    """Give ``table`` of the GeoPackage at ``path`` (written without one) GDAL's spatial index.
+
+    Returns False, having changed nothing, when the packed tree fails SQLite's own check or
+    a geometry is not what GDAL writes: the caller then lets GDAL build the index.
+    """
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        found = connection.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
+        if found is None:
+            return False
+        (geometry,) = found
+        fid = next(row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1)
+        names = {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
+                 "f": _quoted(fid)}
+        boxes = _boxes(connection, names)
+        if boxes is None:
+            return False
+        connection.execute("BEGIN")
+        connection.execute(f'CREATE VIRTUAL TABLE "{names["r"]}" USING rtree(id, minx, maxx, miny, maxy)')
+        _pack(connection, names["r"], *boxes)
+        check = connection.execute("SELECT rtreecheck(?)", (f"rtree_{table}_{geometry}",)).fetchone()[0]
+        if check != "ok":
+            connection.execute("ROLLBACK")
+            return False
+        for trigger in TRIGGERS:
+            connection.execute(trigger.format(**names))
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT "
+            "NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
+            "extension_name))")
+        connection.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+                           "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (table, geometry))
+        connection.execute("COMMIT")
+        return True
+    finally:
+        connection.close()
+
+
+def _quoted(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _boxes(connection: sqlite3.Connection, names: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """Every non-empty geometry's id and bounding box (minx, maxx, miny, maxy), from the
+    GeoPackage geometry header's envelope, or from the point itself when it has none.
+    None when a geometry other than a point comes without an envelope (GDAL always writes one)."""
+    table, column, fid_column = names["t"], names["g"], names["f"]
+    (others,) = connection.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL AND '
+                                   f'substr("{column}", 4, 1) != ?', (bytes([LITTLE_ENDIAN_XY_ENVELOPE]),)).fetchone()
+    if not others:  # what GDAL writes for lines and polygons: envelopes read in bulk
+        rows = connection.execute(f'SELECT "{fid_column}", substr("{column}", {HEADER_BYTES + 1}, 32) FROM "{table}" '
+                                  f'WHERE "{column}" IS NOT NULL').fetchall()
+        if not rows:
+            return np.empty(0, np.int64), np.empty((0, 4))
+        ids, envelopes = zip(*rows)
+        return np.array(ids, np.int64), np.frombuffer(b"".join(envelopes), "<f8").reshape(-1, 4)
+    ids: List[int] = []
+    boxes: List[Tuple[float, float, float, float]] = []
+    rows = connection.execute(f'SELECT "{names["f"]}", "{names["g"]}" FROM "{names["t"]}" '
+                              f'WHERE "{names["g"]}" IS NOT NULL')
+    for fid, blob in rows:
+        flags = blob[3]
+        if flags & 0x10:  # the empty flag: not in the index
+            continue
+        doubles = ENVELOPE_DOUBLES.get((flags >> 1) & 0x7)
+        if doubles is None:
+            return None
+        if doubles:
+            envelope = np.frombuffer(blob, ("<" if flags & 1 else ">") + "f8", 4, HEADER_BYTES)
+        else:  # no envelope: only a point may do without one
+            order = "<" if blob[HEADER_BYTES] == 1 else ">"
+            kind = int(np.frombuffer(blob, order + "u4", 1, HEADER_BYTES + 1)[0])
+            if kind % 1000 != 1:
+                return None
+            x, y = np.frombuffer(blob, order + "f8", 2, HEADER_BYTES + 5)
+            envelope = (x, x, y, y)
+        ids.append(fid)
+        boxes.append(tuple(envelope))
+    return np.asarray(ids, np.int64), np.asarray(boxes, np.float64).reshape(-1, 4)
+
+
+def _float32_outward(boxes: np.ndarray) -> np.ndarray:
+    """Boxes as SQLite's R-tree stores them: float32, minima rounded down and maxima up."""
+    rounded = boxes.astype(np.float32)
+    for column in (0, 2):
+        too_high = rounded[:, column] > boxes[:, column]
+        rounded[too_high, column] = np.nextafter(rounded[too_high, column], np.float32(-np.inf))
+    for column in (1, 3):
+        too_low = rounded[:, column] < boxes[:, column]
+        rounded[too_low, column] = np.nextafter(rounded[too_low, column], np.float32(np.inf))
+    return rounded
+
+
+def _str_order(boxes: np.ndarray, capacity: int) -> np.ndarray:
+    """Sort-Tile-Recursive: vertical slices by centre x, each sorted by centre y, so that each
+    run of ``capacity`` entries is a compact tile."""
+    nodes = -(-len(boxes) // capacity)
+    slice_length = int(np.ceil(np.sqrt(nodes))) * capacity
+    centre_x = boxes[:, 0] + boxes[:, 1]
+    centre_y = boxes[:, 2] + boxes[:, 3]
+    by_x = np.argsort(centre_x, kind="stable")
+    slices = [by_x[start:start + slice_length] for start in range(0, len(by_x), slice_length)]
+    return np.concatenate([part[np.argsort(centre_y[part], kind="stable")] for part in slices])
+
+
+def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np.ndarray) -> None:
+    """Fill the new, empty R-tree's node, rowid and parent tables with a packed tree, level
+    by level from the leaves; the root is node 1 and holds the tree's depth."""
+    node_bytes = connection.execute(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').fetchone()[0]
+    capacity = (node_bytes - 4) // CELL.itemsize
+    if len(ids) == 0:
+        return
+    level_ids, level_boxes = ids, _float32_outward(boxes)
+    nodes: List[Tuple[int, bytes]] = []
+    rowids: List[Tuple[int, int]] = []
+    parents: List[Tuple[int, int]] = []
+    depth, next_number = 0, 2
+    while True:
+        order = _str_order(level_boxes, capacity)
+        level_ids, level_boxes = level_ids[order], level_boxes[order]
+        starts = range(0, len(level_ids), capacity)
+        is_root = len(starts) == 1
+        numbers = [1] if is_root else list(range(next_number, next_number + len(starts)))
+        next_number += len(numbers)
+        above_boxes = np.empty((len(starts), 4), np.float32)
+        for index, (number, start) in enumerate(zip(numbers, starts)):
+            cells = np.empty(min(capacity, len(level_ids) - start), CELL)
+            cells["id"] = level_ids[start:start + capacity]
+            cells["box"] = level_boxes[start:start + capacity]
+            header = (depth if is_root else 0).to_bytes(2, "big") + len(cells).to_bytes(2, "big")
+            nodes.append((number, (header + cells.tobytes()).ljust(node_bytes, b"\0")))
+            below = rowids if depth == 0 else parents
+            below.extend((int(child), number) for child in cells["id"])
+            box = level_boxes[start:start + capacity]
+            above_boxes[index] = (box[:, 0].min(), box[:, 1].max(), box[:, 2].min(), box[:, 3].max())
+        if is_root:
+            break
+        level_ids, level_boxes = np.asarray(numbers, np.int64), above_boxes
+        depth += 1
+    connection.execute(f'DELETE FROM "{rtree}_node"')  # the empty root SQLite made
+    connection.executemany(f'INSERT INTO "{rtree}_node" VALUES (?, ?)', nodes)
+    connection.executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', rowids)
+    connection.executemany(f'INSERT INTO "{rtree}_parent" VALUES (?, ?)', parents)
