@@ -23,6 +23,7 @@ import numpy as np
 CELL = np.dtype([("id", ">i8"), ("box", ">f4", 4)])  # minx, maxx, miny, maxy
 HEADER_BYTES = 8  # 'GP', version, flags, srs_id
 ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}  # GeoPackage header envelope indicator → doubles
+BATCH = 4096  # rows per sqlite3 call or numpy conversion: each holds the GIL, and so QGIS's main thread
 LITTLE_ENDIAN_XY_ENVELOPE = 0b011  # header flags: little-endian, a minx-maxx-miny-maxy envelope, not empty
 
 TRIGGERS = (  # GDAL 3.6's, which follow the GeoPackage specification's (its F.3 extension)
@@ -97,16 +98,17 @@ def _boxes(connection: sqlite3.Connection, names: dict) -> Optional[Tuple[np.nda
     (others,) = connection.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL AND '
                                    f'substr("{column}", 4, 1) != ?', (bytes([LITTLE_ENDIAN_XY_ENVELOPE]),)).fetchone()
     if not others:  # what GDAL writes for lines and polygons: envelopes read in bulk
-        rows = connection.execute(f'SELECT "{fid_column}", substr("{column}", {HEADER_BYTES + 1}, 32) FROM "{table}" '
-                                  f'WHERE "{column}" IS NOT NULL').fetchall()
-        if not rows:
-            return np.empty(0, np.int64), np.empty((0, 4))
-        ids, envelopes = zip(*rows)
-        return np.array(ids, np.int64), np.frombuffer(b"".join(envelopes), "<f8").reshape(-1, 4)
+        cursor = connection.execute(f'SELECT "{fid_column}", substr("{column}", {HEADER_BYTES + 1}, 32) '
+                                    f'FROM "{table}" WHERE "{column}" IS NOT NULL')
+        id_parts, box_parts = [np.empty(0, np.int64)], [np.empty((0, 4))]
+        for batch in iter(lambda: cursor.fetchmany(BATCH), []):  # small steps: see BATCH
+            id_parts.append(np.array([row[0] for row in batch], np.int64))
+            box_parts.append(np.frombuffer(b"".join([row[1] for row in batch]), "<f8").reshape(-1, 4))
+        return np.concatenate(id_parts), np.concatenate(box_parts)
     ids: List[int] = []
     boxes: List[Tuple[float, float, float, float]] = []
-    rows = connection.execute(f'SELECT "{names["f"]}", "{names["g"]}" FROM "{names["t"]}" '
-                              f'WHERE "{names["g"]}" IS NOT NULL')
+    rows = _fetch_all(connection.execute(f'SELECT "{names["f"]}", "{names["g"]}" FROM "{names["t"]}" '
+                                         f'WHERE "{names["g"]}" IS NOT NULL'))
     for fid, blob in rows:
         flags = blob[3]
         if flags & 0x10:  # the empty flag: not in the index
@@ -187,6 +189,17 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
         level_ids, level_boxes = np.asarray(numbers, np.int64), above_boxes
         depth += 1
     connection.execute(f'DELETE FROM "{rtree}_node"')  # the empty root SQLite made
-    connection.executemany(f'INSERT INTO "{rtree}_node" VALUES (?, ?)', nodes)
-    connection.executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', rowids)
-    connection.executemany(f'INSERT INTO "{rtree}_parent" VALUES (?, ?)', parents)
+    for table, rows in (("node", nodes), ("rowid", rowids), ("parent", parents)):
+        for start in range(0, len(rows), BATCH):
+            connection.executemany(f'INSERT INTO "{rtree}_{table}" VALUES (?, ?)', rows[start:start + BATCH])
+
+
+def _fetch_all(cursor: sqlite3.Cursor) -> list:
+    """All rows, fetched in batches: one call for 100,000 rows would hold the GIL (and so
+    QGIS's main thread) for a tenth of a second."""
+    rows: list = []
+    while True:
+        batch = cursor.fetchmany(BATCH)
+        if not batch:
+            return rows
+        rows.extend(batch)
