@@ -2,15 +2,14 @@
 
 The plan holds a ``QgsVectorLayerFeatureSource``: the thread-safe copy of a layer that QGIS
 itself iterates in background algorithms (it includes unsaved edits), so the layer may be
-changed or deleted once the task is built. The engine buffers chunks of features on a pool
-of threads (``QgsGeometry.buffer`` releases the GIL) and one writer keeps input order.
+changed or deleted once the task is built. The engine reads and buffers chunks of features
+in one thread while another writes them, in input order.
 Results match ``native:buffer`` for the same parameters.
 """
 from __future__ import annotations
 
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Union
@@ -43,10 +42,11 @@ END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square"
 JOINS = {"round": QgsGeometry.JoinStyleRound, "miter": QgsGeometry.JoinStyleMiter, "bevel": QgsGeometry.JoinStyleBevel}
 INVALID = ("fix", "skip", "fail")
 CHUNK = 1000
-# Buffering workers. Measured on 100,000 polygons (2 cores): 1 worker 4.0 s, 2 workers 4.9 s,
-# 3 workers 6.0 s. GEOS releases the GIL, but the few sip calls around each feature take it,
-# and more threads convoy on it. Reading, buffering and writing still overlap (three threads).
-BUFFER_WORKERS = 1
+# One thread reads and buffers, another writes. Measured on 100,000 polygons (2 cores), median
+# of 4: reading and buffering in one thread 3.1 s, in two threads 3.7 s; more buffering
+# threads were slower still (4.9 s with two). GEOS and the writer release the GIL, but every
+# sip call around a feature takes it back, and Python threads that each make several calls
+# per feature queue for it.
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class BufferPlan:
     dissolve: bool
     metres_crs: Optional[QgsCoordinateReferenceSystem]
     invalid: str
+    check_validity: bool  # points are always valid: one call per feature saved
     where: Optional[str]
 
 
@@ -163,7 +164,8 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         expected=len(feature_ids) if feature_ids is not None else max(layer.featureCount(), 0),
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
-        invalid=request.invalid, where=request.where or None)
+        invalid=request.invalid, where=request.where or None,
+        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry)
 
 
 def check_expression(text: str, context: QgsExpressionContext, what: str) -> None:
@@ -199,12 +201,12 @@ class BufferStats:
     null: int = 0
 
 
-def run_buffer(plan: BufferPlan, sink: "Sink", control: Control, threads: int = BUFFER_WORKERS) -> BufferStats:
+def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
     """Buffer every feature of the plan's snapshot into ``sink`` (a file or a memory layer).
 
-    This thread reads features and hands chunks to the pool; a writer thread writes the
-    chunks in input order (QgsVectorFileWriter and GEOS release the GIL, so reading,
-    buffering and writing overlap); a bounded queue keeps memory flat.
+    This thread reads and buffers chunks of features; a writer thread writes them in order
+    (QgsVectorFileWriter releases the GIL while it writes), through a short queue that
+    keeps memory flat.
     """
     stats = BufferStats()
     request = QgsFeatureRequest()
@@ -214,34 +216,32 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control, threads: int = 
         request.setFilterFids(sorted(plan.feature_ids))
     dissolved: List[QgsGeometry] = []
     first_attributes: List = []
-    in_order: "queue.Queue" = queue.Queue(maxsize=2 * threads)
+    buffered: "queue.Queue" = queue.Queue(maxsize=2)
     failure: List[BaseException] = []
 
     def write_in_order() -> None:
         while True:
-            future = in_order.get()
-            if future is None:
+            done = buffered.get()
+            if done is None:
                 return
             if failure:
-                future.cancel()
                 continue
             try:
-                _write(future.result(), plan, sink, dissolved, stats)
-            except BaseException as exc:  # handed to the reading thread, which raises it
+                _write(done, plan, sink, dissolved, stats)
+            except BaseException as exc:  # handed to the buffering thread, which raises it
                 failure.append(exc)
 
     writing = threading.Thread(target=write_in_order, name="offload-buffer-writer", daemon=True)
     writing.start()
     try:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="offload-buffer") as pool:
-            try:
-                for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
-                    if failure:
-                        break
-                    in_order.put(pool.submit(_buffer_chunk, plan, chunk, control))
-            finally:
-                in_order.put(None)
-                writing.join()
+        try:
+            for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
+                if failure:
+                    break
+                buffered.put(_buffer_chunk(plan, chunk, control))
+        finally:
+            buffered.put(None)
+            writing.join()
         if failure:
             raise failure[0]
         if plan.dissolve and dissolved:
@@ -344,7 +344,7 @@ def _chunks(features, expected: int, control: Control, first_attributes: List):
 
 
 def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
-    """Buffer a chunk (worker thread): its features with buffered geometries, or their union to dissolve."""
+    """Buffer a chunk: its features with buffered geometries, or their union to dissolve."""
     control.check_canceled()
     to_metres = from_metres = None
     if plan.metres_crs is not None:  # transforms are not shared across threads: one set per chunk
@@ -363,7 +363,7 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
         if geometry.isNull() or geometry.isEmpty():
             counts["null"] += 1
         else:
-            if not geometry.isGeosValid():
+            if plan.check_validity and not geometry.isGeosValid():
                 if plan.invalid == "fail":
                     errors = geometry.validateGeometry()
                     raise TaskFailed(f"feature {feature.id()} has an invalid geometry"
