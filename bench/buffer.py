@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,36 +101,57 @@ def make_data(folder: Path, count: int) -> dict:
     return specs
 
 
+def measure(tool: str, spec: str, out: Path, env: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-c", RUN, tool, spec, str(out)],
+                          env=env, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    result = json.loads(lines[0]) if lines else {}
+    result["rss"] = float(lines[1]) if len(lines) > 1 else float("nan")
+    out.unlink(missing_ok=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5, help="runs of each tool, alternating (medians are reported)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="offload-bench-buffer-"))
     specs = make_data(work, args.count)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    rows = []
+    runs = {}  # (kind, tool) -> [result]
     for kind, spec in specs.items():
-        for tool in ("native", "offload"):
-            out = work / f"{tool}-{kind}.gpkg"
-            done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-c", RUN, tool, spec, str(out)],
-                                  env=env, capture_output=True, text=True)
-            lines = done.stdout.strip().splitlines()
-            result = json.loads(lines[0]) if lines else {}
-            result.update(kind=kind, tool=tool, rss=float(lines[1]) if len(lines) > 1 else float("nan"))
-            rows.append(result)
-            print(f"  {kind:<9} {tool:<8} {result.get('wall_s', float('nan')):6.2f} s", file=sys.stderr)
-    print(f"\n{'layer':<10} {'tool':<14} {'wall s':>7} {'peak MB':>8} {'snapshot ms':>12} {'finished ms':>12} {'max stall ms':>13}")
-    for row in rows:
-        print(f"{row['kind']:<10} {row['tool']:<14} {row.get('wall_s', float('nan')):7.2f} {row['rss']:8.0f} "
-              f"{row.get('snapshot_ms', float('nan')):12.1f} {row.get('finished_ms', float('nan')):12.1f} "
-              f"{row.get('max_stall_ms', float('nan')):13.1f}")
+        for run in range(args.runs):
+            for tool in ("native", "offload"):
+                result = measure(tool, spec, work / f"{tool}-{kind}.gpkg", env)
+                runs.setdefault((kind, tool), []).append(result)
+                print(f"  {kind:<9} {tool:<8} run {run + 1}: {result.get('wall_s', float('nan')):6.2f} s",
+                      file=sys.stderr)
+    print(f"\n{args.count:,} features, {args.runs} alternating runs of each tool; medians, and the worst "
+          "peak RSS, main-thread times and stall of any run:\n")
+    print(f"{'layer':<10} {'tool':<9} {'wall s':>7} {'peak MB':>8} {'snapshot ms':>12} {'finished ms':>12} "
+          f"{'max stall ms':>13}")
+    for (kind, tool), results in runs.items():
+        print(f"{kind:<10} {tool:<9} {median(results, 'wall_s'):7.2f} {worst(results, 'rss'):8.0f} "
+              f"{worst(results, 'snapshot_ms'):12.1f} {worst(results, 'finished_ms'):12.1f} "
+              f"{worst(results, 'max_stall_ms'):13.1f}")
     print()
     for kind in specs:
-        native = next(r for r in rows if r["kind"] == kind and r["tool"] == "native")
-        ours = next(r for r in rows if r["kind"] == kind and r["tool"] == "offload")
-        print(f"{kind}: native ÷ Offload wall {native['wall_s'] / ours['wall_s']:.2f} (target ≥ 1.5), "
-              f"RSS Offload ÷ native {ours['rss'] / native['rss']:.2f} (target < 1.5), "
-              f"snapshot + finished {ours['snapshot_ms'] + ours['finished_ms']:.0f} ms (target < 50)")
+        native, ours = runs[(kind, "native")], runs[(kind, "offload")]
+        ratios = sorted(n["wall_s"] / o["wall_s"] for n, o in zip(native, ours))
+        print(f"{kind}: native ÷ Offload wall {median(native, 'wall_s') / median(ours, 'wall_s'):.2f} "
+              f"(per run {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ 1.5), "
+              f"RSS Offload ÷ native {worst(ours, 'rss') / worst(native, 'rss'):.2f} (target < 1.5), "
+              f"snapshot + finished {worst(ours, 'snapshot_ms') + worst(ours, 'finished_ms'):.0f} ms (target < 50), "
+              f"stall {worst(ours, 'max_stall_ms'):.0f} ms (target < 50)")
+
+
+def median(results: list, key: str) -> float:
+    return statistics.median(r.get(key, float("nan")) for r in results)
+
+
+def worst(results: list, key: str) -> float:
+    return max(r.get(key, float("nan")) for r in results)
 
 
 if __name__ == "__main__":
