@@ -163,35 +163,42 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
         return
     level_ids, level_boxes = ids, _float32_outward(boxes)
     nodes: List[Tuple[int, bytes]] = []
-    rowids: List[Tuple[int, int]] = []
-    parents: List[Tuple[int, int]] = []
+    links = {"rowid": [], "parent": []}  # leaf entries → their node; nodes → their parent
     depth, next_number = 0, 2
     while True:
         order = _str_order(level_boxes, capacity)
-        level_ids, level_boxes = level_ids[order], level_boxes[order]
-        starts = range(0, len(level_ids), capacity)
-        is_root = len(starts) == 1
-        numbers = [1] if is_root else list(range(next_number, next_number + len(starts)))
-        next_number += len(numbers)
-        above_boxes = np.empty((len(starts), 4), np.float32)
-        for index, (number, start) in enumerate(zip(numbers, starts)):
-            cells = np.empty(min(capacity, len(level_ids) - start), CELL)
-            cells["id"] = level_ids[start:start + capacity]
-            cells["box"] = level_boxes[start:start + capacity]
-            header = (depth if is_root else 0).to_bytes(2, "big") + len(cells).to_bytes(2, "big")
-            nodes.append((number, (header + cells.tobytes()).ljust(node_bytes, b"\0")))
-            below = rowids if depth == 0 else parents
-            below.extend((int(child), number) for child in cells["id"])
-            box = level_boxes[start:start + capacity]
-            above_boxes[index] = (box[:, 0].min(), box[:, 1].max(), box[:, 2].min(), box[:, 3].max())
+        cells = np.empty(len(order), CELL)
+        cells["id"], cells["box"] = level_ids[order], level_boxes[order]
+        count = -(-len(cells) // capacity)
+        is_root = count == 1
+        numbers = np.array([1]) if is_root else np.arange(next_number, next_number + count)
+        next_number += count
+        links["rowid" if depth == 0 else "parent"].append(
+            np.column_stack([cells["id"], np.repeat(numbers, capacity)[:len(cells)]]))
+        above = np.empty((count, 4), np.float32)
+        for index, number in enumerate(numbers.tolist()):
+            part = cells[index * capacity:(index + 1) * capacity]
+            header = (depth if is_root else 0).to_bytes(2, "big") + len(part).to_bytes(2, "big")
+            nodes.append((number, (header + part.tobytes()).ljust(node_bytes, b"\0")))
+            box = part["box"]
+            above[index] = (box[:, 0].min(), box[:, 1].max(), box[:, 2].min(), box[:, 3].max())
         if is_root:
             break
-        level_ids, level_boxes = np.asarray(numbers, np.int64), above_boxes
+        level_ids, level_boxes = numbers.astype(np.int64), above
         depth += 1
     connection.execute(f'DELETE FROM "{rtree}_node"')  # the empty root SQLite made
-    for table, rows in (("node", nodes), ("rowid", rowids), ("parent", parents)):
-        for start in range(0, len(rows), BATCH):
-            connection.executemany(f'INSERT INTO "{rtree}_{table}" VALUES (?, ?)', rows[start:start + BATCH])
+    rows = {"node": nodes, **{name: _sorted_pairs(parts) for name, parts in links.items()}}
+    for table, values in rows.items():
+        for start in range(0, len(values), BATCH):
+            connection.executemany(f'INSERT INTO "{rtree}_{table}" VALUES (?, ?)', values[start:start + BATCH])
+
+
+def _sorted_pairs(parts: List[np.ndarray]) -> list:
+    """(key, value) rows sorted by key: SQLite appends them to its b-tree instead of inserting."""
+    if not parts:
+        return []
+    pairs = np.concatenate(parts)
+    return pairs[np.argsort(pairs[:, 0], kind="stable")].tolist()
 
 
 def _fetch_all(cursor: sqlite3.Cursor) -> list:
