@@ -297,3 +297,13 @@ def test_the_output_has_a_spatial_index_answering_as_natives(qgis_processing, tm
             found.append(sorted(f.GetField("n") for f in layer))
         answers.append(found)
     assert answers[0] == answers[1] and sum(map(len, answers[0])) > 100
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".geojson"])
+def test_other_formats_by_extension(tmp_path, suffix):
+    spec = make_layer(tmp_path / "in.gpkg", "lines", count=200)
+    task = BufferTask(BufferRequest(spec, tmp_path / f"out{suffix}", distance=1.5, dissolve=suffix == ".geojson"))
+    assert run_to_end(task, 60) is True
+    written = QgsVectorLayer(str(tmp_path / f"out{suffix}"), "out", "ogr")
+    assert written.isValid() and written.featureCount() == (1 if suffix == ".geojson" else 200)
+    assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
