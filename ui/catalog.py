@@ -13,13 +13,22 @@ class TaskEntry:
     group: str  # Raster | Network | Vector: the dialog's drop-down groups
     menu: str  # where QGIS users look for it: raster | web | vector
     form: str  # "module:Class" under offload.ui.forms
+    summary: str  # one or two sentences shown above the form
 
 
 TASKS: Tuple[TaskEntry, ...] = (
-    TaskEntry("calc", "Raster calculator", "Raster", "raster", "calc_form:CalcForm"),
-    TaskEntry("tiles", "Download tiles (XYZ)", "Network", "web", "tiles_form:TilesForm"),
-    TaskEntry("download", "Download a file", "Network", "web", "download_form:DownloadForm"),
-    TaskEntry("buffer", "Buffer", "Vector", "vector", "buffer_form:BufferForm"),
+    TaskEntry("calc", "Raster calculator", "Raster", "raster", "calc_form:CalcForm",
+              "numpy expressions over named rasters, as gdal_calc.py users write them, plus slope(), aspect(), "
+              "hillshade() and focal_mean/min/max(); block by block on all cores, never the whole raster in memory."),
+    TaskEntry("tiles", "Download tiles (XYZ)", "Network", "web", "tiles_form:TilesForm",
+              "The XYZ tiles over an area, mosaicked into a GeoTIFF (RGBA imagery, or a Float32 DEM from "
+              "Terrarium or Terrain-RGB tiles); cached, retried politely, resumed after a cancel."),
+    TaskEntry("download", "Download a file", "Network", "web", "download_form:DownloadForm",
+              "One file over HTTP(S), streamed, checked and resumed after an interruption; loaded as a layer "
+              "if you say it is one."),
+    TaskEntry("buffer", "Buffer", "Vector", "vector", "buffer_form:BufferForm",
+              "native:buffer's results, off the main thread: fixed or per-feature distances, metres on "
+              "geographic layers, invalid geometries fixed; into a file or a memory layer."),
 )
 GROUPS = ("Raster", "Network", "Vector")
 

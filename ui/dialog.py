@@ -23,15 +23,14 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.errors import InputError
 from ..core.i18n import tr
-from .catalog import GROUPS, TASKS
+from .catalog import GROUPS, TASKS, entry
 from .forms.base import ERROR_STYLE, OK_STYLE, TaskForm
 from .task_list import TaskHistory, TaskList
 
 
 def make_form(key: str, iface) -> TaskForm:
     """The form of the catalog entry ``key`` (its module is imported only now)."""
-    entry = next(task for task in TASKS if task.key == key)
-    module_name, class_name = entry.form.split(":")
+    module_name, class_name = entry(key).form.split(":")
     module = importlib.import_module(f"{__package__}.forms.{module_name}")
     return getattr(module, class_name)(iface)
 
@@ -46,6 +45,8 @@ class OffloadDialog(QDialog):
         self.iface = iface
         self.chooser = QComboBox()
         self.chooser.setObjectName("offload_task_chooser")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.stack = QStackedWidget()
         self.forms: Dict[str, TaskForm] = {}
         self._fill_chooser()
@@ -82,6 +83,7 @@ class OffloadDialog(QDialog):
         top = QWidget()
         layout = QVBoxLayout(top)
         layout.addWidget(self.chooser)
+        layout.addWidget(self.summary)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.stack)
@@ -115,6 +117,7 @@ class OffloadDialog(QDialog):
             self.forms[key] = make_form(key, self.iface)
             self.stack.addWidget(self.forms[key])
         self.stack.setCurrentWidget(self.forms[key])
+        self.summary.setText(tr(entry(key).summary))
         self.message.clear()
 
     def run(self) -> None:

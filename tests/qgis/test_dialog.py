@@ -55,6 +55,7 @@ def test_every_entry_shows_its_form_under_its_group(dialog):
         dialog.show_task(task.key)
         form = dialog.stack.currentWidget()
         assert type(form).__name__ == FORM_CLASSES[task.key] and form.isVisible()
+        assert dialog.summary.text() == task.summary
 
 
 def test_calc_form_validates_as_you_type_and_runs(dialog, project, tmp_path):
