@@ -12,7 +12,9 @@ import heapq
 import itertools
 import json
 import os
+import queue
 import random
+import threading
 import time
 import uuid
 from collections import deque
@@ -384,7 +386,11 @@ def _request(url: str, session, plan: TilePlan, headers) -> Answer:
 
 
 class _Mosaic:
-    """The output GeoTIFF on the tile grid (or clipped to the bbox), written tile by tile."""
+    """The output GeoTIFF on the tile grid (or clipped to the bbox), written tile by tile.
+
+    A thread of its own writes (and so compresses) the tiles: compressing one takes a few
+    milliseconds, which the scheduling thread must spend keeping every worker busy.
+    """
 
     def __init__(self, plan: TilePlan, destination: Path) -> None:
         self.plan = plan
@@ -419,10 +425,37 @@ class _Mosaic:
         else:
             for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
                 self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
+        self._pending: "queue.Queue" = queue.Queue(maxsize=4 * plan.workers)  # bounded: memory stays flat
+        self._failure: List[BaseException] = []
+        self._dropping = False
+        self._writer = threading.Thread(target=self._write_pending, name="offload-mosaic", daemon=True)
+        self._writer.start()
 
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
-        if rgba is None:  # no tile here: nodata / transparent, as the file was created
-            return
+        """Queue a tile for the writing thread (raises what that thread met, if anything)."""
+        if self._failure:
+            raise self._failure[0]
+        if rgba is not None:  # None: no tile here, nodata / transparent as the file was created
+            self._pending.put((tile, rgba))
+
+    def _write_pending(self) -> None:
+        while True:
+            item = self._pending.get()
+            if item is None:
+                return
+            if self._failure or self._dropping:
+                continue
+            try:
+                self._write_now(*item)
+            except BaseException as exc:  # raised to the scheduler by its next write() or close()
+                self._failure.append(exc)
+
+    def _stop_writer(self) -> None:
+        if self._writer.is_alive():
+            self._pending.put(None)
+            self._writer.join()
+
+    def _write_now(self, tile: Tile, rgba: np.ndarray) -> None:
         col = (tile.x - self.plan.tiles.x_min) * TILE_PX - self.col_off
         row = (tile.y - self.plan.tiles.y_min) * TILE_PX - self.row_off
         c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
@@ -439,10 +472,15 @@ class _Mosaic:
         self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
 
     def close(self) -> None:
+        self._stop_writer()
+        if self._failure:
+            raise self._failure[0]
         dataset, self.dataset = self.dataset, None
         if dataset is not None:
             dataset.FlushCache()
             dataset = None
 
     def abandon(self) -> None:
+        self._dropping = True  # canceled or failed: what is still queued is not worth writing
+        self._stop_writer()
         self.dataset = None
