@@ -134,7 +134,7 @@ def main() -> None:
 
 def report(rows) -> None:
     print(f"\nMap canvas panned and refreshed every {PAN_EVERY_MS} ms while each task runs (2 cores):\n")
-    print(f"| while | s | task ok | pans | pan event late: max ms | p99 ms | refreshes | render median ms | max ms |")
+    print("| while | s | task ok | pans | pan event late: max ms | p99 ms | refreshes | render median ms | max ms |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for name, seconds, ok, driver in rows:
         late = sorted(driver.late_ms)

@@ -55,7 +55,7 @@ class BufferRequest:
 
     input: str  # PATH[|layername=NAME]
     output: Optional[Path]  # None: a memory layer (in QGIS)
-    distance: Optional[float] = None  # 10 when no distance field or expression is given (and where they are null)
+    distance: Optional[float] = None  # default 10; with a field or an expression, the distance where they are null
     distance_field: Optional[str] = None
     distance_expression: Optional[str] = None  # a QGIS expression, evaluated per feature
     segments: int = 5
@@ -116,10 +116,8 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     layer = layer or open_layer(request.input)
     if layer.geometryType() in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry):
         raise InputError(f"input {request.input!r} has no geometry")
-    given = [n for n, v in (("a distance", request.distance), ("a distance field", request.distance_field),
-                            ("a distance expression", request.distance_expression)) if v is not None]
-    if len(given) > 1:
-        raise InputError(f"give {' or '.join(given)}, not both")
+    if request.distance_field is not None and request.distance_expression is not None:
+        raise InputError("give a distance field or a distance expression, not both")
     context = expression_context(layer)
     distance_property = None
     if request.distance_field is not None:

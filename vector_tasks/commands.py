@@ -13,8 +13,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         epilog="Example: buffer --input roads.gpkg|layername=roads --distance 25 --output roads-25m.gpkg",
     )
     parser.add_argument("--input", required=True, help="PATH[|layername=NAME]")
+    parser.add_argument("--distance", type=float,
+                        help="buffer distance in layer units (default 10); with a field or an expression, "
+                             "the distance where they are null")
     distance = parser.add_mutually_exclusive_group()
-    distance.add_argument("--distance", type=float, help="buffer distance in layer units (default 10)")
     distance.add_argument("--distance-field", help="a numeric field holding each feature's distance")
     distance.add_argument("--distance-expression", help="a QGIS expression giving each feature's distance")
     parser.add_argument("--output", required=True, type=Path, help="GeoPackage (or any OGR format by extension)")

@@ -141,7 +141,7 @@ def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
 @pytest.mark.parametrize("options, message", [
     ({"input": "missing.gpkg"}, "input 'missing.gpkg' does not exist"),
     ({"distance_field": "nope"}, "distance field 'nope' is not a field"),
-    ({"distance_field": "n", "distance": 3}, "a distance or a distance field, not both"),
+    ({"distance_field": "n", "distance_expression": '"n" * 2'}, "a distance field or a distance expression, not both"),
     ({"segments": 0}, "segments 0 is below 1"),
     ({"end_cap": "pointy"}, "end cap 'pointy'"),
     ({"join": "glue"}, "join 'glue'"),
@@ -223,6 +223,11 @@ def test_parity_with_an_expression_distance(qgis_processing, tmp_path):
     assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), theirs)
     areas = {round(f.geometry().area(), 6) for f in theirs.getFeatures() if f.hasGeometry()}
     assert len(areas) > 2  # the expression did vary the distance
+    fallback = BufferTask(BufferRequest(spec, tmp_path / "fallback.gpkg", distance=0.25, distance_expression=expression))
+    assert run_to_end(fallback, 120) is True
+    thin = QgsVectorLayer(str(tmp_path / "fallback.gpkg"), "fallback", "ogr")
+    by_n = {f["n"]: f.geometry().area() for f in thin.getFeatures() if f.hasGeometry()}
+    assert by_n[4] < by_n[5] / 2  # n % 4 == 0: the null expression gave the given distance, 0.25, not 10
 
 
 @pytest.mark.parametrize("expression, message", [

@@ -7,10 +7,11 @@ message and runs nothing. Values the user typed are remembered in ``QgsSettings`
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Dict, Optional
 
 from qgis.core import QgsSettings
-from qgis.gui import QgsDoubleSpinBox, QgsFileWidget, QgsSpinBox
+from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -88,10 +89,8 @@ class TaskForm(QWidget):
         raise NotImplementedError(f"{type(self).__name__} does not build a task")
 
 
-def output_path(widget: QgsFileWidget, what: str = "output"):
+def output_path(widget: QgsFileWidget, what: str = "output") -> Path:
     """The path in a file widget. :raises InputError: when it is empty."""
-    from pathlib import Path
-
     text = widget.filePath().strip()
     if not text:
         raise InputError(f"choose a file for the {what}")
@@ -114,7 +113,7 @@ def _value(widget: QWidget):
         return widget.filePath()
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
-    if isinstance(widget, (QSpinBox, QDoubleSpinBox, QgsSpinBox, QgsDoubleSpinBox)):
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):  # QGIS's spin boxes too
         return widget.value()
     if isinstance(widget, QComboBox):
         return widget.currentText()

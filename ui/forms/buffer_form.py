@@ -27,7 +27,7 @@ class BufferForm(TaskForm):
         self.distance.setClearValue(10.0)
         self.distance_expression = QgsFieldExpressionWidget()
         self.distance_expression.setToolTip(tr("Optional: a field or an expression giving each feature's distance "
-                                               "(a null gives the fixed distance)"))
+                                               "(where it is null, the Distance above)"))
         self.distance_validity = ValidityLabel()
         self.where = QgsFieldExpressionWidget()
         self.where.setToolTip(tr("Optional: buffer only the features for which this expression is true"))
@@ -107,7 +107,7 @@ class BufferForm(TaskForm):
         output = self.output.filePath().strip()
         request = BufferRequest(
             input=layer.source(), output=Path(output) if output else None,
-            distance=None if expression else self.distance.value(), distance_expression=expression,
+            distance=self.distance.value(), distance_expression=expression,
             segments=self.segments.value(), end_cap=self.end_cap.currentText(), join=self.join.currentText(),
             miter_limit=self.miter_limit.value(), dissolve=self.dissolve.isChecked(), units=self.units.currentText(),
             invalid=self.invalid.currentText(), where=self.where.currentText().strip() or None,
