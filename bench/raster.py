@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=8192)
     parser.add_argument("--big", type=int, default=16384, help="size for the peak-RSS run (0 to skip)")
     parser.add_argument("--keep", type=Path, help="folder to keep inputs in between runs")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of every case (medians are reported: "
+                                                             "the same case moves by up to 2x between runs here)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="offload-bench-raster-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -131,32 +134,36 @@ def main() -> None:
     cache64 = dict(env, GDAL_CACHEMAX="64")
     mpix = args.size * args.size / 1e6
     ndvi = "(A-B)/(A+B)"
-    rows = []
+    samples: Dict[Tuple[str, str], List[Tuple[float, float]]] = {}  # (group, label) -> [(seconds, rss)], in order
 
     def case(label: str, command: List[str], group: str, run_env=None) -> None:
         seconds, rss = run(command, run_env or env)
-        rows.append((group, label, seconds, rss))
+        samples.setdefault((group, label), []).append((seconds, rss))
         print(f"  {group:<12} {label:<48} {seconds:7.2f} s {rss:7.0f} MB", file=sys.stderr)
 
     plain = TILED + ["COMPRESS=NONE"]
     deflate = TILED + ["COMPRESS=DEFLATE", "PREDICTOR=3"]
-    case("I/O floor: gdal_translate block copy (cache 64 MB)",
-         ["gdal_translate", "-q", *sum((["-co", o] for o in plain), []), str(a), str(work / "copy.tif")], "uncompressed", cache64)
-    case("Offload calc", offload(ndvi, [f"A={a}", f"B={b}"], work / "o1.tif", ["COMPRESS=NONE"]), "uncompressed")
-    case("Offload engine in-process (as in QGIS)",
-         [sys.executable, "-c", ENGINE, ndvi, str(work / "e1.tif"), f"A={a}", f"B={b}"], "uncompressed")
-    case("gdal_calc.py (as users run it)", gdal_calc(a, b, work / "g1.tif", plain), "uncompressed")
-    case("gdal_calc.py GDAL_CACHEMAX=64", gdal_calc(a, b, work / "g2.tif", plain), "uncompressed", cache64)
-    case("QgsRasterCalculator", [sys.executable, "-c", QGIS_CALC, str(a), str(b), str(work / "q1.tif")], "uncompressed")
-    case("Offload calc (DEFLATE, predictor 3)", offload(ndvi, [f"A={a}", f"B={b}"], work / "o2.tif", []), "deflate")
-    case("gdal_calc.py (DEFLATE)", gdal_calc(a, b, work / "g3.tif", deflate), "deflate")
-    case("gdal_calc.py (DEFLATE, NUM_THREADS=ALL_CPUS)",
-         gdal_calc(a, b, work / "g4.tif", deflate + ["NUM_THREADS=ALL_CPUS"]), "deflate")
-    case("Offload slope(A)", offload("slope(A)", [f"A={a}"], work / "o3.tif", ["COMPRESS=NONE"]), "slope")
-    case("Offload slope engine in-process (as in QGIS)",
-         [sys.executable, "-c", ENGINE, "slope(A)", str(work / "e3.tif"), f"A={a}"], "slope")
-    case("gdaldem slope", ["gdaldem", "slope", "-q", *sum((["-co", o] for o in plain), []), str(a), str(work / "d1.tif")],
-         "slope")
+    for round_number in range(1, args.runs + 1):  # every case once per round: slow spells hit all of them
+        print(f"round {round_number} of {args.runs}", file=sys.stderr)
+        case("I/O floor: gdal_translate block copy (cache 64 MB)",
+             ["gdal_translate", "-q", *sum((["-co", o] for o in plain), []), str(a), str(work / "copy.tif")],
+             "uncompressed", cache64)
+        case("Offload calc", offload(ndvi, [f"A={a}", f"B={b}"], work / "o1.tif", ["COMPRESS=NONE"]), "uncompressed")
+        case("Offload engine in-process (as in QGIS)",
+             [sys.executable, "-c", ENGINE, ndvi, str(work / "e1.tif"), f"A={a}", f"B={b}"], "uncompressed")
+        case("gdal_calc.py (as users run it)", gdal_calc(a, b, work / "g1.tif", plain), "uncompressed")
+        case("gdal_calc.py GDAL_CACHEMAX=64", gdal_calc(a, b, work / "g2.tif", plain), "uncompressed", cache64)
+        case("QgsRasterCalculator", [sys.executable, "-c", QGIS_CALC, str(a), str(b), str(work / "q1.tif")],
+             "uncompressed")
+        case("Offload calc (DEFLATE, predictor 3)", offload(ndvi, [f"A={a}", f"B={b}"], work / "o2.tif", []), "deflate")
+        case("gdal_calc.py (DEFLATE)", gdal_calc(a, b, work / "g3.tif", deflate), "deflate")
+        case("gdal_calc.py (DEFLATE, NUM_THREADS=ALL_CPUS)",
+             gdal_calc(a, b, work / "g4.tif", deflate + ["NUM_THREADS=ALL_CPUS"]), "deflate")
+        case("Offload slope(A)", offload("slope(A)", [f"A={a}"], work / "o3.tif", ["COMPRESS=NONE"]), "slope")
+        case("Offload slope engine in-process (as in QGIS)",
+             [sys.executable, "-c", ENGINE, "slope(A)", str(work / "e3.tif"), f"A={a}"], "slope")
+        case("gdaldem slope",
+             ["gdaldem", "slope", "-q", *sum((["-co", o] for o in plain), []), str(a), str(work / "d1.tif")], "slope")
     if args.big:
         big_a, big_b = work / f"a{args.big}.tif", work / f"b{args.big}.tif"
         for path, seed in ((big_a, 3), (big_b, 4)):
@@ -164,13 +171,16 @@ def main() -> None:
                 make_input(path, args.big, seed)
         case(f"Offload calc on {args.big}² (peak RSS)", offload(ndvi, [f"A={big_a}", f"B={big_b}"], work / "o4.tif",
                                                                   ["COMPRESS=NONE"]), "big")
-    report(rows, mpix)
+    rows = [(group, label, statistics.median(t for t, _ in runs), max(r for _, r in runs))
+            for (group, label), runs in samples.items()]
+    report(rows, mpix, args.runs)
     if not args.keep:
         shutil.rmtree(work)
 
 
-def report(rows, mpix: float) -> None:
+def report(rows, mpix: float, runs: int) -> None:
     times = {label: seconds for _, label, seconds, _ in rows}
+    print(f"\nMedians of {runs} rounds (peak RSS: the largest):")
     print(f"\n{'case':<62} {'wall s':>7} {'peak MB':>8} {'Mpx/s':>7}")
     for group, label, seconds, rss in rows:
         print(f"{group + ': ' + label:<62} {seconds:7.2f} {rss:8.0f} {mpix / seconds:7.1f}")
