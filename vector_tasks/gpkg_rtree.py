@@ -49,41 +49,51 @@ TRIGGERS = (  # GDAL 3.6's, which follow the GeoPackage specification's (its F.3
 def add_spatial_index(path: Path, table: str) -> bool:
     """Give ``table`` of the GeoPackage at ``path`` (written without one) GDAL's spatial index.
 
-    Returns False, having changed nothing, when the packed tree fails SQLite's own check or
-    a geometry is not what GDAL writes: the caller then lets GDAL build the index.
+    Returns False, having changed nothing, when the packed tree fails SQLite's own check, a
+    geometry is not what GDAL writes, or this Python's SQLite lacks what it takes (the R-tree
+    module, ``rtreecheck``): the caller then lets GDAL build the index.
     """
     connection = sqlite3.connect(str(path), isolation_level=None)
     try:
-        found = connection.execute(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
-        if found is None:
-            return False
-        (geometry,) = found
-        fid = next(row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1)
-        names = {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
-                 "f": _quoted(fid)}
-        boxes = _boxes(connection, names)
-        if boxes is None:
-            return False
-        connection.execute("BEGIN")
-        connection.execute(f'CREATE VIRTUAL TABLE "{names["r"]}" USING rtree(id, minx, maxx, miny, maxy)')
-        _pack(connection, names["r"], *boxes)
-        check = connection.execute("SELECT rtreecheck(?)", (f"rtree_{table}_{geometry}",)).fetchone()[0]
-        if check != "ok":
+        return _add(connection, table)
+    except sqlite3.Error:
+        if connection.in_transaction:
             connection.execute("ROLLBACK")
-            return False
-        for trigger in TRIGGERS:
-            connection.execute(trigger.format(**names))
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT "
-            "NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
-            "extension_name))")
-        connection.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-                           "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (table, geometry))
-        connection.execute("COMMIT")
-        return True
+        return False
     finally:
         connection.close()
+
+
+def _add(connection: sqlite3.Connection, table: str) -> bool:
+    """``add_spatial_index`` on an open connection (``sqlite3.Error`` rolls it back there)."""
+    found = connection.execute(
+        "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
+    if found is None:
+        return False
+    (geometry,) = found
+    fid = next(row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1)
+    names = {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
+             "f": _quoted(fid)}
+    boxes = _boxes(connection, names)
+    if boxes is None:
+        return False
+    connection.execute("BEGIN")
+    connection.execute(f'CREATE VIRTUAL TABLE "{names["r"]}" USING rtree(id, minx, maxx, miny, maxy)')
+    _pack(connection, names["r"], *boxes)
+    check = connection.execute("SELECT rtreecheck(?)", (f"rtree_{table}_{geometry}",)).fetchone()[0]
+    if check != "ok":
+        connection.execute("ROLLBACK")
+        return False
+    for trigger in TRIGGERS:
+        connection.execute(trigger.format(**names))
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT "
+        "NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
+        "extension_name))")
+    connection.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+                       "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (table, geometry))
+    connection.execute("COMMIT")
+    return True
 
 
 def _quoted(name: str) -> str:

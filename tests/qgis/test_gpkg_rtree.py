@@ -94,14 +94,19 @@ def test_edits_after_the_bulk_load_keep_the_index_right(tmp_path):
         assert connection.execute("SELECT count(*) FROM rtree_t_geom WHERE id = 1").fetchone() == (0,)
 
 
-def test_a_tree_that_fails_its_check_is_not_kept(tmp_path, monkeypatch):
+def broken_pack(connection, rtree, ids, boxes):
+    connection.executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, 1)', [(int(i),) for i in ids])  # no cells
+
+
+def sqlite_without_rtree(connection, rtree, ids, boxes):
+    raise sqlite3.OperationalError("no such module: rtree")  # as a Python whose SQLite lacks the R-tree module
+
+
+@pytest.mark.parametrize("pack", [broken_pack, sqlite_without_rtree])
+def test_a_tree_that_cannot_be_packed_or_checked_is_not_kept(tmp_path, monkeypatch, pack):
     path = tmp_path / "bad.gpkg"
     write_unindexed(path, "polygons", 500)
-
-    def broken_pack(connection, rtree, ids, boxes):
-        connection.executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, 1)', [(int(i),) for i in ids])  # no cells
-
-    monkeypatch.setattr(gpkg_rtree, "_pack", broken_pack)
+    monkeypatch.setattr(gpkg_rtree, "_pack", pack)
     assert add_spatial_index(path, "t") is False
     with sqlite3.connect(str(path)) as connection:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
