@@ -111,26 +111,24 @@ def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: 
 
     Uses QGIS's proxy settings when it has them.
     """
-    from .core.settings import qgis_proxies
+    from .core.settings import qgis_proxy_pairs
     from .net_tasks.tasks import TileDownloadTask
     from .net_tasks.tile_download import TileRequest
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    proxies = qgis_proxies()
-    options.setdefault("proxies", tuple(proxies.items()) if proxies else None)
+    options.setdefault("proxies", qgis_proxy_pairs())
     request = TileRequest(url, tuple(bbox), zoom, Path(output), **options)
     return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
 
 
 def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
     """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
-    from .core.settings import qgis_proxies
+    from .core.settings import qgis_proxy_pairs
     from .net_tasks.download import FileRequest
     from .net_tasks.tasks import FileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    proxies = qgis_proxies()
-    options.setdefault("proxies", tuple(proxies.items()) if proxies else None)
+    options.setdefault("proxies", qgis_proxy_pairs())
     request = FileRequest(url, Path(output), **options)
     return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
 

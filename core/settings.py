@@ -1,7 +1,7 @@
 """QGIS settings Offload reads, as plain values, on the main thread (tasks never see QgsSettings)."""
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 from urllib.parse import quote
 
 from qgis.core import QgsSettings
@@ -28,3 +28,9 @@ def qgis_proxies() -> Optional[Dict[str, str]]:
     credentials = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
     url = f"{scheme}://{credentials}{host}{':' + port if port else ''}"
     return {"http": url, "https": url}
+
+
+def qgis_proxy_pairs() -> Optional[Tuple[Tuple[str, str], ...]]:
+    """``qgis_proxies()`` as the download requests hold it: (scheme, proxy URL) pairs, or None."""
+    proxies = qgis_proxies()
+    return tuple(proxies.items()) if proxies else None

@@ -71,10 +71,9 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from ..core.settings import qgis_proxies
+        from ..core.settings import qgis_proxy_pairs
         from .tile_download import TileRequest
 
-        proxies = qgis_proxies()
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
@@ -92,7 +91,7 @@ class TilesAlgorithm(OffloadAlgorithm):
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
             overwrite=True,
-            proxies=tuple(proxies.items()) if proxies else None,
+            proxies=qgis_proxy_pairs(),
         )
 
     def engine(self):

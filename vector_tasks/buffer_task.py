@@ -18,7 +18,6 @@ class BufferTask(OffloadTask):
         target = request.output.name if request.output is not None else "memory layer"
         super().__init__(f"Buffer {plan.layer_name} → {target}", **task_options)
         self.plan = plan
-        self.memory_layer_name = f"{plan.layer_name} buffered"
         self.output = None
         if request.output is not None:
             self.output = self.declare_output(request.output, "vector", overwrite=request.overwrite)
@@ -26,7 +25,7 @@ class BufferTask(OffloadTask):
 
     def work(self) -> None:
         if self.output is None:
-            sink = MemorySink(self.plan, self.memory_layer_name)
+            sink = MemorySink(self.plan, f"{self.plan.layer_name} buffered")
             self.stats = run_buffer(self.plan, sink, self.control())
             self.hand_over(sink.layer)
         else:

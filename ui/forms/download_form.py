@@ -34,15 +34,14 @@ class DownloadForm(TaskForm):
             self.remember(name, widget)
 
     def build_task(self):
-        from ...core.settings import qgis_proxies
+        from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.download import FileRequest
         from ...net_tasks.tasks import FileDownloadTask
 
         url = self.url.text().strip()
         if not url:
             raise InputError(tr("type the URL to download"))
-        proxies = qgis_proxies()
         request = FileRequest(url, output_path(self.output), sha256=self.sha256.text().strip() or None,
                               overwrite=self.overwrite.isChecked(),
-                              proxies=tuple(proxies.items()) if proxies else None)
+                              proxies=qgis_proxy_pairs())
         return FileDownloadTask(request, self.kind.currentData())

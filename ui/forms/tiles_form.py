@@ -89,16 +89,15 @@ class TilesForm(TaskForm):
         return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
 
     def build_task(self):
-        from ...core.settings import qgis_proxies
+        from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.tasks import TileDownloadTask
         from ...net_tasks.tile_download import TileRequest
 
         self._check_url()
         crs = self.extent.outputCrs()
-        proxies = qgis_proxies()
         request = TileRequest(
             template=self.url.text().strip(), bbox=self.bbox(), zoom=self.zoom.value(), output=output_path(self.output),
             bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(), decode=self.decode.currentData(),
             max_tiles=self.max_tiles.value(), clip=self.clip.isChecked(), allow_missing=self.allow_missing.isChecked(),
-            overwrite=self.overwrite.isChecked(), proxies=tuple(proxies.items()) if proxies else None)
+            overwrite=self.overwrite.isChecked(), proxies=qgis_proxy_pairs())
         return TileDownloadTask(request)
