@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer package install clean
+.PHONY: setup test demo bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis package install clean
 
 setup: $(READY)
 
@@ -29,7 +29,7 @@ test: setup
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
 
-bench: bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer
+bench: bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis
 
 bench-responsiveness: setup
 	$(HEADLESS) $(PY) bench/responsiveness.py
@@ -48,6 +48,10 @@ bench-tiles: setup
 
 bench-buffer: setup
 	$(HEADLESS) $(PY) bench/buffer.py
+
+# Speed where users choose: processing.run() inside QGIS against the Toolbox's own tools.
+bench-inqgis: setup
+	$(HEADLESS) $(PY) bench/inqgis.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py

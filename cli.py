@@ -6,18 +6,13 @@ Errors are one line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import traceback
-from typing import TYPE_CHECKING, Callable, List, Optional
+from typing import List, Optional
 
-from .core.errors import InputError, OffloadError, one_line
+from .core.errors import EXIT_CANCELED, EXIT_FAILED, EXIT_USAGE, InputError, OffloadError, one_line
 from .core.metadata import version
 
-if TYPE_CHECKING:
-    from .core.task import OffloadTask
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -66,46 +61,3 @@ def fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     print(f"offload {args.command}: {one_line(exc)}", file=sys.stderr)
     return code
-
-
-def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qgis: bool = False) -> int:
-    """Build a task (validation errors raise InputError), run it, and return the exit code.
-
-    :param full_qgis: the task opens layers through QGIS's providers (``initQgis()``).
-    """
-    from .core.log import stderr_notifier
-    from .core.runner import headless_app, keep_freed_memory, wait_for
-    from .core.task import start
-    from .core.terminal import ProgressDisplay
-
-    keep_freed_memory()
-    headless_app(full=full_qgis)
-    task = build()
-    task.notify = stderr_notifier
-    task.load_outputs = False
-    display = ProgressDisplay(sys.stderr, args.command)
-    interrupted = []
-
-    def on_sigint(_signum, _frame) -> None:
-        interrupted.append(True)
-
-    def tick() -> None:
-        if interrupted and not task.cancel_requested:
-            task.cancel()
-        display.update(task.overall_fraction(), task.status_text)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        start(task)
-        wait_for(task, on_tick=tick)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        display.close()
-    if task.result:
-        return EXIT_OK
-    if task.canceled:
-        print(f"offload {args.command}: canceled; nothing partial was left behind", file=sys.stderr)
-        return EXIT_CANCELED
-    if args.debug and task.traceback:
-        print(task.traceback, file=sys.stderr, end="")
-    return EXIT_FAILED

@@ -41,7 +41,8 @@ class Timings:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .cli import EXIT_OK, run_task
+    from .core.errors import EXIT_OK
+    from .core.runner import run_task
     from .core.chain import Chain
     from .core.runner import headless_app
     from .net_tasks.server import TileServer

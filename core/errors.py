@@ -4,11 +4,14 @@ Pure: stdlib only.
 """
 from __future__ import annotations
 
+# The command line's exit codes (DESIGN.md): done, failed while running, bad input, canceled.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
+
 
 class OffloadError(Exception):
     """Root of Offload's errors; ``str(err)`` is a one-line, user-facing message."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
     def one_line(self) -> str:
         """The message on one line, whatever the exception text held."""
@@ -18,19 +21,19 @@ class OffloadError(Exception):
 class InputError(OffloadError):
     """Bad input or usage, detected before any work; nothing was written."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class TaskFailed(OffloadError):
     """The task failed while running; the message says why."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class Canceled(OffloadError):
     """The task was canceled; nothing partial was left behind."""
 
-    exit_code = 130
+    exit_code = EXIT_CANCELED
 
 
 def one_line(exc: BaseException) -> str:

@@ -5,16 +5,22 @@ For the CLI, scripts and tests only. Inside QGIS nothing waits: results arrive i
 """
 from __future__ import annotations
 
+import argparse
 import atexit
 import ctypes
 import os
+import signal
+import sys
 import time
 from typing import Callable, List, Optional
 
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 
-from .task import OffloadTask
+from .errors import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
+from .log import stderr_notifier
+from .task import OffloadTask, start
+from .terminal import ProgressDisplay
 
 _APP: List[QgsApplication] = []  # keeps the headless application alive for the process
 _APP_FULL: List[bool] = []  # set once initQgis() ran
@@ -91,3 +97,41 @@ def _drain(task: OffloadTask, grace_s: float) -> None:
     while task.result is None and time.monotonic() < deadline:
         QCoreApplication.processEvents()
         time.sleep(0.01)
+
+
+def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qgis: bool = False) -> int:
+    """Build a task (validation errors raise InputError), run it, and return the exit code.
+
+    :param full_qgis: the task opens layers through QGIS's providers (``initQgis()``).
+    """
+    keep_freed_memory()
+    headless_app(full=full_qgis)
+    task = build()
+    task.notify = stderr_notifier
+    task.load_outputs = False
+    display = ProgressDisplay(sys.stderr, args.command)
+    interrupted = []
+
+    def on_sigint(_signum, _frame) -> None:
+        interrupted.append(True)
+
+    def tick() -> None:
+        if interrupted and not task.cancel_requested:
+            task.cancel()
+        display.update(task.overall_fraction(), task.status_text)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        start(task)
+        wait_for(task, on_tick=tick)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        display.close()
+    if task.result:
+        return EXIT_OK
+    if task.canceled:
+        print(f"offload {args.command}: canceled; nothing partial was left behind", file=sys.stderr)
+        return EXIT_CANCELED
+    if args.debug and task.traceback:
+        print(task.traceback, file=sys.stderr, end="")
+    return EXIT_FAILED

@@ -25,7 +25,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from ..cli import run_task
+    from ..core.runner import run_task
     from .download import FileRequest
     from .tasks import FileDownloadTask
 
@@ -84,7 +84,7 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
 
 
 def _tiles(args: argparse.Namespace) -> int:
-    from ..cli import run_task
+    from ..core.runner import run_task
     from .tasks import TileDownloadTask
     from .tile_download import TileRequest
 

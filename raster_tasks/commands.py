@@ -34,7 +34,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _calc(args: argparse.Namespace) -> int:
     from osgeo import gdal
 
-    from ..cli import run_task
+    from ..core.runner import run_task
     from .request import CalcRequest, parse_input
     from .calc_task import RasterCalcTask
 

@@ -33,7 +33,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _buffer(args: argparse.Namespace) -> int:
-    from ..cli import run_task
+    from ..core.runner import run_task
     from .buffer import BufferRequest
     from .buffer_task import BufferTask
 
