@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ def check_calc_request(request: CalcRequest) -> Tuple[Expression, ...]:
     for option in request.creation_options:
         if "=" not in option:
             raise InputError(f"creation option {option!r} is not KEY=VALUE")
+    if request.max_pixels < 1:
+        raise InputError(f"max_pixels {request.max_pixels} is not a positive number")
     if request.threads is not None and request.threads < 1:
         raise InputError(f"threads {request.threads} is not a positive number")
     if request.output_type is not None:
@@ -86,12 +89,18 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
     grid, sources = _resolve_grid(request, sources)
+    _check_grid_size(grid, request.max_pixels)
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
         gdal_type = _widest_type([s for s in sources if s.name in used] or sources)
     nodata = request.nodata if request.nodata is not None else gdal_io.DEFAULT_NODATA[gdal_type]
     _check_nodata_fits(nodata, gdal_type)
+    gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
+                                                                  request.creation_options), request.creation_options,
+                                   gdal_type)
+    if request.check_free_space:
+        _check_free_space(request, grid, gdal_type)
     return CalcPlan(
         expressions=expressions,
         sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
@@ -104,6 +113,30 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
         geographic=_is_geographic(grid.crs_wkt),
         halo=max(e.halo for e in expressions),
     )
+
+
+def _check_grid_size(grid: Grid, max_pixels: int) -> None:
+    pixels = grid.width * grid.height
+    if pixels > max_pixels:
+        raise InputError(f"the output grid is {grid.width:,}×{grid.height:,} = {pixels:,} pixels, over the limit of "
+                         f"{max_pixels:,}; check the extent and resolution, or raise the limit (--max-pixels, "
+                         f"max_pixels=, Processing's 'Largest output grid')")
+
+
+def _check_free_space(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
+    """Refuse an output that may not fit: uncompressed size (twice for COG's staging file)."""
+    folder = Path(request.output).expanduser().absolute().parent
+    if not folder.is_dir():
+        return  # the output check names a missing folder
+    free = shutil.disk_usage(folder).free
+    if request.overwrite and Path(request.output).is_file():
+        free += Path(request.output).stat().st_size  # replaced at the end
+    copies = 2 if request.format == "COG" else 1
+    needed = grid.width * grid.height * len(request.expressions) * gdal_io.numpy_type(gdal_type).itemsize * copies
+    if needed > free:
+        raise InputError(f"the output may need {needed / 1e9:,.1f} GB (uncompressed{', twice for COG' if copies > 1 else ''}) "
+                         f"and {folder} has {free / 1e9:,.1f} GB free; free some space or write elsewhere "
+                         f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
 
 def _widest_type(sources: Sequence[gdal_io.Source]) -> int:
@@ -146,6 +179,11 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
         other, what = mismatched[0]
         raise InputError(f"input {other.name} is not on the grid of {reference.name} ({what}); "
                          f"pass --extent intersect|union|NAME to align them")
+    without_crs = [s.name for s in sources if not s.grid.crs_wkt]
+    if without_crs and len(without_crs) < len(sources):
+        with_crs = next(s.name for s in sources if s.grid.crs_wkt)
+        raise InputError(f"input {without_crs[0]} has no CRS and input {with_crs} has one: assign one "
+                         f"(gdal_edit.py -a_srs EPSG:…) before aligning them")
     crs = reference.grid.crs_wkt
     if request.extent in by_name:
         bounds = gdal_io.bounds_in(by_name[request.extent], crs)
@@ -155,6 +193,7 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
     resolution = pick_resolution([gdal_io.resolution_in(s, crs) for s in sources], request.resolution or "finest",
                                  gdal_io.resolution_in(named, crs) if named is not None else None)
     grid = grid_over(bounds, resolution[0], resolution[1], crs)
+    _check_grid_size(grid, request.max_pixels)  # before the warps: they size themselves on the grid
     return grid, [gdal_io.align(s, grid) for s in sources]
 
 
@@ -164,6 +203,14 @@ def default_creation_options(gdal_type: int, threads: int) -> List[str]:
     tile = str(gdal_io.OUTPUT_TILE)
     return ["TILED=YES", f"BLOCKXSIZE={tile}", f"BLOCKYSIZE={tile}", "COMPRESS=DEFLATE", f"PREDICTOR={predictor}",
             "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
+
+
+def output_options(format_name: str, gdal_type: int, threads: int, overrides: Sequence[str]) -> List[str]:
+    """The creation options an output is written with: the defaults, then the user's."""
+    defaults = default_creation_options(gdal_type, threads)
+    if format_name == "COG":  # the COG driver tiles by itself (BLOCKSIZE)
+        defaults = [o for o in defaults if o.split("=", 1)[0] not in ("TILED", "BLOCKXSIZE", "BLOCKYSIZE")]
+    return merged_options(defaults, overrides)
 
 
 def merged_options(defaults: Sequence[str], overrides: Sequence[str]) -> List[str]:
@@ -186,9 +233,13 @@ class _Stats:
     maximum: float = -math.inf
 
     @classmethod
-    def of(cls, values: np.ndarray, missing: Optional[np.ndarray]) -> "_Stats":
-        """Statistics of one window, computed in the worker thread (numpy releases the GIL)."""
-        valid = values[~missing] if missing is not None and missing.any() else values.ravel()
+    def of(cls, values: np.ndarray, nodata: float) -> "_Stats":
+        """Statistics of one window, computed in the worker thread (numpy releases the GIL).
+
+        Pixels at the nodata value are nodata to every reader, whatever made them so.
+        """
+        missing = values == values.dtype.type(nodata)
+        valid = values[~missing] if missing.any() else values.ravel()
         if valid.dtype.kind == "f":
             valid = valid[np.isfinite(valid)] if not np.isfinite(valid).all() else valid
         if valid.size == 0:
@@ -233,12 +284,14 @@ class _Engine:
             values = values[crop]
             if values.dtype == bool:
                 values = values.view(np.uint8)
-            out = gdal_io.to_output_values(values, self.out_dtype)
+            out, no_value = gdal_io.to_output_values(values, self.out_dtype)
+            if no_value is not None:
+                missing = no_value if missing is None else (missing | no_value)
             if not out.flags.writeable or not out.flags.c_contiguous or any(out is a or out.base is a for a in arrays.values()):
                 out = out.copy()  # never write nodata into an input another expression may use
             if missing is not None:
                 out[missing] = plan.nodata
-            results.append((out, _Stats.of(out, missing)))
+            results.append((out, _Stats.of(out, plan.nodata)))
         return window, results
 
 
@@ -287,7 +340,7 @@ def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
 def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
-    options = merged_options(default_creation_options(plan.gdal_type, plan.threads), plan.creation_options)
+    options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
         options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     engine = _Engine(plan)
@@ -303,10 +356,9 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
         dataset.FlushCache()
         dataset = None
         if plan.format == "COG":
-            tiling = ("TILED", "BLOCKXSIZE", "BLOCKYSIZE")  # the COG driver tiles by itself (BLOCKSIZE)
-            cog_options = merged_options([o for o in default_creation_options(plan.gdal_type, plan.threads)
-                                          if o.split("=", 1)[0] not in tiling], plan.creation_options)
-            gdal_io.translate_to_cog(geotiff, destination, cog_options, gdal_callback(control.within(0.9, 0.1)))
+            gdal_io.translate_to_cog(geotiff, destination,
+                                     output_options("COG", plan.gdal_type, plan.threads, plan.creation_options),
+                                     gdal_callback(control.within(0.9, 0.1)))
             control.check_canceled()
     finally:
         dataset = None

@@ -20,6 +20,12 @@ import numpy as np
 from ..core.errors import InputError
 from . import kernels
 
+# Bounds on what one expression may ask for, so no text can exhaust the parser's or the
+# evaluator's stack (both recurse once per nesting level) or memory.
+MAX_EXPRESSION_CHARS = 10_000
+MAX_EXPRESSION_TERMS = 500  # input names and numbers, e.g. a sum of 500 bands
+MAX_EXPRESSION_DEPTH = 500  # operators and calls nested in each other (a sum of n terms nests n deep)
+
 CONSTANTS: Dict[str, float] = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
 
 # Element-wise functions: name -> (numpy function, smallest and largest argument count).
@@ -107,14 +113,35 @@ def parse_expression(text: str, input_names: Optional[FrozenSet[str]] = None) ->
     """
     if not text or not text.strip():
         raise InputError("the expression is empty")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise InputError(f"the expression is {len(text):,} characters long; the limit is {MAX_EXPRESSION_CHARS:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         column = f" at column {exc.offset}" if exc.offset else ""
         raise InputError(f"syntax error{column} in expression {text!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise InputError(f"the expression nests too deeply (the limit is {MAX_EXPRESSION_DEPTH} levels)") from None
+    _check_size(tree)
     names = set()
     halo = _check(tree.body, text, input_names, names)
     return Expression(text.strip(), tree, frozenset(names), halo)
+
+
+def _check_size(tree: ast.Expression) -> None:
+    """Refuse trees past the bounds, walking them without recursion."""
+    terms, deepest, stack = 0, 0, [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        terms += isinstance(node, (ast.Name, ast.Constant))
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)))
+    if terms > MAX_EXPRESSION_TERMS:
+        raise InputError(f"the expression has {terms:,} terms (input names and numbers); the limit is "
+                         f"{MAX_EXPRESSION_TERMS}")
+    if deepest > MAX_EXPRESSION_DEPTH:
+        raise InputError(f"the expression nests {deepest:,} levels deep; the limit is {MAX_EXPRESSION_DEPTH}")
 
 
 def _check(node: ast.AST, text: str, input_names: Optional[FrozenSet[str]], names: set) -> int:

@@ -38,6 +38,7 @@ class Source:
     data_type: int
     block: Tuple[int, int]
     vrt_xml: str = ""  # set when the input is windowed or warped onto the target grid
+    coverage_band: int = 0  # the VRT's alpha band: 0 where the input does not cover the grid
 
     @property
     def open_string(self) -> str:
@@ -110,16 +111,22 @@ def resolution_in(source: Source, crs_wkt: str) -> Tuple[float, float]:
 
 
 def align(source: Source, grid: Grid) -> Source:
-    """The source as VRT XML on ``grid``: a nearest-neighbour warp (exact where grids line up)."""
+    """The source as VRT XML on ``grid``: a nearest-neighbour warp (exact where grids line up).
+
+    Pixels the source does not cover become its nodata; a source without nodata gets an
+    alpha band for them instead, so none of its real values (a Byte's 255) turns into nodata.
+    """
     if not source.grid.differences(grid) and same_crs(source.grid.crs_wkt, grid.crs_wkt):
         return source
     aligned_vrt = f"/vsimem/offload-align-{threading.get_ident()}-{id(source)}.vrt"
-    nodata = source.nodata if source.nodata is not None else DEFAULT_NODATA.get(source.data_type, 0)
     x_min, y_min, x_max, y_max = grid.bounds
+    nodata_or_alpha = dict(srcNodata=source.nodata, dstNodata=source.nodata) if source.nodata is not None \
+        else dict(dstAlpha=True)
+    crs = dict(dstSRS=grid.crs_wkt) if grid.crs_wkt else {}  # inputs without a CRS share their coordinates
     try:
         warped = gdal.Warp(aligned_vrt, _band_path(source.path, source.band), format="VRT",
                            outputBounds=(x_min, y_min, x_max, y_max), width=grid.width, height=grid.height,
-                           dstSRS=grid.crs_wkt, resampleAlg="near", srcNodata=source.nodata, dstNodata=nodata)
+                           resampleAlg="near", **crs, **nodata_or_alpha)
         if warped is None:
             raise TaskFailed(f"GDAL could not align input {source.name} ({source.path}) to the grid")
         warped = None  # flushes the VRT
@@ -128,8 +135,8 @@ def align(source: Source, grid: Grid) -> Source:
         gdal.VSIFCloseL(handle)
     finally:
         gdal.Unlink(aligned_vrt)
-    return Source(source.name, source.path, 1, grid, nodata, source.data_type, (min(grid.width, 256), 256),
-                  vrt_xml=xml)
+    return Source(source.name, source.path, 1, grid, source.nodata, source.data_type, (min(grid.width, 256), 256),
+                  vrt_xml=xml, coverage_band=0 if source.nodata is not None else 2)
 
 
 def _band_path(path: str, band: int) -> str:
@@ -145,29 +152,32 @@ class Readers:
         self.sources = {s.name: s for s in sources}
         self._local = threading.local()
 
-    def _bands(self) -> Dict[str, gdal.Band]:
-        bands = getattr(self._local, "bands", None)
-        if bands is None:
-            datasets, bands = {}, {}
+    def _datasets(self) -> Dict[str, gdal.Dataset]:
+        datasets = getattr(self._local, "datasets", None)
+        if datasets is None:
+            datasets = {}
             for name, source in self.sources.items():
-                dataset = gdal.Open(source.open_string)
-                if dataset is None:
+                datasets[name] = gdal.Open(source.open_string)
+                if datasets[name] is None:
                     raise TaskFailed(f"GDAL could not open input {name} ({source.path})")
-                datasets[name] = dataset
-                bands[name] = dataset.GetRasterBand(source.band)
-            self._local.datasets, self._local.bands = datasets, bands  # datasets keep bands alive
-        return bands
+            self._local.datasets = datasets
+        return datasets
 
     def read(self, name: str, halo_read: HaloRead) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Read a window (plus halo) of one input; return the values and its missing-data mask."""
         source = self.sources[name]
         window = halo_read.read
-        band = self._bands()[name]
+        dataset = self._datasets()[name]
+        band = dataset.GetRasterBand(source.band)
         values = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
         if values is None:
             raise TaskFailed(f"GDAL could not read input {name} ({source.path}) at {window}")
-        band.FlushCache()  # drop our blocks from GDAL's shared cache: see write()
         mask = _nodata_mask(values, source.nodata)
+        if source.coverage_band:
+            coverage = dataset.GetRasterBand(source.coverage_band)
+            mask = coverage.ReadAsArray(window.col_off, window.row_off, window.width, window.height) == 0
+            coverage.FlushCache()
+        band.FlushCache()  # drop our blocks from GDAL's shared cache: see write()
         pads = ((halo_read.pad_top, halo_read.pad_bottom), (halo_read.pad_left, halo_read.pad_right))
         if any(any(p) for p in pads):
             values = np.pad(values, pads, mode="edge")
@@ -188,21 +198,58 @@ def numpy_type(gdal_type: int) -> np.dtype:
     return np.dtype(gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type))
 
 
-def to_output_values(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Convert as GDAL does when it writes: integers rounded half away from zero and clamped,
-    NaN to 0."""
+def to_output_values(values: np.ndarray, dtype: np.dtype) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Convert as GDAL does when it writes: integers rounded half away from zero and clamped.
+
+    Returns the values and, for an integer type, where the result has no integer value
+    (NaN, ±inf): the caller writes nodata there (GDAL would write 0 and the type's limits,
+    which read as real values, or as nodata counted as valid).
+    """
     if dtype.kind == "f":
-        return values.astype(dtype, copy=False)
+        return values.astype(dtype, copy=False), None
     values = np.asarray(values, dtype=np.float64)
     info = np.iinfo(dtype)
+    no_value = ~np.isfinite(values)
     rounded = np.trunc(values + np.copysign(0.5, values))
-    return np.nan_to_num(np.clip(rounded, info.min, info.max), nan=0.0).astype(dtype)
+    converted = np.nan_to_num(np.clip(rounded, info.min, info.max), nan=0.0).astype(dtype)
+    return converted, (no_value if no_value.any() else None)
+
+
+def check_creation_options(format_name: str, options: Sequence[str], given: Sequence[str], gdal_type: int) -> None:
+    """Refuse creation options the driver would ignore or reject (GDAL only warns).
+
+    A 1×1 dataset is created in memory with ``options`` (the defaults and the ``given`` ones),
+    and GDAL's own validation against the driver's option list (type, allowed values, range)
+    and its refusals (a tile width that is not a multiple of 16) are caught.
+
+    :raises InputError: naming the given option and what GDAL said about it.
+    """
+    if not given:
+        return  # Offload's defaults are valid
+    messages: List[str] = []
+    probe = f"/vsimem/offload-options-{threading.get_ident()}.tif"
+    gdal.PushErrorHandler(lambda _class, _number, message: messages.append(message))
+    try:
+        if format_name == "COG":  # the COG driver only copies
+            source = gdal.GetDriverByName("MEM").Create("", 1, 1, 1, gdal_type)
+            gdal.GetDriverByName("COG").CreateCopy(probe, source, 0, list(options))
+        else:
+            gdal.GetDriverByName(format_name).Create(probe, 1, 1, 1, gdal_type, list(options))
+    finally:
+        gdal.PopErrorHandler()
+        gdal.Unlink(probe)
+    if messages:
+        named = next((o for o in given if o.split("=", 1)[0].strip().upper() in messages[0].upper()), given[0])
+        raise InputError(f"creation option {named!r} is refused by GDAL's {format_name} driver: "
+                         f"{messages[0].rstrip('.')}")
 
 
 def create_output(path: Path, grid: Grid, band_count: int, gdal_type: int, nodata: float,
                   creation_options: Sequence[str]) -> gdal.Dataset:
+    # SPARSE_OK: a canceled run's file is closed as it is; by default GDAL would first fill every
+    # tile not yet written (gigabytes, minutes). Only tiles that are wholly nodata are left out.
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), grid.width, grid.height, band_count, gdal_type,
-                                                   list(creation_options))
+                                                   ["SPARSE_OK=TRUE", *creation_options])
     if dataset is None:
         raise TaskFailed(f"GDAL could not create {path}")
     dataset.SetGeoTransform(grid.geotransform)
