@@ -291,3 +291,19 @@ def test_the_cli_exits_2_with_one_line_and_writes_nothing(tmp_path, pair, subpro
     lines = [line for line in done.stderr.splitlines() if "XDG_RUNTIME_DIR" not in line]
     assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
     assert not out.exists() and not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+
+
+@pytest.mark.parametrize("kind, compression", [("noise", None), ("smooth", "ZSTD"), ("smooth-cog", "ZSTD")])
+def test_the_default_output_is_compressed_only_where_it_pays(tmp_path, kind, compression):
+    rows, cols = np.mgrid[0:600, 0:700]
+    if kind == "noise":
+        values = np.random.default_rng(2).standard_normal((600, 700)).astype(np.float32)
+    else:
+        values = (500 + 300 * np.sin(rows / 70.0) * np.cos(cols / 90.0)).astype(np.float32)
+    a = write_raster(tmp_path / "a.tif", values, block=256)
+    out = calc(tmp_path, ["A * 2"], [f"A={a}"], format="COG" if kind.endswith("cog") else "GTiff")
+    dataset = gdal.Open(str(out))
+    assert dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == compression
+    raw = 3 * 3 * 256 * 256 * 4  # the uncompressed file: whole 256² tiles
+    assert out.stat().st_size <= (0.7 * raw if compression else 1.01 * raw)
+    np.testing.assert_array_equal(dataset.ReadAsArray(), values * 2)
