@@ -255,15 +255,19 @@ class _Stats:
 
         Pixels at the nodata value are nodata to every reader, whatever made them so.
         """
+        values = values.ravel()
         missing = values == values.dtype.type(nodata)
-        valid = values[~missing] if missing.any() else values.ravel()
-        if valid.dtype.kind == "f":
-            valid = valid[np.isfinite(valid)] if not np.isfinite(valid).all() else valid
+        valid = values[~missing] if missing.any() else values
         if valid.size == 0:
             return cls()
+        lowest, highest = valid.min(), valid.max()  # NaN or ±inf in either: some are not finite
+        if valid.dtype.kind == "f" and not (np.isfinite(lowest) and np.isfinite(highest)):
+            valid = valid[np.isfinite(valid)]
+            if valid.size == 0:
+                return cls()
+            lowest, highest = valid.min(), valid.max()
         return cls(int(valid.size), float(np.add.reduce(valid, dtype=np.float64)),
-                   float(np.einsum("i,i->", valid, valid, dtype=np.float64)),
-                   float(valid.min()), float(valid.max()))
+                   float(np.einsum("i,i->", valid, valid, dtype=np.float64)), float(lowest), float(highest))
 
     def merge(self, other: "_Stats") -> None:
         self.count += other.count
@@ -296,7 +300,10 @@ class _Engine:
         results = []
         for expression in plan.expressions:
             context = Context(x_res, self.y_res_m, masks, outside=outside)
-            values = np.broadcast_to(evaluate(expression, arrays, context), arrays[plan.sources[0].name].shape)
+            values = evaluate(expression, arrays, context)
+            shape = arrays[plan.sources[0].name].shape
+            if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions
+                values = np.broadcast_to(values, shape)
             missing = _missing(expression, masks, context, crop)
             values = values[crop]
             if values.dtype == bool:
@@ -307,7 +314,7 @@ class _Engine:
             if not out.flags.writeable or not out.flags.c_contiguous or any(out is a or out.base is a for a in arrays.values()):
                 out = out.copy()  # never write nodata into an input another expression may use
             if missing is not None:
-                out[missing] = plan.nodata
+                np.copyto(out, out.dtype.type(plan.nodata), where=missing)
             results.append((out, _Stats.of(out, plan.nodata)))
         return window, results
 
