@@ -64,7 +64,12 @@ class CalcAlgorithm(OffloadAlgorithm):
         )
 
     def createInstance(self) -> "CalcAlgorithm":  # noqa: N802
-        return CalcAlgorithm()
+        return self.carry_check(CalcAlgorithm())
+
+    def recheck(self, plan, request: CalcRequest) -> None:
+        from .calc import check_output_fits
+
+        check_output_fits(request, plan.grid, plan.gdal_type)
 
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.EXPRESSION, tr("Expression (one per line)"),

@@ -99,8 +99,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
                                                                   request.creation_options), request.creation_options,
                                    gdal_type)
-    if request.check_free_space:
-        _check_free_space(request, grid, gdal_type)
+    check_output_fits(request, grid, gdal_type)
     return CalcPlan(
         expressions=expressions,
         sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
@@ -123,8 +122,10 @@ def _check_grid_size(grid: Grid, max_pixels: int) -> None:
                          f"max_pixels=, Processing's 'Largest output grid')")
 
 
-def _check_free_space(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
+def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
     """Refuse an output that may not fit: uncompressed size (twice for COG's staging file)."""
+    if not request.check_free_space:
+        return
     folder = Path(request.output).expanduser().absolute().parent
     if not folder.is_dir():
         return  # the output check names a missing folder
