@@ -283,7 +283,7 @@ class _Engine:
 
     def __init__(self, plan: CalcPlan) -> None:
         self.plan = plan
-        self.readers = gdal_io.Readers(plan.sources)
+        self.readers = gdal_io.Readers(plan.sources, overlapping=plan.halo > 0)
         self.out_dtype = gdal_io.numpy_type(plan.gdal_type)
         self.x_res_m, self.y_res_m = _metres_per_pixel(plan)
 

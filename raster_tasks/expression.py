@@ -249,7 +249,7 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
             return CONSTANTS[node.id], False
         mask = context.nodata.get(node.id) if context.nodata_as_nan else None
         if mask is not None:  # inside a neighbourhood function: nodata is a gap the kernel skips
-            return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]))), True
+            return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]), copy=False)), True
         return arrays[node.id], False
     if isinstance(node, ast.BinOp):
         (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)

@@ -146,10 +146,21 @@ def _band_path(path: str, band: int) -> str:
 
 
 class Readers:
-    """Per-thread GDAL handles on the sources, opened on first use in each worker thread."""
+    """Per-thread GDAL handles on the sources, opened on first use in each worker thread.
 
-    def __init__(self, sources: Sequence[Source]) -> None:
+    Blocks are dropped from GDAL's shared cache (see ``Writer``) after each read, when
+    windows do not overlap: the memory the cache frees is what the next read reuses, where
+    holding more blocks costs fresh pages (NDVI 8192²: 0.36 s of CPU instead of 1.0 s).
+    Windows with a halo share tiles with their neighbours, so each thread then keeps
+    ``HALO_CACHE_PIXELS`` per input (the row of tiles the next row of windows needs again)
+    instead of reading every tile nine times.
+    """
+
+    HALO_CACHE_PIXELS = 1 << 22  # per input and thread: 16 MB of Float32
+
+    def __init__(self, sources: Sequence[Source], overlapping: bool = False) -> None:
         self.sources = {s.name: s for s in sources}
+        self.cache_pixels = self.HALO_CACHE_PIXELS * len(self.sources) if overlapping else 0
         self._local = threading.local()
 
     def _datasets(self) -> Dict[str, gdal.Dataset]:
@@ -176,14 +187,27 @@ class Readers:
         if source.coverage_band:
             coverage = dataset.GetRasterBand(source.coverage_band)
             mask = coverage.ReadAsArray(window.col_off, window.row_off, window.width, window.height) == 0
-            coverage.FlushCache()
-        band.FlushCache()  # drop our blocks from GDAL's shared cache: see write()
+        if self.cache_pixels:
+            self._drop_cached_blocks(window.pixels)
+        else:
+            band.FlushCache()
+            if source.coverage_band:
+                dataset.GetRasterBand(source.coverage_band).FlushCache()
         pads = ((halo_read.pad_top, halo_read.pad_bottom), (halo_read.pad_left, halo_read.pad_right))
         if any(any(p) for p in pads):
             values = np.pad(values, pads, mode="edge")
             mask = np.pad(mask if mask is not None else np.zeros((window.height, window.width), bool), pads,
                           constant_values=True)
         return values, mask
+
+
+    def _drop_cached_blocks(self, pixels: int) -> None:
+        read = getattr(self._local, "read", 0) + pixels
+        if read >= self.cache_pixels:
+            for dataset in self._datasets().values():
+                dataset.FlushCache()
+            read = 0
+        self._local.read = read
 
 
 def _nodata_mask(values: np.ndarray, nodata: Optional[float]) -> Optional[np.ndarray]:
