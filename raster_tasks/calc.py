@@ -380,7 +380,8 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     dataset = gdal_io.create_output(geotiff, plan.grid, len(plan.expressions), plan.gdal_type, plan.nodata, options)
     try:
         write_span = 0.9 if plan.format == "COG" else 1.0
-        _compute_all(engine, windows, dataset, stats, control.within(0.0, write_span))
+        writer = gdal_io.Writer(dataset, compressed=_compressed(options))
+        _compute_all(engine, windows, writer, stats, control.within(0.0, write_span))
         for index, band_stats in enumerate(stats, start=1):
             _store_statistics(dataset, index, band_stats, plan.grid)
         dataset.FlushCache()
@@ -396,10 +397,15 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
                     leftover.unlink()
 
 
-def _compute_all(engine: _Engine, windows: List[Window], dataset, stats: List[_Stats], control: Control) -> None:
+def _compressed(options: Sequence[str]) -> bool:
+    values = {key.strip().upper(): value for key, value in (o.split("=", 1) for o in options)}
+    return values.get("COMPRESS", "NONE").strip().upper() != "NONE"
+
+
+def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer, stats: List[_Stats],
+                 control: Control) -> None:
     """Compute windows on a pool; this thread writes them in order as they complete."""
     written = 0
-    writer = gdal_io.Writer(dataset)
     with ThreadPoolExecutor(max_workers=engine.plan.threads, thread_name_prefix="offload-calc") as pool:
         pending: deque = deque()
         try:

@@ -300,20 +300,22 @@ def create_output(path: Path, grid: Grid, band_count: int, gdal_type: int, nodat
 
 
 class Writer:
-    """Writes windows into an output's bands, flushing them out of GDAL's block cache in batches.
+    """Writes windows into an output's bands and flushes them out of GDAL's block cache.
 
     The cache is process-wide (inside QGIS, 5% of RAM by default) and filling it with blocks
     we will not read again costs memory and, on fresh pages, most of the time: flushing our
-    own blocks kept a 8192² job at 93 MB instead of 591 MB, and 7× faster. Flushing a batch
-    of tiles at once, not each window's, lets GDAL compress them on its NUM_THREADS threads
-    side by side. Windows cover whole output tiles, so nothing is written twice.
+    own blocks kept a 8192² job at 93 MB instead of 591 MB, and 7× faster. Uncompressed tiles
+    are flushed window by window (the freed block is what the next one reuses); compressed
+    ones in batches, so GDAL compresses them on its NUM_THREADS threads side by side. Windows
+    cover whole output tiles, so nothing is written twice.
     """
 
-    FLUSH_PIXELS = 1 << 21  # per band: 8 MB of Float32 tiles held before a flush
+    COMPRESSED_BATCH_PIXELS = 1 << 21  # per band: 8 MB of Float32 tiles held before a flush
 
-    def __init__(self, dataset: gdal.Dataset) -> None:
+    def __init__(self, dataset: gdal.Dataset, compressed: bool) -> None:
         self.dataset = dataset
         self.bands = [dataset.GetRasterBand(i) for i in range(1, dataset.RasterCount + 1)]
+        self.batch_pixels = self.COMPRESSED_BATCH_PIXELS if compressed else 1
         self.unflushed = 0
 
     def write(self, band_index: int, window: Window, values: np.ndarray) -> None:
@@ -321,7 +323,7 @@ class Writer:
             raise TaskFailed(f"GDAL could not write band {band_index} at {window}")
         if band_index == len(self.bands):
             self.unflushed += window.pixels
-            if self.unflushed >= self.FLUSH_PIXELS:
+            if self.unflushed >= self.batch_pixels:
                 self.flush()
 
     def flush(self) -> None:
