@@ -174,15 +174,25 @@ def test_a_bad_creation_option_is_bad_input(tmp_path, subprocess_env, small, opt
     assert message in refused(subprocess_env, tmp_path, "--input", f"A={small}", "--expr", "A", "--co", option)
 
 
-def test_a_bad_cog_option_is_refused_by_processing(tmp_path, small, qgis_processing):
-    import processing
-    from qgis.core import QgsApplication, QgsProcessingException
+@pytest.fixture
+def provider(qgis_processing):
+    from qgis.core import QgsApplication
 
     from offload.provider import OffloadProvider
 
     registry = QgsApplication.processingRegistry()
-    if registry.providerById("offload") is None:
-        registry.addProvider(OffloadProvider())
+    ours = OffloadProvider() if registry.providerById("offload") is None else None  # referenced: kept alive
+    if ours is not None:
+        registry.addProvider(ours)
+    yield registry.providerById("offload")
+    if ours is not None:
+        registry.removeProvider("offload")
+
+
+def test_a_bad_cog_option_is_refused_by_processing(tmp_path, small, provider):
+    import processing
+    from qgis.core import QgsProcessingException
+
     with pytest.raises(QgsProcessingException, match="'LEVEL=x' is refused by GDAL's COG driver"):
         processing.run("offload:calc", {"EXPRESSION": "A", "INPUTS": [str(small)], "FORMAT": 1,
                                         "CREATION_OPTIONS": "LEVEL=x", "OUTPUT": str(tmp_path / "x.tif")})
