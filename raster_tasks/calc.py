@@ -251,24 +251,34 @@ class _Stats:
     maximum: float = -math.inf
 
     @classmethod
-    def of(cls, values: np.ndarray, nodata: float) -> "_Stats":
+    def of(cls, values: np.ndarray, missing: Optional[np.ndarray], nodata: float) -> "_Stats":
         """Statistics of one window, computed in the worker thread (numpy releases the GIL).
 
-        Pixels at the nodata value are nodata to every reader, whatever made them so.
+        ``values`` holds 0 where ``missing`` is True, so sums over every pixel are sums over
+        the valid ones, with no copy of them; the exact (slower) count runs only when some
+        value is not finite, a 0 may stand for a missing pixel at an end of the range, or the
+        nodata value lies within it (pixels at the nodata value are nodata to every reader).
         """
-        values = values.ravel()
-        missing = values == values.dtype.type(nodata)
-        valid = values[~missing] if missing.any() else values
-        if valid.size == 0:
+        flat = values.ravel()
+        missing_count = int(np.count_nonzero(missing)) if missing is not None else 0
+        if missing_count == flat.size:
             return cls()
-        lowest, highest = valid.min(), valid.max()  # NaN or ±inf in either: some are not finite
-        if valid.dtype.kind == "f" and not (np.isfinite(lowest) and np.isfinite(highest)):
-            valid = valid[np.isfinite(valid)]
-            if valid.size == 0:
-                return cls()
-            lowest, highest = valid.min(), valid.max()
-        return cls(int(valid.size), float(np.add.reduce(valid, dtype=np.float64)),
-                   float(np.einsum("i,i->", valid, valid, dtype=np.float64)), float(lowest), float(highest))
+        total = float(np.add.reduce(flat, dtype=np.float64))
+        total_sq = float(np.einsum("i,i->", flat, flat, dtype=np.float64))
+        lowest, highest = float(flat.min()), float(flat.max())
+        if (math.isfinite(total) and math.isfinite(total_sq) and not lowest <= nodata <= highest
+                and not (missing_count and 0.0 in (lowest, highest))):
+            return cls(flat.size - missing_count, total, total_sq, lowest, highest)
+        valid = flat != values.dtype.type(nodata)
+        if missing is not None:
+            valid &= ~missing.ravel()
+        if flat.dtype.kind == "f":
+            valid &= np.isfinite(flat)
+        kept = flat[valid]
+        if kept.size == 0:
+            return cls()
+        return cls(int(kept.size), float(np.add.reduce(kept, dtype=np.float64)),
+                   float(np.einsum("i,i->", kept, kept, dtype=np.float64)), float(kept.min()), float(kept.max()))
 
     def merge(self, other: "_Stats") -> None:
         self.count += other.count
@@ -315,8 +325,11 @@ class _Engine:
             if not out.flags.writeable or not out.flags.c_contiguous or any(out is a or out.base is a for a in arrays.values()):
                 out = out.copy()  # never write nodata into an input another expression may use
             if missing is not None:
+                np.copyto(out, out.dtype.type(0), where=missing)
+            window_stats = _Stats.of(out, missing, plan.nodata)
+            if missing is not None:
                 np.copyto(out, out.dtype.type(plan.nodata), where=missing)
-            results.append((out, _Stats.of(out, plan.nodata)))
+            results.append((out, window_stats))
         return window, results
 
 

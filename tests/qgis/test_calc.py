@@ -307,3 +307,19 @@ def test_the_default_output_is_compressed_only_where_it_pays(tmp_path, kind, com
     raw = 3 * 3 * 256 * 256 * 4  # the uncompressed file: whole 256² tiles
     assert out.stat().st_size <= (0.7 * raw if compression else 1.01 * raw)
     np.testing.assert_array_equal(dataset.ReadAsArray(), values * 2)
+
+
+@pytest.mark.parametrize("expression", ["A", "A - 1", "-A", "A * 0", "where(A > 50, 1 / (A - A), A)"])
+def test_statistics_are_those_of_the_valid_pixels(tmp_path, pair, expression, small_windows):
+    a_path, _, a, _ = pair
+    out = calc(tmp_path, [expression], [f"A={a_path}"])
+    values, nodata = read_raster(out)
+    valid = values[(values != nodata) & np.isfinite(values)].astype(np.float64)
+    dataset = gdal.Open(str(out))  # keep it: a band does not keep its dataset alive
+    band = dataset.GetRasterBand(1)
+    minimum, maximum, mean, std = band.GetStatistics(False, False)
+    assert (minimum, maximum) == pytest.approx((valid.min(), valid.max()), rel=1e-12)  # stored as text
+    assert mean == pytest.approx(valid.mean(), rel=1e-9, abs=1e-12)
+    assert std == pytest.approx(valid.std(), rel=1e-6, abs=1e-9)
+    assert float(band.GetMetadataItem("STATISTICS_VALID_PERCENT")) == pytest.approx(
+        100 * valid.size / values.size, abs=0.01)  # float ±inf and NaN are values, but not counted
