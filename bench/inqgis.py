@@ -10,7 +10,8 @@ params)`` from the call to its return, with the output on disk. Peak memory is w
 added to that process and the processes it started (gdal:rastercalculator runs gdal_calc.py).
 The tools run round-robin; the table gives medians and the ratios from this one run, each
 against its target (HOLDS / MISSES). Outputs of the first round are checked against the peer's.
-Inputs are made once into /tmp/offload-bench-inqgis-data, removed at the end unless --keep.
+Inputs are made into a temporary folder removed at the end; with --keep, into
+/tmp/offload-bench-inqgis-data, which every later run uses while it exists (no generation).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 PLUGINS = "/usr/share/qgis/python/plugins"
-DATA = Path(tempfile.gettempdir()) / "offload-bench-inqgis-data"
+CACHE = Path(tempfile.gettempdir()) / "offload-bench-inqgis-data"  # inputs kept by --keep, named by their parameters
 RESULT_MARK = "INQGIS-RESULT "
 TILED_256 = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
 PEER_TILED = "|".join(TILED_256)  # GDAL algorithms' OPTIONS: '|'-separated
@@ -38,10 +39,10 @@ NDVI_QGIS = '("a@1" - "b@1") / ("a@1" + "b@1")'  # qgis:rastercalculator names l
 NDVI_TOLERANCE = 1e-6  # float32 arithmetic in one tool, float64 in another
 SLOPE_TOLERANCE = 1e-3  # degrees: float32 Horn differences of heights in the hundreds
 GROUPS = ("raster", "slope", "default", "small", "buffer", "startup")
-BUFFER_LAYERS = (  # name, what, distance (m), segments
-    ("light", "100,000 polygons of 5 vertices (bench-buffer's), 5 segments", 5.0, 5),
-    ("stars", "100,000 random star polygons of 12 vertices, 8 segments", 5.0, 8),
-    ("lines", "20,000 random-walk lines of 50 vertices, 8 segments", 10.0, 8),
+BUFFER_LAYERS = (  # name, what ({n}: features), features per --count, distance (m), segments
+    ("light", "{n:,} polygons of 5 vertices (bench-buffer's), 5 m, 5 segments", 1.0, 5.0, 5),
+    ("stars", "{n:,} random star polygons of 12 vertices, 5 m, 8 segments", 1.0, 5.0, 8),
+    ("lines", "{n:,} random-walk lines of 50 vertices, 10 m, 8 segments", 0.2, 10.0, 8),
 )
 
 
@@ -260,20 +261,16 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
         add(qgis_calc("qgis_small", f"qgis:rastercalculator {small}²", pair_small, out / "qgis-small.tif"))
         checks.append(("offload_small", "qgis_small", NDVI_TOLERANCE))
     if "buffer" in groups:
-        count = args.count
-        sources = {}
-        note(f"light polygons ×{count:,}")
-        sources["light"] = inputs.light_polygons(data, count)
-        note(f"star polygons ×{count:,}")
-        sources["stars"] = inputs.stars(data, count)
-        note(f"lines ×{count // 5:,}")
-        sources["lines"] = inputs.lines(data, count // 5)
-        for name, _what, distance, segments in BUFFER_LAYERS:
+        make = {"light": inputs.light_polygons, "stars": inputs.stars, "lines": inputs.lines}
+        for name, what, per_count, distance, segments in BUFFER_LAYERS:
+            count = int(args.count * per_count)
+            note(what.format(n=count))
+            source = make[name](data, count)
             params = {"INPUT": "layer:v", "DISTANCE": distance, "SEGMENTS": segments, "END_CAP_STYLE": 0,
                       "JOIN_STYLE": 0, "MITER_LIMIT": 2.0, "DISSOLVE": False}
             for tool in ("native", "offload"):
                 add(processing_case(f"{tool}_{name}", f"{name}: {tool}:buffer → GPKG", f"{tool}:buffer", params,
-                                    out / f"{tool}-{name}.gpkg", vectors={"v": sources[name]}))
+                                    out / f"{tool}-{name}.gpkg", vectors={"v": source}))
             checks.append((f"offload_{name}", f"native_{name}", None))
     if "startup" in groups:
         tiny = inputs.random_pair(data, 256)[0]
@@ -387,7 +384,8 @@ class Report:
         self.rows.append((what, figure, f"{op} {bound:g}{unit}", "HOLDS" if holds else "MISSES"))
 
 
-def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int) -> None:
+def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int,
+           count: int) -> None:
     print(f"\nMedians of {rounds} round(s), one run on this machine (peak: added RSS of the run and its children, "
           "the largest of the rounds):\n")
     print(f"{'case':<62} {'median s':>9} {'runs':>4} {'peak MB':>8} {'file MB':>8}  output")
@@ -396,6 +394,10 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
         peak = case.peak_mb()
         print(f"{case.label:<62} {case.median():9.3f} {len(case.results):4d} "
               f"{'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  {case.layout}")
+    for key in ("qgis", "qgis_small"):
+        if key in cases and cases[key].layout:
+            print(f"\n{cases[key].label}: it takes no creation options and writes {cases[key].layout}.")
+            break
     if checks:
         print("\nOutputs checked (first round):")
         for key, peer, ok, text in checks:
@@ -440,9 +442,9 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
     if r.have("offload_small", "qgis_small"):
         r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", r.t("qgis_small") / r.t("offload_small"), "×",
                ("≥", 1.5))
-    for name, what, _d, _s in BUFFER_LAYERS:
+    for name, what, per_count, _distance, _segments in BUFFER_LAYERS:
         if r.have(f"native_{name}", f"offload_{name}"):
-            r.line(f"5. buffer, {what}: native ÷ Offload", r.t(f"native_{name}") / r.t(f"offload_{name}"), "×",
+            r.line(f"5. buffer, {what.format(n=int(count * per_count))}: native ÷ Offload", r.t(f"native_{name}") / r.t(f"offload_{name}"), "×",
                    ("≥", 1.8))
     if r.have("startup"):
         r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
@@ -467,18 +469,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every tool, round-robin (medians reported)")
     parser.add_argument("--size", type=int, default=8192, help="raster side (the memory line also runs twice it)")
     parser.add_argument("--count", type=int, default=100_000, help="polygons per buffer layer (lines: a fifth)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the inputs in {DATA} for the next run")
+    parser.add_argument("--keep", action="store_true", help=f"keep the inputs in {CACHE} for later runs (which "
+                                                            "use it while it exists; delete it to start afresh)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child: one timed run
     args = parser.parse_args()
     if args.one:
         print(RESULT_MARK + json.dumps(child(json.loads(args.one))), flush=True)
         os._exit(0)  # the figure is out: skip QGIS's teardown, which crashes with Processing loaded
     groups = [g for g in GROUPS if g in (args.only or GROUPS)]
-    DATA.mkdir(parents=True, exist_ok=True)
+    data = CACHE if args.keep or CACHE.exists() else Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-data-"))
+    data.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-out-"))
     began = time.perf_counter()
     try:
-        cases, pairs = build_cases(groups, args, DATA, out)
+        cases, pairs = build_cases(groups, args, data, out)
         checks = []
         for round_number in range(1, args.rounds + 1):
             for case in cases.values():
@@ -499,12 +503,12 @@ def main() -> None:
                                 compare_rasters(cases[key].output, cases[peer].output, tolerance))
                     checks.append((key, peer, ok, text))
                     print(f"check: {cases[key].label} vs {cases[peer].label}: {text}", file=sys.stderr, flush=True)
-        report(cases, checks, args.rounds, args.size)
-        print(f"\n(whole run {time.perf_counter() - began:.0f} s)")
+        report(cases, checks, args.rounds, args.size, args.count)
+        print(f"\n(whole run {time.perf_counter() - began:.0f} s, inputs in {data})")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        if not args.keep:
-            shutil.rmtree(DATA, ignore_errors=True)
+        if data != CACHE:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":
