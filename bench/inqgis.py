@@ -284,6 +284,7 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
 def run_case(case: Case) -> Dict[str, Any]:
     if case.output is not None:
         remove(case.output)
+    os.sync()  # the previous run's output is on the disk, not still being written behind this one
     done = subprocess.run([sys.executable, __file__, "--one", json.dumps(case.spec)], capture_output=True, text=True,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=1200)
     marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
