@@ -138,6 +138,7 @@ class Case:
     spec: Dict[str, Any]
     every_round: bool = True  # False: first round only (a size or a memory figure, not a ratio)
     results: List[Dict[str, Any]] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)
     size_bytes: Optional[int] = None
     layout: str = ""
 
@@ -365,24 +366,30 @@ def compare_vectors(ours: Path, peer: Path) -> Tuple[bool, str]:
 # The report: each line of issue 12 with its figure, its target and HOLDS / MISSES.
 
 class Report:
+    """The verdict rows: a line is left out when its group did not run, FAILED when a run of it failed."""
+
     def __init__(self, cases: Dict[str, Case]):
         self.cases = cases
         self.rows: List[Tuple[str, str, str, str]] = []  # line, figure, target, verdict
 
-    def have(self, *keys: str) -> bool:
-        return all(k in self.cases and self.cases[k].results for k in keys)
-
     def t(self, key: str) -> float:
         return self.cases[key].median()
 
-    def line(self, what: str, value: float, unit: str, target: Optional[Tuple[str, float]], digits: int = 2) -> None:
-        figure = f"{value:.{digits}f}{unit}"
+    def line(self, what: str, keys: Tuple[str, ...], figure: Callable[[], float], unit: str,
+             target: Optional[Tuple[str, float]], digits: int = 2) -> None:
+        if not all(k in self.cases for k in keys):
+            return
+        target_text = f"{target[0]} {target[1]:g}{unit}" if target else "(no target)"
+        if not all(self.cases[k].results for k in keys):
+            self.rows.append((what, "a run failed", target_text, "FAILED"))
+            return
+        value = figure()
         if target is None:
-            self.rows.append((what, figure, "(no target)", ""))
+            self.rows.append((what, f"{value:.{digits}f}{unit}", target_text, ""))
             return
         op, bound = target
         holds = {"≥": value >= bound, "≤": value <= bound, "<": value < bound}[op]
-        self.rows.append((what, figure, f"{op} {bound:g}{unit}", "HOLDS" if holds else "MISSES"))
+        self.rows.append((what, f"{value:.{digits}f}{unit}", target_text, "HOLDS" if holds else "MISSES"))
 
 
 def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int,
@@ -403,53 +410,46 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
         print("\nOutputs checked (first round):")
         for key, peer, ok, text in checks:
             print(f"  {'same' if ok else 'DIFFERENT'}: {cases[key].label} vs {cases[peer].label}: {text}")
+    for case in cases.values():
+        for failure in dict.fromkeys(case.failures):  # each message once
+            print(f"\nFAILED: {case.label}: {failure}")
 
     r = Report(cases)
-    small = small_size(size)
-    if r.have("offload", "floor"):
-        r.line(f"1. NDVI {size}²: Offload ÷ I/O floor", r.t("offload") / r.t("floor"), "×", ("≤", 1.3))
-    if r.have("offload", "qgis"):
-        r.line(f"1. NDVI {size}²: qgis:rastercalculator ÷ Offload", r.t("qgis") / r.t("offload"), "×", ("≥", 5))
-    if r.have("offload", "gdal"):
-        r.line(f"1. NDVI {size}²: gdal:rastercalculator (tiled 256) ÷ Offload", r.t("gdal") / r.t("offload"), "×",
-               ("≥", 3))
-    for key, side in (("offload", size), ("offload_big", 2 * size)):
-        if r.have(key):
-            r.line(f"1. NDVI: Offload's peak added memory at {side}²", cases[key].peak_mb(), " MB", ("<", 300), 0)
-    if r.have("offload_slope", "gdal_slope"):
-        r.line(f"2. slope(A) {size}²: gdal:slope ÷ Offload", r.t("gdal_slope") / r.t("offload_slope"), "×",
-               ("≥", 2))
-    if r.have("offload_default", "gdal_default"):
-        r.line(f"3. NDVI {size}², default output, random inputs: gdal defaults ÷ Offload default",
-               r.t("gdal_default") / r.t("offload_default"), "×", ("≥", 2))
-    if r.have("offload_fields", "gdal_fields"):
-        r.line(f"3. NDVI {size}², default output, smooth fields: gdal defaults ÷ Offload default",
-               r.t("gdal_fields") / r.t("offload_fields"), "×", ("≥", 2))
-    if r.have("offload_default", "offload"):
-        plain = cases["offload"].size_bytes
-        r.line(f"3. NDVI {size}², default output, random inputs: file ÷ uncompressed file",
-               cases["offload_default"].size_bytes / plain, "×", ("≤", 1.0))
-        r.line(f"3. NDVI {size}², default output, random inputs: time ÷ uncompressed time (≈ 1)",
-               r.t("offload_default") / r.t("offload"), "×", ("≤", 1.1))
+    t, small = r.t, small_size(size)
+    r.line(f"1. NDVI {size}²: Offload ÷ I/O floor", ("offload", "floor"), lambda: t("offload") / t("floor"), "×",
+           ("≤", 1.3))
+    r.line(f"1. NDVI {size}²: qgis:rastercalculator ÷ Offload", ("offload", "qgis"),
+           lambda: t("qgis") / t("offload"), "×", ("≥", 5))
+    r.line(f"1. NDVI {size}²: gdal:rastercalculator (tiled 256) ÷ Offload", ("offload", "gdal"),
+           lambda: t("gdal") / t("offload"), "×", ("≥", 3))
+    r.line(f"1. NDVI: Offload's peak added memory at {size}²", ("offload", "floor"),  # with the raster group only
+           lambda: cases["offload"].peak_mb(), " MB", ("<", 300), 0)
+    r.line(f"1. NDVI: Offload's peak added memory at {2 * size}²", ("offload_big",),
+           lambda: cases["offload_big"].peak_mb(), " MB", ("<", 300), 0)
+    r.line(f"2. slope(A) {size}²: gdal:slope ÷ Offload", ("offload_slope", "gdal_slope"),
+           lambda: t("gdal_slope") / t("offload_slope"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, random inputs: gdal defaults ÷ Offload default",
+           ("offload_default", "gdal_default"), lambda: t("gdal_default") / t("offload_default"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, smooth fields: gdal defaults ÷ Offload default",
+           ("offload_fields", "gdal_fields"), lambda: t("gdal_fields") / t("offload_fields"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, random inputs: file ÷ uncompressed file",
+           ("offload_default", "offload"), lambda: cases["offload_default"].size_bytes / cases["offload"].size_bytes, "×", ("≤", 1.0))
+    r.line(f"3. NDVI {size}², default output, random inputs: time ÷ uncompressed time (≈ 1)",
+           ("offload_default", "offload"), lambda: t("offload_default") / t("offload"), "×", ("≤", 1.1))
     for key, what in (("offload_fields", "NDVI of smooth fields"), ("offload_dem", "the demo's terrain (DEM)"),
                       ("offload_dem_slope", "slope of the DEM")):
-        if r.have(key):
-            raw = raw_bytes(cases[key].output)
-            r.line(f"3. {size}², default output, {what}: file ÷ raw pixel bytes", cases[key].size_bytes / raw, "×",
-                   ("≤", 0.7))
-    if r.have("offload_small", "floor_small"):
-        extra_ms = (r.t("offload_small") - r.t("floor_small")) * 1000
-        r.line(f"4. NDVI {small}²: Offload − I/O floor", extra_ms, " ms", ("≤", 50), 0)
-    if r.have("offload_small", "qgis_small"):
-        r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", r.t("qgis_small") / r.t("offload_small"), "×",
-               ("≥", 1.5))
+        r.line(f"3. {size}², default output, {what}: file ÷ raw pixel bytes", (key,),
+               lambda k=key: cases[k].size_bytes / raw_bytes(cases[k].output), "×", ("≤", 0.7))
+    r.line(f"4. NDVI {small}²: Offload − I/O floor", ("offload_small", "floor_small"),
+           lambda: (t("offload_small") - t("floor_small")) * 1000, " ms", ("≤", 50), 0)
+    r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", ("offload_small", "qgis_small"),
+           lambda: t("qgis_small") / t("offload_small"), "×", ("≥", 1.5))
     for name, what, per_count, _distance, _segments in BUFFER_LAYERS:
-        if r.have(f"native_{name}", f"offload_{name}"):
-            r.line(f"5. buffer, {what.format(n=int(count * per_count))}: native ÷ Offload", r.t(f"native_{name}") / r.t(f"offload_{name}"), "×",
-                   ("≥", 1.8))
-    if r.have("startup"):
-        r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
-               r.t("startup"), " s", None)
+        r.line(f"5. buffer, {what.format(n=int(count * per_count))}: native ÷ Offload",
+               (f"native_{name}", f"offload_{name}"), lambda n=name: t(f"native_{n}") / t(f"offload_{n}"), "×",
+               ("≥", 1.8))
+    r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
+           ("startup",), lambda: t("startup"), " s", None)
     if r.rows:
         print("\n| line (issue 12) | figure | target | |\n|---|---|---|---|")
         for what, figure, target, verdict in r.rows:
@@ -489,9 +489,15 @@ def main() -> None:
             for case in cases.values():
                 if round_number > 1 and not case.every_round:
                     continue
-                result = run_case(case)
+                try:
+                    result = run_case(case)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:  # the other tools still get measured
+                    case.failures.append(str(exc).strip().splitlines()[-1])
+                    print(f"[{time.perf_counter() - began:5.0f} s] round {round_number}/{args.rounds}  "
+                          f"{case.label}: FAILED\n{exc}", file=sys.stderr, flush=True)
+                    continue
                 case.results.append(result)
-                if round_number == 1 and case.output is not None and case.output.exists():
+                if case.size_bytes is None and case.output is not None and case.output.exists():
                     case.size_bytes = case.output.stat().st_size
                     if case.output.suffix == ".tif":
                         case.layout = describe_raster(case.output)
@@ -500,6 +506,8 @@ def main() -> None:
                       f"{result['seconds']:7.3f} s{added}", file=sys.stderr, flush=True)
             if round_number == 1:
                 for key, peer, tolerance in pairs:
+                    if not (cases[key].results and cases[peer].results):
+                        continue  # a run failed: the table says so
                     ok, text = (compare_vectors(cases[key].output, cases[peer].output) if tolerance is None else
                                 compare_rasters(cases[key].output, cases[peer].output, tolerance))
                     checks.append((key, peer, ok, text))
