@@ -395,12 +395,13 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
            count: int) -> None:
     print(f"\nMedians of {rounds} round(s), one run on this machine (peak: added RSS of the run and its children, "
           "the largest of the rounds):\n")
-    print(f"{'case':<62} {'median s':>9} {'runs':>4} {'peak MB':>8} {'file MB':>8}  output")
+    print(f"{'case':<62} {'median s':>9} {'peak MB':>8} {'file MB':>8}  {'each round s':<20}  output")
     for case in cases.values():
         file_mb = f"{case.size_bytes / 2**20:8.0f}" if case.size_bytes is not None else f"{'':8}"
         peak = case.peak_mb()
-        print(f"{case.label:<62} {case.median():9.3f} {len(case.results):4d} "
-              f"{'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  {case.layout}")
+        each = " ".join(f"{r['seconds']:.2f}" for r in case.results)
+        print(f"{case.label:<62} {case.median():9.3f} {'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  "
+              f"{each:<20}  {case.layout}")
     for key in ("qgis", "qgis_small"):
         if key in cases and cases[key].layout:
             print(f"\n{cases[key].label}: it takes no creation options and writes {cases[key].layout}.")
@@ -480,7 +481,7 @@ def main() -> None:
     data = CACHE if args.keep or CACHE.exists() else Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-data-"))
     data.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-out-"))
-    began = time.perf_counter()
+    began, load = time.perf_counter(), os.getloadavg()
     try:
         cases, pairs = build_cases(groups, args, data, out)
         checks = []
@@ -512,7 +513,8 @@ def main() -> None:
                     checks.append((key, peer, ok, text))
                     print(f"check: {cases[key].label} vs {cases[peer].label}: {text}", file=sys.stderr, flush=True)
         report(cases, checks, args.rounds, args.size, args.count)
-        print(f"\n(whole run {time.perf_counter() - began:.0f} s, inputs in {data})")
+        print(f"\n(whole run {time.perf_counter() - began:.0f} s, inputs in {data}; load average at the start "
+              f"{load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores)")
     finally:
         shutil.rmtree(out, ignore_errors=True)
         if data != CACHE:
