@@ -149,11 +149,13 @@ class Case:
         return statistics.median(r["seconds"] for r in self.results) if self.results else float("nan")
 
     def peak_mb(self) -> float:
-        return max((r.get("added_mb") or float("nan") for r in self.results), default=float("nan"))
+        peaks = [r["added_mb"] for r in self.results if r.get("added_mb") is not None]
+        return max(peaks) if peaks else float("nan")
 
 
 def processing_case(key: str, label: str, alg: str, params: Dict[str, Any], output: Path,
-                    rasters: Dict[str, Path] = None, vectors: Dict[str, str] = None, every_round: bool = True) -> Case:
+                    rasters: Optional[Dict[str, Path]] = None, vectors: Optional[Dict[str, str]] = None,
+                    every_round: bool = True) -> Case:
     rasters, vectors = rasters or {}, vectors or {}
     warm = [str(p) for p in rasters.values()] + [v.split("|")[0] for v in vectors.values()]
     spec = {"kind": "run", "alg": alg, "params": dict(params, OUTPUT=str(output)), "output": str(output),
