@@ -307,7 +307,10 @@ def describe_raster(path: Path) -> str:
     dataset = gdal.Open(str(path))
     band = dataset.GetRasterBand(1)
     x, y = band.GetBlockSize()
-    blocks = f"tiled {x}×{y}" if x < dataset.RasterXSize else f"strips of {y} row(s)"
+    if (x, y) == (dataset.RasterXSize, dataset.RasterYSize):
+        blocks = "one block"
+    else:
+        blocks = f"tiled {x}×{y}" if x < dataset.RasterXSize else f"strips of {y} row(s)"
     structure = dataset.GetMetadata("IMAGE_STRUCTURE")
     codec = structure.get("COMPRESSION", "uncompressed")
     if "PREDICTOR" in structure:
