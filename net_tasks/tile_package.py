@@ -117,21 +117,30 @@ def open_package(path: Path, kind: str, meta: PackageMeta) -> "TilePackage":
         raise InputError(f"package format {kind!r} is not one of {', '.join(PACKAGE_KINDS)}")
     check_meta(meta)
     path = Path(path)
-    if path.exists() and not _is_sqlite(path):
+    existed = path.exists()
+    if path.is_dir() or (existed and not _is_sqlite(path)):
         raise InputError(f"{path} exists and is not a SQLite file, so not a {kind} package to add tiles to")
-    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    if not path.parent.is_dir():
+        raise InputError(f"folder {path.parent} of package {path.name} does not exist")
+    connection = None
     try:
+        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA busy_timeout = 5000")
         connection.execute("PRAGMA synchronous = NORMAL")  # a killed process loses nothing committed
         package = (_GeoPackage if kind == "GPKG" else _MBTiles)(path, connection, meta)
         package._prepare()
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise InputError(f"{path} is not a {kind} package this can add tiles to: {exc}") from None
-    except BaseException:
-        connection.close()
+        return package
+    except BaseException as exc:
+        if connection is not None:
+            connection.close()
+        if not existed:  # refused before any tile: leave no file behind
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise InputError(f"{path} is being written by another process") from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise InputError(f"{path} is not a {kind} package this can add tiles to: {exc}") from None
         raise
-    return package
 
 
 def _is_sqlite(path: Path) -> bool:

@@ -232,6 +232,10 @@ def test_reopening_reports_what_is_held_so_a_rerun_adds_only_the_rest(kind, tmp_
         assert package.holds() == set()
         for tile in first:
             package.put(tile, bodies[tile])
+    unsent = next(tile for tile in bodies if tile not in first)
+    dropped = open_package(path, kind, meta())
+    dropped.put(unsent, bodies[unsent])
+    dropped.discard()  # what was put since the last commit is gone
     with open_package(path, kind, meta(zoom_max=13)) as package:  # a rerun that also asks for zoom 13
         held = package.holds()
         assert held == set(first)
@@ -270,6 +274,10 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
             package.put(Tile(0, 0, 3), bodies[TOP])
     with pytest.raises(InputError, match="zoom range 12-10"):
         open_package(tmp_path / "new.gpkg", kind, meta(zoom_min=12, zoom_max=10))
+    with pytest.raises(InputError, match="is not a SQLite file"):
+        open_package(tmp_path, kind, meta())
+    with pytest.raises(InputError, match="folder .*nowhere of package new.gpkg does not exist"):
+        open_package(tmp_path / "nowhere" / "new.gpkg", kind, meta())
     assert not (tmp_path / "new.gpkg").exists()
 
 
