@@ -22,7 +22,7 @@ from qgis.core import QgsRasterLayer, QgsRectangle
 from offload.core.errors import InputError, TaskFailed
 from offload.net_tasks.server import TileServer
 from offload.net_tasks.tile_images import imagery_rgb, tile_heights
-from offload.net_tasks.tile_package import PackageMeta, open_package, tile_format
+from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format
 from offload.net_tasks.tiles import Tile, tile_bounds
 
 TOP = Tile(532, 362, 10)  # one zoom-10 tile in the Alps; zooms 10..12 under it: 1 + 4 + 16 tiles
@@ -48,9 +48,9 @@ def meta(**fields) -> PackageMeta:
 
 
 def encode(rgb: np.ndarray, driver: str, options=()) -> bytes:
-    """An image file made by GDAL's real encoder (PNG, JPEG, WEBP)."""
+    """An image file made by GDAL's real encoder (PNG, JPEG, WEBP) of (bands, rows, cols) uint8."""
     name = f"/vsimem/test-tile-{random.random()}"
-    memory = gdal.GetDriverByName("MEM").Create("", rgb.shape[2], rgb.shape[1], 3, gdal.GDT_Byte)
+    memory = gdal.GetDriverByName("MEM").Create("", rgb.shape[2], rgb.shape[1], rgb.shape[0], gdal.GDT_Byte)
     memory.WriteRaster(0, 0, rgb.shape[2], rgb.shape[1], rgb.tobytes())
     gdal.GetDriverByName(driver).CreateCopy(name, memory, options=list(options))
     try:
@@ -270,6 +270,8 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
             package.put(Tile(TOP.x * 2, TOP.y * 2, 11), b"<html>rate limited</html>")
         with pytest.raises(TaskFailed, match="is jpg, but the package holds png"):
             package.put(Tile(TOP.x * 2, TOP.y * 2, 11), encode(imagery_rgb(tile_heights(TOP)), "JPEG"))
+        with pytest.raises(TaskFailed, match="is 512x512 pixels, but the package's tiles are 256x256"):
+            package.put(Tile(TOP.x * 2, TOP.y * 2, 11), encode(np.zeros((3, 512, 512), np.uint8), "PNG"))
         with pytest.raises(TaskFailed, match="outside the package's zoom levels"):
             package.put(Tile(0, 0, 3), bodies[TOP])
     with pytest.raises(InputError, match="zoom range 12-10"):
@@ -279,6 +281,16 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
     with pytest.raises(InputError, match="folder .*nowhere of package new.gpkg does not exist"):
         open_package(tmp_path / "nowhere" / "new.gpkg", kind, meta())
     assert not (tmp_path / "new.gpkg").exists()
+
+
+@pytest.mark.parametrize("driver,options,bands", [
+    ("PNG", [], 3), ("PNG", [], 4), ("JPEG", [], 3), ("JPEG", ["PROGRESSIVE=ON"], 3),
+    ("WEBP", ["QUALITY=80"], 3), ("WEBP", ["LOSSLESS=YES"], 3), ("WEBP", ["QUALITY=80"], 4)])
+def test_the_tile_size_is_read_from_the_header_of_real_encoders(driver, options, bands):
+    pixels = np.random.default_rng(5).integers(0, 255, (bands, 200, 300), dtype=np.uint8)
+    body = encode(pixels, driver, options)
+    assert image_size(body) == (300, 200)
+    assert image_size(body[:20]) is None  # cut short: unknown, never a wrong size
 
 
 # -- a writer killed mid-write ----------------------------------------------------------------
