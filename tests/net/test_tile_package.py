@@ -21,9 +21,10 @@ from qgis.core import QgsRasterLayer, QgsRectangle
 
 from offload.core.errors import InputError, TaskFailed
 from offload.net_tasks.server import TileServer
+from offload.net_tasks.synthetic import terrain_grid
 from offload.net_tasks.tile_images import imagery_rgb, tile_heights
 from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format
-from offload.net_tasks.tiles import Tile, tile_bounds
+from offload.net_tasks.tiles import Tile, pixel_size_m, tile_bounds
 
 TOP = Tile(532, 362, 10)  # one zoom-10 tile in the Alps; zooms 10..12 under it: 1 + 4 + 16 tiles
 ZOOMS = (10, 11, 12)
@@ -60,7 +61,7 @@ def encode(rgb: np.ndarray, driver: str, options=()) -> bytes:
 
 
 def decode(data: bytes) -> np.ndarray:
-    """(3, 256, 256) RGB of an image file, decoded by GDAL (as QGIS and GDAL's drivers do)."""
+    """(3, rows, cols) RGB of an image file, decoded by GDAL (as QGIS and GDAL's drivers do)."""
     name = f"/vsimem/test-decode-{random.random()}"
     gdal.FileFromMemBuffer(name, data)
     try:
@@ -202,6 +203,22 @@ def test_qgis_loads_the_package_and_reads_pixels_at_two_scales(kind, served, tmp
     fine = Tile(TOP.x * 4 + 1, TOP.y * 4 + 2, 12)
     np.testing.assert_array_equal(qgis_block(layer, tile_bounds(fine), 256), decode(bodies[fine]))  # full resolution
     np.testing.assert_array_equal(qgis_block(layer, tile_bounds(TOP), 256), decode(bodies[TOP]))  # zoom 10's tile
+
+
+@pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])
+def test_hidpi_tiles_of_512_pixels_make_a_pyramid_gdal_reads(kind, tmp_path):
+    """A connection with tilePixelRatio 2 serves 512-pixel tiles: the tile matrix says so."""
+    bodies = {}
+    for tile in pyramid((10, 11)):
+        x_min, _, _, y_max = tile_bounds(tile)
+        bodies[tile] = encode(imagery_rgb(terrain_grid(x_min, y_max, pixel_size_m(tile.z, 512), 512, 512)), "PNG")
+    path = tmp_path / f"hidpi.{EXTENSIONS[kind]}"
+    write_package(path, kind, bodies, zoom_max=11, tile_px=512)
+    dataset = gdal.Open(str(path))
+    assert (dataset.RasterXSize, dataset.GetGeoTransform()[1]) == (1024, pytest.approx(pixel_size_m(11, 512)))
+    assert dataset.GetRasterBand(1).GetOverview(0).XSize == 512
+    np.testing.assert_array_equal(dataset.ReadAsArray(512, 0, 512, 512)[:3],
+                                  decode(bodies[Tile(TOP.x * 2 + 1, TOP.y * 2, 11)]))
 
 
 # -- sparse, resume, refusals -------------------------------------------------------------------
