@@ -88,12 +88,14 @@ def test_an_unknown_connection_is_refused_naming_the_known_ones(browser_connecti
 
 
 def test_the_xyz_layers_of_the_project_are_sources_and_other_layers_are_not(project_layers, tmp_path):
-    uri = f"type=xyz&url={requests.utils.quote(TEMPLATE, safe=':/')}&zmin=2&zmax=9&referer=https://app.example.org/"
+    uri = (f"type=xyz&url={requests.utils.quote(TEMPLATE, safe=':/')}&zmin=2&zmax=9&referer=https://app.example.org/"
+           "&http-header:X-Client=offload-test")  # as QGIS >= 3.24 writes a header into a project
     xyz = project_layers(QgsRasterLayer(uri, "Loopback XYZ", "wms"))
     project_layers(QgsVectorLayer("Point?crs=EPSG:3857", "points", "memory"))
     sources = project_xyz_layers()
     assert sources == [XyzSource("Loopback XYZ", TEMPLATE, 2, 9, referer="https://app.example.org/",
-                                 origin="layer", layer_id=xyz.id())]
+                                 http_headers=(("X-Client", "offload-test"),), origin="layer", layer_id=xyz.id())]
+    assert sources[0].headers() == {"Referer": "https://app.example.org/", "X-Client": "offload-test"}
     assert xyz_layer_source(xyz) == sources[0]
 
 

@@ -341,7 +341,7 @@ def expected_body(tile: Tile) -> bytes:
 @pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])
 def test_a_writer_killed_mid_write_leaves_only_whole_tiles(kind, tmp_path, subprocess_env):
     path = tmp_path / f"killed.{EXTENSIONS[kind]}"
-    held_before = 0
+    held_before, hot_journals = 0, []
     for round_number, after_lines in enumerate((6, 11, 17)):  # kill at three moments; each run resumes the last
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(path), kind], stdout=subprocess.PIPE,
                                  env=subprocess_env)
@@ -354,6 +354,8 @@ def test_a_writer_killed_mid_write_leaves_only_whole_tiles(kind, tmp_path, subpr
             child.wait(30)
             child.stdout.close()
         assert child.returncode == -signal.SIGKILL
+        journal = path.with_name(path.name + "-journal")
+        hot_journals.append(journal.exists() and journal.stat().st_size > 0)  # killed inside a transaction
         with sqlite3.connect(str(path)) as db:
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         stored = raw_rows(path, kind)
@@ -362,3 +364,4 @@ def test_a_writer_killed_mid_write_leaves_only_whole_tiles(kind, tmp_path, subpr
         held_before = len(stored)
         with open_package(path, kind, PackageMeta("killed", tile_bounds(Tile(0, 0, 0)), 0, 14)) as package:
             assert package.holds() == set(stored)
+    assert any(hot_journals), "no kill landed inside a transaction: the test proved nothing"
