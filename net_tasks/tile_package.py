@@ -1,10 +1,10 @@
 """Offline tile packages: GeoPackage tiles and MBTiles, holding each tile's bytes as served.
 
 A tile is never decoded or re-encoded: ``put()`` stores the body the server sent, after
-checking from its header alone that it is an image of the package's format and tile size. Rows are
-written in SQLite transactions committed every ``BATCH_TILES`` tiles (or ``BATCH_S``
-seconds), so whatever is killed when, the file holds whole tiles only: a kill loses at
-most the last uncommitted batch, and SQLite's journal rolls it back on the next open.
+checking from its header alone that it is an image of the package's format and tile size.
+Rows are written in SQLite transactions committed every ``BATCH_TILES`` tiles (or
+``BATCH_S`` seconds), so whatever is killed when, the file holds whole tiles only: a kill
+loses at most the last uncommitted batch, which SQLite's journal rolls back on the next open.
 
 Both formats are Web Mercator pyramids on the XYZ grid, one row per tile:
 
@@ -217,26 +217,27 @@ class TilePackage:
     def put(self, tile: Tile, data: bytes) -> None:
         """Store a tile's bytes as they are (replacing any it held).
 
-        :raises TaskFailed: when the bytes are not an image of the package's format.
+        :raises TaskFailed: when the bytes are not an image of the package's format and tile
+            size, or the tile is outside the package's zoom levels.
         """
+        where = f"tile {tile.z}/{tile.x}/{tile.y}"
         found = tile_format(data)
         if found is None:
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is not a PNG, JPEG or WebP image")
-        if self.meta.tile_format is None:
-            self._adopt_format(found)
-        elif found != self.meta.tile_format:
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {found}, but the package holds "
-                             f"{self.meta.tile_format} tiles")
+            raise TaskFailed(f"{where} is not a PNG, JPEG or WebP image")
+        if found != (self.meta.tile_format or found):
+            raise TaskFailed(f"{where} is {found}, but the package holds {self.meta.tile_format} tiles")
         size = image_size(data)
         if size is not None and size != (self.meta.tile_px, self.meta.tile_px):
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {size[0]}x{size[1]} pixels, but the package's "
-                             f"tiles are {self.meta.tile_px}x{self.meta.tile_px}")
+            raise TaskFailed(f"{where} is {size[0]}x{size[1]} pixels, but the package's tiles are "
+                             f"{self.meta.tile_px}x{self.meta.tile_px}")
         if tile.z not in self._zooms:
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is outside the package's zoom levels "
-                             f"{min(self._zooms)}-{max(self._zooms)}")
+            raise TaskFailed(f"{where} is outside the package's zoom levels {min(self._zooms)}-{max(self._zooms)}")
         if self._in_batch == 0:
             self._db.execute("BEGIN IMMEDIATE")
             self._batch_started = time.monotonic()
+        if self.meta.tile_format is None:  # the first tile decides, in the same transaction as its row
+            self.meta = replace(self.meta, tile_format=found)
+            self._record_format(found)
         self._insert(tile, data)
         self._in_batch += 1
         if self._in_batch >= BATCH_TILES or time.monotonic() - self._batch_started >= BATCH_S:
@@ -303,10 +304,6 @@ class TilePackage:
 
     def _refuse(self, why: str) -> None:
         raise InputError(f"{self.path} cannot take these tiles: {why}")
-
-    def _adopt_format(self, found: str) -> None:
-        self.meta = replace(self.meta, tile_format=found)
-        self._record_format(found)
 
     def _agreed_format(self, stored: Optional[str]) -> None:
         """Refuse a package of another tile format; take its format when ours is open."""
