@@ -245,7 +245,7 @@ def test_progress_text_shows_counts_rate_and_time_left_on_a_slow_download(dialog
     with TileServer("terrain", Faults(latency_ms=150)) as server:
         form.url.setText(server.template)
         form.extent.setOutputExtentFromUser(QgsRectangle(6.9, 45.9, 7.3, 46.2), form.crs.crs())
-        form.zoom.setValue(12)  # 30 tiles at 150 ms each: 4.5 s
+        form.zoom.setValue(12)  # 36 tiles at 150 ms each: 5 s
         form.workers.setValue(1)
         form.output.setFilePath(str(tmp_path / "slow.tif"))
         clicked = time.monotonic()
