@@ -66,16 +66,27 @@ def step_1_check_plugin_and_run_from_the_dialog():
         tiles.output.setFilePath(str(OUT.parent / "slow-dem.tif"))
         dialog.run_button.click()
         findings["tiles_message"] = dialog.message.text()
-        QTimer.singleShot(1500, step_2_screenshot_mid_task)
+        findings["tiles_clicked"] = time.monotonic()
+        QTimer.singleShot(200, step_2_screenshot_mid_task)
     except Exception:
         fail()
 
 
 def step_2_screenshot_mid_task():
+    """Once the running row shows counts, a rate and the time left (or after 10 s)."""
     try:
         dialog = qgis.utils.plugins["offload"].dialog
         rows = [dialog.tasks.topLevelItem(i) for i in range(dialog.tasks.topLevelItemCount())]
+        if "elapsed" in rows[-1].text(2) and "first_progress_s" not in findings:
+            findings["first_progress_s"] = time.monotonic() - findings["tiles_clicked"]
+        if "left" not in rows[-1].text(2) and time.monotonic() - findings["tiles_clicked"] < 10:
+            QTimer.singleShot(100, step_2_screenshot_mid_task)
+            return
         findings["rows_mid_task"] = [(row.text(0), row.text(2)) for row in rows]
+        task_id = dialog.last_task_id
+        findings["task_manager_description"] = QgsApplication.taskManager().task(task_id).description()
+        findings["notices_after_calc"] = [(item.title(), item.text()) for item in
+                                          qgis.utils.iface.messageBar().items()]
         findings["dialog_screenshot"] = str(OUT.with_name("dialog-mid-task.png"))
         dialog.grab().save(findings["dialog_screenshot"])
         running = rows[-1]
@@ -91,11 +102,12 @@ def step_3_wait_for_layer():
         dialog = qgis.utils.plugins["offload"].dialog
         rows = [dialog.tasks.topLevelItem(i) for i in range(dialog.tasks.topLevelItemCount())]
         statuses = [row.text(2) for row in rows]
-        if ("doubled" not in names or "Running" in statuses) and time.monotonic() - started < 60:
+        if ("doubled" not in names or any("elapsed" in s for s in statuses)) and time.monotonic() - started < 60:
             QTimer.singleShot(100, step_3_wait_for_layer)
             return
         findings["layers"] = names
         findings["rows_at_end"] = statuses
+        findings["notices_at_end"] = [(item.title(), item.text()) for item in qgis.utils.iface.messageBar().items()]
         qgis.utils.iface.mapCanvas().refresh()
         QTimer.singleShot(1500, step_4_screenshot_and_quit)
     except Exception:
