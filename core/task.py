@@ -107,9 +107,21 @@ def release_task_manager() -> None:
 
 
 # Where QGIS lets a task stay quiet (3.26+), it does: Offload's notice is the one people get.
-# QGIS 3.22 has no such flag; its own "Task complete" / "Task failed" notice shows the task's
-# description, which finished() sets to Offload's one-line outcome before QGIS reads it.
+# QGIS 3.22 has no such flag: the desktop adds its own "Task complete" / "Task failed" notice
+# for a task that ran 5 s or more, showing the task's description, which finished() sets to
+# Offload's one-line outcome before QGIS reads it. Offload then leaves a success to QGIS's
+# notice (one notice, in Offload's words) and still reports a failure or a cancel itself.
 _QUIET = getattr(QgsTask.Flag, "Silent", None)
+QGIS_NOTICE_AFTER_MS = 5000  # QGIS's own threshold (qgis/QGIS#7559)
+
+
+def _qgis_gives_its_own_notice(task: "OffloadTask") -> bool:
+    """True when the QGIS desktop will announce this task's end itself (3.22, long tasks)."""
+    if _QUIET is not None or task.elapsedTime() < QGIS_NOTICE_AFTER_MS:
+        return False
+    from qgis.PyQt.QtWidgets import QApplication
+
+    return any(widget.objectName() == "QgisApp" for widget in QApplication.topLevelWidgets())
 
 
 def _flags():
@@ -355,7 +367,7 @@ class OffloadTask(QgsTask):
             # QGIS 3.22 reads the description for its own notice right after finished(): say it our way.
             self.setDescription(self.outcome_line())
             if ok:
-                if not self.in_chain:
+                if not self.in_chain and not _qgis_gives_its_own_notice(self):
                     self._notify(self.outcome_line(), SUCCESS)
                 self._call(self.on_success)
             else:
