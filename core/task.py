@@ -426,8 +426,8 @@ class OffloadTask(QgsTask):
     def _report_failure(self) -> None:
         if self.in_chain:
             return
-        if self.error is not None:
-            self._notify(self.outcome_line(), CRITICAL)
+        if self.error is not None:  # the error is the news (the CLI prints this line on stderr)
+            self._notify(tr("{task}: {error}", task=self.title, error=self.error.one_line()), CRITICAL)
         elif self.canceled:
             self._notify(self.outcome_line(), INFO)
 
