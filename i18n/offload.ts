@@ -9,7 +9,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="133" />
+      <location filename="../ui/forms/calc_form.py" line="143" />
       <source>1 band</source>
       <translation type="unfinished" />
     </message>
@@ -104,7 +104,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="286" />
+      <location filename="../core/task.py" line="298" />
       <source>Canceled after {time}</source>
       <translation type="unfinished" />
     </message>
@@ -206,7 +206,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="284" />
+      <location filename="../core/task.py" line="296" />
       <source>Done in {time}</source>
       <translation type="unfinished" />
     </message>
@@ -256,7 +256,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="288" />
+      <location filename="../core/task.py" line="300" />
       <source>Failed after {time}</source>
       <translation type="unfinished" />
     </message>
@@ -330,6 +330,11 @@
     <message>
       <location filename="../raster_tasks/algorithms.py" line="67" />
       <source>Input rasters (A, B, C…)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/calc_form.py" line="119" />
+      <source>Input {name}</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -527,7 +532,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="270" />
+      <location filename="../core/task.py" line="282" />
       <source>Queued</source>
       <translation type="unfinished" />
     </message>
@@ -615,7 +620,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="272" />
+      <location filename="../core/task.py" line="284" />
       <source>Starting</source>
       <translation type="unfinished" />
     </message>
@@ -747,7 +752,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="276" />
+      <location filename="../core/task.py" line="288" />
       <source>about {time} left</source>
       <translation type="unfinished" />
     </message>
@@ -807,7 +812,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="134" />
+      <location filename="../ui/forms/calc_form.py" line="144" />
       <source>constants</source>
       <translation type="unfinished" />
     </message>
@@ -857,7 +862,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="145" />
+      <location filename="../ui/forms/calc_form.py" line="155" />
       <source>input {number} has no raster layer</source>
       <translation type="unfinished" />
     </message>
@@ -902,12 +907,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="382" />
+      <location filename="../ui/forms/calc_form.py" line="118" />
+      <source>no layer</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../core/task.py" line="394" />
       <source>no reason given</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="150" />
+      <location filename="../ui/forms/calc_form.py" line="160" />
       <source>nodata</source>
       <translation type="unfinished" />
     </message>
@@ -982,7 +992,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="128" />
+      <location filename="../ui/forms/calc_form.py" line="138" />
       <source>type an expression, e.g. (A - B) / (A + B)</source>
       <translation type="unfinished" />
     </message>
@@ -997,8 +1007,13 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="133" />
+      <location filename="../ui/forms/calc_form.py" line="143" />
       <source>{count} bands</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/calc_form.py" line="117" />
+      <source>{layer} (band {band})</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1007,37 +1022,42 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="274" />
+      <location filename="../core/task.py" line="286" />
       <source>{rate} {unit}/s</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="298" />
+      <location filename="../core/task.py" line="310" />
       <source>{task} — {progress}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="380" />
+      <location filename="../core/task.py" line="392" />
       <source>{task}: canceled after {time}; nothing partial was left</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="378" />
+      <location filename="../core/task.py" line="390" />
       <source>{task}: done in {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="383" />
+      <location filename="../core/task.py" line="395" />
       <source>{task}: failed after {time}: {error}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="384" />
+      <location filename="../core/task.py" line="396" />
       <source>{task}: running</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="277" />
+      <location filename="../core/task.py" line="430" />
+      <source>{task}: {error}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../core/task.py" line="289" />
       <source>{time} elapsed</source>
       <translation type="unfinished" />
     </message>
@@ -1062,7 +1082,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="134" />
+      <location filename="../ui/forms/calc_form.py" line="144" />
       <source>✓ valid: {bands} from {names}</source>
       <translation type="unfinished" />
     </message>

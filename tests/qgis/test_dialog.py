@@ -313,6 +313,7 @@ def test_the_log_pane_holds_a_command_line_that_reruns_to_the_same_output(dialog
     click_run(dialog)
     wait_until(lambda: dialog.tasks.topLevelItem(0).text(2).startswith("Done in "), 30, "the run to end")
     log = dialog.log.text.toPlainText()
+    assert "Input A: heights (band 1)" in log
     assert "Expressions: sqrt(A) * 2" in log and "processing.run('offload:calc'" in log and "Result:" in log
     command = log.split("Command line:\n", 1)[1].splitlines()[0]
     assert command.startswith("python3 -m offload calc --expr 'sqrt(A) * 2' --input A=")
@@ -445,3 +446,21 @@ def test_the_calculator_lists_inputs_operators_and_functions_to_insert(dialog):
     palette.itemDoubleClicked.emit(groups["Inputs"].child(0), 0)
     assert form.expressions.toPlainText() == "A + sqrt(A)"
     assert form.validity.ok
+
+
+def test_the_tiles_area_starts_at_the_canvas_extent(qgis_iface, project, fresh_settings):
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    canvas.setExtent(QgsRectangle(6.9, 45.9, 7.3, 46.2))
+    shown = canvas.extent()
+    history = TaskHistory()
+    dialog = OffloadDialog(qgis_iface, history)
+    try:
+        dialog.show_task("tiles")
+        assert dialog.current_form().bbox() == pytest.approx(
+            (shown.xMinimum(), shown.yMinimum(), shown.xMaximum(), shown.yMaximum()), abs=1e-6)
+    finally:
+        dialog.deleteLater()
+        history.close()

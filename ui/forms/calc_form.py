@@ -109,6 +109,16 @@ class CalcForm(TaskForm):
         self.remove_button.setEnabled(len(self.input_rows) > 1)
         self.revalidate()
 
+    def typed_values(self):
+        """The rows, and each input as 'A: layer name (band 1)' in place of the inputs' grid."""
+        values = super().typed_values()
+        for row in self.input_rows:
+            layer = row.layer.currentLayer()
+            shown = tr("{layer} (band {band})", layer=layer.name(), band=max(row.band.currentBand(), 1)) \
+                if layer is not None else tr("no layer")
+            values.append((tr("Input {name}", name=row.name.text().strip()), shown))
+        return values
+
     def expression_texts(self) -> Tuple[str, ...]:
         return tuple(line.strip() for line in self.expressions.toPlainText().splitlines() if line.strip())
 
