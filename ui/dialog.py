@@ -137,7 +137,7 @@ class OffloadDialog(QDialog):
         self.tasks.runChosen.connect(self.show_run)
         history.changed.connect(self._follow_last_task)
         self._show_chosen()
-        self.resize(760, 820)
+        self.resize(880, 820)  # wide enough for a whole progress text
 
     def _fill_chooser(self) -> None:
         model = self.chooser.model()

@@ -40,9 +40,33 @@ def run_log(title: str, typed: Sequence[Tuple[str, str]], request) -> str:
     """The log of one run as it starts: the values as typed and the equivalent calls."""
     lines = [title, ""]
     lines += [f"  {label}: {value}" for label, value in typed]
-    lines += ["", "Command line:", command_line(request), "", "Python (QGIS console):", "import processing",
-              processing_call(request)]
+    lines += ["", "Command line:", command_line(request)] + [f"# {note}" for note in _cli_notes(request)]
+    lines += ["", "Python (QGIS console):", "import processing", processing_call(request)]
+    lines += [f"# {note}" for note in _processing_notes(request)]
     return "\n".join(lines)
+
+
+def _cli_notes(request) -> List[str]:
+    """What the command line cannot say of this run."""
+    notes = []
+    if getattr(request, "selected_only", False):
+        notes.append("the command line has no selection: it buffers every feature (use --where)")
+    if type(request).__name__ == "BufferRequest" and request.output is None:
+        notes.append("the command line writes files: this one writes a GeoPackage, not a memory layer")
+    return notes
+
+
+def _processing_notes(request) -> List[str]:
+    """What offload:buffer's parameters cannot say of this run."""
+    if type(request).__name__ != "BufferRequest":
+        return []
+    notes = []
+    if request.where:
+        notes.append(f"offload:buffer has no filter: filter the layer to {request.where} first")
+    if request.selected_only:
+        notes.append("only the selected features: pass QgsProcessingFeatureSourceDefinition(layer.id(), "
+                     "selectedFeaturesOnly=True) as INPUT")
+    return notes
 
 
 # -- command lines ------------------------------------------------------------------
