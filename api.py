@@ -229,6 +229,7 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
     return _run(lambda earlier: task, start)
 
 
+@_one_line_errors
 def chain(*steps: Step, weights: Optional[Sequence[float]] = None, **task_options) -> Handle:
     """Run steps one after the other as one task; only the last step's outputs are loaded."""
     from .core.chain import Chain

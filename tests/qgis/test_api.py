@@ -126,6 +126,7 @@ def test_a_mistake_is_one_input_error_with_a_short_traceback(tmp_path):
         (lambda: api.calc("A +* 2", {"A": str(a)}, tmp_path / "o.tif"), "syntax error at column 4"),
         (lambda: api.calc("A", {"A": str(a)}, tmp_path / "o.tif", overwite=True), "calc() has no option 'overwite'"),
         (lambda: api.tiles("ftp://x/{z}/{x}/{y}", (0, 0, 1, 1), 3, tmp_path / "t.tif"), "scheme 'ftp'"),
+        (lambda: api.chain(api.calc("A + C", {"A": str(a)}, tmp_path / "o.tif", start=False)), "unknown name 'C'"),
     ):
         with pytest.raises(InputError) as caught:
             call()
