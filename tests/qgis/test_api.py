@@ -84,14 +84,16 @@ def test_the_handle_prints_before_during_and_after_its_task(tmp_path, project):
         handle = api.tiles(server.template, (6.9, 45.9, 7.3, 46.2), 12, tmp_path / "dem.tif", workers=1,
                            cache_dir=tmp_path / "cache")
         before = repr(handle)  # the worker may already have picked it up
-        assert re.fullmatch(r"<offload 'Tiles z12 \(36\) → dem.tif': (Queued|Starting · 0 s elapsed)>", before), before
+        queued = r"<offload 'Tiles z12 \(36\) → dem.tif': (Queued|Starting · 0 s elapsed)>"
+        assert re.fullmatch(queued, before), before
         assert handle.state in ("queued", "running")
         wait_until(lambda: " of 36 tiles" in str(handle), 10, "the first tiles")
         assert str(handle).startswith("Tiles z12 (36) → dem.tif: ") and "elapsed" in str(handle)
         assert handle.state == "running" and handle.result is None
         wait_until(lambda: handle.done, 30, "the download to end")
     wait_until(lambda: sip.isdeleted(handle.task), 5, "QGIS to delete the finished task")
-    assert repr(handle) == f"<offload 'Tiles z12 (36) → dem.tif': {handle.task.outcome_text()} → {tmp_path / 'dem.tif'}>"
+    outcome = handle.task.outcome_text()
+    assert repr(handle) == f"<offload 'Tiles z12 (36) → dem.tif': {outcome} → {tmp_path / 'dem.tif'}>"
     assert str(handle).startswith("Tiles z12 (36) → dem.tif: done in ")
     assert handle.result == tmp_path / "dem.tif" and handle.state == "done"
     handle.cancel()  # nothing to cancel any more, and no error either

@@ -12,7 +12,8 @@ from offload.vector_tasks.buffer import BufferRequest
 
 
 def test_calc_command_line_quotes_what_a_shell_would_split():
-    request = CalcRequest(("(A - B) / (A + B)",), (CalcInput("A", "/d/nir band.tif", 1), CalcInput("B", "/d/red.tif", 2)),
+    inputs = (CalcInput("A", "/d/nir band.tif", 1), CalcInput("B", "/d/red.tif", 2))
+    request = CalcRequest(("(A - B) / (A + B)",), inputs,
                           Path("/out/nd vi.tif"), output_type="Float32", nodata=-9999.0, overwrite=True)
     line = command_line(request)
     assert shlex.split(line) == ["python3", "-m", "offload", "calc", "--expr", "(A - B) / (A + B)", "--input",
