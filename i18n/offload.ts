@@ -69,7 +69,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="34" />
+      <location filename="../ui/catalog.py" line="35" />
       <source>Buffer</source>
       <translation type="unfinished" />
     </message>
@@ -211,12 +211,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="31" />
+      <location filename="../ui/catalog.py" line="32" />
       <source>Download a file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="27" />
+      <location filename="../ui/catalog.py" line="28" />
       <source>Download tiles (XYZ)</source>
       <translation type="unfinished" />
     </message>
@@ -447,7 +447,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="38" />
+      <location filename="../ui/catalog.py" line="40" />
       <source>Network</source>
       <translation type="unfinished" />
     </message>
@@ -482,7 +482,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="32" />
+      <location filename="../ui/catalog.py" line="33" />
       <source>One file over HTTP(S), streamed, checked and resumed after an interruption; loaded as a layer if you say it is one.</source>
       <translation type="unfinished" />
     </message>
@@ -538,7 +538,7 @@
     </message>
     <message>
       <location filename="../raster_tasks/algorithms.py" line="46" />
-      <location filename="../ui/catalog.py" line="38" />
+      <location filename="../ui/catalog.py" line="40" />
       <source>Raster</source>
       <translation type="unfinished" />
     </message>
@@ -660,7 +660,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="28" />
+      <location filename="../ui/catalog.py" line="29" />
       <source>The XYZ tiles over an area, mosaicked into a GeoTIFF (RGBA imagery, or a Float32 DEM from Terrarium or Terrain-RGB tiles); cached, retried politely, resumed after a cancel.</source>
       <translation type="unfinished" />
     </message>
@@ -715,7 +715,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="38" />
+      <location filename="../ui/catalog.py" line="40" />
       <location filename="../vector_tasks/algorithms.py" line="42" />
       <source>Vector</source>
       <translation type="unfinished" />
@@ -902,7 +902,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="35" />
+      <location filename="../ui/catalog.py" line="36" />
       <source>native:buffer's results, off the main thread: fixed or per-feature distances, metres on geographic layers, invalid geometries fixed; into a file or a memory layer.</source>
       <translation type="unfinished" />
     </message>
