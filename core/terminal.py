@@ -8,6 +8,7 @@ import time
 from typing import Callable, TextIO
 
 BAR_WIDTH = 30
+STATUS_WIDTH = 64  # the progress text: counts · rate · time left · elapsed
 
 
 class ProgressDisplay:
@@ -30,7 +31,7 @@ class ProgressDisplay:
                 self._last_draw = now
                 filled = int(round(fraction * BAR_WIDTH))
                 bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-                self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {status[:40]:<40}")
+                self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {status[:STATUS_WIDTH]:<{STATUS_WIDTH}}")
                 self.stream.flush()
                 self._drawn = True
         else:
