@@ -24,14 +24,14 @@ from qgis.core import QgsApplication, QgsMapLayer, QgsProject, QgsTask
 from qgis.PyQt.QtCore import QTimer, pyqtSignal
 
 from . import outputs as _outputs
-from .control import Control, gdal_callback
+from .control import Control, Gate, gdal_callback
 from .errors import Canceled, OffloadError, TaskFailed, one_line
 from .gdal_errors import gdal_errors_raised
 from .i18n import tr
 from .loading import load_output
 from .log import CRITICAL, INFO, SUCCESS, Notifier, default_notifier, log
 from .outputs import DeclaredOutput
-from .progress import ProgressMeter, Throttle, clamp_fraction, format_duration, format_rate
+from .progress import ProgressMeter, clamp_fraction, format_duration, format_rate
 from .snapshot import refuse_main_thread_object
 
 Callback = Callable[["OffloadTask"], None]
@@ -43,9 +43,6 @@ _MANAGER_HOOKED = False
 _HEARTBEAT: List[QTimer] = []  # one main-thread timer: elapsed time moves even when an engine is silent
 
 HEARTBEAT_MS = 500  # the first progress text shows within a second, whatever the job
-
-SIP_POLL_INTERVAL_S = 0.02  # how often check_canceled() may ask sip (GIL starvation below ~5 ms)
-PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second
 
 
 def running_tasks() -> List["OffloadTask"]:
@@ -167,8 +164,7 @@ class OffloadTask(QgsTask):
         self.made_layers: List[QgsMapLayer] = []  # by work(), on the worker thread: see hand_over()
         self._cancel_requested = False
         self._cancel_hooks: List[Callable[[], None]] = []
-        self._sip_poll = Throttle(SIP_POLL_INTERVAL_S)
-        self._progress_gate = Throttle(PROGRESS_INTERVAL_S)
+        self._gate = Gate(self.isCanceled, self._show_progress)
         self._meter = ProgressMeter()
         self._shown_text = ""
         # Both are emitted on the worker thread and queued to this main-thread object.
@@ -234,7 +230,7 @@ class OffloadTask(QgsTask):
 
     def check_canceled(self) -> None:
         """Raise ``Canceled`` if the task was asked to stop. Cheap enough for any loop."""
-        if not self._cancel_requested and self._sip_poll.ready() and self.isCanceled():
+        if not self._cancel_requested and self._gate.canceled():
             self._cancel_requested = True
         if self._cancel_requested:
             raise Canceled(f"{self.title} was canceled")
@@ -244,9 +240,11 @@ class OffloadTask(QgsTask):
         self.fraction = clamp_fraction(fraction)
         if status is not None:
             self.status_text = status
-        if self._progress_gate.ready():
-            self._meter.sample(self.fraction, self.status_text)
-            self.setProgress(self.fraction * 100.0)
+        self._gate.progress(self.fraction)
+
+    def _show_progress(self, fraction: float) -> None:
+        self._meter.sample(fraction, self.status_text)
+        self.setProgress(fraction * 100.0)
 
     def gdal_progress(self, start: float = 0.0, span: float = 1.0) -> Callable[..., int]:
         """A GDAL progress callback that reports into [start, start+span] and aborts on cancel."""
@@ -332,10 +330,10 @@ class OffloadTask(QgsTask):
         self._meter.start()
         try:
             self.check_canceled()
-            with gdal_errors_raised():
-                self.work()
-            self.check_canceled()  # a cancel that came during the last write still counts
-            _outputs.commit(self.outputs)
+            with _outputs.published(self.outputs):
+                with gdal_errors_raised():
+                    self.work()
+                self.check_canceled()  # a cancel that came during the last write still counts
             self.fraction = 1.0
             self.setProgress(100.0)
             return True
@@ -345,8 +343,6 @@ class OffloadTask(QgsTask):
         except BaseException as exc:  # the boundary: nothing may escape run()
             self._keep_error(exc, traceback.format_exc())
             return False
-        finally:
-            _outputs.discard(self.outputs)
 
     def _keep_error(self, exc: BaseException, trace: str) -> None:
         self.exception = exc
