@@ -51,7 +51,7 @@ def step_1_check_plugin_and_run_from_the_dialog():
         form.output.setFilePath(str(OUT.parent / "doubled.tif"))
         dialog.run_button.click()
         findings["calc_message"] = dialog.message.text()
-        from offload.net_tasks.server import Faults, TileServer
+        from offload.demo.tile_server import Faults, TileServer
 
         server = TileServer("terrain", Faults(latency_ms=250))
         server.__enter__()
@@ -120,7 +120,7 @@ def step_3b_a_task_longer_than_5_s():
     try:
         from offload.core.task import start
         from offload.net_tasks.download import FileRequest
-        from offload.net_tasks.server import Faults, TileServer
+        from offload.demo.tile_server import Faults, TileServer
         from offload.net_tasks.tasks import FileDownloadTask
 
         slow = TileServer("imagery", Faults(latency_ms=5500))

@@ -20,9 +20,9 @@ from osgeo_utils.samples import validate_gpkg
 from qgis.core import QgsRasterLayer, QgsRectangle
 
 from offload.core.errors import InputError, TaskFailed
-from offload.net_tasks.server import TileServer
-from offload.net_tasks.synthetic import terrain_grid
-from offload.net_tasks.tile_images import imagery_rgb, tile_heights
+from offload.demo.tile_server import TileServer
+from offload.demo.synthetic import terrain_grid
+from offload.demo.tile_images import imagery_rgb, tile_heights
 from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format
 from offload.net_tasks.tiles import Tile, pixel_size_m, tile_bounds
 

@@ -10,7 +10,7 @@ from qgis.core import QgsRasterLayer
 
 from offload import api
 from offload.core.errors import InputError
-from offload.net_tasks.server import Faults, TileServer
+from offload.demo.tile_server import Faults, TileServer
 from qgis_helpers import read_raster, wait_until, write_raster
 
 

@@ -18,7 +18,7 @@ from qgis.PyQt.QtWidgets import QApplication, QMessageBox
 
 import offload
 from offload.core.task import running_tasks
-from offload.net_tasks.server import Faults, TileServer
+from offload.demo.tile_server import Faults, TileServer
 from offload.ui.catalog import TASKS
 from offload.ui.dialog import OffloadDialog
 from offload.ui.forms.base import SETTINGS_ROOT
