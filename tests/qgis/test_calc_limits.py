@@ -237,3 +237,21 @@ def test_the_default_type_is_the_widest_of_the_inputs_used_as_the_help_says(tmp_
     help_text = subprocess.run([sys.executable, "-m", "offload", "calc", "--help"], env=subprocess_env,
                                capture_output=True, text=True, timeout=60).stdout
     assert "the widest type of the inputs the expression uses" in " ".join(help_text.split())
+
+
+def test_a_cogs_staging_file_is_named_for_the_sweep_of_dead_runs(tmp_path, small, monkeypatch):
+    """Issue 14, defect 7: the sweep removes a killed run's temp files by the owner in their
+    names; the COG's staging file must carry it as the temporary output does."""
+    import os
+
+    from offload.core.outputs import temp_owner
+    from offload.raster_tasks import gdal_io
+
+    staged = []
+    translate = gdal_io.translate_to_cog
+    monkeypatch.setattr(gdal_io, "translate_to_cog",
+                        lambda source, *args: staged.append(source) or translate(source, *args))
+    handle = api.calc("A * 2", {"A": small}, tmp_path / "o.tif", format="COG")
+    assert handle.wait(60), handle.error
+    assert len(staged) == 1 and temp_owner(staged[0].name)[1] == os.getpid()
+    assert not staged[0].exists() and not leftovers(tmp_path)
