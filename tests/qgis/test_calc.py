@@ -323,3 +323,17 @@ def test_statistics_are_those_of_the_valid_pixels(tmp_path, pair, expression, sm
     assert std == pytest.approx(valid.std(), rel=1e-6, abs=1e-9)
     assert float(band.GetMetadataItem("STATISTICS_VALID_PERCENT")) == pytest.approx(
         100 * valid.size / values.size, abs=0.01)  # float ±inf and NaN are values, but not counted
+
+
+@pytest.mark.skipif(GDAL_CALC is None, reason="gdal_calc.py is part of Debian's python3-gdal")
+def test_ndvi_of_integer_bands_as_gdal_calc(tmp_path, small_windows):
+    """Sentinel-2 and Landsat bands are UInt16: (A - B) / (A + B) divides integers into floats
+    (it used to fail dividing in place into the integer temporary A - B)."""
+    rng = np.random.default_rng(8)
+    a = write_raster(tmp_path / "a.tif", rng.integers(1000, 5000, ODD, dtype=np.uint16), block=64)
+    b = write_raster(tmp_path / "b.tif", rng.integers(500, 3000, ODD, dtype=np.uint16), block=64)
+    theirs = tmp_path / "theirs.tif"
+    subprocess.run([sys.executable, GDAL_CALC, "-A", str(a), "-B", str(b), "--calc=(A - B) / (A + B)",
+                    f"--outfile={theirs}", "--quiet", "--type=Float32"], check=True, capture_output=True)
+    ours = calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a}", f"B={b}"], output_type="Float32")
+    np.testing.assert_array_equal(read_raster(ours)[0], read_raster(theirs)[0])
