@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from ..core.control import Control, gdal_callback
 from ..core.errors import InputError
 from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
-from .expression import Context, Expression, Scratch, evaluate, parse_expression
+from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 from .request import FORMATS, NAME_PATTERN, CalcRequest
 
@@ -297,29 +296,6 @@ class _Engine:
         self.readers = gdal_io.Readers(plan.sources, overlapping=plan.halo > 0)
         self.out_dtype = gdal_io.numpy_type(plan.gdal_type)
         self.x_res_m, self.y_res_m = _metres_per_pixel(plan)
-        # Arrays are reused, not allocated per window: fresh megabytes cost more in page faults
-        # than the arithmetic (NDVI 8192², one thread: 0.28 s of CPU without them, 0.55 s with).
-        self._local = threading.local()  # each thread's Scratch for temporaries
-        self._spare: deque = deque()  # output arrays the writer has written, for the next windows
-        self._spare_limit = 2 * plan.threads + 2
-
-    def recycle(self, written: np.ndarray) -> None:
-        """Take back an output array once the writer has written it (any thread)."""
-        if len(self._spare) < self._spare_limit:
-            self._spare.append(written)
-
-    def _output_array(self, shape: Tuple[int, int]) -> np.ndarray:
-        try:
-            spare = self._spare.popleft()
-        except IndexError:
-            spare = None
-        return spare if spare is not None and spare.shape == shape else np.empty(shape, self.out_dtype)
-
-    def _scratch(self) -> Scratch:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = Scratch()
-        return scratch
 
     def compute(self, window: Window, control: Control):
         control.check_canceled()
@@ -333,11 +309,9 @@ class _Engine:
         x_res = _rows_with_halo(self.x_res_m, rows)
         outside = _outside(halo_read, arrays[plan.sources[0].name].shape) if halo else None
         results = []
-        scratch = self._scratch()
         for expression in plan.expressions:
-            context = Context(x_res, self.y_res_m, masks, outside=outside, scratch=scratch)
-            target = self._output_array((window.height, window.width)) if not halo else None
-            values = evaluate(expression, arrays, context, out=target)
+            context = Context(x_res, self.y_res_m, masks, outside=outside)
+            values = evaluate(expression, arrays, context)
             shape = arrays[plan.sources[0].name].shape
             if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions
                 values = np.broadcast_to(values, shape)
@@ -349,14 +323,11 @@ class _Engine:
             out, no_value = gdal_io.to_output_values(values, self.out_dtype)
             if no_value is not None:
                 missing = no_value if missing is None else (missing | no_value)
-            if target is None or not np.may_share_memory(out, target):
-                if target is not None:
-                    self.recycle(target)  # not used: the result is elsewhere
-                if (not out.flags.writeable or not out.flags.c_contiguous or scratch.holds(out)
-                        or any(np.may_share_memory(out, a) for a in arrays.values())):
-                    # Never write nodata into an input another expression may use, nor keep an
-                    # array this thread reuses for its next window.
-                    out = np.array(out, dtype=out.dtype, order="C", copy=True)
+            if (not out.flags.writeable or not out.flags.c_contiguous
+                    or any(np.may_share_memory(out, a) for a in arrays.values())):
+                # Never write nodata into an input another expression may use, nor keep the
+                # array this thread reads its next window into.
+                out = np.array(out, dtype=out.dtype, order="C", copy=True)
             if missing is not None:
                 np.copyto(out, out.dtype.type(0), where=missing)
             window_stats = _Stats.of(out, missing, plan.nodata)
@@ -459,7 +430,7 @@ def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer,
                 pending.append(pool.submit(engine.compute, window, control))
                 # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
                 while len(pending) > engine.plan.threads or (window is windows[-1] and pending):
-                    _write(pending.popleft().result(), writer, stats, engine.recycle)
+                    _write(pending.popleft().result(), writer, stats)
                     written += 1
                     control.report(written / len(windows), f"window {written} of {len(windows)}")
         except BaseException:
@@ -469,11 +440,10 @@ def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer,
     writer.flush()
 
 
-def _write(done, writer: gdal_io.Writer, stats: List[_Stats], recycle) -> None:
+def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:
     window, results = done
     for index, (values, window_stats) in enumerate(results, start=1):
         writer.write(index, window, values)
-        recycle(values)  # GDAL has its own copy now
         stats[index - 1].merge(window_stats)
 
 

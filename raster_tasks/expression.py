@@ -214,37 +214,6 @@ def _constant_argument(node: ast.AST, text: str, name: str) -> float:
     raise _fail(text, node, f"{name}() parameters after the first must be plain numbers")
 
 
-class Scratch:
-    """Arrays one thread reuses for the temporaries of its evaluations (``A + B`` in an NDVI):
-    a fresh megabyte per temporary costs more in page faults than the arithmetic. What an
-    evaluation takes is valid until the thread's next evaluation; at most ``limit`` are kept."""
-
-    def __init__(self, limit: int = 8) -> None:
-        self.limit = limit
-        self._arrays: list = []
-        self._used = 0
-
-    def reset(self) -> None:
-        self._used = 0
-
-    def holds(self, array: np.ndarray) -> bool:
-        """Whether ``array`` may be (a view of) one of these: then it must be copied to be kept."""
-        return any(np.may_share_memory(array, mine) for mine in self._arrays)
-
-    def take(self, shape: Tuple[int, ...], dtype: np.dtype) -> Optional[np.ndarray]:
-        if self._used < len(self._arrays):
-            array = self._arrays[self._used]
-            if array.shape != shape or array.dtype != dtype:
-                array = self._arrays[self._used] = np.empty(shape, dtype)
-        elif len(self._arrays) < self.limit:
-            array = np.empty(shape, dtype)
-            self._arrays.append(array)
-        else:
-            return None
-        self._used += 1
-        return array
-
-
 @dataclass
 class Context:
     """What evaluation needs beyond the arrays: pixel sizes in metres, and where kernels had no data.
@@ -259,44 +228,30 @@ class Context:
     invalid: Optional[np.ndarray] = None
     nodata_as_nan: bool = False  # set while evaluating a neighbourhood function's argument
     outside: Optional[np.ndarray] = None  # True where the halo runs past the raster's edge
-    scratch: Optional[Scratch] = None  # where temporaries go (a fresh array each otherwise)
 
     def mark_invalid(self, mask: np.ndarray) -> None:
         self.invalid = mask if self.invalid is None else (self.invalid | mask)
 
 
-def evaluate(expression: Expression, arrays: Mapping[str, np.ndarray], context: Context,
-             out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Compute ``expression`` over ``arrays`` (all the same shape).
-
-    :param out: where the result goes when the last operation can write it there (the result
-        is ``out`` then); the result may also be an input or a ``context.scratch`` array.
-    """
-    if context.scratch is not None:
-        context.scratch.reset()
+def evaluate(expression: Expression, arrays: Mapping[str, np.ndarray], context: Context) -> np.ndarray:
+    """Compute ``expression`` over ``arrays`` (all the same shape)."""
     with np.errstate(all="ignore"):  # 0/0 and friends give nan/inf, as in numpy and gdal_calc
-        value, _ = _eval(expression.tree.body, arrays, context, out)
+        value, _ = _eval(expression.tree.body, arrays, context)
     return value
 
 
-def _destination(ufunc, left, right, left_fresh: bool, target: Optional[np.ndarray], context: Context):
-    """Where ``ufunc(left, right)`` may write, giving what the operator gives: the caller's
-    ``target``, the left operand when it is a temporary, a scratch array; None for a new array."""
-    shape = np.broadcast_shapes(np.shape(left), np.shape(right))
+def _in_place(ufunc, left, right, left_fresh: bool) -> bool:
+    """Whether ``ufunc(left, right)`` may write into ``left`` (a temporary) and give what the
+    operator gives: same shape and type (integers divided give float64, not their type)."""
+    if ufunc is None or not left_fresh or not isinstance(left, np.ndarray):
+        return False
     dtype = np.result_type(left, right)
-    if ufunc is None or len(shape) != 2 or (ufunc is np.true_divide and dtype.kind != "f"):
-        return None  # integer division gives float64, not the operands' type
-    if target is not None and target.shape == shape and target.dtype == dtype:
-        return target
-    if left_fresh and isinstance(left, np.ndarray) and left.shape == shape and left.dtype == dtype:
-        return left
-    return context.scratch.take(shape, dtype) if context.scratch is not None else None
+    return (dtype == left.dtype and np.shape(right) in (left.shape, ())
+            and not (ufunc is np.true_divide and dtype.kind != "f"))
 
 
-def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context, target: Optional[np.ndarray] = None):
-    """Return (value, fresh): ``fresh`` means nobody else holds the array, so it may be reused.
-
-    ``target`` (the root only): where the value may go instead of a new array."""
+def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
+    """Return (value, fresh): ``fresh`` means nobody else holds the array, so it may be reused."""
     if isinstance(node, ast.Constant):
         return node.value, False
     if isinstance(node, ast.Name):
@@ -310,9 +265,8 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context, tar
         (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
         operation = _BINARY[type(node.op)]
         ufunc = _IN_PLACE.get(operation)
-        destination = _destination(ufunc, left, right, left_fresh, target, context)
-        if destination is not None:
-            return ufunc(left, right, out=destination), True
+        if _in_place(ufunc, left, right, left_fresh):
+            return ufunc(left, right, out=left), True
         return operation(left, right), True
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, arrays, context)[0]), True
