@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis package install clean
+.PHONY: setup test demo translations bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis package install clean
 
 setup: $(READY)
 
@@ -23,8 +23,10 @@ $(READY): requirements-dev.txt tools/install-debian-deps.sh
 	@ln -sfn "$(CURDIR)" "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/offload"
 	@touch $@
 
+# Pure unit tests first, with QGIS and Qt not even loaded (tests/unit/conftest.py checks), then the rest.
 test: setup
-	$(HEADLESS) $(PY) -m pytest $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest -p no:pytest_qgis -p no:pytest-qt tests/unit $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)
@@ -52,6 +54,10 @@ bench-buffer: setup
 # Speed where users choose: processing.run() inside QGIS against the Toolbox's own tools.
 bench-inqgis: setup
 	$(HEADLESS) $(PY) bench/inqgis.py
+
+# i18n/offload.ts (every tr() string) and each i18n/offload_<lang>.ts updated, then .qm files (lrelease).
+translations: setup
+	$(SYSTEM_PYTHON) i18n/update.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py
