@@ -93,6 +93,11 @@ class XyzSource:
 
     __str__ = __repr__
 
+    @property
+    def tile_px(self) -> int:
+        """Pixels per tile side the server sends: 512 for HiDPI (ratio 2), else 256."""
+        return 512 if self.tile_pixel_ratio >= 2 else 256
+
     def headers(self) -> Dict[str, str]:
         """The HTTP headers every tile request of this source carries (the Referer first)."""
         headers = {"Referer": self.referer} if self.referer else {}

@@ -68,6 +68,7 @@ def test_a_browser_connection_reads_back_with_every_setting(browser_connections)
     assert found["Plain"] == XyzSource("Plain", "https://tiles.example.org/{z}/{x}/{y}.jpg")
     assert xyz_connection("Plain") == found["Plain"]
     assert found["Alps imagery"].headers() == {"Referer": "https://maps.example.org/"}
+    assert (found["Alps imagery"].tile_px, found["Plain"].tile_px) == (512, 256)
 
 
 def test_reading_the_settings_directly_agrees_with_the_browser(browser_connections, monkeypatch):
