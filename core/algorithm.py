@@ -25,6 +25,9 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     OUTPUT = "OUTPUT"
     _checked: Optional[Tuple[Any, Any]] = None  # (request, plan) of the last checkParameterValues
+    # A family that sets this reuses that plan for the run, and overrides recheck() with every
+    # check its validator makes of the output (the check did not know the output yet).
+    reuses_checked_plan = False
 
     def icon(self):
         """Offload's icon in the Toolbox and the modeler (QGIS's generic one otherwise)."""
@@ -64,7 +67,7 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     def _plan(self, request: Any, validate: Validate) -> Any:
         """The checked plan when the run asks for what was checked (but its output), else a new one."""
-        if self._checked is not None and dataclasses.is_dataclass(request):
+        if self.reuses_checked_plan and self._checked is not None and dataclasses.is_dataclass(request):
             checked_request, plan = self._checked
             if dataclasses.replace(request, output=checked_request.output) == checked_request:
                 self.recheck(plan, request)

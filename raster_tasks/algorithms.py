@@ -38,6 +38,7 @@ class CalcAlgorithm(OffloadAlgorithm):
     EXTENT, RESOLUTION, TYPE, NODATA = "EXTENT", "RESOLUTION", "TYPE", "NODATA"
     FORMAT, OPTIONS = "FORMAT", "CREATION_OPTIONS"
     MAX_PIXELS, SPACE_CHECK = "MAX_PIXELS", "SPACE_CHECK"
+    reuses_checked_plan = True  # recheck(): the free space where the output goes
 
     def name(self) -> str:
         return "calc"
