@@ -300,8 +300,11 @@ def create_output(path: Path, grid: Grid, band_count: int, gdal_type: int, nodat
                   creation_options: Sequence[str]) -> gdal.Dataset:
     # SPARSE_OK: a canceled run's file is closed as it is; by default GDAL would first fill every
     # tile not yet written (gigabytes, minutes). Only tiles that are wholly nodata are left out.
+    # A user's SPARSE_OK=FALSE is kept (GDAL reads the first of a repeated option).
+    sparse = [] if any(o.split("=", 1)[0].strip().upper() == "SPARSE_OK" for o in creation_options) \
+        else ["SPARSE_OK=TRUE"]
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), grid.width, grid.height, band_count, gdal_type,
-                                                   ["SPARSE_OK=TRUE", *creation_options])
+                                                   [*sparse, *creation_options])
     if dataset is None:
         raise TaskFailed(f"GDAL could not create {path}")
     dataset.SetGeoTransform(grid.geotransform)

@@ -255,3 +255,16 @@ def test_a_cogs_staging_file_is_named_for_the_sweep_of_dead_runs(tmp_path, small
     assert handle.wait(60), handle.error
     assert len(staged) == 1 and temp_owner(staged[0].name)[1] == os.getpid()
     assert not staged[0].exists() and not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("options, stored", [((), False), (("SPARSE_OK=FALSE",), True)])
+def test_wholly_nodata_tiles_are_left_out_unless_asked(tmp_path, options, stored):
+    a = write_raster(tmp_path / "a.tif", np.ones((256, 256), np.float32), nodata=-1)
+    b = write_raster(tmp_path / "b.tif", np.ones((256, 256), np.float32), nodata=-1,
+                     geotransform=(1000.0 + 2560 * 2, 10.0, 0.0, 2000.0, 0.0, -10.0))
+    handle = api.calc("A + B", {"A": a, "B": b}, tmp_path / "o.tif", extent="union", creation_options=options)
+    assert handle.wait(60), handle.error
+    dataset = gdal.Open(str(tmp_path / "o.tif"))
+    band = dataset.GetRasterBand(1)
+    assert (band.GetMetadataItem("BLOCK_OFFSET_1_0", "TIFF") is not None) is stored  # the empty middle tile
+    assert (band.ReadAsArray() == np.float32(band.GetNoDataValue())).all()  # no pixel has both inputs
