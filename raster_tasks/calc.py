@@ -25,7 +25,9 @@ from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 from .request import FORMATS, NAME_PATTERN, CalcRequest
 
-MAX_WINDOW_PIXELS = 1 << 18  # 1 MB per Float32 array (1024×256 of 256² tiles): small enough for the CPU's cache, few enough windows that threads seldom wait for the GIL
+# 1 MB per Float32 array (1024×256 of 256² tiles): small enough for the CPU's cache, few
+# enough windows that the threads seldom wait for the GIL.
+MAX_WINDOW_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
     copies = 2 if request.format == "COG" else 1
     needed = grid.width * grid.height * len(request.expressions) * gdal_io.numpy_type(gdal_type).itemsize * copies
     if needed > free:
-        raise InputError(f"the output may need {needed / 1e9:,.1f} GB (uncompressed{', twice for COG' if copies > 1 else ''}) "
+        staged = ", twice for COG" if copies > 1 else ""
+        raise InputError(f"the output may need {needed / 1e9:,.1f} GB (uncompressed{staged}) "
                          f"and {folder} has {free / 1e9:,.1f} GB free; free some space or write elsewhere "
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
@@ -201,7 +204,7 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
 # Offload's default compression: ZSTD at level 1 with the predictor for the type. On spatially
 # correlated data (a DEM, its slope, an NDVI of fields) it gives 0.4-0.7× the raw size, as
 # DEFLATE 6 does, at a fraction of DEFLATE's time; on noise-like data no lossless codec gains
-# much (0.95×), so a probe of one window decides for an uncompressed file there (_fit_compression).
+# much (0.95×), so a probe of one window decides for an uncompressed file there (_worth_compressing).
 DEFAULT_COMPRESSION = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 WORTH_COMPRESSING = 0.9  # the largest compressed ÷ raw size of the probe that keeps compression
 

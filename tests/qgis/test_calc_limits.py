@@ -48,7 +48,8 @@ def test_an_input_without_nodata_keeps_its_255s_when_aligned(tmp_path, subproces
     a_values = np.full((40, 50), 255, np.uint8)
     a_values[::3] = 7
     a = write_raster(tmp_path / "a.tif", a_values)  # no nodata
-    b = write_raster(tmp_path / "b.tif", np.full((30, 45), 2, np.uint8), geotransform=(1100.0, 10.0, 0.0, 1900.0, 0.0, -10.0))
+    b = write_raster(tmp_path / "b.tif", np.full((30, 45), 2, np.uint8),
+                     geotransform=(1100.0, 10.0, 0.0, 1900.0, 0.0, -10.0))
     theirs, ours = tmp_path / "theirs.tif", tmp_path / "ours.tif"
     subprocess.run([sys.executable, GDAL_CALC, "-A", str(a), "-B", str(b), "--calc=A*1.0*B", f"--outfile={theirs}",
                     "--extent=intersect", "--type=Int16", "--quiet"], check=True, capture_output=True)
@@ -62,7 +63,8 @@ def test_an_input_without_nodata_keeps_its_255s_when_aligned(tmp_path, subproces
 
 def test_where_an_input_without_nodata_does_not_reach_the_output_is_nodata(tmp_path):
     a = write_raster(tmp_path / "a.tif", np.full((40, 50), 255, np.uint8))
-    b = write_raster(tmp_path / "b.tif", np.full((30, 45), 2, np.uint8), geotransform=(1100.0, 10.0, 0.0, 1900.0, 0.0, -10.0))
+    b = write_raster(tmp_path / "b.tif", np.full((30, 45), 2, np.uint8),
+                     geotransform=(1100.0, 10.0, 0.0, 1900.0, 0.0, -10.0))
     handle = api.calc("A * 1.0 + B", {"A": a, "B": b}, tmp_path / "u.tif", extent="union", output_type="Int16",
                       nodata=-1)
     assert handle.wait(60), handle.error
