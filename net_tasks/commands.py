@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
+
+DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
+NEGATIVE_NUMBERS = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,[-+]?[\d.eE+-]*)+$")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -70,7 +74,10 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache", type=Path, help="tile cache folder (default: per user, per template)")
     parser.add_argument("--workers", type=int, default=4, help="concurrent connections (default 4)")
     parser.add_argument("--retries", type=int, default=4, help="retries per tile (default 4)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a tile (default 30)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds one attempt at a tile may take, all of it: connect, headers, body (default 30)")
+    parser.add_argument("--max-tile-bytes", type=int, default=DEFAULT_MAX_TILE_BYTES,
+                        help=f"refuse a tile body larger than this, counted once inflated (default {DEFAULT_MAX_TILE_BYTES})")
     parser.add_argument("--decode", default="none", help="none, terrarium or terrain-rgb (elevation tiles → DEM)")
     parser.add_argument("--max-tiles", type=int, default=10_000, help="refuse more tiles than this (default 10000)")
     parser.add_argument("--user-agent", default="", help="HTTP User-Agent (default: Offload/VERSION)")
@@ -81,6 +88,9 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-age", type=float, help="seconds a cached tile stays fresh (default: the server's)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.set_defaults(handler=_tiles)
+    # argparse takes "-122.5,37.7,…" for an option (its test for negative numbers knows no
+    # commas), so `--bbox -122.5,…` needed `--bbox=`. Teach it numbers separated by commas.
+    parser._negative_number_matcher = NEGATIVE_NUMBERS
 
 
 def _tiles(args: argparse.Namespace) -> int:
@@ -93,7 +103,7 @@ def _tiles(args: argparse.Namespace) -> int:
         cache_dir=args.cache, workers=args.workers, retries=args.retries, timeout_s=args.timeout,
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
         clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,
-        max_age_s=args.max_age, overwrite=args.overwrite,
+        max_age_s=args.max_age, overwrite=args.overwrite, max_tile_bytes=args.max_tile_bytes,
     )
     return run_task(lambda: TileDownloadTask(request), args)
 

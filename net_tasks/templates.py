@@ -30,6 +30,7 @@ class Template:
     subdomains: Tuple[str, ...] = ()
 
     def url(self, tile: Tile) -> str:
+        tile = tile.wrapped()
         values = {"z": tile.z, "x": tile.x, "y": tile.y, "-y": tms_row(tile)}
         if "{q}" in self.text:
             values["q"] = quadkey(tile)
@@ -82,4 +83,5 @@ def cache_path(cache_dir: Path, tile: Tile, extension: str) -> Path:
     """``cache_dir/z/x/y.ext``, built from integers only (never from URL text)."""
     if not re.fullmatch(r"[a-z0-9]{1,5}", extension):
         raise ValueError(f"cache extension {extension!r} is not a short lowercase word")
+    tile = tile.wrapped()
     return cache_dir / str(int(tile.z)) / str(int(tile.x)) / f"{int(tile.y)}.{extension}"

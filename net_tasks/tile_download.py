@@ -11,6 +11,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import math
 import os
 import queue
 import random
@@ -30,14 +31,19 @@ from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
-from .fetch import Answer, Limiter, attempt, backoff_s
+from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
+from .image_size import image_size
 from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
-from .tiles import MAX_ZOOM, TILE_PX, Tile, TileRange, range_bounds, tile_range
+from .tiles import MAX_LAT, MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, TileRange, range_bounds, tile_range
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")
 DEM_NODATA = -32768.0
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
+# Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
+# cannot be canceled; --max-tiles may be raised up to here.
+MOSAIC_MAX_TILES = 1_000_000
+MAX_DECODED_PX = 512  # a tile is 256² or 512²: nothing larger is ever decoded
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class TileRequest:
     max_age_s: Optional[float] = None
     overwrite: bool = False
     proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
+    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class TilePlan:
     allow_missing: bool
     max_age_s: Optional[float]
     proxies: Tuple[Tuple[str, str], ...] = ()
+    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
 
 
 def default_cache_dir(template: str) -> Path:
@@ -104,9 +112,20 @@ def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[floa
     mercator = osr.SpatialReference()
     mercator.ImportFromEPSG(3857)
     mercator.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    if source.IsGeographic():  # clamp to Mercator's valid latitudes before transforming
-        y_min, y_max = max(y_min, -85.0511287798), min(y_max, 85.0511287798)
-    return tuple(osr.CoordinateTransformation(source, mercator).TransformBounds(x_min, y_min, x_max, y_max, 21))
+    transform = osr.CoordinateTransformation(source, mercator)
+    if not source.IsGeographic():
+        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
+    y_min, y_max = max(y_min, -MAX_LAT), min(y_max, MAX_LAT)  # Mercator's valid latitudes
+    if x_max - x_min >= 360.0:
+        x_min, x_max = -180.0, 180.0
+    shift = 360.0 * math.floor((x_min + 180.0) / 360.0)  # x_min into [-180, 180)
+    x_min, x_max = x_min - shift, x_max - shift
+    if x_max <= 180.0:
+        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
+    # Across the antimeridian: each side on its own, joined east of 180° (tile_range unwraps).
+    west = transform.TransformBounds(x_min, y_min, 180.0, y_max, 21)
+    east = transform.TransformBounds(-180.0, y_min, x_max - 360.0, y_max, 21)
+    return (west[0], min(west[1], east[1]), east[2] + 2 * ORIGIN_M, max(west[3], east[3]))
 
 
 def validate_tile_request(request: TileRequest) -> TilePlan:
@@ -127,30 +146,55 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
         raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
     if request.max_age_s is not None and request.max_age_s < 0:
         raise InputError(f"max-age {request.max_age_s} is negative")
+    if not request.max_tile_bytes > 0:
+        raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
-    tiles = tile_range(bounds_m, request.zoom)
+    tiles = tile_range(bounds_m, request.zoom)  # arithmetic: no tile is listed before this check
     if tiles.count > request.max_tiles:
         raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than --max-tiles {request.max_tiles}")
+    if tiles.count > MOSAIC_MAX_TILES:
+        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
+                         f"mosaic holds (its tile index alone would take {16 * tiles.count / 1e9:.1f} GB): "
+                         f"take a smaller bbox or a lower zoom")
     if template.bulk_forbidden and tiles.count > BULK_FORBIDDEN_LIMIT:
         raise InputError(f"{template.host} forbids bulk downloads: {tiles.count} tiles is more than "
                          f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
     return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()))
+                    tuple(request.proxies or ()), int(request.max_tile_bytes))
 
 
 # -- images ------------------------------------------------------------------------------
 
-def decode_image(body: bytes) -> Optional[np.ndarray]:
-    """A tile image (PNG, JPEG, WebP: palette, grey, RGB or RGBA) as RGBA (4, rows, cols) uint8."""
+def tile_problem(body: bytes, content_type: str = "") -> str:
+    """Why ``body`` is no tile for the mosaic, read from its header before decoding ("" if none).
+
+    A tile is 256² (512² tiles are refused, naming their size): a 100 KB PNG can declare
+    30000² pixels, which decoded would take gigabytes.
+    """
+    size = image_size(body)
+    if size is None:
+        what = f"{content_type.split(';')[0].strip()}, " if content_type else ""
+        return f"not an image ({what}{len(body)} bytes)"
+    if size != (TILE_PX, TILE_PX):
+        return f"a {size[0]}×{size[1]} image, not a {TILE_PX}×{TILE_PX} tile"
+    return ""
+
+
+def decode_image(body: bytes, max_px: int = MAX_DECODED_PX) -> Optional[np.ndarray]:
+    """A tile image (PNG, JPEG, WebP: palette, grey, RGB or RGBA) as RGBA (4, rows, cols) uint8.
+
+    None for a body GDAL cannot read, or whose size passes ``max_px`` on either side (checked
+    before any pixel is decoded).
+    """
     name = f"/vsimem/offload-tile-{uuid.uuid4().hex}"
     gdal.FileFromMemBuffer(name, body)
     try:
         gdal.PushErrorHandler("CPLQuietErrorHandler")
         dataset = gdal.Open(name)
         gdal.PopErrorHandler()
-        if dataset is None:
+        if dataset is None or max(dataset.RasterXSize, dataset.RasterYSize) > max_px:
             return None
         bands = dataset.RasterCount
         first = dataset.GetRasterBand(1)
@@ -275,13 +319,13 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
 
     This thread schedules: it keeps at most ``limiter.allowed`` jobs in flight, puts a tile
     that must be retried in a timed queue (so no worker ever sleeps), and writes each tile
-    into the mosaic as it arrives.
+    into the mosaic as it arrives. Tiles are taken from the range one at a time, never listed.
     """
-    stats, failures = TileStats(), []
+    stats, failures = TileStats(), _Failures()
     limiter = Limiter(plan.workers)
     extension = _extension(plan.template)
-    first_attempts = deque(plan.tiles.tiles())
-    total = len(first_attempts)
+    first_attempts = plan.tiles.tiles()
+    total, planned = plan.tiles.count, 0
     delayed: list = []  # heap of (due, sequence, tile, attempt)
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
@@ -291,14 +335,14 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
         mosaic = _Mosaic(plan, destination)
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
             in_flight = set()
-            while first_attempts or delayed or in_flight:
+            while planned < total or delayed or in_flight:
                 control.check_canceled()
                 now = time.monotonic()
                 while len(in_flight) < limiter.allowed:
                     if delayed and delayed[0][0] <= now:
                         _, _, tile, number = heapq.heappop(delayed)
-                    elif first_attempts:
-                        tile, number = first_attempts.popleft(), 0
+                    elif planned < total:
+                        tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
                     in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control))
@@ -308,9 +352,8 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
                     outcome = future.result()
                     _settle(outcome, plan, mosaic, stats, failures, limiter, delayed, rng, control)
                     control.report(stats.done / total, f"{stats.done} of {total} tiles")
-        if failures and not plan.allow_missing:
-            names = ", ".join(failures[:10]) + (f" and {len(failures) - 10} more" if len(failures) > 10 else "")
-            raise TaskFailed(f"{len(failures)} tile(s) failed after {plan.retries} retries: {names}")
+        if failures and (not plan.allow_missing or stats.failed == total):
+            raise TaskFailed(failures.summary(total, plan.allow_missing))
         mosaic.close()
     finally:
         remove_hook()
@@ -320,7 +363,33 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
     return stats
 
 
-def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileStats, failures: List[str],
+class _Failures:
+    """Failed tiles grouped by what went wrong, for one line that names the causes."""
+
+    SHOWN = 5  # tiles named per cause
+
+    def __init__(self) -> None:
+        self.by_problem: "dict[str, List[str]]" = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_problem)
+
+    def add(self, tile: Tile, problem: str) -> None:
+        wrapped = tile.wrapped()
+        self.by_problem.setdefault(problem, []).append(f"{wrapped.z}/{wrapped.x}/{wrapped.y}")
+
+    def summary(self, total: int, allow_missing: bool) -> str:
+        count = sum(len(names) for names in self.by_problem.values())
+        causes = []
+        for problem, names in sorted(self.by_problem.items(), key=lambda item: -len(item[1])):
+            more = f" and {len(names) - self.SHOWN} more" if len(names) > self.SHOWN else ""
+            causes.append(f"{problem}: {', '.join(names[:self.SHOWN])}{more}")
+        head = (f"every tile failed ({count} of {total}; --allow-missing leaves only some empty)"
+                if allow_missing else f"{count} of {total} tile(s) failed")
+        return f"{head}; " + "; ".join(causes)
+
+
+def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileStats, failures: _Failures,
             limiter: Limiter, delayed: list, rng: random.Random, control: Control) -> None:
     """Write a finished tile, or schedule its retry, or record its failure (this thread only)."""
     tile = outcome.tile
@@ -334,9 +403,12 @@ def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileSta
             stats.retries += 1
             return
         outcome.kind = "failed"
+        outcome.problem += f" (after {plan.retries} retries)" if plan.retries else ""
+    elif outcome.kind == "failed" and outcome.problem.startswith("HTTP "):
+        outcome.problem += " (not retried)"  # a 403 or 401 would answer the same again
     if outcome.kind == "failed":
         stats.failed += 1
-        failures.append(f"{tile.z}/{tile.x}/{tile.y}")
+        failures.add(tile, outcome.problem)
         return
     limiter.succeeded()
     setattr(stats, outcome.kind, getattr(stats, outcome.kind) + 1)
@@ -349,11 +421,14 @@ _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
     """One attempt at a tile (worker thread): the cache when fresh, else one request.
 
-    A stale cached tile with an ETag is asked for conditionally: unchanged costs a 304.
+    A stale cached tile with an ETag is asked for conditionally: unchanged costs a 304. Only
+    a body that passed every check is cached; a cached one that no longer passes is fetched again.
     """
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile, extension)
     cached = read_cache(path)
+    if cached is not None and tile_problem(cached.body):
+        cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
         rgba = decode_image(cached.body)
         if rgba is not None:
@@ -367,11 +442,12 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     if answer.kind == "empty":
         return _Outcome(tile, number, "empty")
     if answer.kind == "ok":
-        rgba = decode_image(answer.body)
+        problem = tile_problem(answer.body, answer.headers.get("Content-Type", ""))
+        rgba = None if problem else decode_image(answer.body)
         if rgba is not None:
             write_cache(path, answer.body, answer.headers, time.time())
             return _Outcome(tile, number, "downloaded", rgba)
-        answer = Answer("retry", problem="a body that does not decode as an image")
+        answer = Answer("fail", problem=problem or "an image GDAL cannot decode")
     if answer.kind == "fail":
         return _Outcome(tile, number, "failed", problem=answer.problem)
     return _Outcome(tile, number, "retry", problem=answer.problem, wait_s=answer.retry_after_s,
@@ -381,8 +457,13 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
 def _request(url: str, session, plan: TilePlan, headers) -> Answer:
     if url.startswith("file://"):  # allowed only with --allow-file-urls (checked by the template)
         local = Path(url[len("file://"):])
-        return Answer("ok", local.read_bytes()) if local.is_file() else Answer("empty")
-    return attempt(session, url, plan.timeout_s, headers)
+        if not local.is_file():
+            return Answer("empty")
+        if local.stat().st_size > plan.max_tile_bytes:
+            return Answer("fail", problem=f"a body of more than {plan.max_tile_bytes} bytes "
+                                          f"(--max-tile-bytes raises it)")
+        return Answer("ok", local.read_bytes())
+    return attempt(session, url, plan.timeout_s, headers, max_bytes=plan.max_tile_bytes)
 
 
 class _Mosaic:
@@ -407,7 +488,10 @@ class _Mosaic:
         self.width, self.height = width, height
         self.dem = plan.decode != "none"
         # DEFLATE level 3: imagery tiles compress 5× faster than at GDAL's default 6, for files ~30% larger.
+        # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
+        # and reads as nodata / transparent; without it, closing writes every empty block.
         options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "ZLEVEL=3", "BIGTIFF=IF_SAFER",
+                   "SPARSE_OK=TRUE",
                    "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
         self.dataset = gdal.GetDriverByName("GTiff").Create(
             str(destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
@@ -421,8 +505,7 @@ class _Mosaic:
         self.dataset.SetProjection(srs.ExportToWkt())
         if self.dem:
             band = self.dataset.GetRasterBand(1)
-            band.SetNoDataValue(DEM_NODATA)
-            band.Fill(DEM_NODATA)
+            band.SetNoDataValue(DEM_NODATA)  # what the blocks never written read as
         else:
             for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
                 self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
@@ -463,8 +546,6 @@ class _Mosaic:
         c1, r1 = min(TILE_PX, self.width - col), min(TILE_PX, self.height - row)
         if c0 >= c1 or r0 >= r1:
             return
-        if rgba.shape[1:] != (TILE_PX, TILE_PX):
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {rgba.shape[2]}x{rgba.shape[1]} pixels, not 256x256")
         if self.dem:
             band = self.dataset.GetRasterBand(1)
             band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)

@@ -142,7 +142,7 @@ def test_a_tile_that_always_fails_is_named_and_404_is_nodata(tmp_path):
         task = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
                                             cache_dir=tmp_path / "cache", retries=1))
         assert run_to_end(task, 60) is False
-        assert "1 tile(s) failed after 1 retries: 12/2128/1457" in task.error.one_line()
+        assert "1 of 6 tile(s) failed; HTTP 500 (after 1 retries): 12/2128/1457" in task.error.one_line()
         assert not (tmp_path / "out.tif").exists()
         tolerant = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
                                                 cache_dir=tmp_path / "cache", retries=0, allow_missing=True))

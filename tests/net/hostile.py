@@ -1,0 +1,134 @@
+"""A hostile tile server on 127.0.0.1: each column of a zoom-3 row gets one kind of attack.
+
+Bounded: every answer ends within ~20 s and holds at most a few hundred KB in memory here
+(the 50 MB body is generated as it is sent).
+"""
+from __future__ import annotations
+
+import struct
+import threading
+import time
+import zlib
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Dict
+
+from offload.net_tasks.server import LOOPBACK
+from offload.net_tasks.tile_images import encode_png
+
+import numpy as np
+
+# Zoom 3, row y=3 (latitudes 0..41°): x = 0..7, one attack per column.
+ROW_BBOX = (-179.9, 1.0, 179.9, 40.0)
+ATTACKS = ("bomb", "gzip-bomb", "drip", "huge", "wrong-size", "html", "forbidden", "good")
+BOMB_PX = 10_000  # declared 10000² (grey): 100 MB decoded, ~100 KB on the wire
+GZIP_INFLATED = 300 * 1024 * 1024
+HUGE_BYTES = 50 * 1024 * 1024
+DRIP_BYTES, DRIP_EVERY_S = 40, 0.5
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_bomb(px: int = BOMB_PX) -> bytes:
+    """A valid grey PNG of px × px black pixels: tiny compressed, huge decoded."""
+    compressor, row = zlib.compressobj(9), b"\0" * (px + 1)  # filter byte + pixels
+    data = b"".join(compressor.compress(row) for _ in range(px)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", px, px, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def gzip_bomb(size: int = GZIP_INFLATED) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * (1024 * 1024)
+    return b"".join(compressor.compress(block) for _ in range(size // len(block))) + compressor.flush()
+
+
+class HostileServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.requests: Counter = Counter()
+        self.bodies: Dict[str, bytes] = {
+            "bomb": png_bomb(),
+            "gzip-bomb": gzip_bomb(),
+            "wrong-size": encode_png(np.full((3, 512, 512), 90, np.uint8)),
+            "good": encode_png(np.full((3, 256, 256), 120, np.uint8)),
+            "html": b"<html><body>Sign in to see this map</body></html>",
+        }
+        self.stop = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                parts = self.path.strip("/").split("?")[0].split("/")
+                attack = ATTACKS[int(parts[1])] if len(parts) == 3 and parts[0] == "3" and parts[2] == "3.png" else ""
+                server.requests[attack or self.path] += 1
+                if not attack:
+                    self.send_error(404)
+                    return
+                getattr(self, "answer_" + attack.replace("-", "_"), self.answer_body)(attack)
+
+            def send(self, status: int, length: int, content_type: str = "image/png", **headers) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(length))
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.end_headers()
+
+            def answer_body(self, attack: str) -> None:
+                body = server.bodies[attack]
+                self.send(200, len(body), "text/html" if attack == "html" else "image/png")
+                self.wfile.write(body)
+
+            def answer_gzip_bomb(self, attack: str) -> None:
+                body = server.bodies[attack]
+                self.send(200, len(body), Content_Encoding="gzip")
+                self.wfile.write(body)
+
+            def answer_forbidden(self, _attack: str) -> None:
+                self.send(403, 9, "text/plain")
+                self.wfile.write(b"forbidden")
+
+            def answer_huge(self, _attack: str) -> None:
+                self.send(200, HUGE_BYTES)
+                block = b"\0" * (1024 * 1024)
+                try:
+                    for _ in range(HUGE_BYTES // len(block)):
+                        self.wfile.write(block)
+                except OSError:
+                    self.close_connection = True  # the client gave up, as it should
+
+            def answer_drip(self, _attack: str) -> None:
+                self.send(200, DRIP_BYTES)
+                try:
+                    for _ in range(DRIP_BYTES):
+                        if server.stop.wait(DRIP_EVERY_S):
+                            break
+                        self.wfile.write(b"\0")
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *_args) -> None:
+                return None
+
+        super().__init__((LOOPBACK, 0), Handler)
+        self.template = f"http://{LOOPBACK}:{self.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+
+    def handle_error(self, request, client_address) -> None:
+        return None  # clients hanging up on an attack is the point
+
+    def __enter__(self) -> "HostileServer":
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        self.shutdown()
+        self.server_close()
