@@ -20,8 +20,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--url", required=True, help="http(s) URL (file: with --allow-file-urls)")
     parser.add_argument("--output", required=True, type=Path, help="where to write the file")
     parser.add_argument("--sha256", help="expected SHA-256 of the file (hex); a mismatch fails")
-    parser.add_argument("--max-bytes", type=int, help="fail if the file is larger than this")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (default 30)")
+    parser.add_argument("--max-bytes", type=int,
+                        help="fail if the file is larger than this, counted once inflated (default: no bound but free disk)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds the server may take to answer, and to send each further KiB: a stalled or "
+                             "dripping transfer fails, a slow steady one does not (default 30)")
     parser.add_argument("--user-agent", default="", help="HTTP User-Agent (default: Offload/VERSION)")
     parser.add_argument("--allow-file-urls", action="store_true", help="allow file: URLs")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")

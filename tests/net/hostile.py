@@ -132,3 +132,84 @@ class HostileServer(ThreadingHTTPServer):
         self.stop.set()
         self.shutdown()
         self.server_close()
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """Answers the n-th request with ``script[n]`` (the last one repeats): a callable
+    ``(handler, server)``. ``release`` frees answers that wait; every wait ends within 20 s."""
+
+    daemon_threads = True
+
+    def __init__(self, *script) -> None:
+        self.script, self.seen = script, 0
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                with server.lock:
+                    index, server.seen = server.seen, server.seen + 1
+                try:
+                    server.script[min(index, len(server.script) - 1)](self, server)
+                except OSError:
+                    self.close_connection = True
+
+            def log_message(self, *_args) -> None:
+                return None
+
+        super().__init__((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self.server_address[1]}/file.bin"
+
+    def handle_error(self, request, client_address) -> None:
+        return None
+
+    def __enter__(self) -> "ScriptedServer":
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+
+def whole(body: bytes, **headers):
+    def answer(handler, _server) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            handler.send_header(name.replace("_", "-"), value)
+        handler.end_headers()
+        handler.wfile.write(body)
+    return answer
+
+
+def half_then_wait(body: bytes):
+    """Half the body, then the rest once the server's ``release`` is set."""
+    def answer(handler, server) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("ETag", '"half"')
+        handler.end_headers()
+        handler.wfile.write(body[: len(body) // 2])
+        handler.wfile.flush()
+        server.release.wait(20)
+        handler.wfile.write(body[len(body) // 2:])
+    return answer
+
+
+def drip(total: int = 200, every_s: float = 0.5):
+    def answer(handler, server) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(total))
+        handler.end_headers()
+        for _ in range(total):
+            if server.release.wait(every_s):
+                break
+            handler.wfile.write(b"\0")
+            handler.wfile.flush()
+        handler.close_connection = True
+    return answer
