@@ -8,8 +8,10 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingContext,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -20,6 +22,12 @@ from ..core.algorithm import OffloadAlgorithm
 from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
+DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
+
+
+def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
+    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return parameter
 
 
 class TilesAlgorithm(OffloadAlgorithm):
@@ -28,6 +36,7 @@ class TilesAlgorithm(OffloadAlgorithm):
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
+    TIMEOUT, MAX_TILE_BYTES = "TIMEOUT", "MAX_TILE_BYTES"
 
     def name(self) -> str:
         return "tiles"
@@ -68,6 +77,12 @@ class TilesAlgorithm(OffloadAlgorithm):
                                                        defaultValue=10_000))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.TIMEOUT, tr("Seconds one attempt at a tile may take"), QgsProcessingParameterNumber.Double,
+            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.MAX_TILE_BYTES, tr("Largest tile body (bytes, once inflated)"), minValue=1,
+            defaultValue=DEFAULT_MAX_TILE_BYTES)))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
@@ -90,6 +105,8 @@ class TilesAlgorithm(OffloadAlgorithm):
             allow_missing=self.parameterAsBool(parameters, self.ALLOW_MISSING, context),
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
+            timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
+            max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
             overwrite=True,
             proxies=qgis_proxy_pairs(),
         )
@@ -98,3 +115,67 @@ class TilesAlgorithm(OffloadAlgorithm):
         from .tile_download import run_tiles, validate_tile_request
 
         return validate_tile_request, run_tiles
+
+
+class DownloadAlgorithm(OffloadAlgorithm):
+    """Download one file, streamed and checked, written atomically."""
+
+    URL, SHA256, MAX_BYTES, TIMEOUT = "URL", "SHA256", "MAX_BYTES", "TIMEOUT"
+
+    def name(self) -> str:
+        return "download"
+
+    def displayName(self) -> str:  # noqa: N802
+        return tr("Download a file")
+
+    def group(self) -> str:
+        return tr("Web")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "web"
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return tr(
+            "Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only "
+            "when the whole file arrived and was checked: its size against what the server promised, and its "
+            "SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP "
+            "Range), and starts over if the server's file changed.\n\n"
+            "Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or "
+            "dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, "
+            "counted once inflated (empty: no bound but the free disk).\n\n"
+            "Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages or kept on disk; "
+            "Processing's own log still lists the parameters as typed."
+        )
+
+    def createInstance(self) -> "DownloadAlgorithm":  # noqa: N802
+        return DownloadAlgorithm()
+
+    def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterString(self.URL, tr("URL")))
+        self.addParameter(QgsProcessingParameterString(self.SHA256, tr("Expected SHA-256 (hex)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(self.MAX_BYTES, tr("Largest file (bytes)"), optional=True,
+                                                       minValue=1))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.TIMEOUT, tr("Timeout (seconds without a KiB)"), QgsProcessingParameterNumber.Double,
+            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, tr("Downloaded file")))
+
+    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
+        from ..core.settings import qgis_proxy_pairs
+        from .download import FileRequest
+
+        max_bytes = parameters.get(self.MAX_BYTES)
+        return FileRequest(
+            url=self.parameterAsString(parameters, self.URL, context).strip(),
+            output=Path(output),
+            sha256=self.parameterAsString(parameters, self.SHA256, context).strip() or None,
+            max_bytes=None if max_bytes in (None, "") else self.parameterAsInt(parameters, self.MAX_BYTES, context),
+            timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
+            overwrite=True,
+            proxies=qgis_proxy_pairs(),
+        )
+
+    def engine(self):
+        from .download import run_download, validate_file_request
+
+        return validate_file_request, run_download
