@@ -22,8 +22,9 @@ from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
 from .http import (
-    TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or, redact_url,
+    TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
 )
+from .redact import redact_url
 from .templates import allowed_schemes
 
 try:
@@ -281,7 +282,7 @@ def _copy_local(request: FileRequest, destination: Path, control: Control) -> st
     source = Path(unquote(urlsplit(request.url).path))
     size = source.stat().st_size
     if request.max_bytes is not None and size > request.max_bytes:
-        raise TaskFailed(f"{request.url} is {size} bytes, more than max_bytes {request.max_bytes}")
+        raise TaskFailed(f"{redact_url(request.url)} is {size} bytes, more than max_bytes {request.max_bytes}")
     hasher, copied = hashlib.sha256(), 0
     with open(source, "rb") as src, open(destination, "wb") as out:
         for chunk in iter(lambda: src.read(CHUNK_BYTES), b""):
@@ -292,5 +293,5 @@ def _copy_local(request: FileRequest, destination: Path, control: Control) -> st
             control.report(copied / size if size else 1.0)
     digest = hasher.hexdigest()
     if request.sha256 is not None and digest != request.sha256:
-        raise TaskFailed(f"{request.url} has SHA-256 {digest}, not the expected {request.sha256}")
+        raise TaskFailed(f"{redact_url(request.url)} has SHA-256 {digest}, not the expected {request.sha256}")
     return digest

@@ -1,6 +1,6 @@
 """HTTP with requests: one session per task, an honest User-Agent, cancel that reaches any
 blocked read (while waiting for headers as much as mid-body), deadlines that do the same,
-bodies read in bounded chunks, and URLs that never show their secrets.
+bodies read in bounded chunks, and URLs that never show their secrets (``redact.py``).
 
 Proxies: headless, requests honours the usual environment variables (``HTTPS_PROXY`` …);
 TLS certificates are always verified.
@@ -14,7 +14,6 @@ import weakref
 import zlib
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -22,11 +21,11 @@ from requests.adapters import HTTPAdapter
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
+from .redact import redact_text, redact_url
 
 READ_BYTES = 16 * 1024  # one read from the socket; one inflated piece is never larger
 # What a broken transfer raises, read through requests or straight from urllib3.
 TRANSFER_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-REDACTED = "***"
 
 
 def _shut(sock: Optional[socket.socket]) -> None:
@@ -245,41 +244,6 @@ def body_chunks(response: requests.Response, max_bytes: Optional[int], raise_hin
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) != raw_bytes:
         raise BodyTruncated(f"a truncated body ({raw_bytes} of {length} bytes)")
-
-
-# -- secrets -------------------------------------------------------------------------------------
-
-def redact_url(url: str) -> str:
-    """``url`` fit to show: query values and the userinfo's password become ``***``.
-
-    Tokens travel in query strings (``?token=``, ``?key=``, signed URLs), so every value is
-    hidden, not only the names that look secret; the names stay, to tell URLs apart.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username}:{REDACTED}@{netloc.rsplit('@', 1)[1]}"
-    query = "&".join(f"{name}={REDACTED}" if value else name
-                     for name, value in parse_qsl(parts.query, keep_blank_values=True))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def redact_text(text: str, url: str) -> str:
-    """``text`` (an exception's message, say) with every secret of ``url`` hidden."""
-    try:
-        parts = urlsplit(url)
-        secrets = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
-        secrets += [parts.query, parts.password or ""]
-    except ValueError:
-        return REDACTED
-    text = text.replace(url, redact_url(url))
-    # Longest first; values shorter than 4 characters are no secret (and would mangle the text).
-    for secret in sorted((s for s in set(secrets) if len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def describe_request_error(url: str, exc: BaseException) -> str:

@@ -80,6 +80,7 @@ def test_a_refused_connection_names_the_url_without_its_token(tmp_path, closed_p
     handle = api.download(f"http://user:{SECRET}@127.0.0.1:{closed_port}/x?key={SECRET}", tmp_path / "o.bin")
     assert wait_for(handle.task, 30) is False
     assert handle.error == f"could not download http://user:***@127.0.0.1:{closed_port}/x?key=***: connection refused"
+    assert SECRET not in handle.task.traceback
 
 
 def test_a_drip_fails_once_timeout_passes_without_a_kib(tmp_path):

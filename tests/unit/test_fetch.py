@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from offload.net_tasks.http import BodyRefused, BodyTruncated, body_chunks, redact_text, redact_url
+from offload.net_tasks.http import BodyRefused, BodyTruncated, body_chunks
+from offload.net_tasks.redact import redact_text, redact_url
 
 
 @pytest.mark.parametrize("url, shown", [
@@ -18,6 +19,15 @@ from offload.net_tasks.http import BodyRefused, BodyTruncated, body_chunks, reda
 ])
 def test_redact_url_hides_query_values_and_passwords(url, shown):
     assert redact_url(url) == shown
+
+
+def test_a_template_s_key_never_reaches_a_refusal():
+    from offload.core.errors import InputError
+    from offload.net_tasks.templates import parse_template
+
+    with pytest.raises(InputError) as refused:
+        parse_template("https://h.org/{z}/{x}.png?key=SECRETKEY")
+    assert "SECRETKEY" not in str(refused.value) and "key=***" in str(refused.value)
 
 
 def test_redact_text_hides_a_url_s_secrets_in_any_message():
