@@ -7,6 +7,7 @@ TLS certificates are always verified.
 """
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -65,6 +66,7 @@ class _Watchdog:
         self._wake = threading.Condition()
         self._closed = False
         self._thread: Optional[threading.Thread] = None
+        self._wakes_at = math.inf
 
     def add(self, deadline: Deadline) -> None:
         with self._wake:
@@ -72,7 +74,8 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="offload-deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if deadline.at < self._wakes_at:  # most come later than one already watched: no wake-up
+                self._wake.notify()
 
     def remove(self, deadline: Deadline) -> None:
         with self._wake:
@@ -93,8 +96,8 @@ class _Watchdog:
                     self._deadlines.remove(deadline)
                     for connection in deadline.connections:
                         _shut(getattr(connection, "sock", None))
-                soonest = min((d.at for d in self._deadlines), default=None)
-                self._wake.wait(None if soonest is None else max(0.0, soonest - now) + 0.001)
+                self._wakes_at = min((d.at for d in self._deadlines), default=math.inf)
+                self._wake.wait(None if self._wakes_at == math.inf else max(0.0, self._wakes_at - now) + 0.001)
 
 
 # -- the session ---------------------------------------------------------------------------------

@@ -249,9 +249,11 @@ class CacheEntry:
         return now - self.fetched < max_age_s if max_age_s is not None else now < self.expires
 
 
-def read_cache(path: Path) -> Optional[CacheEntry]:
+def read_cache(path: Path, max_bytes: int = DEFAULT_MAX_TILE_BYTES) -> Optional[CacheEntry]:
     try:
         meta = json.loads(_meta_path(path).read_text())
+        if path.stat().st_size > max_bytes:
+            return None  # not ours to trust (nothing that large is ever cached): fetch again
         return CacheEntry(path.read_bytes(), float(meta["fetched"]), float(meta["expires"]), str(meta.get("etag", "")))
     except (FileNotFoundError, ValueError, KeyError):
         return None  # missing or half-known: fetch again
@@ -426,7 +428,7 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     """
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile, extension)
-    cached = read_cache(path)
+    cached = read_cache(path, plan.max_tile_bytes)
     if cached is not None and tile_problem(cached.body):
         cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
