@@ -121,3 +121,24 @@ def test_a_billion_tiles_at_zoom_24_are_refused_at_once_with_flat_memory(subproc
                                          "--output", str(tmp_path / "never.tif"), env=subprocess_env, timeout=30)
     assert rc == 2 and peak_mb < 400
     assert "more than the 1000000 a GeoTIFF mosaic holds" in stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp_path):
+    import json
+    import time
+
+    import numpy as np
+
+    from offload.net_tasks.tile_images import encode_png
+
+    cache = tmp_path / "cache"
+    poisoned = cache / "3" / "4" / "3.png"
+    poisoned.parent.mkdir(parents=True)
+    poisoned.write_bytes(encode_png(np.zeros((3, 512, 512), np.uint8)))  # cached before sizes were checked
+    poisoned.with_name("3.png.json").write_text(json.dumps({"fetched": time.time(), "expires": time.time() + 1e6}))
+    with TileServer("imagery") as server:
+        rc, stderr, _ = measured_tiles("--url", server.template, "--zoom", "3", column_bbox(4), "--cache", str(cache),
+                                       "--output", str(tmp_path / "healed.tif"), env=subprocess_env)
+        assert rc == 0, stderr
+        assert dict(server.requests) == {"3/4/3": 1}
+    assert gdal.Open(str(poisoned)).RasterXSize == 256
