@@ -23,8 +23,10 @@ $(READY): requirements-dev.txt tools/install-debian-deps.sh
 	@ln -sfn "$(CURDIR)" "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/offload"
 	@touch $@
 
+# Pure unit tests first, with QGIS and Qt not even loaded (tests/unit/conftest.py checks), then the rest.
 test: setup
-	$(HEADLESS) $(PY) -m pytest $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest -p no:pytest_qgis -p no:pytest-qt tests/unit $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 demo: setup
 	$(HEADLESS) $(PY) -m offload demo --output $(DEMO_OUTPUT)

@@ -13,7 +13,7 @@ from qgis.core import QgsProcessingFeedback
 
 from .control import Control
 from .errors import Canceled
-from .outputs import DeclaredOutput, check_output_path, commit, discard
+from .outputs import DeclaredOutput, commit, discard, prepare_output
 from .progress import Throttle
 from .task import PROGRESS_INTERVAL_S, SIP_POLL_INTERVAL_S
 
@@ -62,7 +62,7 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
 
     Returns False when canceled (nothing was written); other errors propagate, leaving nothing.
     """
-    declared = [DeclaredOutput(check_output_path(path, overwrite=True))]
+    declared = [DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True)]
     try:
         with feedback_control(feedback) as control:
             produce(declared[0].temp_path, control)

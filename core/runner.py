@@ -99,8 +99,16 @@ def _drain(task: OffloadTask, grace_s: float) -> None:
         time.sleep(0.01)
 
 
+# Signals that end a headless run the way Ctrl-C does: canceled, temporary files removed.
+_CANCEL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qgis: bool = False) -> int:
-    """Build a task (validation errors raise InputError), run it, and return the exit code.
+    """Build a task (validation errors raise InputError), run it on the task manager with a
+    terminal progress display, and return the exit code.
+
+    Ctrl-C, SIGTERM and SIGHUP cancel the task: it cleans up, and the exit code is 130.
+    (kill -9 cannot be caught; the next run beside the output sweeps what it left.)
 
     :param full_qgis: the task opens layers through QGIS's providers (``initQgis()``).
     """
@@ -112,20 +120,21 @@ def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qg
     display = ProgressDisplay(sys.stderr, args.command)
     interrupted = []
 
-    def on_sigint(_signum, _frame) -> None:
-        interrupted.append(True)
+    def on_signal(signum, _frame) -> None:
+        interrupted.append(signum)
 
     def tick() -> None:
         if interrupted and not task.cancel_requested:
             task.cancel()
         display.update(task.overall_fraction(), task.status_text)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {signum: signal.signal(signum, on_signal) for signum in _CANCEL_SIGNALS}
     try:
         start(task)
         wait_for(task, on_tick=tick)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         display.close()
     if task.result:
         return EXIT_OK

@@ -135,10 +135,10 @@ class OffloadTask(QgsTask):
 
         :raises InputError: if the path cannot be written (before any work).
         """
-        final = _outputs.check_output_path(Path(path), overwrite)
+        final = _outputs.prepare_output(Path(path), overwrite)
         if any(o.path == final for o in self.outputs):
             raise ValueError(f"output {str(final)!r} is declared twice")
-        output = DeclaredOutput(final, kind, layer_name, style_path, group)
+        output = DeclaredOutput(final, kind, layer_name, style_path, group, overwrite)
         self.outputs.append(output)
         return output
 

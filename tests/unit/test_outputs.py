@@ -5,8 +5,18 @@ import os
 
 import pytest
 
-from offload.core.errors import InputError
-from offload.core.outputs import DeclaredOutput, check_output_path, commit, discard, remove_dataset
+from offload.core.errors import InputError, TaskFailed
+from offload.core.outputs import (
+    DeclaredOutput,
+    check_output_path,
+    commit,
+    discard,
+    process_alive,
+    remove_dataset,
+    sweep_dead_temps,
+    temp_name_for,
+    temp_owner,
+)
 
 
 def test_temp_name_sits_next_to_the_target_hidden_with_the_same_suffix(tmp_path):
@@ -35,7 +45,7 @@ def test_commit_of_a_shapefile_moves_every_part(tmp_path):
 def test_commit_over_an_existing_dataset_drops_its_stale_sidecars(tmp_path):
     (tmp_path / "dem.tif").write_bytes(b"old")
     (tmp_path / "dem.tif.aux.xml").write_text("<old stats/>")
-    output = DeclaredOutput(tmp_path / "dem.tif", "raster")
+    output = DeclaredOutput(tmp_path / "dem.tif", "raster", overwrite=True)
     output.temp_path.write_bytes(b"new")
     commit([output])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif"]
@@ -90,3 +100,81 @@ def test_check_output_path_refuses_a_read_only_folder(tmp_path):
 def test_an_unknown_kind_is_refused(tmp_path):
     with pytest.raises(ValueError, match="output kind 'mesh'"):
         DeclaredOutput(tmp_path / "x", "mesh")
+
+
+# -- owners, sweeping and atomic create-or-refuse ----------------------------------------
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_names_carry_their_owner(tmp_path):
+    output = DeclaredOutput(tmp_path / "slope.tif", "raster")
+    host, pid = temp_owner(output.temp_path.name)
+    assert pid == os.getpid() and len(host) == 4
+    assert temp_owner("slope.tif") is None and temp_owner(".slope.offload-abcdef12.tif") is None
+
+
+def test_sweep_removes_dead_owners_files_and_keeps_live_ones(tmp_path):
+    dead = temp_name_for(tmp_path / "dem.tif", pid=_dead_pid())
+    dead_stage = dead.with_name(dead.stem + ".stage.tif")  # e.g. a COG's staging file
+    live = temp_name_for(tmp_path / "dem.tif")  # this process's
+    parent = temp_name_for(tmp_path / "dem.tif", pid=os.getppid())
+    other_host = tmp_path / (".dem.offload-zzzz-1-00000000.tif")
+    for path in (dead, dead_stage, live, parent, other_host, tmp_path / "dem.tif"):
+        path.write_bytes(b"x")
+    removed = sweep_dead_temps(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([dead.name, dead_stage.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, parent.name, other_host.name, "dem.tif"])
+
+
+def test_process_alive():
+    assert process_alive(os.getpid()) and process_alive(os.getppid())
+    assert not process_alive(_dead_pid())
+
+
+def test_a_new_output_is_refused_when_another_run_made_it_meanwhile(tmp_path):
+    ours = DeclaredOutput(tmp_path / "a.tif", "raster", overwrite=False)
+    ours.temp_path.write_bytes(b"ours")
+    (tmp_path / "a.tif").write_bytes(b"theirs")  # another run published first
+    with pytest.raises(TaskFailed, match="created by another run"):
+        commit([ours])
+    assert (tmp_path / "a.tif").read_bytes() == b"theirs"
+    discard([ours])
+    assert [p.name for p in tmp_path.iterdir()] == ["a.tif"]
+
+
+def test_a_refused_output_takes_back_the_outputs_published_before_it(tmp_path):
+    first = DeclaredOutput(tmp_path / "first.tif", overwrite=False)
+    second = DeclaredOutput(tmp_path / "second.tif", overwrite=False)
+    first.temp_path.write_bytes(b"1")
+    second.temp_path.write_bytes(b"2")
+    (tmp_path / "second.tif").write_bytes(b"theirs")
+    with pytest.raises(TaskFailed):
+        commit([first, second])
+    discard([first, second])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["second.tif"]
+
+
+def test_gml_names_its_schema_by_the_final_name(tmp_path):
+    ogr = pytest.importorskip("osgeo.ogr")
+    output = DeclaredOutput(tmp_path / "roads.gml", "vector")
+    source = ogr.GetDriverByName("GML").CreateDataSource(str(output.temp_path))
+    layer = source.CreateLayer("roads", geom_type=ogr.wkbPoint)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (1 2)"))
+    layer.CreateFeature(feature)
+    source = layer = feature = None
+    commit([output])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roads.gml", "roads.xsd"]
+    head = (tmp_path / "roads.gml").read_text()[:2000]
+    assert 'xsi:schemaLocation="http://ogr.maptools.org/ roads.xsd' in head
+    reopened = ogr.Open(str(tmp_path / "roads.gml"))
+    assert reopened.GetLayer(0).GetFeatureCount() == 1
+    reopened = None
+    assert not (tmp_path / "roads.gfs").exists()  # OGR read the schema, so it guessed nothing

@@ -1,0 +1,511 @@
+"""Speed where users choose: ``processing.run()`` inside QGIS, Offload against the Toolbox's tools.
+
+Run: ``make bench-inqgis`` (``python bench/inqgis.py [--only GROUP]… [--rounds 3] [--size 8192]
+[--count 100000] [--keep]``). Groups: raster, slope, default, small, buffer, startup (issue 12).
+
+Each timed run is a fresh process that starts QGIS, initialises Processing and adds Offload's
+provider (untimed), reads its inputs once (the page cache is warm for every tool alike) and
+loads them as layers, as they are in a user's project, then times ONE ``processing.run(alg,
+params)`` from the call to its return, with the output on disk. Peak memory is what the run
+added to that process and the processes it started (gdal:rastercalculator runs gdal_calc.py).
+The tools run round-robin; the table gives medians and the ratios from this one run, each
+against its target (HOLDS / MISSES). Outputs of the first round are checked against the peer's.
+Inputs are made once into /tmp/offload-bench-inqgis-data, removed at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+PLUGINS = "/usr/share/qgis/python/plugins"
+DATA = Path(tempfile.gettempdir()) / "offload-bench-inqgis-data"
+RESULT_MARK = "INQGIS-RESULT "
+TILED_256 = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
+PEER_TILED = "|".join(TILED_256)  # GDAL algorithms' OPTIONS: '|'-separated
+OFFLOAD_PLAIN = " ".join(TILED_256 + ["COMPRESS=NONE"])  # offload:calc's CREATION_OPTIONS: space-separated
+NDVI_NUMPY = "(A - B) / (A + B)"
+NDVI_QGIS = '("a@1" - "b@1") / ("a@1" + "b@1")'  # qgis:rastercalculator names layers by their layer name
+NDVI_TOLERANCE = 1e-6  # float32 arithmetic in one tool, float64 in another
+SLOPE_TOLERANCE = 1e-3  # degrees: float32 Horn differences of heights in the hundreds
+GROUPS = ("raster", "slope", "default", "small", "buffer", "startup")
+BUFFER_LAYERS = (  # name, what, distance (m), segments
+    ("light", "100,000 polygons of 5 vertices (bench-buffer's), 5 segments", 5.0, 5),
+    ("stars", "100,000 random star polygons of 12 vertices, 8 segments", 5.0, 8),
+    ("lines", "20,000 random-walk lines of 50 vertices, 8 segments", 10.0, 8),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The child: one timed run in a fresh process.
+
+def child(spec: Dict[str, Any]) -> Dict[str, Any]:
+    from peak_memory import PeakMemory
+
+    sys.path.remove(str(Path(__file__).resolve().parent))  # bench/raster.py is no module of QGIS's
+    for path in spec.get("warm", []):  # the page cache is warm for every tool alike
+        with open(path, "rb") as stream:
+            while stream.read(1 << 22):
+                pass
+    kind = spec["kind"]
+    if kind == "startup":
+        started = time.perf_counter()
+        subprocess.run(spec["command"], check=True, stdout=subprocess.DEVNULL)
+        return {"seconds": time.perf_counter() - started}
+    if kind == "floor":
+        from osgeo import gdal  # imported before the clock starts, as QGIS has it loaded
+
+        gdal.SetCacheMax(64 << 20)
+        gdal.SetConfigOption("GDAL_NUM_THREADS", "1")
+        with PeakMemory() as peak:
+            started = time.perf_counter()
+            io_floor(spec["rasters"]["a"], spec["rasters"]["b"], spec["output"])
+            seconds = time.perf_counter() - started
+        return {"seconds": seconds, "added_mb": peak.added_mb}
+
+    sys.path.append(PLUGINS)
+    from offload.core.runner import headless_app
+
+    headless_app(full=True)
+    from qgis.core import QgsApplication, QgsProcessingFeedback, QgsProject, QgsRasterLayer, QgsVectorLayer
+    from processing.core.Processing import Processing
+
+    Processing.initialize()
+    import processing
+    from offload.provider import OffloadProvider
+
+    provider = OffloadProvider()  # kept referenced: the registry does not keep the Python object alive
+    assert QgsApplication.processingRegistry().addProvider(provider)
+    layers = {name: QgsRasterLayer(path, name) for name, path in spec.get("rasters", {}).items()}
+    layers.update({name: QgsVectorLayer(source, name, "ogr") for name, source in spec.get("vectors", {}).items()})
+    assert all(layer.isValid() for layer in layers.values()), spec
+    QgsProject.instance().addMapLayers(list(layers.values()))  # in the project, as the Toolbox offers them
+
+    def value(v):
+        if isinstance(v, list):
+            return [value(item) for item in v]
+        return layers[v[len("layer:"):]] if isinstance(v, str) and v.startswith("layer:") else v
+
+    params = {key: value(v) for key, v in spec["params"].items()}
+    feedback = QgsProcessingFeedback()  # as processing.run() makes one when given none, minus its chatter
+    with PeakMemory() as peak:
+        started = time.perf_counter()
+        processing.run(spec["alg"], params, feedback=feedback)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "added_mb": peak.added_mb}
+
+
+def io_floor(a: str, b: str, output: str) -> None:
+    """The work without the math: 256² windows read from A and B, A's written (the caller sets
+    GDAL's cache to 64 MB and one thread)."""
+    from osgeo import gdal
+
+    source_a, source_b = gdal.Open(a), gdal.Open(b)
+    band_a, band_b = source_a.GetRasterBand(1), source_b.GetRasterBand(1)
+    width, height = source_a.RasterXSize, source_a.RasterYSize
+    out = gdal.GetDriverByName("GTiff").Create(output, width, height, 1, gdal.GDT_Float32,
+                                               TILED_256 + ["COMPRESS=NONE"])
+    out.SetGeoTransform(source_a.GetGeoTransform())
+    out.SetProjection(source_a.GetProjection())
+    out_band = out.GetRasterBand(1)
+    out_band.SetNoDataValue(band_a.GetNoDataValue())
+    for row in range(0, height, 256):
+        for col in range(0, width, 256):
+            size = (col, row, min(256, width - col), min(256, height - row))
+            window = band_a.ReadAsArray(*size)
+            band_b.ReadAsArray(*size)
+            out_band.WriteArray(window, col, row)
+    out = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent: the cases, the rounds, the checks and the table.
+
+@dataclass
+class Case:
+    key: str
+    label: str
+    spec: Dict[str, Any]
+    every_round: bool = True  # False: first round only (a size or a memory figure, not a ratio)
+    results: List[Dict[str, Any]] = field(default_factory=list)
+    size_bytes: Optional[int] = None
+    layout: str = ""
+
+    @property
+    def output(self) -> Optional[Path]:
+        return Path(self.spec["output"]) if "output" in self.spec else None
+
+    def median(self) -> float:
+        return statistics.median(r["seconds"] for r in self.results) if self.results else float("nan")
+
+    def peak_mb(self) -> float:
+        return max((r.get("added_mb") or float("nan") for r in self.results), default=float("nan"))
+
+
+def processing_case(key: str, label: str, alg: str, params: Dict[str, Any], output: Path,
+                    rasters: Dict[str, Path] = None, vectors: Dict[str, str] = None, every_round: bool = True) -> Case:
+    rasters, vectors = rasters or {}, vectors or {}
+    warm = [str(p) for p in rasters.values()] + [v.split("|")[0] for v in vectors.values()]
+    spec = {"kind": "run", "alg": alg, "params": dict(params, OUTPUT=str(output)), "output": str(output),
+            "rasters": {n: str(p) for n, p in rasters.items()}, "vectors": vectors, "warm": warm}
+    return Case(key, label, spec, every_round)
+
+
+def offload_calc(key: str, label: str, expression: str, rasters: Dict[str, Path], output: Path,
+                 options: Optional[str], every_round: bool = True) -> Case:
+    params = {"EXPRESSION": expression, "INPUTS": [f"layer:{n}" for n in rasters]}
+    if options is not None:
+        params["CREATION_OPTIONS"] = options
+    return processing_case(key, label, "offload:calc", params, output, rasters, every_round=every_round)
+
+
+def gdal_calc(key: str, label: str, rasters: Dict[str, Path], output: Path, options: str) -> Case:
+    params = {"INPUT_A": "layer:a", "BAND_A": 1, "INPUT_B": "layer:b", "BAND_B": 1, "FORMULA": "(A-B)/(A+B)",
+              "RTYPE": 5, "OPTIONS": options, "EXTRA": ""}
+    return processing_case(key, label, "gdal:rastercalculator", params, output, rasters)
+
+
+def qgis_calc(key: str, label: str, rasters: Dict[str, Path], output: Path) -> Case:
+    params = {"EXPRESSION": NDVI_QGIS, "LAYERS": ["layer:a", "layer:b"], "CELLSIZE": 0, "EXTENT": None, "CRS": None}
+    return processing_case(key, label, "qgis:rastercalculator", params, output, rasters)
+
+
+def floor_case(key: str, label: str, rasters: Dict[str, Path], output: Path) -> Case:
+    spec = {"kind": "floor", "rasters": {n: str(p) for n, p in rasters.items()}, "output": str(output),
+            "warm": [str(p) for p in rasters.values()]}
+    return Case(key, label, spec)
+
+
+def small_size(size: int) -> int:
+    return min(1024, size)
+
+
+def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[str, Case], List[Tuple[str, str, Any]]]:
+    """The cases the chosen groups need (each once, however many groups use it), and the pairs
+    of outputs to check against each other: (key, peer key, largest pixel difference allowed;
+    None for vector outputs)."""
+    import data as inputs
+
+    cases: Dict[str, Case] = {}
+    checks: List[Tuple[str, str, Any]] = []
+
+    def add(case: Case) -> None:
+        cases.setdefault(case.key, case)
+
+    def note(what: str) -> None:
+        print(f"inputs: {what}…", file=sys.stderr, flush=True)
+
+    size, big, small = args.size, 2 * args.size, small_size(args.size)
+    if {"raster", "slope", "default"} & set(groups):
+        note(f"random pair {size}²")
+        a, b = inputs.random_pair(data, size)
+        pair = {"a": a, "b": b}
+    if "raster" in groups or "default" in groups:
+        add(offload_calc("offload", "offload:calc, COMPRESS=NONE, tiled 256", NDVI_NUMPY, pair,
+                         out / "offload.tif", OFFLOAD_PLAIN))
+    if "raster" in groups:
+        add(floor_case("floor", "I/O floor (in process, 64 MB cache, 1 thread)", pair, out / "floor.tif"))
+        add(qgis_calc("qgis", "qgis:rastercalculator (writes its own GTiff)", pair, out / "qgis.tif"))
+        add(gdal_calc("gdal", "gdal:rastercalculator, OPTIONS tiled 256", pair, out / "gdal.tif", PEER_TILED))
+        note(f"random pair {big}²")
+        big_a, big_b = inputs.random_pair(data, big)
+        add(offload_calc("offload_big", f"offload:calc {big}², COMPRESS=NONE, tiled 256", NDVI_NUMPY,
+                         {"a": big_a, "b": big_b}, out / "offload-big.tif", OFFLOAD_PLAIN, every_round=False))
+        checks += [("offload", "gdal", NDVI_TOLERANCE), ("offload", "qgis", NDVI_TOLERANCE)]
+    if "slope" in groups:
+        add(offload_calc("offload_slope", "offload:calc slope(A), COMPRESS=NONE, tiled 256", "slope(A)", {"a": a},
+                         out / "offload-slope.tif", OFFLOAD_PLAIN))
+        add(processing_case("gdal_slope", "gdal:slope, OPTIONS tiled 256", "gdal:slope",
+                            {"INPUT": "layer:a", "BAND": 1, "SCALE": 1.0, "AS_PERCENT": False, "COMPUTE_EDGES": False,
+                             "ZEVENBERGEN": False, "OPTIONS": PEER_TILED, "EXTRA": ""},
+                            out / "gdal-slope.tif", {"a": a}))
+        checks.append(("offload_slope", "gdal_slope", SLOPE_TOLERANCE))
+    if "default" in groups:
+        add(offload_calc("offload_default", "offload:calc, its default output", NDVI_NUMPY, pair,
+                         out / "offload-default.tif", None))
+        add(gdal_calc("gdal_default", "gdal:rastercalculator, its defaults", pair, out / "gdal-default.tif", ""))
+        note(f"smooth fields {size}²")
+        nir, red = inputs.fields_pair(data, size)
+        fields = {"a": nir, "b": red}
+        add(offload_calc("offload_fields", "fields NDVI: offload:calc, its default output", NDVI_NUMPY, fields,
+                         out / "offload-fields.tif", None))
+        add(gdal_calc("gdal_fields", "fields NDVI: gdal:rastercalculator, its defaults", fields,
+                      out / "gdal-fields.tif", ""))
+        note(f"the demo's terrain {size}²")
+        dem = {"a": inputs.dem(data, size)}
+        add(offload_calc("offload_dem", "DEM (A): offload:calc, its default output", "A", dem,
+                         out / "offload-dem.tif", None, every_round=False))
+        add(offload_calc("offload_dem_slope", "slope(DEM): offload:calc, its default output", "slope(A)", dem,
+                         out / "offload-dem-slope.tif", None, every_round=False))
+        checks += [("offload_default", "gdal_default", NDVI_TOLERANCE), ("offload_default", "offload", 0.0),
+                   ("offload_fields", "gdal_fields", NDVI_TOLERANCE)]
+    if "small" in groups:
+        note(f"random pair {small}²")
+        small_a, small_b = inputs.random_pair(data, small)
+        pair_small = {"a": small_a, "b": small_b}
+        add(floor_case("floor_small", f"I/O floor {small}²", pair_small, out / "floor-small.tif"))
+        add(offload_calc("offload_small", f"offload:calc {small}², COMPRESS=NONE, tiled 256", NDVI_NUMPY, pair_small,
+                         out / "offload-small.tif", OFFLOAD_PLAIN))
+        add(offload_calc("offload_small_default", f"offload:calc {small}², its default output", NDVI_NUMPY,
+                         pair_small, out / "offload-small-default.tif", None))
+        add(qgis_calc("qgis_small", f"qgis:rastercalculator {small}²", pair_small, out / "qgis-small.tif"))
+        checks.append(("offload_small", "qgis_small", NDVI_TOLERANCE))
+    if "buffer" in groups:
+        count = args.count
+        sources = {}
+        note(f"light polygons ×{count:,}")
+        sources["light"] = inputs.light_polygons(data, count)
+        note(f"star polygons ×{count:,}")
+        sources["stars"] = inputs.stars(data, count)
+        note(f"lines ×{count // 5:,}")
+        sources["lines"] = inputs.lines(data, count // 5)
+        for name, _what, distance, segments in BUFFER_LAYERS:
+            params = {"INPUT": "layer:v", "DISTANCE": distance, "SEGMENTS": segments, "END_CAP_STYLE": 0,
+                      "JOIN_STYLE": 0, "MITER_LIMIT": 2.0, "DISSOLVE": False}
+            for tool in ("native", "offload"):
+                add(processing_case(f"{tool}_{name}", f"{name}: {tool}:buffer → GPKG", f"{tool}:buffer", params,
+                                    out / f"{tool}-{name}.gpkg", vectors={"v": sources[name]}))
+            checks.append((f"offload_{name}", f"native_{name}", None))
+    if "startup" in groups:
+        tiny = inputs.random_pair(data, 256)[0]
+        add(Case("startup", "python -m offload calc on one 256² window", {
+            "kind": "startup", "warm": [str(tiny)], "output": str(out / "startup.tif"),
+            "command": [sys.executable, "-m", "offload", "calc", "--expr", "A * 2", "--input", f"A={tiny}",
+                        "--output", str(out / "startup.tif"), "--overwrite"]}))
+    return cases, checks
+
+
+def run_case(case: Case) -> Dict[str, Any]:
+    if case.output is not None:
+        remove(case.output)
+    done = subprocess.run([sys.executable, __file__, "--one", json.dumps(case.spec)], capture_output=True, text=True,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=1200)
+    marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    if done.returncode or not marked:
+        raise RuntimeError(f"{case.label} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(marked[-1][len(RESULT_MARK):])
+
+
+def remove(path: Path) -> None:
+    for sidecar in (path, Path(f"{path}.aux.xml"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if sidecar.exists():
+            sidecar.unlink()
+
+
+def describe_raster(path: Path) -> str:
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path))
+    band = dataset.GetRasterBand(1)
+    x, y = band.GetBlockSize()
+    blocks = f"tiled {x}×{y}" if x < dataset.RasterXSize else f"strips of {y} row(s)"
+    structure = dataset.GetMetadata("IMAGE_STRUCTURE")
+    codec = structure.get("COMPRESSION", "uncompressed")
+    if "PREDICTOR" in structure:
+        codec += f" predictor {structure['PREDICTOR']}"
+    return f"{blocks}, {codec}"
+
+
+def compare_rasters(ours: Path, peer: Path, tolerance: float) -> Tuple[bool, str]:
+    """Pixels and nodata: the same valid pixels, values within ``tolerance``."""
+    import numpy as np
+    from osgeo import gdal
+
+    a, b = gdal.Open(str(ours)), gdal.Open(str(peer))
+    if (a.RasterXSize, a.RasterYSize) != (b.RasterXSize, b.RasterYSize):
+        return False, f"sizes differ: {a.RasterXSize}×{a.RasterYSize} vs {b.RasterXSize}×{b.RasterYSize}"
+    band_a, band_b = a.GetRasterBand(1), b.GetRasterBand(1)
+    nodata_a, nodata_b = band_a.GetNoDataValue(), band_b.GetNoDataValue()
+    mismatched, largest, valid = 0, 0.0, 0
+    for row in range(0, a.RasterYSize, 512):
+        rows = min(512, a.RasterYSize - row)
+        x = band_a.ReadAsArray(0, row, a.RasterXSize, rows).astype(np.float64)
+        y = band_b.ReadAsArray(0, row, a.RasterXSize, rows).astype(np.float64)
+        valid_x = np.isfinite(x) & (x != nodata_a) if nodata_a is not None else np.isfinite(x)
+        valid_y = np.isfinite(y) & (y != nodata_b) if nodata_b is not None else np.isfinite(y)
+        mismatched += int(np.count_nonzero(valid_x != valid_y))
+        both = valid_x & valid_y
+        valid += int(np.count_nonzero(both))
+        if both.any():
+            largest = max(largest, float(np.abs(x[both] - y[both]).max()))
+    masks = "nodata masks equal" if not mismatched else f"{mismatched:,} pixels valid in one only"
+    return (not mismatched and largest <= tolerance and valid > 0,
+            f"{masks}, {valid:,} valid pixels, largest |difference| {largest:.2g}")
+
+
+def vector_summary(path: Path) -> Tuple[int, float]:
+    from osgeo import ogr
+
+    source = ogr.Open(str(path))
+    layer = source.GetLayer(0)
+    count, area = 0, 0.0
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        count += 1
+        area += geometry.GetArea() if geometry is not None else 0.0
+    return count, area
+
+
+def compare_vectors(ours: Path, peer: Path) -> Tuple[bool, str]:
+    (count, area), (peer_count, peer_area) = vector_summary(ours), vector_summary(peer)
+    relative = abs(area - peer_area) / peer_area if peer_area else float("inf")
+    return (count == peer_count and relative < 1e-9,
+            f"features {count:,} vs {peer_count:,}, total area {area:,.1f} vs {peer_area:,.1f} m² "
+            f"(relative difference {relative:.1g})")
+
+
+# ---------------------------------------------------------------------------------------------
+# The report: each line of issue 12 with its figure, its target and HOLDS / MISSES.
+
+class Report:
+    def __init__(self, cases: Dict[str, Case]):
+        self.cases = cases
+        self.rows: List[Tuple[str, str, str, str]] = []  # line, figure, target, verdict
+
+    def have(self, *keys: str) -> bool:
+        return all(k in self.cases and self.cases[k].results for k in keys)
+
+    def t(self, key: str) -> float:
+        return self.cases[key].median()
+
+    def line(self, what: str, value: float, unit: str, target: Optional[Tuple[str, float]], digits: int = 2) -> None:
+        figure = f"{value:.{digits}f}{unit}"
+        if target is None:
+            self.rows.append((what, figure, "(no target)", ""))
+            return
+        op, bound = target
+        holds = {"≥": value >= bound, "≤": value <= bound, "<": value < bound}[op]
+        self.rows.append((what, figure, f"{op} {bound:g}{unit}", "HOLDS" if holds else "MISSES"))
+
+
+def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int) -> None:
+    print(f"\nMedians of {rounds} round(s), one run on this machine (peak: added RSS of the run and its children, "
+          "the largest of the rounds):\n")
+    print(f"{'case':<62} {'median s':>9} {'runs':>4} {'peak MB':>8} {'file MB':>8}  output")
+    for case in cases.values():
+        file_mb = f"{case.size_bytes / 2**20:8.0f}" if case.size_bytes is not None else f"{'':8}"
+        peak = case.peak_mb()
+        print(f"{case.label:<62} {case.median():9.3f} {len(case.results):4d} "
+              f"{'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  {case.layout}")
+    if checks:
+        print("\nOutputs checked (first round):")
+        for key, peer, ok, text in checks:
+            print(f"  {'same' if ok else 'DIFFERENT'}: {cases[key].label} vs {cases[peer].label}: {text}")
+
+    r = Report(cases)
+    small = small_size(size)
+    if r.have("offload", "floor"):
+        r.line(f"1. NDVI {size}²: Offload ÷ I/O floor", r.t("offload") / r.t("floor"), "×", ("≤", 1.3))
+    if r.have("offload", "qgis"):
+        r.line(f"1. NDVI {size}²: qgis:rastercalculator ÷ Offload", r.t("qgis") / r.t("offload"), "×", ("≥", 5))
+    if r.have("offload", "gdal"):
+        r.line(f"1. NDVI {size}²: gdal:rastercalculator (tiled 256) ÷ Offload", r.t("gdal") / r.t("offload"), "×",
+               ("≥", 3))
+    for key, side in (("offload", size), ("offload_big", 2 * size)):
+        if r.have(key):
+            r.line(f"1. NDVI: Offload's peak added memory at {side}²", cases[key].peak_mb(), " MB", ("<", 300), 0)
+    if r.have("offload_slope", "gdal_slope"):
+        r.line(f"2. slope(A) {size}²: gdal:slope ÷ Offload", r.t("gdal_slope") / r.t("offload_slope"), "×",
+               ("≥", 2))
+    if r.have("offload_default", "gdal_default"):
+        r.line(f"3. NDVI {size}², default output, random inputs: gdal defaults ÷ Offload default",
+               r.t("gdal_default") / r.t("offload_default"), "×", ("≥", 2))
+    if r.have("offload_fields", "gdal_fields"):
+        r.line(f"3. NDVI {size}², default output, smooth fields: gdal defaults ÷ Offload default",
+               r.t("gdal_fields") / r.t("offload_fields"), "×", ("≥", 2))
+    if r.have("offload_default", "offload"):
+        plain = cases["offload"].size_bytes
+        r.line(f"3. NDVI {size}², default output, random inputs: file ÷ uncompressed file",
+               cases["offload_default"].size_bytes / plain, "×", ("≤", 1.0))
+        r.line(f"3. NDVI {size}², default output, random inputs: time ÷ uncompressed time (≈ 1)",
+               r.t("offload_default") / r.t("offload"), "×", ("≤", 1.1))
+    for key, what in (("offload_fields", "NDVI of smooth fields"), ("offload_dem", "the demo's terrain (DEM)"),
+                      ("offload_dem_slope", "slope of the DEM")):
+        if r.have(key):
+            raw = raw_bytes(cases[key].output)
+            r.line(f"3. {size}², default output, {what}: file ÷ raw pixel bytes", cases[key].size_bytes / raw, "×",
+                   ("≤", 0.7))
+    if r.have("offload_small", "floor_small"):
+        extra_ms = (r.t("offload_small") - r.t("floor_small")) * 1000
+        r.line(f"4. NDVI {small}²: Offload − I/O floor", extra_ms, " ms", ("≤", 50), 0)
+    if r.have("offload_small", "qgis_small"):
+        r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", r.t("qgis_small") / r.t("offload_small"), "×",
+               ("≥", 1.5))
+    for name, what, _d, _s in BUFFER_LAYERS:
+        if r.have(f"native_{name}", f"offload_{name}"):
+            r.line(f"5. buffer, {what}: native ÷ Offload", r.t(f"native_{name}") / r.t(f"offload_{name}"), "×",
+                   ("≥", 1.8))
+    if r.have("startup"):
+        r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
+               r.t("startup"), " s", None)
+    if r.rows:
+        print("\n| line (issue 12) | figure | target | |\n|---|---|---|---|")
+        for what, figure, target, verdict in r.rows:
+            print(f"| {what} | {figure} | {target} | {verdict} |")
+
+
+def raw_bytes(path: Path) -> int:
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path))
+    band = dataset.GetRasterBand(1)
+    return dataset.RasterXSize * dataset.RasterYSize * dataset.RasterCount * gdal.GetDataTypeSize(band.DataType) // 8
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=GROUPS, help="run only this group (repeatable)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every tool, round-robin (medians reported)")
+    parser.add_argument("--size", type=int, default=8192, help="raster side (the memory line also runs twice it)")
+    parser.add_argument("--count", type=int, default=100_000, help="polygons per buffer layer (lines: a fifth)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the inputs in {DATA} for the next run")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child: one timed run
+    args = parser.parse_args()
+    if args.one:
+        print(RESULT_MARK + json.dumps(child(json.loads(args.one))), flush=True)
+        os._exit(0)  # the figure is out: skip QGIS's teardown, which crashes with Processing loaded
+    groups = [g for g in GROUPS if g in (args.only or GROUPS)]
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-out-"))
+    began = time.perf_counter()
+    try:
+        cases, pairs = build_cases(groups, args, DATA, out)
+        checks = []
+        for round_number in range(1, args.rounds + 1):
+            for case in cases.values():
+                if round_number > 1 and not case.every_round:
+                    continue
+                result = run_case(case)
+                case.results.append(result)
+                if round_number == 1 and case.output is not None and case.output.exists():
+                    case.size_bytes = case.output.stat().st_size
+                    if case.output.suffix == ".tif":
+                        case.layout = describe_raster(case.output)
+                added = f"  +{result['added_mb']:.0f} MB" if result.get("added_mb") is not None else ""
+                print(f"[{time.perf_counter() - began:5.0f} s] round {round_number}/{args.rounds}  {case.label:<62} "
+                      f"{result['seconds']:7.3f} s{added}", file=sys.stderr, flush=True)
+            if round_number == 1:
+                for key, peer, tolerance in pairs:
+                    ok, text = (compare_vectors(cases[key].output, cases[peer].output) if tolerance is None else
+                                compare_rasters(cases[key].output, cases[peer].output, tolerance))
+                    checks.append((key, peer, ok, text))
+                    print(f"check: {cases[key].label} vs {cases[peer].label}: {text}", file=sys.stderr, flush=True)
+        report(cases, checks, args.rounds, args.size)
+        print(f"\n(whole run {time.perf_counter() - began:.0f} s)")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(DATA, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
