@@ -13,9 +13,7 @@ import itertools
 import json
 import math
 import os
-import queue
 import random
-import threading
 import time
 import uuid
 from collections import deque
@@ -30,6 +28,7 @@ from osgeo import gdal, osr
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.ordered_writer import OrderedWriter
 from ..core.paths import user_cache_dir
 from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
@@ -511,35 +510,16 @@ class _Mosaic:
         else:
             for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
                 self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
-        self._pending: "queue.Queue" = queue.Queue(maxsize=2 * plan.workers)  # bounded: memory stays flat
-        self._failure: List[BaseException] = []
-        self._dropping = False
-        self._writer = threading.Thread(target=self._write_pending, name="offload-mosaic", daemon=True)
-        self._writer.start()
+        # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
+        self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
+                                     name="offload-mosaic")
 
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
         """Queue a tile for the writing thread (raises what that thread met, if anything)."""
-        if self._failure:
-            raise self._failure[0]
-        if rgba is not None:  # None: no tile here, nodata / transparent as the file was created
-            self._pending.put((tile, rgba))
-
-    def _write_pending(self) -> None:
-        while True:
-            item = self._pending.get()
-            if item is None:
-                return
-            if self._failure or self._dropping:
-                continue
-            try:
-                self._write_now(*item)
-            except BaseException as exc:  # raised to the scheduler by its next write() or close()
-                self._failure.append(exc)
-
-    def _stop_writer(self) -> None:
-        if self._writer.is_alive():
-            self._pending.put(None)
-            self._writer.join()
+        if rgba is None:  # no tile here: nodata / transparent as the file was created
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile, rgba))
 
     def _write_now(self, tile: Tile, rgba: np.ndarray) -> None:
         col = (tile.x - self.plan.tiles.x_min) * TILE_PX - self.col_off
@@ -556,15 +536,12 @@ class _Mosaic:
         self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
 
     def close(self) -> None:
-        self._stop_writer()
-        if self._failure:
-            raise self._failure[0]
+        self._writer.close()
         dataset, self.dataset = self.dataset, None
         if dataset is not None:
             dataset.FlushCache()
             dataset = None
 
     def abandon(self) -> None:
-        self._dropping = True  # canceled or failed: what is still queued is not worth writing
-        self._stop_writer()
+        self._writer.abandon()  # canceled or failed: what is still queued is not worth writing
         self.dataset = None
