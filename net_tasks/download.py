@@ -20,6 +20,7 @@ import requests
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.outputs import sweep_dead_temps, temp_name_for
 from ..core.paths import user_cache_dir
 from .http import (
     TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
@@ -147,6 +148,7 @@ class _Partial:
         identity = f"{request.url}\n{Path(request.output).absolute()}"
         key = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
         request.resume_dir.mkdir(parents=True, exist_ok=True)
+        sweep_dead_temps(request.resume_dir)
         self.request = request
         self.path = request.resume_dir / f"{key}.part"
         self.meta_path = request.resume_dir / f"{key}.json"
@@ -196,7 +198,7 @@ class _Partial:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    temp = temp_name_for(path)  # names its owner: swept by the next run if this one dies first
     temp.write_bytes(data)
     os.replace(temp, path)
 

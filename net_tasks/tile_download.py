@@ -29,6 +29,7 @@ from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
 from ..core.ordered_writer import OrderedWriter
+from ..core.outputs import temp_name_for
 from ..core.paths import user_cache_dir
 from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
@@ -273,7 +274,7 @@ def _meta_path(path: Path) -> Path:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    temp = temp_name_for(path)  # names its owner: core's sweep knows a dead run's leftovers
     temp.write_bytes(data)
     os.replace(temp, path)
 
