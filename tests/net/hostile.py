@@ -5,7 +5,11 @@ Bounded: every answer ends within ~20 s and holds at most a few hundred KB in me
 """
 from __future__ import annotations
 
+import os
+import signal
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -17,6 +21,28 @@ from offload.net_tasks.server import LOOPBACK
 from offload.net_tasks.tile_images import encode_png
 
 import numpy as np
+
+# Runs the command as a child and prints its exit code and peak RSS (KiB) on the last line.
+MEASURED = ("import resource, subprocess, sys\n"
+            "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+            "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def measured_offload(*args, env, timeout=120):
+    """(exit code, stderr, peak RSS in MB) of `python -m offload ARGS`, run as a child of a child
+    so the peak is this run's alone; on timeout the whole process group is killed."""
+    process = subprocess.Popen([sys.executable, "-c", MEASURED, sys.executable, "-m", "offload", *args],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the run too, not only the measuring parent
+        process.communicate()
+        raise
+    rc, peak_kib = stdout.split()[-2:]
+    return int(rc), stderr, int(peak_kib) / 1024
+
 
 # Zoom 3, row y=3 (latitudes 0..41°): x = 0..7, one attack per column.
 ROW_BBOX = (-179.9, 1.0, 179.9, 40.0)
@@ -211,5 +237,35 @@ def drip(total: int = 200, every_s: float = 0.5):
                 break
             handler.wfile.write(b"\0")
             handler.wfile.flush()
+        handler.close_connection = True
+    return answer
+
+
+def zeros_with_ranges(total: int, cut_at: int):
+    """``total`` zero bytes with an ETag; the first answer hangs up after ``cut_at``; a Range
+    with a matching If-Range gets the rest (206). Generated as sent: nothing held here."""
+    block = b"\0" * (1024 * 1024)
+
+    def send_zeros(handler, count: int) -> None:
+        while count > 0:
+            handler.wfile.write(block[:min(count, len(block))])
+            count -= len(block)
+
+    def answer(handler, server) -> None:
+        asked = handler.headers.get("Range", "")
+        if asked and handler.headers.get("If-Range") == '"zeros"':
+            start = int(asked.split("=")[1].rstrip("-"))
+            handler.send_response(206)
+            handler.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+            handler.send_header("Content-Length", str(total - start))
+            handler.send_header("ETag", '"zeros"')
+            handler.end_headers()
+            send_zeros(handler, total - start)
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(total))
+        handler.send_header("ETag", '"zeros"')
+        handler.end_headers()
+        send_zeros(handler, cut_at if server.seen == 1 else total)
         handler.close_connection = True
     return answer

@@ -16,7 +16,7 @@ from offload.core.runner import wait_for
 from qgis_helpers import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hostile.py, beside this file
-from hostile import ScriptedServer, drip, half_then_wait, whole  # noqa: E402
+from hostile import ScriptedServer, drip, half_then_wait, measured_offload, whole, zeros_with_ranges  # noqa: E402
 
 OLD, NEW = b"old content " * 40_000, b"new content " * 40_000
 SECRET = "s3cr3t-T0KEN-42"
@@ -105,3 +105,18 @@ def test_a_gzip_transfer_is_written_inflated_and_checked(tmp_path):
         handle = api.download(server.url, tmp_path / "plain.bin", sha256=sha(NEW))
         assert wait_for(handle.task, 30) is True, handle.error
     assert (tmp_path / "plain.bin").read_bytes() == NEW
+
+
+def test_a_resumed_download_streams_what_it_had_and_never_reads_it_whole(tmp_path, subprocess_env):
+    total, cut_at = 160 * 1024 * 1024, 120 * 1024 * 1024
+    expected = hashlib.sha256()
+    for _ in range(total // (1024 * 1024)):
+        expected.update(b"\0" * (1024 * 1024))
+    args = ("download", "--output", str(tmp_path / "zeros.bin"), "--sha256", expected.hexdigest())
+    with ScriptedServer(zeros_with_ranges(total, cut_at)) as server:
+        rc, stderr, first_peak_mb = measured_offload(*args, "--url", server.url, env=subprocess_env)
+        assert rc == 1 and f"ended after {cut_at} of {total} bytes" in stderr
+        rc, stderr, resumed_peak_mb = measured_offload(*args, "--url", server.url, env=subprocess_env)
+        assert rc == 0, stderr
+    assert (tmp_path / "zeros.bin").stat().st_size == total
+    assert resumed_peak_mb < first_peak_mb + 40, f"{resumed_peak_mb:.0f} MB resuming, {first_peak_mb:.0f} MB first"

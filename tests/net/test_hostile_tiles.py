@@ -3,9 +3,6 @@ the run), bounded time per tile, causes named, nothing that failed a check cache
 antimeridian; refusals before any work."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,30 +10,14 @@ import pytest
 from osgeo import gdal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hostile.py, beside this file
-from hostile import ATTACKS, ROW_BBOX, HostileServer  # noqa: E402
+from hostile import ATTACKS, ROW_BBOX, HostileServer, measured_offload  # noqa: E402
 from offload.net_tasks.server import TileServer  # noqa: E402
 from offload.net_tasks.tile_images import imagery_rgb, tile_heights  # noqa: E402
 from offload.net_tasks.tiles import Tile, tile_bounds  # noqa: E402
 
-# Runs the command as a child and prints its exit code and peak RSS (KiB) on the last line.
-MEASURED = ("import resource, subprocess, sys\n"
-            "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-            "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-
-
 def measured_tiles(*args, env, timeout=120):
     """(exit code, stderr, peak RSS in MB) of `python -m offload tiles ARGS`."""
-    process = subprocess.Popen([sys.executable, "-c", MEASURED, sys.executable, "-m", "offload", "tiles", *args],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # the run too, not only the measuring parent
-        process.communicate()
-        raise
-    rc, peak_kib = stdout.split()[-2:]
-    return int(rc), stderr, int(peak_kib) / 1024
+    return measured_offload("tiles", *args, env=env, timeout=timeout)
 
 
 def column_bbox(x: int) -> str:
