@@ -23,6 +23,7 @@ from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
 DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
+TILE_SIZES = (256, 512)  # = tile_download.TILE_SIZES
 
 
 def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
@@ -36,7 +37,7 @@ class TilesAlgorithm(OffloadAlgorithm):
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
-    TIMEOUT, MAX_TILE_BYTES = "TIMEOUT", "MAX_TILE_BYTES"
+    TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
 
     def name(self) -> str:
         return "tiles"
@@ -77,6 +78,8 @@ class TilesAlgorithm(OffloadAlgorithm):
                                                        defaultValue=10_000))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
+        self.addParameter(_advanced(QgsProcessingParameterEnum(
+            self.TILE_SIZE, tr("Tile size (pixels)"), [str(px) for px in TILE_SIZES], defaultValue=0)))
         self.addParameter(_advanced(QgsProcessingParameterNumber(
             self.TIMEOUT, tr("Seconds one attempt at a tile may take"), QgsProcessingParameterNumber.Double,
             defaultValue=30.0, minValue=0.1)))
@@ -107,6 +110,7 @@ class TilesAlgorithm(OffloadAlgorithm):
             cache_dir=Path(cache) if cache else None,
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
+            tile_px=TILE_SIZES[self.parameterAsEnum(parameters, self.TILE_SIZE, context)],
             overwrite=True,
             proxies=qgis_proxy_pairs(),
         )

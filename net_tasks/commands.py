@@ -79,6 +79,8 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--retries", type=int, default=4, help="retries per tile (default 4)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds one attempt at a tile may take, all of it: connect, headers, body (default 30)")
+    parser.add_argument("--tile-size", type=int, default=256,
+                        help="pixels on a tile's side: 256 (default) or 512, as the server serves them")
     parser.add_argument("--max-tile-bytes", type=int, default=DEFAULT_MAX_TILE_BYTES,
                         help=f"refuse a tile body larger than this, counted once inflated (default {DEFAULT_MAX_TILE_BYTES})")
     parser.add_argument("--decode", default="none", help="none, terrarium or terrain-rgb (elevation tiles → DEM)")
@@ -107,6 +109,7 @@ def _tiles(args: argparse.Namespace) -> int:
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
         clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,
         max_age_s=args.max_age, overwrite=args.overwrite, max_tile_bytes=args.max_tile_bytes,
+        tile_px=args.tile_size,
     )
     return run_task(lambda: TileDownloadTask(request), args)
 

@@ -43,7 +43,8 @@ DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the ser
 # Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
 # cannot be canceled; --max-tiles may be raised up to here.
 MOSAIC_MAX_TILES = 1_000_000
-MAX_DECODED_PX = 512  # a tile is 256² or 512²: nothing larger is ever decoded
+TILE_SIZES = (256, 512)  # a tile is 256² or 512²: nothing larger is ever decoded
+MAX_DECODED_PX = max(TILE_SIZES)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class TileRequest:
     overwrite: bool = False
     proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
+    tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class TilePlan:
     max_age_s: Optional[float]
     proxies: Tuple[Tuple[str, str], ...] = ()
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
+    tile_px: int = TILE_PX
 
 
 def default_cache_dir(template: str) -> Path:
@@ -146,6 +149,8 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
         raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
     if request.max_age_s is not None and request.max_age_s < 0:
         raise InputError(f"max-age {request.max_age_s} is negative")
+    if request.tile_px not in TILE_SIZES:
+        raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
     if not request.max_tile_bytes > 0:
         raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
@@ -162,23 +167,25 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
     return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()), int(request.max_tile_bytes))
+                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px)
 
 
 # -- images ------------------------------------------------------------------------------
 
-def tile_problem(body: bytes, content_type: str = "") -> str:
+def tile_problem(body: bytes, content_type: str = "", tile_px: int = TILE_PX) -> str:
     """Why ``body`` is no tile for the mosaic, read from its header before decoding ("" if none).
 
-    A tile is 256² (512² tiles are refused, naming their size): a 100 KB PNG can declare
-    30000² pixels, which decoded would take gigabytes.
+    A tile is ``tile_px``² (256² or 512²): a 100 KB PNG can declare 30000² pixels, which
+    decoded would take gigabytes.
     """
     size = image_size(body)
     if size is None:
         what = f"{content_type.split(';')[0].strip()}, " if content_type else ""
         return f"not an image ({what}{len(body)} bytes)"
-    if size != (TILE_PX, TILE_PX):
-        return f"a {size[0]}×{size[1]} image, not a {TILE_PX}×{TILE_PX} tile"
+    if size != (tile_px, tile_px):
+        other = size[0] if size[0] == size[1] and size[0] in TILE_SIZES else None
+        hint = f" (--tile-size {other} takes them)" if other else ""
+        return f"a {size[0]}×{size[1]} image, not a {tile_px}×{tile_px} tile{hint}"
     return ""
 
 
@@ -429,7 +436,7 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile, extension)
     cached = read_cache(path, plan.max_tile_bytes)
-    if cached is not None and tile_problem(cached.body):
+    if cached is not None and tile_problem(cached.body, tile_px=plan.tile_px):
         cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
         rgba = decode_image(cached.body)
@@ -444,7 +451,7 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     if answer.kind == "empty":
         return _Outcome(tile, number, "empty")
     if answer.kind == "ok":
-        problem = tile_problem(answer.body, answer.headers.get("Content-Type", ""))
+        problem = tile_problem(answer.body, answer.headers.get("Content-Type", ""), plan.tile_px)
         rgba = None if problem else decode_image(answer.body)
         if rgba is not None:
             write_cache(path, answer.body, answer.headers, time.time())
@@ -478,9 +485,10 @@ class _Mosaic:
     def __init__(self, plan: TilePlan, destination: Path) -> None:
         self.plan = plan
         x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
-        self.pixel_m = (x_max - x_min) / (plan.tiles.width * TILE_PX)
+        self.tile_px = plan.tile_px
+        self.pixel_m = (x_max - x_min) / (plan.tiles.width * self.tile_px)
         self.col_off = self.row_off = 0
-        width, height = plan.tiles.width * TILE_PX, plan.tiles.height * TILE_PX
+        width, height = plan.tiles.width * self.tile_px, plan.tiles.height * self.tile_px
         if plan.clip:  # whole pixels of the tile grid that touch the bbox
             bx_min, by_min, bx_max, by_max = plan.bounds_m
             self.col_off = max(0, int((bx_min - x_min) // self.pixel_m))
@@ -523,10 +531,10 @@ class _Mosaic:
             self._writer.put((tile, rgba))
 
     def _write_now(self, tile: Tile, rgba: np.ndarray) -> None:
-        col = (tile.x - self.plan.tiles.x_min) * TILE_PX - self.col_off
-        row = (tile.y - self.plan.tiles.y_min) * TILE_PX - self.row_off
+        col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
+        row = (tile.y - self.plan.tiles.y_min) * self.tile_px - self.row_off
         c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
-        c1, r1 = min(TILE_PX, self.width - col), min(TILE_PX, self.height - row)
+        c1, r1 = min(self.tile_px, self.width - col), min(self.tile_px, self.height - row)
         if c0 >= c1 or r0 >= r1:
             return
         if self.dem:

@@ -50,7 +50,7 @@ def test_a_hostile_server_costs_bounded_memory_and_bounded_time_and_nothing_fail
                   "a body of more than 4194304 bytes once inflated (--max-tile-bytes raises it): 3/1/3",
                   "no complete answer within 3 s (--timeout): 3/2/3",
                   "a body of more than 4194304 bytes (--max-tile-bytes raises it): 3/3/3",
-                  "a 512×512 image, not a 256×256 tile: 3/4/3",
+                  "a 512×512 image, not a 256×256 tile (--tile-size 512 takes them): 3/4/3",
                   "not an image (text/html, 49 bytes): 3/5/3",
                   "HTTP 403 (not retried): 3/6/3"):
         assert cause in stderr
@@ -123,3 +123,24 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
         assert rc == 0, stderr
         assert dict(server.requests) == {"3/4/3": 1}
     assert gdal.Open(str(poisoned)).RasterXSize == 256
+
+
+def test_tile_size_512_mosaics_512_pixel_tiles(subprocess_env, tmp_path):
+    import numpy as np
+
+    from offload.net_tasks.tile_images import encode_png
+
+    for x, grey in ((0, 10), (1, 200)):
+        tile = tmp_path / "tiles" / "3" / str(x) / "3.png"
+        tile.parent.mkdir(parents=True)
+        tile.write_bytes(encode_png(np.full((3, 512, 512), grey, np.uint8)))
+    with TileServer(str(tmp_path / "tiles")) as server:
+        rc, stderr, _ = measured_tiles("--url", server.template, "--zoom", "3", "--bbox=-179,1,-91,40", "--tile-size",
+                                       "512", "--cache", str(tmp_path / "cache"), "--output", str(tmp_path / "512.tif"),
+                                       env=subprocess_env)
+    assert rc == 0, stderr
+    mosaic = gdal.Open(str(tmp_path / "512.tif"))
+    assert (mosaic.RasterXSize, mosaic.RasterYSize) == (1024, 512)
+    assert mosaic.GetGeoTransform()[1] == pytest.approx(2 * 20037508.342789244 / 8 / 512)
+    pixels = mosaic.ReadAsArray()
+    assert (pixels[:3, :, :512] == 10).all() and (pixels[:3, :, 512:] == 200).all() and (pixels[3] == 255).all()

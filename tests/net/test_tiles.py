@@ -187,11 +187,11 @@ def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_pa
     import processing
     from qgis.core import QgsApplication
 
-    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS
-    from offload.net_tasks.algorithms import DECODINGS
+    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS, TILE_SIZES as ENGINE_TILE_SIZES
+    from offload.net_tasks.algorithms import DECODINGS, TILE_SIZES
     from offload.provider import OffloadProvider
 
-    assert DECODINGS == ENGINE_DECODINGS
+    assert DECODINGS == ENGINE_DECODINGS and TILE_SIZES == ENGINE_TILE_SIZES
     registry = QgsApplication.processingRegistry()
     added = registry.providerById("offload") is None
     if added:
