@@ -7,7 +7,6 @@ TLS certificates are always verified.
 """
 from __future__ import annotations
 
-import math
 import socket
 import threading
 import time
@@ -24,7 +23,8 @@ from ..core.control import Control
 from ..core.errors import TaskFailed
 from .redact import redact_text, redact_url
 
-READ_BYTES = 16 * 1024  # one read from the socket; one inflated piece is never larger
+READ_BYTES = 64 * 1024  # one read from the socket; one inflated piece is never larger
+WATCH_INTERVAL_S = 0.1  # how late a deadline may be acted on
 # What a broken transfer raises, read through requests or straight from urllib3.
 TRANSFER_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -59,45 +59,37 @@ class Deadline:
 
 
 class _Watchdog:
-    """One thread per session that shuts the connections of requests past their deadline."""
+    """One thread per session that shuts the connections of requests past their deadline.
+
+    It looks a few times a second rather than being woken for each request: adding and
+    removing a deadline then costs a set operation, with no lock for 16 workers to contend on.
+    """
 
     def __init__(self) -> None:
-        self._deadlines: List[Deadline] = []
-        self._wake = threading.Condition()
-        self._closed = False
+        self._deadlines: "set[Deadline]" = set()
+        self._closed = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._wakes_at = math.inf
 
     def add(self, deadline: Deadline) -> None:
-        with self._wake:
-            self._deadlines.append(deadline)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._watch, name="offload-deadlines", daemon=True)
-                self._thread.start()
-            if deadline.at < self._wakes_at:  # most come later than one already watched: no wake-up
-                self._wake.notify()
+        self._deadlines.add(deadline)  # atomic under the GIL
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="offload-deadlines", daemon=True)
+            self._thread.start()
 
     def remove(self, deadline: Deadline) -> None:
-        with self._wake:
-            if deadline in self._deadlines:
-                self._deadlines.remove(deadline)
+        self._deadlines.discard(deadline)
 
     def close(self) -> None:
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
+        self._closed.set()
 
     def _watch(self) -> None:
-        with self._wake:
-            while not self._closed:
-                now = time.monotonic()
-                for deadline in [d for d in self._deadlines if d.at <= now]:
-                    deadline.expired = True
-                    self._deadlines.remove(deadline)
-                    for connection in deadline.connections:
-                        _shut(getattr(connection, "sock", None))
-                self._wakes_at = min((d.at for d in self._deadlines), default=math.inf)
-                self._wake.wait(None if self._wakes_at == math.inf else max(0.0, self._wakes_at - now) + 0.001)
+        while not self._closed.wait(WATCH_INTERVAL_S):
+            now = time.monotonic()
+            for deadline in [d for d in list(self._deadlines) if d.at <= now]:
+                deadline.expired = True
+                self._deadlines.discard(deadline)
+                for connection in list(deadline.connections):
+                    _shut(getattr(connection, "sock", None))
 
 
 # -- the session ---------------------------------------------------------------------------------
