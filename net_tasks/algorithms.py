@@ -57,7 +57,12 @@ class TilesAlgorithm(OffloadAlgorithm):
             "GeoTIFF (EPSG:3857, on the tile grid). Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
-            "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM."
+            "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
+            "antimeridian fetches only the columns it touches.\n\n"
+            "Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body "
+            "(counted once inflated) is refused, and so is an image that is not Tile size pixels square, read "
+            "from its header before decoding. Nothing refused is cached. Failed tiles are named with their "
+            "cause; only timeouts, dropped connections, 429 and 5xx are retried."
         )
 
     def createInstance(self) -> "TilesAlgorithm":  # noqa: N802
