@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_OUTPUT ?= demo-output
 QGIS_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: setup test demo bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis package install clean
+.PHONY: setup test demo translations bench bench-responsiveness bench-canvas bench-plugin-load bench-raster bench-tiles bench-buffer bench-inqgis package install clean
 
 setup: $(READY)
 
@@ -54,6 +54,10 @@ bench-buffer: setup
 # Speed where users choose: processing.run() inside QGIS against the Toolbox's own tools.
 bench-inqgis: setup
 	$(HEADLESS) $(PY) bench/inqgis.py
+
+# i18n/offload.ts (every tr() string) and each i18n/offload_<lang>.ts updated, then .qm files (lrelease).
+translations: setup
+	$(SYSTEM_PYTHON) i18n/update.py
 
 package:
 	$(SYSTEM_PYTHON) tools/package.py

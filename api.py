@@ -6,15 +6,20 @@
               api.calc("slope(dem)", {"dem": "dem.tif"}, "slope.tif", start=False))
     api.buffer(iface.activeLayer(), distance=25, selected_only=True)  # into a memory layer
 
-Each call checks its input at once (an ``InputError`` names the bad value), then runs on
-QGIS's task manager and returns a ``Handle``; results load into the project when done.
-With ``start=False`` it returns a ``Step`` for ``chain()`` instead.
+Each call checks its input at once (one ``InputError`` naming the bad value, with a short
+traceback), then runs on QGIS's task manager and returns a ``Handle``; results load into
+the project when done. With ``start=False`` it returns a ``Step`` for ``chain()`` instead.
+In the desktop nothing waits: ``handle.when_done(callback)``, or ``handle.result`` later.
 """
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from .core.errors import InputError
 
 PathLike = Union[str, Path]
 
@@ -27,10 +32,17 @@ class Step:
 
 
 class Handle:
-    """A running (or finished) Offload task: cancel it, ask about it, or wait for it headless."""
+    """A running (or finished) Offload task: ask about it, cancel it, be called when it is done,
+    or (in scripts) wait for it.
+
+    Safe to print at any time: QGIS deletes a task once it has finished, so after that the
+    handle answers from what the task left behind, never from the deleted task.
+    """
 
     def __init__(self, task) -> None:
         self.task = task
+        self._callbacks: List[Callable[["Handle"], None]] = []
+        task.progressTextChanged.connect(self._on_news)
 
     @property
     def done(self) -> bool:
@@ -42,6 +54,13 @@ class Handle:
         return self.task.result
 
     @property
+    def state(self) -> str:
+        """queued, running, done, canceled or failed."""
+        if self.task.outcome:
+            return self.task.outcome
+        return "running" if self.task.has_begun() else "queued"
+
+    @property
     def error(self) -> Optional[str]:
         return self.task.error.one_line() if self.task.error else None
 
@@ -49,27 +68,80 @@ class Handle:
     def outputs(self) -> List[Path]:
         return [output.path for output in self.task.final_outputs()]
 
+    @property
+    def result(self):
+        """After the fact: the output file (a list when there are several; the layers for a
+        memory output); None while running, or when it failed or was canceled (see ``error``)."""
+        if not self.ok:
+            return None
+        if self.outputs:
+            return self.outputs[0] if len(self.outputs) == 1 else self.outputs
+        return self.layers()
+
     def layers(self) -> list:
         """The layers it loaded into the project (once done)."""
         return self.task.loaded_layers()
 
     def cancel(self) -> None:
-        self.task.cancel()
+        if not self.done:  # a finished task is gone from QGIS: nothing left to cancel
+            self.task.cancel()
+
+    def when_done(self, callback: Callable[["Handle"], None]) -> "Handle":
+        """Call ``callback(handle)`` on the main thread once the task has ended (at once if it has)."""
+        if self.done:
+            callback(self)
+        else:
+            self._callbacks.append(callback)
+        return self
+
+    def _on_news(self, _text: str) -> None:
+        if self.done:
+            callbacks, self._callbacks = self._callbacks, []
+            for callback in callbacks:
+                callback(self)
 
     def wait(self, timeout_s: float = 600.0) -> bool:
-        """Process events until done (scripts only); cancel and raise TimeoutError after ``timeout_s``.
-
-        Inside the QGIS desktop this would freeze the map canvas: use ``on_success`` instead.
-        """
+        """Process events until done (scripts only); cancel and raise TimeoutError after ``timeout_s``."""
         if _is_desktop():
-            raise RuntimeError("wait() would freeze QGIS; pass on_success=… or check handle.done")
+            raise RuntimeError("wait() would freeze QGIS while the task runs: use "
+                               "handle.when_done(lambda h: print(h.result)), or look at handle.result "
+                               "once handle.done is True")
         from .core.runner import wait_for
 
         return wait_for(self.task, timeout_s)
 
+    def __str__(self) -> str:
+        if self.done:
+            return self.task.outcome_line()
+        return f"{self.task.title}: {self.task.progress_text()}"
+
     def __repr__(self) -> str:
-        state = "running" if not self.done else ("done" if self.ok else f"failed: {self.error or 'canceled'}")
-        return f"<offload {self.task.description()!r}: {state}>"
+        detail = self.task.progress_text()
+        if self.ok and self.result is not None:
+            detail += f" → {self.result}"
+        elif self.error:
+            detail += f": {self.error}"
+        return f"<offload {self.task.title!r}: {detail}>"
+
+
+def _one_line_errors(function):
+    """A mistake in a call is one InputError naming the bad value, raised from here: the
+    console shows two frames, not the ten between here and the check that found it."""
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except InputError as exc:
+            error = InputError(exc.one_line())
+        except TypeError as exc:
+            unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+            if unknown is None:
+                raise
+            error = InputError(f"{function.__name__}() has no option {unknown.group(1)!r}")
+        raise error  # outside the except block: no "During handling…" chain
+
+    return call
 
 
 def _is_desktop() -> bool:
@@ -87,6 +159,7 @@ def _run(build: Callable[[List], object], start: bool) -> Union[Handle, Step]:
     return Handle(start_task(build([])))
 
 
+@_one_line_errors
 def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLike, object]], output: PathLike,
          start: bool = True, **options) -> Union[Handle, Step]:
     """Raster math: ``calc("(A - B) / (A + B)", {"A": "nir.tif", "B": red_layer}, "ndvi.tif")``.
@@ -105,6 +178,7 @@ def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLik
     return _run(lambda earlier: RasterCalcTask(request, after=earlier, **task_options), start)
 
 
+@_one_line_errors
 def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: PathLike, start: bool = True,
           **options) -> Union[Handle, Step]:
     """Tiles over a bbox (EPSG:4326 unless ``bbox_crs``), mosaicked: ``tiles(url, bbox, 12, "area.tif")``.
@@ -121,6 +195,7 @@ def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: 
     return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
 
 
+@_one_line_errors
 def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
     """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
     from .core.settings import qgis_proxy_pairs
@@ -133,6 +208,7 @@ def download(url: str, output: PathLike, start: bool = True, kind: str = "file",
     return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
 
 
+@_one_line_errors
 def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, start: bool = True,
            **options) -> Union[Handle, Step]:
     """Buffer a layer (or ``"file.gpkg|layername=x"``) with native:buffer's parameters:
@@ -153,6 +229,7 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
     return _run(lambda earlier: task, start)
 
 
+@_one_line_errors
 def chain(*steps: Step, weights: Optional[Sequence[float]] = None, **task_options) -> Handle:
     """Run steps one after the other as one task; only the last step's outputs are loaded."""
     from .core.chain import Chain

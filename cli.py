@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
-    from . import demo
+    from .demo import commands as demo_commands
     from .net_tasks import commands as net_commands
     from .raster_tasks import commands as raster_commands
     from .vector_tasks import commands as vector_commands
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     raster_commands.add_commands(commands)
     net_commands.add_commands(commands)
     vector_commands.add_commands(commands)
-    demo.add_command(commands)
+    demo_commands.add_commands(commands)
     return parser
 
 

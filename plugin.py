@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
@@ -18,6 +19,7 @@ from .core.log import set_default_notifier
 from .ui.catalog import TASKS
 
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icon.svg"
+I18N = Path(__file__).resolve().parent / "i18n"  # offload_<lang>.qm, built by `make translations`
 MENU = "&Offload"
 # QGIS's menus for each kind of task: (add, remove) method names of iface.
 MENUS = {
@@ -26,6 +28,22 @@ MENUS = {
     "vector": ("addPluginToVectorMenu", "removePluginVectorMenu"),
     "web": ("addPluginToWebMenu", "removePluginWebMenu"),
 }
+
+
+def install_translator(folder: Path, locale: Optional[str] = None) -> Optional[QTranslator]:
+    """Install Offload's translation for QGIS's language (e.g. offload_de.qm), if there is one."""
+    if locale is None:
+        from qgis.core import QgsSettings
+
+        locale = str(QgsSettings().value("locale/userLocale", "") or "")
+    for name in (locale, locale[:2]):  # pt_BR, then pt
+        path = folder / f"offload_{name}.qm"
+        if name and path.is_file():
+            translator = QTranslator()
+            if translator.load(str(path)):
+                QCoreApplication.installTranslator(translator)
+                return translator
+    return None
 
 
 class OffloadPlugin:
@@ -37,6 +55,7 @@ class OffloadPlugin:
         self.history = None
         self.dialog = None
         self.provider = None
+        self.translator = install_translator(I18N)
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it, also for qgis_process)
         from qgis.core import QgsApplication
@@ -93,6 +112,9 @@ class OffloadPlugin:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
         set_default_notifier(None)
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
 
     def show_dialog(self, task_key: Optional[str] = None, *_checked) -> None:
         """Open the dialog (non-modal), on the task ``task_key`` when a menu entry names one."""

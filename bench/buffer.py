@@ -23,7 +23,7 @@ sys.path.append("/usr/share/qgis/python/plugins")
 from offload.core.runner import headless_app
 headless_app(full=True)
 from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext, QgsProcessingFeedback, QgsVectorLayer
-from offload.core.stall import measure_stalls
+from offload.demo.stall import measure_stalls
 tool, spec, out = sys.argv[1:4]
 layer = QgsVectorLayer(spec, "in", "ogr")
 result = {}

@@ -79,7 +79,7 @@ class PanDriver:
 
 def main() -> None:
     headless_app(full=True)
-    from offload.net_tasks.server import Faults, TileServer
+    from offload.demo.tile_server import Faults, TileServer
     from offload.net_tasks.tasks import TileDownloadTask
     from offload.net_tasks.tile_download import TileRequest
     from offload.raster_tasks.calc_task import RasterCalcTask

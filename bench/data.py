@@ -3,7 +3,7 @@
 Rasters are Float32, tiled 256, with nodata -9999 (as ``bench/raster.py`` makes them):
 - ``random_pair``: bench/raster.py's inputs (a smooth surface plus noise and 1 % nodata
   holes), which no lossless codec shrinks much;
-- ``dem``: the demo's synthetic terrain (net_tasks/synthetic.py) at 10 m, spatially correlated;
+- ``dem``: the demo's synthetic terrain (demo/synthetic.py) at 10 m, spatially correlated;
 - ``fields_pair``: red and near-infrared reflectance of smooth fields (whole digital numbers,
   constant per field with a gentle trend across it, as a Sentinel-2 scene of farmland).
 Vector layers are GeoPackages in EPSG:32632: bench/buffer.py's light polygons, random star
@@ -59,7 +59,7 @@ def _raster(path: Path, size: int, origin: Tuple[float, float], pixel: float, ep
 
 def dem(folder: Path, size: int) -> Path:
     """The demo's terrain (Web Mercator metres around its hills) at 10 m."""
-    from offload.net_tasks.synthetic import terrain_grid
+    from offload.demo.synthetic import terrain_grid
 
     x_min, y_max, pixel = 740_000.0, 5_830_000.0, 10.0
 

@@ -10,7 +10,8 @@ params)`` from the call to its return, with the output on disk. Peak memory is w
 added to that process and the processes it started (gdal:rastercalculator runs gdal_calc.py).
 The tools run round-robin; the table gives medians and the ratios from this one run, each
 against its target (HOLDS / MISSES). Outputs of the first round are checked against the peer's.
-Inputs are made once into /tmp/offload-bench-inqgis-data, removed at the end unless --keep.
+Inputs are made into a temporary folder removed at the end; with --keep, into
+/tmp/offload-bench-inqgis-data, which every later run uses while it exists (no generation).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 PLUGINS = "/usr/share/qgis/python/plugins"
-DATA = Path(tempfile.gettempdir()) / "offload-bench-inqgis-data"
+CACHE = Path(tempfile.gettempdir()) / "offload-bench-inqgis-data"  # inputs kept by --keep, named by their parameters
 RESULT_MARK = "INQGIS-RESULT "
 TILED_256 = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
 PEER_TILED = "|".join(TILED_256)  # GDAL algorithms' OPTIONS: '|'-separated
@@ -38,10 +39,10 @@ NDVI_QGIS = '("a@1" - "b@1") / ("a@1" + "b@1")'  # qgis:rastercalculator names l
 NDVI_TOLERANCE = 1e-6  # float32 arithmetic in one tool, float64 in another
 SLOPE_TOLERANCE = 1e-3  # degrees: float32 Horn differences of heights in the hundreds
 GROUPS = ("raster", "slope", "default", "small", "buffer", "startup")
-BUFFER_LAYERS = (  # name, what, distance (m), segments
-    ("light", "100,000 polygons of 5 vertices (bench-buffer's), 5 segments", 5.0, 5),
-    ("stars", "100,000 random star polygons of 12 vertices, 8 segments", 5.0, 8),
-    ("lines", "20,000 random-walk lines of 50 vertices, 8 segments", 10.0, 8),
+BUFFER_LAYERS = (  # name, what ({n}: features), features per --count, distance (m), segments
+    ("light", "{n:,} polygons of 5 vertices (bench-buffer's), 5 m, 5 segments", 1.0, 5.0, 5),
+    ("stars", "{n:,} random star polygons of 12 vertices, 5 m, 8 segments", 1.0, 5.0, 8),
+    ("lines", "{n:,} random-walk lines of 50 vertices, 10 m, 8 segments", 0.2, 10.0, 8),
 )
 
 
@@ -76,7 +77,7 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
     from offload.core.runner import headless_app
 
     headless_app(full=True)
-    from qgis.core import QgsApplication, QgsProcessingFeedback, QgsProject, QgsRasterLayer, QgsVectorLayer
+    from qgis.core import QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
     from processing.core.Processing import Processing
 
     Processing.initialize()
@@ -96,10 +97,9 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
         return layers[v[len("layer:"):]] if isinstance(v, str) and v.startswith("layer:") else v
 
     params = {key: value(v) for key, v in spec["params"].items()}
-    feedback = QgsProcessingFeedback()  # as processing.run() makes one when given none, minus its chatter
     with PeakMemory() as peak:
         started = time.perf_counter()
-        processing.run(spec["alg"], params, feedback=feedback)
+        processing.run(spec["alg"], params)  # as a user types it in the console
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "added_mb": peak.added_mb}
 
@@ -137,6 +137,7 @@ class Case:
     spec: Dict[str, Any]
     every_round: bool = True  # False: first round only (a size or a memory figure, not a ratio)
     results: List[Dict[str, Any]] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)
     size_bytes: Optional[int] = None
     layout: str = ""
 
@@ -148,11 +149,13 @@ class Case:
         return statistics.median(r["seconds"] for r in self.results) if self.results else float("nan")
 
     def peak_mb(self) -> float:
-        return max((r.get("added_mb") or float("nan") for r in self.results), default=float("nan"))
+        peaks = [r["added_mb"] for r in self.results if r.get("added_mb") is not None]
+        return max(peaks) if peaks else float("nan")
 
 
 def processing_case(key: str, label: str, alg: str, params: Dict[str, Any], output: Path,
-                    rasters: Dict[str, Path] = None, vectors: Dict[str, str] = None, every_round: bool = True) -> Case:
+                    rasters: Optional[Dict[str, Path]] = None, vectors: Optional[Dict[str, str]] = None,
+                    every_round: bool = True) -> Case:
     rasters, vectors = rasters or {}, vectors or {}
     warm = [str(p) for p in rasters.values()] + [v.split("|")[0] for v in vectors.values()]
     spec = {"kind": "run", "alg": alg, "params": dict(params, OUTPUT=str(output)), "output": str(output),
@@ -260,20 +263,16 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
         add(qgis_calc("qgis_small", f"qgis:rastercalculator {small}²", pair_small, out / "qgis-small.tif"))
         checks.append(("offload_small", "qgis_small", NDVI_TOLERANCE))
     if "buffer" in groups:
-        count = args.count
-        sources = {}
-        note(f"light polygons ×{count:,}")
-        sources["light"] = inputs.light_polygons(data, count)
-        note(f"star polygons ×{count:,}")
-        sources["stars"] = inputs.stars(data, count)
-        note(f"lines ×{count // 5:,}")
-        sources["lines"] = inputs.lines(data, count // 5)
-        for name, _what, distance, segments in BUFFER_LAYERS:
+        make = {"light": inputs.light_polygons, "stars": inputs.stars, "lines": inputs.lines}
+        for name, what, per_count, distance, segments in BUFFER_LAYERS:
+            count = int(args.count * per_count)
+            note(what.format(n=count))
+            source = make[name](data, count)
             params = {"INPUT": "layer:v", "DISTANCE": distance, "SEGMENTS": segments, "END_CAP_STYLE": 0,
                       "JOIN_STYLE": 0, "MITER_LIMIT": 2.0, "DISSOLVE": False}
             for tool in ("native", "offload"):
                 add(processing_case(f"{tool}_{name}", f"{name}: {tool}:buffer → GPKG", f"{tool}:buffer", params,
-                                    out / f"{tool}-{name}.gpkg", vectors={"v": sources[name]}))
+                                    out / f"{tool}-{name}.gpkg", vectors={"v": source}))
             checks.append((f"offload_{name}", f"native_{name}", None))
     if "startup" in groups:
         tiny = inputs.random_pair(data, 256)[0]
@@ -287,6 +286,7 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
 def run_case(case: Case) -> Dict[str, Any]:
     if case.output is not None:
         remove(case.output)
+    os.sync()  # the previous run's output is on the disk, not still being written behind this one
     done = subprocess.run([sys.executable, __file__, "--one", json.dumps(case.spec)], capture_output=True, text=True,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=1200)
     marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
@@ -307,7 +307,10 @@ def describe_raster(path: Path) -> str:
     dataset = gdal.Open(str(path))
     band = dataset.GetRasterBand(1)
     x, y = band.GetBlockSize()
-    blocks = f"tiled {x}×{y}" if x < dataset.RasterXSize else f"strips of {y} row(s)"
+    if (x, y) == (dataset.RasterXSize, dataset.RasterYSize):
+        blocks = "one block"
+    else:
+        blocks = f"tiled {x}×{y}" if x < dataset.RasterXSize else f"strips of {y} row(s)"
     structure = dataset.GetMetadata("IMAGE_STRUCTURE")
     codec = structure.get("COMPRESSION", "uncompressed")
     if "PREDICTOR" in structure:
@@ -367,86 +370,91 @@ def compare_vectors(ours: Path, peer: Path) -> Tuple[bool, str]:
 # The report: each line of issue 12 with its figure, its target and HOLDS / MISSES.
 
 class Report:
+    """The verdict rows: a line is left out when its group did not run, FAILED when a run of it failed."""
+
     def __init__(self, cases: Dict[str, Case]):
         self.cases = cases
         self.rows: List[Tuple[str, str, str, str]] = []  # line, figure, target, verdict
 
-    def have(self, *keys: str) -> bool:
-        return all(k in self.cases and self.cases[k].results for k in keys)
-
     def t(self, key: str) -> float:
         return self.cases[key].median()
 
-    def line(self, what: str, value: float, unit: str, target: Optional[Tuple[str, float]], digits: int = 2) -> None:
-        figure = f"{value:.{digits}f}{unit}"
+    def line(self, what: str, keys: Tuple[str, ...], figure: Callable[[], float], unit: str,
+             target: Optional[Tuple[str, float]], digits: int = 2) -> None:
+        if not all(k in self.cases for k in keys):
+            return
+        target_text = f"{target[0]} {target[1]:g}{unit}" if target else "(no target)"
+        if not all(self.cases[k].results for k in keys):
+            self.rows.append((what, "a run failed", target_text, "FAILED"))
+            return
+        value = figure()
         if target is None:
-            self.rows.append((what, figure, "(no target)", ""))
+            self.rows.append((what, f"{value:.{digits}f}{unit}", target_text, ""))
             return
         op, bound = target
         holds = {"≥": value >= bound, "≤": value <= bound, "<": value < bound}[op]
-        self.rows.append((what, figure, f"{op} {bound:g}{unit}", "HOLDS" if holds else "MISSES"))
+        self.rows.append((what, f"{value:.{digits}f}{unit}", target_text, "HOLDS" if holds else "MISSES"))
 
 
-def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int) -> None:
+def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rounds: int, size: int,
+           count: int) -> None:
     print(f"\nMedians of {rounds} round(s), one run on this machine (peak: added RSS of the run and its children, "
           "the largest of the rounds):\n")
-    print(f"{'case':<62} {'median s':>9} {'runs':>4} {'peak MB':>8} {'file MB':>8}  output")
+    print(f"{'case':<62} {'median s':>9} {'peak MB':>8} {'file MB':>8}  {'each round s':<20}  output")
     for case in cases.values():
         file_mb = f"{case.size_bytes / 2**20:8.0f}" if case.size_bytes is not None else f"{'':8}"
         peak = case.peak_mb()
-        print(f"{case.label:<62} {case.median():9.3f} {len(case.results):4d} "
-              f"{'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  {case.layout}")
+        each = " ".join(f"{r['seconds']:.2f}" for r in case.results)
+        print(f"{case.label:<62} {case.median():9.3f} {'' if peak != peak else f'{peak:8.0f}':>8} {file_mb}  "
+              f"{each:<20}  {case.layout}")
+    for key in ("qgis", "qgis_small"):
+        if key in cases and cases[key].layout:
+            print(f"\n{cases[key].label}: it takes no creation options and writes {cases[key].layout}.")
+            break
     if checks:
         print("\nOutputs checked (first round):")
         for key, peer, ok, text in checks:
             print(f"  {'same' if ok else 'DIFFERENT'}: {cases[key].label} vs {cases[peer].label}: {text}")
+    for case in cases.values():
+        for failure in dict.fromkeys(case.failures):  # each message once
+            print(f"\nFAILED: {case.label}: {failure}")
 
     r = Report(cases)
-    small = small_size(size)
-    if r.have("offload", "floor"):
-        r.line(f"1. NDVI {size}²: Offload ÷ I/O floor", r.t("offload") / r.t("floor"), "×", ("≤", 1.3))
-    if r.have("offload", "qgis"):
-        r.line(f"1. NDVI {size}²: qgis:rastercalculator ÷ Offload", r.t("qgis") / r.t("offload"), "×", ("≥", 5))
-    if r.have("offload", "gdal"):
-        r.line(f"1. NDVI {size}²: gdal:rastercalculator (tiled 256) ÷ Offload", r.t("gdal") / r.t("offload"), "×",
-               ("≥", 3))
-    for key, side in (("offload", size), ("offload_big", 2 * size)):
-        if r.have(key):
-            r.line(f"1. NDVI: Offload's peak added memory at {side}²", cases[key].peak_mb(), " MB", ("<", 300), 0)
-    if r.have("offload_slope", "gdal_slope"):
-        r.line(f"2. slope(A) {size}²: gdal:slope ÷ Offload", r.t("gdal_slope") / r.t("offload_slope"), "×",
-               ("≥", 2))
-    if r.have("offload_default", "gdal_default"):
-        r.line(f"3. NDVI {size}², default output, random inputs: gdal defaults ÷ Offload default",
-               r.t("gdal_default") / r.t("offload_default"), "×", ("≥", 2))
-    if r.have("offload_fields", "gdal_fields"):
-        r.line(f"3. NDVI {size}², default output, smooth fields: gdal defaults ÷ Offload default",
-               r.t("gdal_fields") / r.t("offload_fields"), "×", ("≥", 2))
-    if r.have("offload_default", "offload"):
-        plain = cases["offload"].size_bytes
-        r.line(f"3. NDVI {size}², default output, random inputs: file ÷ uncompressed file",
-               cases["offload_default"].size_bytes / plain, "×", ("≤", 1.0))
-        r.line(f"3. NDVI {size}², default output, random inputs: time ÷ uncompressed time (≈ 1)",
-               r.t("offload_default") / r.t("offload"), "×", ("≤", 1.1))
+    t, small = r.t, small_size(size)
+    r.line(f"1. NDVI {size}²: Offload ÷ I/O floor", ("offload", "floor"), lambda: t("offload") / t("floor"), "×",
+           ("≤", 1.3))
+    r.line(f"1. NDVI {size}²: qgis:rastercalculator ÷ Offload", ("offload", "qgis"),
+           lambda: t("qgis") / t("offload"), "×", ("≥", 5))
+    r.line(f"1. NDVI {size}²: gdal:rastercalculator (tiled 256) ÷ Offload", ("offload", "gdal"),
+           lambda: t("gdal") / t("offload"), "×", ("≥", 3))
+    r.line(f"1. NDVI: Offload's peak added memory at {size}²", ("offload", "floor"),  # with the raster group only
+           lambda: cases["offload"].peak_mb(), " MB", ("<", 300), 0)
+    r.line(f"1. NDVI: Offload's peak added memory at {2 * size}²", ("offload_big",),
+           lambda: cases["offload_big"].peak_mb(), " MB", ("<", 300), 0)
+    r.line(f"2. slope(A) {size}²: gdal:slope ÷ Offload", ("offload_slope", "gdal_slope"),
+           lambda: t("gdal_slope") / t("offload_slope"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, random inputs: gdal defaults ÷ Offload default",
+           ("offload_default", "gdal_default"), lambda: t("gdal_default") / t("offload_default"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, smooth fields: gdal defaults ÷ Offload default",
+           ("offload_fields", "gdal_fields"), lambda: t("gdal_fields") / t("offload_fields"), "×", ("≥", 2))
+    r.line(f"3. NDVI {size}², default output, random inputs: file ÷ uncompressed file",
+           ("offload_default", "offload"), lambda: cases["offload_default"].size_bytes / cases["offload"].size_bytes, "×", ("≤", 1.0))
+    r.line(f"3. NDVI {size}², default output, random inputs: time ÷ uncompressed time (≈ 1)",
+           ("offload_default", "offload"), lambda: t("offload_default") / t("offload"), "×", ("≤", 1.1))
     for key, what in (("offload_fields", "NDVI of smooth fields"), ("offload_dem", "the demo's terrain (DEM)"),
                       ("offload_dem_slope", "slope of the DEM")):
-        if r.have(key):
-            raw = raw_bytes(cases[key].output)
-            r.line(f"3. {size}², default output, {what}: file ÷ raw pixel bytes", cases[key].size_bytes / raw, "×",
-                   ("≤", 0.7))
-    if r.have("offload_small", "floor_small"):
-        extra_ms = (r.t("offload_small") - r.t("floor_small")) * 1000
-        r.line(f"4. NDVI {small}²: Offload − I/O floor", extra_ms, " ms", ("≤", 50), 0)
-    if r.have("offload_small", "qgis_small"):
-        r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", r.t("qgis_small") / r.t("offload_small"), "×",
-               ("≥", 1.5))
-    for name, what, _d, _s in BUFFER_LAYERS:
-        if r.have(f"native_{name}", f"offload_{name}"):
-            r.line(f"5. buffer, {what}: native ÷ Offload", r.t(f"native_{name}") / r.t(f"offload_{name}"), "×",
-                   ("≥", 1.8))
-    if r.have("startup"):
-        r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
-               r.t("startup"), " s", None)
+        r.line(f"3. {size}², default output, {what}: file ÷ raw pixel bytes", (key,),
+               lambda k=key: cases[k].size_bytes / raw_bytes(cases[k].output), "×", ("≤", 0.7))
+    r.line(f"4. NDVI {small}²: Offload − I/O floor", ("offload_small", "floor_small"),
+           lambda: (t("offload_small") - t("floor_small")) * 1000, " ms", ("≤", 50), 0)
+    r.line(f"4. NDVI {small}²: qgis:rastercalculator ÷ Offload", ("offload_small", "qgis_small"),
+           lambda: t("qgis_small") / t("offload_small"), "×", ("≥", 1.5))
+    for name, what, per_count, _distance, _segments in BUFFER_LAYERS:
+        r.line(f"5. buffer, {what.format(n=int(count * per_count))}: native ÷ Offload",
+               (f"native_{name}", f"offload_{name}"), lambda n=name: t(f"native_{n}") / t(f"offload_{n}"), "×",
+               ("≥", 1.8))
+    r.line("6. CLI start-up: interpreter start to first pixel (python -m offload calc, one 256² window)",
+           ("startup",), lambda: t("startup"), " s", None)
     if r.rows:
         print("\n| line (issue 12) | figure | target | |\n|---|---|---|---|")
         for what, figure, target, verdict in r.rows:
@@ -467,26 +475,34 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every tool, round-robin (medians reported)")
     parser.add_argument("--size", type=int, default=8192, help="raster side (the memory line also runs twice it)")
     parser.add_argument("--count", type=int, default=100_000, help="polygons per buffer layer (lines: a fifth)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the inputs in {DATA} for the next run")
+    parser.add_argument("--keep", action="store_true", help=f"keep the inputs in {CACHE} for later runs (which "
+                                                            "use it while it exists; delete it to start afresh)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child: one timed run
     args = parser.parse_args()
     if args.one:
         print(RESULT_MARK + json.dumps(child(json.loads(args.one))), flush=True)
         os._exit(0)  # the figure is out: skip QGIS's teardown, which crashes with Processing loaded
     groups = [g for g in GROUPS if g in (args.only or GROUPS)]
-    DATA.mkdir(parents=True, exist_ok=True)
+    data = CACHE if args.keep or CACHE.exists() else Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-data-"))
+    data.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix="offload-bench-inqgis-out-"))
-    began = time.perf_counter()
+    began, load = time.perf_counter(), os.getloadavg()
     try:
-        cases, pairs = build_cases(groups, args, DATA, out)
+        cases, pairs = build_cases(groups, args, data, out)
         checks = []
         for round_number in range(1, args.rounds + 1):
             for case in cases.values():
                 if round_number > 1 and not case.every_round:
                     continue
-                result = run_case(case)
+                try:
+                    result = run_case(case)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:  # the other tools still get measured
+                    case.failures.append(str(exc).strip().splitlines()[-1])
+                    print(f"[{time.perf_counter() - began:5.0f} s] round {round_number}/{args.rounds}  "
+                          f"{case.label}: FAILED\n{exc}", file=sys.stderr, flush=True)
+                    continue
                 case.results.append(result)
-                if round_number == 1 and case.output is not None and case.output.exists():
+                if case.size_bytes is None and case.output is not None and case.output.exists():
                     case.size_bytes = case.output.stat().st_size
                     if case.output.suffix == ".tif":
                         case.layout = describe_raster(case.output)
@@ -495,16 +511,19 @@ def main() -> None:
                       f"{result['seconds']:7.3f} s{added}", file=sys.stderr, flush=True)
             if round_number == 1:
                 for key, peer, tolerance in pairs:
+                    if not (cases[key].results and cases[peer].results):
+                        continue  # a run failed: the table says so
                     ok, text = (compare_vectors(cases[key].output, cases[peer].output) if tolerance is None else
                                 compare_rasters(cases[key].output, cases[peer].output, tolerance))
                     checks.append((key, peer, ok, text))
                     print(f"check: {cases[key].label} vs {cases[peer].label}: {text}", file=sys.stderr, flush=True)
-        report(cases, checks, args.rounds, args.size)
-        print(f"\n(whole run {time.perf_counter() - began:.0f} s)")
+        report(cases, checks, args.rounds, args.size, args.count)
+        print(f"\n(whole run {time.perf_counter() - began:.0f} s, inputs in {data}; load average at the start "
+              f"{load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores)")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        if not args.keep:
-            shutil.rmtree(DATA, ignore_errors=True)
+        if data != CACHE:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

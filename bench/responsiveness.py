@@ -10,7 +10,7 @@ import time
 from qgis.core import QgsApplication, QgsTask
 
 from offload.core.runner import headless_app
-from offload.core.stall import measure_stalls
+from offload.demo.stall import measure_stalls
 from offload.core.task import OffloadTask, start
 
 SECONDS = 2.0

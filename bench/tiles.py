@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from osgeo import gdal
 
-from offload.net_tasks.server import Faults, TileServer
-from offload.net_tasks.tile_images import encode_png
+from offload.demo.tile_server import Faults, TileServer
+from offload.demo.tile_images import encode_png
 from offload.net_tasks.tiles import ORIGIN_M, Tile, lonlat_to_mercator, tile_bounds
 
 ZOOM = 14

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence
 
 from qgis.core import QgsMapLayer, QgsTask
 
+from .i18n import tr
 from .outputs import DeclaredOutput, remove_dataset
 from .progress import weighted_fraction
 from .task import OffloadTask
@@ -33,7 +34,7 @@ class Chain(OffloadTask):
             raise ValueError("a chain needs at least one step")
         weights = tuple(weights) if weights is not None else (1.0,) * len(steps)
         weighted_fraction([0.0] * len(steps), weights)  # refuses a bad weight list now
-        super().__init__(description or " → ".join(step.description() for step in steps), **task_options)
+        super().__init__(description or " → ".join(step.title for step in steps), **task_options)
         self.steps = tuple(steps)
         self.keep_intermediates = keep_intermediates
         self.weights = weights
@@ -52,6 +53,32 @@ class Chain(OffloadTask):
     def overall_fraction(self) -> float:
         """The steps' progress, each counting as much as its weight (e.g. a slow download)."""
         return weighted_fraction([step.fraction for step in self.steps], self.weights)
+
+    def current_step(self) -> Optional[OffloadTask]:
+        """The step running now (the last one begun and not finished)."""
+        begun = [step for step in self.steps if step.has_begun()]
+        return begun[-1] if begun else None
+
+    def has_begun(self) -> bool:
+        return self.steps[0].has_begun()
+
+    def current_status(self) -> str:
+        step = self.current_step()
+        if step is None:
+            return ""
+        return tr("step {number} of {count}: {status}", number=self.steps.index(step) + 1, count=len(self.steps),
+                  status=step.status_text or tr("starting"))
+
+    def counted_status(self) -> str:
+        step = self.current_step()
+        return step.status_text if step is not None else ""
+
+    def refresh_progress(self) -> None:
+        """The chain's own run() comes last: its meter follows the steps instead."""
+        step = self.current_step()
+        if step is not None and self.result is None:
+            self._meter.sample(self.overall_fraction(), step.status_text)
+        super().refresh_progress()
 
     def work(self) -> None:
         """Nothing left to do: the chain runs after every step has completed."""

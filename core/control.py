@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .errors import Canceled
+from .progress import Throttle
+
+SIP_POLL_INTERVAL_S = 0.02  # how often a cancel check may ask QGIS (GIL starvation below ~5 ms)
+PROGRESS_INTERVAL_S = 0.05  # at most 20 progress updates a second
 
 
 def _no_progress(_fraction: float, _status: Optional[str] = None) -> None:
@@ -59,3 +63,30 @@ def gdal_callback(control: Control) -> Callable[..., int]:
         return 1
 
     return callback
+
+
+class Gate:
+    """What a worker loop may ask of QGIS, throttled: every such call goes through sip and takes
+    the GIL, so a loop that asked on every turn would starve QGIS's main thread.
+
+    One gate serves every runner of an engine: the base task (its ``isCanceled`` and
+    ``setProgress``), Processing's feedback, and the terminal's display.
+    """
+
+    def __init__(self, is_canceled: Callable[[], bool], show_progress: Callable[[float], None]) -> None:
+        self._is_canceled = is_canceled
+        self._show_progress = show_progress
+        self._poll = Throttle(SIP_POLL_INTERVAL_S)
+        self._progress = Throttle(PROGRESS_INTERVAL_S)
+        self.cancel_seen = False
+
+    def canceled(self) -> bool:
+        """True once the source says canceled (asked at most every ``SIP_POLL_INTERVAL_S``)."""
+        if not self.cancel_seen and self._poll.ready() and self._is_canceled():
+            self.cancel_seen = True
+        return self.cancel_seen
+
+    def progress(self, fraction: float) -> None:
+        """Pass ``fraction`` on, at most every ``PROGRESS_INTERVAL_S``."""
+        if self._progress.ready():
+            self._show_progress(fraction)

@@ -1,7 +1,7 @@
 """A ``Control`` over Processing's ``QgsProcessingFeedback``, so algorithms run the same engines.
 
-Processing already runs an algorithm on a task; its feedback carries progress and cancel.
-Like the base task, the cancel check reaches into sip at most every ~20 ms.
+Processing already runs an algorithm on a task; its feedback carries progress and cancel,
+asked through the same ``Gate`` as the base task's.
 """
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from typing import Callable, Iterator, List, Optional
 
 from qgis.core import QgsProcessingFeedback
 
-from .control import Control
+from .control import Control, Gate
 from .errors import Canceled
-from .outputs import DeclaredOutput, commit, discard, prepare_output
-from .progress import Throttle
-from .task import PROGRESS_INTERVAL_S, SIP_POLL_INTERVAL_S
+from .outputs import DeclaredOutput, prepare_output, published
 
 
 @contextmanager
@@ -24,18 +22,14 @@ def feedback_control(feedback: Optional[QgsProcessingFeedback]) -> Iterator[Cont
     if feedback is None:
         yield Control()
         return
-    poll, progress_gate = Throttle(SIP_POLL_INTERVAL_S), Throttle(PROGRESS_INTERVAL_S)
-    canceled: List[bool] = []
+    gate = Gate(feedback.isCanceled, lambda fraction: feedback.setProgress(100.0 * fraction))
     hooks: List[Callable[[], None]] = []
 
     def report(fraction: float, status: Optional[str] = None) -> None:
-        if progress_gate.ready():
-            feedback.setProgress(100.0 * fraction)
+        gate.progress(fraction)
 
     def check_canceled() -> None:
-        if not canceled and poll.ready() and feedback.isCanceled():
-            canceled.append(True)
-        if canceled:
+        if gate.canceled():
             raise Canceled("canceled")
 
     def on_cancel(hook: Callable[[], None]) -> Callable[[], None]:
@@ -62,15 +56,12 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
 
     Returns False when canceled (nothing was written); other errors propagate, leaving nothing.
     """
-    declared = [DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True)]
+    output = DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True)
     try:
-        with feedback_control(feedback) as control:
-            produce(declared[0].temp_path, control)
-        commit(declared)
+        with published([output]), feedback_control(feedback) as control:
+            produce(output.temp_path, control)
         return True
     except Canceled:
         if feedback is not None:
             feedback.reportError("Canceled; nothing was written")
         return False
-    finally:
-        discard(declared)

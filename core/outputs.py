@@ -27,9 +27,10 @@ import socket
 import sys
 import uuid
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from .errors import InputError, TaskFailed
 
@@ -187,6 +188,19 @@ def _windows_process_alive(pid: int) -> bool:
         return not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)) or code.value == still_active
     finally:
         kernel32.CloseHandle(handle)
+
+
+@contextmanager
+def published(outputs: List[DeclaredOutput]) -> Iterator[List[DeclaredOutput]]:
+    """Publish ``outputs`` if the block completes; remove every temporary file whatever happens.
+
+    The one way outputs are produced: by the base task and by Processing alike.
+    """
+    try:
+        yield outputs
+        commit(outputs)
+    finally:
+        discard(outputs)
 
 
 def commit(outputs: List[DeclaredOutput]) -> None:

@@ -87,7 +87,7 @@ def wait_for(
         if deadline is not None and time.monotonic() > deadline:
             task.cancel()
             _drain(task, CLEANUP_GRACE_S)
-            raise TimeoutError(f"{task.description()!r} still running after {timeout_s:g} s; canceled")
+            raise TimeoutError(f"{task.title!r} still running after {timeout_s:g} s; canceled")
         time.sleep(poll_s)
     return bool(task.result)
 
@@ -126,7 +126,7 @@ def run_task(build: Callable[[], OffloadTask], args: argparse.Namespace, full_qg
     def tick() -> None:
         if interrupted and not task.cancel_requested:
             task.cancel()
-        display.update(task.overall_fraction(), task.status_text)
+        display.update(task.overall_fraction(), task.progress_text())
 
     previous = {signum: signal.signal(signum, on_signal) for signum in _CANCEL_SIGNALS}
     try:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import time
 from typing import Callable, TextIO
 
+from .progress import Throttle
+
 BAR_WIDTH = 30
+STATUS_WIDTH = 64  # the progress text: counts · rate · time left · elapsed
 
 
 class ProgressDisplay:
@@ -17,20 +20,17 @@ class ProgressDisplay:
         self.stream = stream
         self.label = label
         self.is_tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._clock = clock
-        self._last_draw = float("-inf")
+        self._redraw = Throttle(0.1, clock)  # a bar redrawn ten times a second reads as smooth
         self._last_decile = -1
         self._drawn = False
 
     def update(self, fraction: float, status: str = "") -> None:
         fraction = min(1.0, max(0.0, fraction))
         if self.is_tty:
-            now = self._clock()
-            if now - self._last_draw >= 0.1:
-                self._last_draw = now
+            if self._redraw.ready():
                 filled = int(round(fraction * BAR_WIDTH))
                 bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-                self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {status[:40]:<40}")
+                self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {status[:STATUS_WIDTH]:<{STATUS_WIDTH}}")
                 self.stream.flush()
                 self._drawn = True
         else:

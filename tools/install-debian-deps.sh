@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages Offload needs, only those missing: QGIS 3.22 (and its desktop,
-# for the real-QGIS test), GDAL, numpy, requests, Xvfb. Runs as root (as on CI) or through
-# sudo. A second run installs nothing.
+# for the real-QGIS test), GDAL, numpy, requests, Xvfb, Qt's lrelease (make translations).
+# Runs as root (as on CI) or through sudo. A second run installs nothing.
 set -euo pipefail
 
-packages=(python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb xauth "$@")
+packages=(python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb xauth qttools5-dev-tools "$@")
 missing=()
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)

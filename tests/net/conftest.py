@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from offload.net_tasks.server import LOOPBACK
+from offload.demo.tile_server import LOOPBACK
 
 
 class ShortBodyServer(ThreadingHTTPServer):

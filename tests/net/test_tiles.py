@@ -8,10 +8,10 @@ from osgeo import gdal
 
 from offload.core.errors import InputError
 from offload.core.task import start
-from offload.net_tasks.server import Faults, TileServer
+from offload.demo.tile_server import Faults, TileServer
 from offload.net_tasks.tasks import TileDownloadTask
 from offload.net_tasks.tile_download import TileRequest, decode_elevation
-from offload.net_tasks.tile_images import imagery_rgb, terrarium_rgb, tile_heights
+from offload.demo.tile_images import imagery_rgb, terrarium_rgb, tile_heights
 from offload.net_tasks.tiles import Tile
 from qgis_helpers import cancel_and_time, run_to_end, wait_until
 

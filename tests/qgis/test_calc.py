@@ -116,7 +116,7 @@ def test_parity_with_gdal_calc(tmp_path, pair, expression):
 
 
 def dem_pair(tmp_path):
-    from offload.net_tasks.synthetic import terrain_grid
+    from offload.demo.synthetic import terrain_grid
 
     z = terrain_grid(780_000, 5_790_000, 30, ODD[1], ODD[0])
     z[100:104, 200:203] = -9999

@@ -47,7 +47,7 @@ def test_a_successful_chain_feeds_each_step_and_loads_only_the_last_output(tmp_p
     assert [step.result for step in steps] == [True, True, True]
     assert gdal.Open(str(tmp_path / "three.tif")).ReadAsArray().max() == 3
     assert [layer.name() for layer in project.mapLayers().values()] == ["three"]
-    assert chain.description() == "add one → one.tif → add one → two.tif → add one → three.tif"
+    assert chain.title == "add one → one.tif → add one → two.tif → add one → three.tif"
 
 
 def test_chain_progress_weighs_its_steps(tmp_path):

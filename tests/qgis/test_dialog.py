@@ -2,15 +2,23 @@
 Cancel cancels, a bad value runs nothing, values are remembered, menus open the right form."""
 from __future__ import annotations
 
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
-from qgis.core import QgsRasterLayer, QgsRectangle, QgsSettings, QgsVectorLayer
-from qgis.PyQt.QtCore import Qt
+from qgis.core import QgsApplication, QgsProcessingUtils, QgsRasterLayer, QgsRectangle, QgsSettings, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtTest import QTest
+from qgis.PyQt.QtWidgets import QApplication, QMessageBox
 
 import offload
 from offload.core.task import running_tasks
-from offload.net_tasks.server import Faults, TileServer
+from offload.demo.tile_server import Faults, TileServer
 from offload.ui.catalog import TASKS
 from offload.ui.dialog import OffloadDialog
 from offload.ui.forms.base import SETTINGS_ROOT
@@ -74,12 +82,12 @@ def test_calc_form_validates_as_you_type_and_runs(dialog, project, tmp_path):
     wait_until(lambda: project.mapLayersByName("double"), 30, "the result to load")
     assert read_raster(tmp_path / "double.tif")[0][19, 29] == 2 * 599
     row = dialog.tasks.topLevelItem(0)
-    wait_until(lambda: row.text(2) == "Done", 5, "the row to say Done")
+    wait_until(lambda: row.text(2).startswith("Done in "), 5, "the row to say Done")
+    assert dialog.message.text().startswith("Calc A * 2 → double.tif: done in ")  # the footer follows
 
 
 @pytest.mark.parametrize("key, fill, message", [
     ("calc", lambda f, p: f.expressions.setPlainText("A + sqrt("), "syntax error"),
-    ("calc", lambda f, p: (f.expressions.setPlainText("A"), f.output.setFilePath("")), "choose a file for the output"),
     ("tiles", lambda f, p: f.url.setText("ftp://example.com/{z}/{x}/{y}.png"), "scheme 'ftp'"),
     ("tiles", lambda f, p: (f.url.setText("http://127.0.0.1:9/{z}/{x}/{y}.png"), f.zoom.setValue(20),
                             f.output.setFilePath(str(p / "big.tif"))), "choose an area"),
@@ -124,10 +132,10 @@ def test_tiles_form_takes_the_canvas_extent_and_cancel_cancels(dialog, project, 
         click_run(dialog)
         (task,) = running_tasks()
         row = dialog.tasks.topLevelItem(0)
-        wait_until(lambda: row.text(2) == "Running", 10, "the task to run")
+        wait_until(lambda: "elapsed" in row.text(2), 10, "the task to run")
         QTest.mouseClick(dialog.tasks.itemWidget(row, 3), Qt.MouseButton.LeftButton)
         wait_until(lambda: task.result is not None, 5, "the canceled task to end")
-    wait_until(lambda: row.text(2) == "Canceled", 2, "the row to say Canceled")
+    wait_until(lambda: row.text(2).startswith("Canceled after "), 2, "the row to say Canceled")
     assert task.canceled and not (tmp_path / "dem.tif").exists() and leftovers(tmp_path) == []
 
 
@@ -156,7 +164,7 @@ def test_values_are_remembered_for_the_next_dialog(qgis_iface, project, fresh_se
     first.show_task("buffer")
     form = first.current_form()
     form.segments.setValue(17)
-    form.end_cap.setCurrentText("flat")
+    form.end_cap.setCurrentIndex(form.end_cap.findData("flat"))
     form.output.setFilePath(str(tmp_path / "zones.gpkg"))
     project.addMapLayer(QgsVectorLayer(str(write_points(tmp_path / "p.gpkg", 3)), "sites", "ogr"))
     form.layer.setLayer(project.mapLayersByName("sites")[0])
@@ -165,7 +173,7 @@ def test_values_are_remembered_for_the_next_dialog(qgis_iface, project, fresh_se
     second = OffloadDialog(qgis_iface, history)
     second.show_task("buffer")
     again = second.current_form()
-    assert (again.segments.value(), again.end_cap.currentText(), again.output.filePath()) == (
+    assert (again.segments.value(), again.end_cap.currentData(), again.output.filePath()) == (
         17, "flat", str(tmp_path / "zones.gpkg"))
     for dialog in (first, second):
         dialog.deleteLater()
@@ -206,4 +214,255 @@ def test_download_and_tiles_forms_run_to_their_results(dialog, project, tmp_path
         wait_until(lambda: project.mapLayersByName("world") and project.mapLayersByName("area"), 30, "both layers")
     (area,) = project.mapLayersByName("area")
     assert area.bandCount() == 4 and area.crs().authid() == "EPSG:3857"
-    assert [dialog.tasks.topLevelItem(i).text(2) for i in range(2)] == ["Done", "Done"]
+    wait_until(lambda: all(dialog.tasks.topLevelItem(i).text(2).startswith("Done in ") for i in range(2)), 5,
+               "both rows to say Done")
+
+
+# -- issue 11: feedback, help, defaults ----------------------------------------------
+
+def answer_next_question(button) -> list:
+    """Click ``button`` in the next QMessageBox that opens (as a user would); returns its texts."""
+    seen = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.button(button).click()
+        else:
+            QTimer.singleShot(10, answer)
+
+    QTimer.singleShot(0, answer)
+    return seen
+
+
+PROGRESS_LINE = re.compile(r"^\d+ of \d+ tiles · [\d.,]+ tiles/s · about .+ left · \d+ s elapsed$")
+
+
+def test_progress_text_shows_counts_rate_and_time_left_on_a_slow_download(dialog, project, tmp_path):
+    dialog.show_task("tiles")
+    form = dialog.current_form()
+    with TileServer("terrain", Faults(latency_ms=150)) as server:
+        form.url.setText(server.template)
+        form.extent.setOutputExtentFromUser(QgsRectangle(6.9, 45.9, 7.3, 46.2), form.crs.crs())
+        form.zoom.setValue(12)  # 36 tiles at 150 ms each: 5 s
+        form.workers.setValue(1)
+        form.output.setFilePath(str(tmp_path / "slow.tif"))
+        clicked = time.monotonic()
+        click_run(dialog)
+        (task,) = running_tasks()
+        row = dialog.tasks.topLevelItem(0)
+        wait_until(lambda: "elapsed" in row.text(2), 1.0, "the first progress text within a second")
+        first_text_s = time.monotonic() - clicked
+        wait_until(lambda: PROGRESS_LINE.match(row.text(2)), 15, "counts, a rate and a time left")
+        shown = row.text(2)
+        # QGIS's task manager shows the same text as the task's description.
+        assert QgsApplication.taskManager().task(dialog.last_task_id).description() == f"{task.title} — {shown}"
+        task.cancel()
+        wait_until(lambda: task.result is not None, 5, "the task to end")
+    assert first_text_s < 1.0
+
+
+def test_canceled_and_failed_say_so_once_in_offloads_words(dialog, project, qgis_iface, tmp_path):
+    from qgis.core import Qgis
+
+    from offload.core.log import set_default_notifier
+    from offload.ui.notify import MessageBarNotifier
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    set_default_notifier(MessageBarNotifier(qgis_iface))
+    try:
+        dialog.show_task("download")
+        form = dialog.current_form()
+        with TileServer("imagery", Faults(latency_ms=3000)) as server:
+            form.url.setText(server.template.format(z=0, x=0, y=0))
+            form.output.setFilePath(str(tmp_path / "slow.png"))
+            click_run(dialog)
+            canceled_row = dialog.tasks.topLevelItem(0)
+            # The server answers after 3 s: the engine says nothing, yet the row is alive at once.
+            wait_until(lambda: "elapsed" in canceled_row.text(2), 1.0, "a progress text within a second")
+            wait_until(lambda: canceled_row.text(2) == "Starting · 1 s elapsed", 2.5, "the time elapsed to move")
+            QTest.mouseClick(dialog.tasks.itemWidget(canceled_row, 3), Qt.MouseButton.LeftButton)
+            wait_until(lambda: canceled_row.text(2).startswith("Canceled after "), 5, "the row to say Canceled")
+            assert "canceled" in dialog.message.text() and "fail" not in dialog.message.text().lower()
+            form.url.setText(server.template.replace("{z}/{x}/{y}", "99/0/0"))  # the server answers 404
+            form.output.setFilePath(str(tmp_path / "missing.png"))
+            click_run(dialog)
+            failed_row = dialog.tasks.topLevelItem(1)
+            wait_until(lambda: failed_row.text(2).startswith("Failed after "), 10, "the row to say Failed")
+    finally:
+        set_default_notifier(None)
+    notices = {level: bar.get_messages(level) for level in (Qgis.Info, Qgis.Success, Qgis.Warning, Qgis.Critical)}
+    assert len(notices[Qgis.Info]) == 1 and "canceled after" in notices[Qgis.Info][0]
+    assert not any("fail" in text.lower() for text in notices[Qgis.Info])
+    assert len(notices[Qgis.Critical]) == 1 and "404" in notices[Qgis.Critical][0]
+    assert notices[Qgis.Success] == [] and notices[Qgis.Warning] == []
+    # The full message is a hover away (tooltip) and a click away (the run's log).
+    assert "404" in failed_row.toolTip(2) and "failed after" in failed_row.toolTip(2)
+    dialog.tasks.itemClicked.emit(failed_row, 0)
+    assert "404" in dialog.log.text.toPlainText() and "Result:" in dialog.log.text.toPlainText()
+    assert "failed after" in dialog.message.text() and "404" in dialog.message.text()
+
+
+def test_the_log_pane_holds_a_command_line_that_reruns_to_the_same_output(dialog, project, tmp_path,
+                                                                          subprocess_env):
+    source = write_raster(tmp_path / "heights.tif", np.arange(600, dtype=np.float32).reshape(20, 30))
+    project.addMapLayer(QgsRasterLayer(str(source), "heights"))
+    form = dialog.forms["calc"]
+    form.expressions.setPlainText("sqrt(A) * 2")
+    form.output.setFilePath(str(tmp_path / "first.tif"))
+    click_run(dialog)
+    wait_until(lambda: dialog.tasks.topLevelItem(0).text(2).startswith("Done in "), 30, "the run to end")
+    log = dialog.log.text.toPlainText()
+    assert "Input A: heights (band 1)" in log
+    assert "Expressions: sqrt(A) * 2" in log and "processing.run('offload:calc'" in log and "Result:" in log
+    command = log.split("Command line:\n", 1)[1].splitlines()[0]
+    assert command.startswith("python3 -m offload calc --expr 'sqrt(A) * 2' --input A=")
+    args = shlex.split(command.replace(str(tmp_path / "first.tif"), str(tmp_path / "again.tif")))
+    rerun = subprocess.run([sys.executable] + args[1:], env=subprocess_env, capture_output=True, text=True,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert np.array_equal(read_raster(tmp_path / "first.tif")[0], read_raster(tmp_path / "again.tif")[0])
+    QTest.mouseClick(dialog.log.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == log
+
+
+def test_an_empty_output_is_a_temporary_file_loaded_into_the_project(dialog, project, tmp_path):
+    source = write_raster(tmp_path / "heights.tif", np.ones((10, 10), np.float32))
+    project.addMapLayer(QgsRasterLayer(str(source), "heights"))
+    form = dialog.forms["calc"]
+    assert form.output.lineEdit().placeholderText() == "[Save to temporary file]"
+    form.expressions.setPlainText("A + 1")
+    click_run(dialog)
+    wait_until(lambda: project.mapLayersByName("calc"), 30, "the temporary output to load")
+    (layer,) = project.mapLayersByName("calc")
+    assert layer.source().startswith(QgsProcessingUtils.tempFolder())
+    assert read_raster(Path(layer.source()))[0].max() == 2
+
+
+def test_overwriting_asks_first(dialog, project, tmp_path):
+    source = write_raster(tmp_path / "heights.tif", np.ones((10, 10), np.float32))
+    project.addMapLayer(QgsRasterLayer(str(source), "heights"))
+    existing = write_raster(tmp_path / "out.tif", np.zeros((10, 10), np.float32))
+    form = dialog.forms["calc"]
+    form.expressions.setPlainText("A * 5")
+    form.output.setFilePath(str(existing))
+    asked = answer_next_question(QMessageBox.StandardButton.No)
+    click_run(dialog)
+    assert asked and "out.tif already exists" in asked[0]
+    assert running_tasks() == [] and read_raster(existing)[0].max() == 0
+    assert "Not run" in dialog.message.text() and "overwrite" not in dialog.message.text()
+    asked = answer_next_question(QMessageBox.StandardButton.Yes)
+    click_run(dialog)
+    assert asked
+    wait_until(lambda: dialog.tasks.topLevelItem(0).text(2).startswith("Done in "), 30, "the run to end")
+    assert read_raster(existing)[0].max() == 5
+
+
+def test_input_a_is_the_active_raster_layer(qgis_iface, project, fresh_settings, tmp_path):
+    first = QgsRasterLayer(str(write_raster(tmp_path / "a.tif", np.ones((4, 4), np.float32))), "aaa first")
+    active = QgsRasterLayer(str(write_raster(tmp_path / "z.tif", np.ones((4, 4), np.float32))), "zzz active")
+    project.addMapLayers([first, active])
+    qgis_iface.setActiveLayer(active)
+    history = TaskHistory()
+    dialog = OffloadDialog(qgis_iface, history)
+    try:
+        assert dialog.forms["calc"].input_rows[0].layer.currentLayer() is active
+    finally:
+        dialog.deleteLater()
+        history.close()
+
+
+def test_the_buffer_distance_shows_its_unit_and_warns_in_degrees(dialog, project, tmp_path):
+    geographic = QgsVectorLayer(str(write_points(tmp_path / "wgs.gpkg", 3, epsg=4326)), "wgs", "ogr")
+    projected = QgsVectorLayer(str(write_points(tmp_path / "merc.gpkg", 3)), "merc", "ogr")
+    project.addMapLayers([geographic, projected])
+    dialog.show_task("buffer")
+    form = dialog.current_form()
+    form.layer.setLayer(geographic)
+    assert form.distance.suffix() == " degrees"
+    assert form.distance_warning.isVisible() and "degrees" in form.distance_warning.text()
+    form.units.setCurrentIndex(form.units.findData("meters"))
+    assert form.distance.suffix() == " meters" and form.distance_warning.text() == ""
+    form.units.setCurrentIndex(form.units.findData("layer"))
+    form.layer.setLayer(projected)
+    assert form.distance.suffix() == " meters" and form.distance_warning.text() == ""
+
+
+def test_every_choice_shows_a_label_not_a_keyword(dialog):
+    from qgis.PyQt.QtWidgets import QComboBox
+
+    keywords = {"round", "flat", "square", "miter", "bevel", "layer", "meters", "fix", "skip", "fail", "GTiff",
+                "COG", "none", "terrarium", "terrain-rgb", "file", "raster", "vector", "intersect", "union",
+                "Byte", "Float32"}
+    checked = 0
+    for task in TASKS:
+        dialog.show_task(task.key)
+        for combo in dialog.current_form().findChildren(QComboBox):
+            if type(combo) is not QComboBox:  # QGIS's own pickers (layers, CRS, fields) show names already
+                continue
+            for index in range(combo.count()):
+                assert combo.itemData(index) is not None, (task.key, combo.itemText(index))
+                assert combo.itemText(index) not in keywords, (task.key, combo.itemText(index))
+                checked += 1
+    assert checked >= 30
+
+
+def test_no_error_shows_before_anything_was_typed(dialog):
+    calc = dialog.forms["calc"]
+    assert calc.validity.text() == ""
+    dialog.show_task("tiles")
+    tiles = dialog.current_form()
+    assert tiles.url_validity.text() == ""
+    tiles.url.setText("ftp://x/{z}/{x}/{y}")
+    assert not tiles.url_validity.ok and "ftp" in tiles.url_validity.text()
+
+
+def test_help_shows_the_task_documentation(dialog):
+    QTest.mouseClick(dialog.help_button, Qt.MouseButton.LeftButton)
+    assert dialog.help_window.isVisible()
+    text = dialog.help_window.browser.toPlainText()
+    assert text.startswith("Raster math") and "slope" in text and "The dialog" in text
+    dialog.show_task("buffer")  # the open help follows the chosen task
+    assert dialog.help_window.browser.toPlainText().startswith("Buffering")
+
+
+def test_the_calculator_lists_inputs_operators_and_functions_to_insert(dialog):
+    from offload.raster_tasks.expression import ELEMENTWISE, NEIGHBOURHOOD
+
+    form = dialog.forms["calc"]
+    palette = form.palette_list
+    groups = {palette.topLevelItem(i).text(0): palette.topLevelItem(i) for i in range(palette.topLevelItemCount())}
+    assert list(groups) == ["Inputs", "Operators", "Functions", "Constants"]
+    functions = {groups["Functions"].child(i).text(0): groups["Functions"].child(i)
+                 for i in range(groups["Functions"].childCount())}
+    assert set(functions) == set(ELEMENTWISE) | set(NEIGHBOURHOOD)
+    assert all(item.text(1) for item in functions.values())  # one line of help each
+    assert [groups["Inputs"].child(i).text(0) for i in range(groups["Inputs"].childCount())] == ["A"]
+    form.expressions.setPlainText("A + ")
+    cursor = form.expressions.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    form.expressions.setTextCursor(cursor)
+    palette.itemDoubleClicked.emit(functions["sqrt"], 0)
+    palette.itemDoubleClicked.emit(groups["Inputs"].child(0), 0)
+    assert form.expressions.toPlainText() == "A + sqrt(A)"
+    assert form.validity.ok
+
+
+def test_the_tiles_area_starts_at_the_canvas_extent(qgis_iface, project, fresh_settings):
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    canvas.setExtent(QgsRectangle(6.9, 45.9, 7.3, 46.2))
+    shown = canvas.extent()
+    history = TaskHistory()
+    dialog = OffloadDialog(qgis_iface, history)
+    try:
+        dialog.show_task("tiles")
+        assert dialog.current_form().bbox() == pytest.approx(
+            (shown.xMinimum(), shown.yMinimum(), shown.xMaximum(), shown.yMaximum()), abs=1e-6)
+    finally:
+        dialog.deleteLater()
+        history.close()

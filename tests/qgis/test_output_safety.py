@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from offload.core.outputs import temp_owner
-from offload.net_tasks.server import Faults, TileServer
+from offload.demo.tile_server import Faults, TileServer
 
 BBOX = "6.90,45.95,7.25,46.20"  # 12 tiles at zoom 12
 

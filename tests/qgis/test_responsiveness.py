@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from offload.core.stall import measure_stalls
+from offload.demo.stall import measure_stalls
 from offload.core.task import OffloadTask, start
 
 

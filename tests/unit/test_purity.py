@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("qgis", "PyQt5", "PyQt6", "osgeo", "requests", "urllib3", "sip")
 MUST_BE_PURE = [
     "core/errors.py", "core/progress.py", "core/control.py", "core/outputs.py",
-    "core/terminal.py", "core/metadata.py", "net_tasks/synthetic.py",
+    "core/terminal.py", "core/metadata.py", "demo/synthetic.py",
     "raster_tasks/expression.py", "raster_tasks/kernels.py", "raster_tasks/blocks.py", "raster_tasks/grid.py",
     "raster_tasks/request.py", "net_tasks/tiles.py", "net_tasks/templates.py", "core/paths.py",
     "vector_tasks/gpkg_rtree.py", "core/vocabulary.py", "core/ordered_writer.py",

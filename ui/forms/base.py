@@ -3,14 +3,15 @@
 A form turns its widgets into an Offload task with ``build_task()``, which checks
 everything first and raises ``InputError`` naming the bad value: the dialog shows that
 message and runs nothing. Values the user typed are remembered in ``QgsSettings`` under
-``offload/forms/<key>/``.
+``offload/forms/<key>/``. An output left empty is a temporary file (as Processing's
+"[Save to temporary file]"), loaded into the project when done.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-from qgis.core import QgsSettings
+from qgis.core import QgsProcessingUtils, QgsSettings
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
@@ -25,10 +26,12 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ...core.errors import InputError
+from ...core.i18n import tr
 
 SETTINGS_ROOT = "offload/forms"
 OK_STYLE = "color: #1a7f37;"  # green, as QGIS's own expression widgets show a valid expression
 ERROR_STYLE = "color: #c62828;"
+WARNING_STYLE = "color: #b26a00;"
 
 
 class ValidityLabel(QLabel):
@@ -49,8 +52,18 @@ class ValidityLabel(QLabel):
         self.setStyleSheet(ERROR_STYLE)
         self.setText(text)
 
-    def check(self, validate: Callable[[], str]) -> None:
-        """Run ``validate`` (it returns the OK text or raises ``InputError``) and show the outcome."""
+    def show_nothing(self) -> None:
+        """Nothing typed yet: no verdict (an error before the user typed only gets in the way)."""
+        self.ok = True
+        self.setStyleSheet("")
+        self.clear()
+
+    def check(self, validate: Callable[[], str], typed: bool = True) -> None:
+        """Run ``validate`` (it returns the OK text or raises ``InputError``) and show the outcome;
+        say nothing while ``typed`` is False."""
+        if not typed:
+            self.show_nothing()
+            return
         try:
             self.show_ok(validate())
         except InputError as exc:
@@ -81,19 +94,48 @@ class TaskForm(QWidget):
         for name, widget in self.remembered.items():
             settings.setValue(f"{SETTINGS_ROOT}/{self.key}/{name}", _value(widget))
 
-    def build_task(self):
-        """The task for the current values (not started).
+    def build_task(self, overwrite: bool = False):
+        """The task for the current values (not started); ``self.request`` is what it runs.
 
+        :param overwrite: the user agreed to replace an existing output.
         :raises InputError: naming the bad value; nothing is written.
         """
         raise NotImplementedError(f"{type(self).__name__} does not build a task")
 
+    def chosen_output(self) -> Optional[Path]:
+        """The output file the user chose (None: a temporary file or a memory layer)."""
+        widget = getattr(self, "output", None)
+        text = widget.filePath().strip() if isinstance(widget, QgsFileWidget) else ""
+        return Path(text) if text else None
 
-def output_path(widget: QgsFileWidget, what: str = "output") -> Path:
-    """The path in a file widget. :raises InputError: when it is empty."""
+    def typed_values(self):
+        """(label, value as shown) for every labelled row: the run's log starts with these."""
+        values = []
+        for row in range(self.rows.rowCount()):
+            label = self.rows.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = self.rows.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is None or field is None or field.widget() is None or not label.widget().text():
+                continue
+            shown = _shown(field.widget())
+            if shown is not None:
+                values.append((label.widget().text(), shown))
+        return values
+
+
+def temporary_output_widget(file_filter: str) -> QgsFileWidget:
+    """A save-file picker that shows Processing's "[Save to temporary file]" while empty."""
+    widget = QgsFileWidget()
+    widget.setStorageMode(QgsFileWidget.SaveFile)
+    widget.setFilter(file_filter)
+    widget.lineEdit().setPlaceholderText(tr("[Save to temporary file]"))  # Processing's words
+    return widget
+
+
+def output_path(widget: QgsFileWidget, temporary_name: str) -> Path:
+    """The path in a file widget; empty: a new temporary file named ``temporary_name``."""
     text = widget.filePath().strip()
     if not text:
-        raise InputError(f"choose a file for the {what}")
+        return Path(QgsProcessingUtils.generateTempFilename(temporary_name))
     return Path(text)
 
 
@@ -105,7 +147,24 @@ def optional_number(edit: QLineEdit, what: str) -> Optional[float]:
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"{what} {text!r} is not a number") from None
+        raise InputError(tr("{what} {text!r} is not a number", what=what, text=text)) from None
+
+
+def _shown(widget: QWidget) -> Optional[str]:
+    """A widget's value as the user sees it, for the run's log."""
+    if isinstance(widget, QgsFileWidget):
+        return widget.filePath() or widget.lineEdit().placeholderText()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        return widget.text()
+    if isinstance(widget, QPlainTextEdit):
+        return widget.toPlainText()
+    if isinstance(widget, QLineEdit):
+        return widget.text()
+    if hasattr(widget, "currentText"):  # QGIS's layer and expression pickers
+        return widget.currentText()
+    return None
 
 
 def _value(widget: QWidget):
@@ -115,8 +174,8 @@ def _value(widget: QWidget):
         return widget.isChecked()
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):  # QGIS's spin boxes too
         return widget.value()
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
+    if isinstance(widget, QComboBox):  # the keyword when the items carry one: labels get translated
+        return widget.currentData() if widget.currentData() is not None else widget.currentText()
     if isinstance(widget, QPlainTextEdit):
         return widget.toPlainText()
     if isinstance(widget, QLineEdit):
@@ -136,7 +195,8 @@ def _set_value(widget: QWidget, value) -> None:
         elif isinstance(widget, QDoubleSpinBox):
             widget.setValue(float(value))
         elif isinstance(widget, QComboBox):
-            index = widget.findText(str(value))
+            index = widget.findData(str(value))
+            index = index if index >= 0 else widget.findText(str(value))
             if index >= 0:
                 widget.setCurrentIndex(index)
         elif isinstance(widget, QPlainTextEdit):

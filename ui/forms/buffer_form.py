@@ -2,13 +2,14 @@
 (a file, or a memory layer when left empty)."""
 from __future__ import annotations
 
-from qgis.core import QgsMapLayerProxyModel
+from qgis.core import QgsMapLayerProxyModel, QgsUnitTypes
 from qgis.gui import QgsDoubleSpinBox, QgsFieldExpressionWidget, QgsFileWidget, QgsMapLayerComboBox, QgsSpinBox
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox
 
 from ...core.errors import InputError
 from ...core.i18n import tr
-from .base import TaskForm, ValidityLabel
+from .. import choices
+from .base import WARNING_STYLE, TaskForm, ValidityLabel
 
 
 class BufferForm(TaskForm):
@@ -25,6 +26,8 @@ class BufferForm(TaskForm):
         self.distance.setDecimals(6)
         self.distance.setValue(10.0)
         self.distance.setClearValue(10.0)
+        self.distance_warning = ValidityLabel()
+        self.distance_warning.setObjectName("offload_distance_warning")
         self.distance_expression = QgsFieldExpressionWidget()
         self.distance_expression.setToolTip(tr("Optional: a field or an expression giving each feature's distance "
                                                "(where it is null, the Distance above)"))
@@ -36,46 +39,57 @@ class BufferForm(TaskForm):
         self.segments.setRange(1, 1000)
         self.segments.setValue(5)
         self.segments.setClearValue(5)
-        self.end_cap, self.join = QComboBox(), QComboBox()
-        self.end_cap.addItems(["round", "flat", "square"])
-        self.join.addItems(["round", "miter", "bevel"])
+        self.end_cap = choices.fill(QComboBox(), choices.buffer_end_caps())
+        self.join = choices.fill(QComboBox(), choices.buffer_joins())
         self.miter_limit = QgsDoubleSpinBox()
         self.miter_limit.setRange(0.01, 1000)
         self.miter_limit.setValue(2.0)
         self.miter_limit.setClearValue(2.0)
         self.dissolve = QCheckBox(tr("Dissolve the result into one feature"))
-        self.units = QComboBox()
-        self.units.addItems(["layer", "meters"])
-        self.units.setToolTip(tr("meters: buffer a geographic layer in metres, not degrees"))
-        self.invalid = QComboBox()
-        self.invalid.addItems(["fix", "skip", "fail"])
+        self.units = choices.fill(QComboBox(), choices.buffer_units())
+        self.units.setToolTip(tr("Meters: buffer a geographic layer in metres, not degrees"))
+        self.invalid = choices.fill(QComboBox(), choices.buffer_invalid())
         self.output = QgsFileWidget()
         self.output.setStorageMode(QgsFileWidget.SaveFile)
         self.output.setFilter(tr("GeoPackage (*.gpkg);;ESRI Shapefile (*.shp);;GeoJSON (*.geojson)"))
         self.output.lineEdit().setPlaceholderText(tr("[a memory layer]"))
-        self.overwrite = QCheckBox(tr("Replace an existing file"))
         for label, widget in ((tr("Layer"), self.layer), ("", self.selected_only), (tr("Distance"), self.distance),
+                              ("", self.distance_warning),
                               (tr("Distance per feature"), self.distance_expression), ("", self.distance_validity),
                               (tr("Only where"), self.where), ("", self.where_validity),
                               (tr("Segments"), self.segments), (tr("End cap"), self.end_cap), (tr("Join"), self.join),
                               (tr("Miter limit"), self.miter_limit), ("", self.dissolve), (tr("Units"), self.units),
-                              (tr("Invalid geometries"), self.invalid), (tr("Output"), self.output),
-                              ("", self.overwrite)):
+                              (tr("Invalid geometries"), self.invalid), (tr("Output"), self.output)):
             self.rows.addRow(label, widget)
         for name, widget in (("distance", self.distance), ("segments", self.segments), ("end_cap", self.end_cap),
                              ("join", self.join), ("miter_limit", self.miter_limit), ("dissolve", self.dissolve),
-                             ("units", self.units), ("invalid", self.invalid), ("output", self.output),
-                             ("overwrite", self.overwrite)):
+                             ("units", self.units), ("invalid", self.invalid), ("output", self.output)):
             self.remember(name, widget)
         self.layer.layerChanged.connect(self._layer_changed)
         self.distance_expression.fieldChanged.connect(self.revalidate)
         self.where.fieldChanged.connect(self.revalidate)
+        self.units.currentIndexChanged.connect(self._show_distance_unit)
         self._layer_changed(self.layer.currentLayer())
 
     def _layer_changed(self, layer) -> None:
         self.distance_expression.setLayer(layer)
         self.where.setLayer(layer)
+        self._show_distance_unit()
         self.revalidate()
+
+    def _show_distance_unit(self, *_args) -> None:
+        """The distance's unit beside it, and native:buffer's warning for degrees."""
+        layer = self.layer.currentLayer()
+        in_meters = self.units.currentData() == "meters"
+        unit = QgsUnitTypes.DistanceMeters if in_meters or layer is None else layer.crs().mapUnits()
+        self.distance.setSuffix(" " + QgsUnitTypes.toString(unit))
+        if layer is not None and not in_meters and layer.crs().isGeographic():
+            self.distance_warning.setStyleSheet(WARNING_STYLE)
+            self.distance_warning.setText(tr(
+                "⚠ The layer's CRS is geographic: the distance is in degrees. Choose Meters under Units, "
+                "or reproject the layer, for accurate results."))
+        else:
+            self.distance_warning.show_nothing()
 
     def revalidate(self, *_args) -> None:
         """Check both expressions against the layer's fields as the user types."""
@@ -94,7 +108,7 @@ class BufferForm(TaskForm):
         check_expression(text, expression_context(layer), what)
         return tr("✓ valid")
 
-    def build_task(self):
+    def build_task(self, overwrite: bool = False):
         from pathlib import Path
 
         from ...vector_tasks.buffer import BufferRequest
@@ -105,11 +119,11 @@ class BufferForm(TaskForm):
             raise InputError(tr("choose a vector layer to buffer"))
         expression = self.distance_expression.currentText().strip() or None
         output = self.output.filePath().strip()
-        request = BufferRequest(
+        self.request = BufferRequest(
             input=layer.source(), output=Path(output) if output else None,
             distance=self.distance.value(), distance_expression=expression,
-            segments=self.segments.value(), end_cap=self.end_cap.currentText(), join=self.join.currentText(),
-            miter_limit=self.miter_limit.value(), dissolve=self.dissolve.isChecked(), units=self.units.currentText(),
-            invalid=self.invalid.currentText(), where=self.where.currentText().strip() or None,
-            selected_only=self.selected_only.isChecked(), overwrite=self.overwrite.isChecked())
-        return BufferTask(request, layer)
+            segments=self.segments.value(), end_cap=self.end_cap.currentData(), join=self.join.currentData(),
+            miter_limit=self.miter_limit.value(), dissolve=self.dissolve.isChecked(), units=self.units.currentData(),
+            invalid=self.invalid.currentData(), where=self.where.currentText().strip() or None,
+            selected_only=self.selected_only.isChecked(), overwrite=overwrite)
+        return BufferTask(self.request, layer)

@@ -1,12 +1,12 @@
-"""The raster calculator's form: expressions (one band per line), named raster inputs, output."""
+"""The raster calculator's form: expressions (one band per line) with a palette of inputs,
+operators and functions, named raster inputs (A is the active raster layer), output."""
 from __future__ import annotations
 
 from typing import List, Tuple
 
-from qgis.core import QgsMapLayerProxyModel
-from qgis.gui import QgsFileWidget, QgsMapLayerComboBox, QgsRasterBandComboBox, QgsSpinBox
+from qgis.core import QgsMapLayerProxyModel, QgsRasterLayer
+from qgis.gui import QgsMapLayerComboBox, QgsRasterBandComboBox, QgsSpinBox
 from qgis.PyQt.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -18,11 +18,11 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.i18n import tr
-from .base import TaskForm, ValidityLabel, optional_number, output_path
+from .. import choices
+from .base import TaskForm, ValidityLabel, optional_number, output_path, temporary_output_widget
+from .calc_palette import CalcPalette
 
 NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-WIDEST = "widest input type"
-SAME_GRID = "inputs share a grid"
 
 
 class InputRow:
@@ -55,6 +55,7 @@ class CalcForm(TaskForm):
         self.expressions.setPlaceholderText(tr("(A - B) / (A + B)   — one expression per output band"))
         self.expressions.setMaximumHeight(70)
         self.validity = ValidityLabel()
+        self.palette_list = CalcPalette(self.expressions)
         self.inputs_grid = QGridLayout()
         self.input_rows: List[InputRow] = []
         inputs = QWidget()
@@ -65,33 +66,30 @@ class CalcForm(TaskForm):
         box.addStretch()
         self.inputs_grid.addLayout(box, 99, 0, 1, 3)
         inputs.setLayout(self.inputs_grid)
-        self.output = QgsFileWidget()
-        self.output.setStorageMode(QgsFileWidget.SaveFile)
-        self.output.setFilter(tr("GeoTIFF (*.tif *.tiff)"))
-        self.format = QComboBox()
-        self.format.addItems(["GTiff", "COG"])
-        self.output_type = QComboBox()
-        self.output_type.addItems([WIDEST, "Byte", "UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64"])
+        self.output = temporary_output_widget(tr("GeoTIFF (*.tif *.tiff)"))
+        self.format = choices.fill(QComboBox(), choices.calc_formats())
+        self.output_type = choices.fill(QComboBox(), choices.calc_output_types())
         self.nodata = QLineEdit()
         self.nodata.setPlaceholderText(tr("the type's default"))
-        self.extent = QComboBox()
-        self.extent.addItems([SAME_GRID, "intersect", "union"])
+        self.extent = choices.fill(QComboBox(), choices.calc_extents())
         self.threads = QgsSpinBox()
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText(tr("all cores"))
         self.threads.setClearValue(0)
-        self.overwrite = QCheckBox(tr("Replace an existing file"))
-        for label, widget in ((tr("Expressions"), self.expressions), ("", self.validity), (tr("Inputs"), inputs),
+        for label, widget in ((tr("Expressions"), self.expressions), ("", self.validity),
+                              (tr("Insert"), self.palette_list), (tr("Inputs"), inputs),
                               (tr("Output"), self.output), (tr("Format"), self.format),
                               (tr("Output type"), self.output_type), (tr("Nodata"), self.nodata),
-                              (tr("Different grids"), self.extent), (tr("Threads"), self.threads),
-                              ("", self.overwrite)):
+                              (tr("Different grids"), self.extent), (tr("Threads"), self.threads)):
             self.rows.addRow(label, widget)
         for name, widget in (("expressions", self.expressions), ("output", self.output), ("format", self.format),
                              ("output_type", self.output_type), ("nodata", self.nodata), ("extent", self.extent),
-                             ("threads", self.threads), ("overwrite", self.overwrite)):
+                             ("threads", self.threads)):
             self.remember(name, widget)
-        self.add_input()
+        first = self.add_input()
+        active = iface.activeLayer() if iface is not None else None
+        if isinstance(active, QgsRasterLayer):  # as QGIS's Raster Calculator: the layer you are on
+            first.layer.setLayer(active)
         self.add_button.clicked.connect(self.add_input)
         self.remove_button.clicked.connect(self.remove_input)
         self.expressions.textChanged.connect(self.revalidate)
@@ -111,12 +109,26 @@ class CalcForm(TaskForm):
         self.remove_button.setEnabled(len(self.input_rows) > 1)
         self.revalidate()
 
+    def typed_values(self):
+        """The rows, and each input as 'A: layer name (band 1)' in place of the inputs' grid."""
+        values = super().typed_values()
+        for row in self.input_rows:
+            layer = row.layer.currentLayer()
+            shown = tr("{layer} (band {band})", layer=layer.name(), band=max(row.band.currentBand(), 1)) \
+                if layer is not None else tr("no layer")
+            values.append((tr("Input {name}", name=row.name.text().strip()), shown))
+        return values
+
     def expression_texts(self) -> Tuple[str, ...]:
         return tuple(line.strip() for line in self.expressions.toPlainText().splitlines() if line.strip())
 
+    def input_names(self) -> List[str]:
+        return [row.name.text().strip() for row in self.input_rows if row.name.text().strip()]
+
     def revalidate(self) -> None:
-        """Check the expressions against the input names as the user types."""
-        self.validity.check(self._check_expressions)
+        """Check the expressions against the input names as the user types (silent until then)."""
+        self.palette_list.set_inputs(self.input_names())
+        self.validity.check(self._check_expressions, typed=bool(self.expression_texts()))
 
     def _check_expressions(self) -> str:
         from ...raster_tasks.expression import parse_expression
@@ -124,14 +136,14 @@ class CalcForm(TaskForm):
         texts = self.expression_texts()
         if not texts:
             raise InputError(tr("type an expression, e.g. (A - B) / (A + B)"))
-        names = frozenset(row.name.text().strip() for row in self.input_rows)
+        names = frozenset(self.input_names())
         used = set()
         for text in texts:
             used |= parse_expression(text, names).names
         bands = tr("1 band") if len(texts) == 1 else tr("{count} bands", count=len(texts))
-        return tr("✓ valid: {bands} from {names}", bands=bands, names=", ".join(sorted(used)) or "constants")
+        return tr("✓ valid: {bands} from {names}", bands=bands, names=", ".join(sorted(used)) or tr("constants"))
 
-    def build_task(self):
+    def build_task(self, overwrite: bool = False):
         from ...raster_tasks.calc_task import RasterCalcTask
         from ...raster_tasks.request import CalcInput, CalcRequest
 
@@ -142,11 +154,9 @@ class CalcForm(TaskForm):
             if layer is None:
                 raise InputError(tr("input {number} has no raster layer", number=number))
             inputs.append(CalcInput(row.name.text().strip(), layer.source(), max(row.band.currentBand(), 1)))
-        extent = self.extent.currentText()
-        output_type = self.output_type.currentText()
-        request = CalcRequest(
-            expressions=self.expression_texts(), inputs=tuple(inputs), output=output_path(self.output),
-            extent=None if extent == SAME_GRID else extent, output_type=None if output_type == WIDEST else output_type,
-            nodata=optional_number(self.nodata, "nodata"), threads=self.threads.value() or None,
-            format=self.format.currentText(), overwrite=self.overwrite.isChecked())
-        return RasterCalcTask(request)
+        self.request = CalcRequest(
+            expressions=self.expression_texts(), inputs=tuple(inputs), output=output_path(self.output, "calc.tif"),
+            extent=self.extent.currentData() or None, output_type=self.output_type.currentData() or None,
+            nodata=optional_number(self.nodata, tr("nodata")), threads=self.threads.value() or None,
+            format=self.format.currentData(), overwrite=overwrite)
+        return RasterCalcTask(self.request)

@@ -1,14 +1,16 @@
-"""The file download form: a URL, where to put it, an optional checksum, and what it is."""
+"""The file download form: a URL, where to put it (a temporary file by default), an optional
+checksum, and what it is."""
 from __future__ import annotations
 
-from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QLineEdit
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from qgis.PyQt.QtWidgets import QComboBox, QLineEdit
 
 from ...core.errors import InputError
 from ...core.i18n import tr
-from .base import TaskForm, output_path
-
-KINDS = {"file": "a file (not loaded)", "raster": "a raster layer", "vector": "a vector layer"}
+from .. import choices
+from .base import TaskForm, output_path, temporary_output_widget
 
 
 class DownloadForm(TaskForm):
@@ -18,22 +20,17 @@ class DownloadForm(TaskForm):
         super().__init__(iface, parent)
         self.url = QLineEdit()
         self.url.setPlaceholderText("https://example.com/data/dem.tif")
-        self.output = QgsFileWidget()
-        self.output.setStorageMode(QgsFileWidget.SaveFile)
+        self.output = temporary_output_widget(tr("All files (*)"))
         self.sha256 = QLineEdit()
         self.sha256.setPlaceholderText(tr("optional: the SHA-256 the file must have"))
-        self.kind = QComboBox()
-        for name, label in KINDS.items():
-            self.kind.addItem(label, name)
-        self.overwrite = QCheckBox(tr("Replace an existing file"))
+        self.kind = choices.fill(QComboBox(), choices.download_kinds())
         for label, widget in ((tr("URL"), self.url), (tr("Output"), self.output), (tr("SHA-256"), self.sha256),
-                              (tr("Load as"), self.kind), ("", self.overwrite)):
+                              (tr("Load as"), self.kind)):
             self.rows.addRow(label, widget)
-        for name, widget in (("url", self.url), ("output", self.output), ("kind", self.kind),
-                             ("overwrite", self.overwrite)):
+        for name, widget in (("url", self.url), ("output", self.output), ("kind", self.kind)):
             self.remember(name, widget)
 
-    def build_task(self):
+    def build_task(self, overwrite: bool = False):
         from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.download import FileRequest
         from ...net_tasks.tasks import FileDownloadTask
@@ -41,7 +38,7 @@ class DownloadForm(TaskForm):
         url = self.url.text().strip()
         if not url:
             raise InputError(tr("type the URL to download"))
-        request = FileRequest(url, output_path(self.output), sha256=self.sha256.text().strip() or None,
-                              overwrite=self.overwrite.isChecked(),
-                              proxies=qgis_proxy_pairs())
-        return FileDownloadTask(request, self.kind.currentData())
+        name = PurePosixPath(urlsplit(url).path).name or "download"
+        self.request = FileRequest(url, output_path(self.output, name), sha256=self.sha256.text().strip() or None,
+                                   overwrite=overwrite, proxies=qgis_proxy_pairs())
+        return FileDownloadTask(self.request, self.kind.currentData())

@@ -1,16 +1,15 @@
-"""The tile download form: URL template, an area (canvas, layer or typed), zoom, mosaic options."""
+"""The tile download form: URL template, an area (the canvas extent to start with, a layer's,
+or typed), zoom, mosaic options; a temporary output by default."""
 from __future__ import annotations
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsProject, QgsRectangle
-from qgis.gui import QgsExtentGroupBox, QgsFileWidget, QgsProjectionSelectionWidget, QgsSpinBox
+from qgis.gui import QgsExtentGroupBox, QgsProjectionSelectionWidget, QgsSpinBox
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from ...core.errors import InputError
 from ...core.i18n import tr
-from .base import TaskForm, ValidityLabel, output_path
-
-DECODE_LABELS = {"none": "none (imagery: RGBA)", "terrarium": "terrarium (Float32 DEM)",
-                 "terrain-rgb": "terrain-rgb (Float32 DEM)"}
+from .. import choices
+from .base import TaskForm, ValidityLabel, output_path, temporary_output_widget
 
 
 class TilesForm(TaskForm):
@@ -26,22 +25,20 @@ class TilesForm(TaskForm):
         self.extent = QgsExtentGroupBox()
         self.extent.setTitle(tr("Area"))
         self.extent.setCheckable(False)
+        self.extent.setOutputCrs(self.crs.crs())
         canvas = iface.mapCanvas() if iface is not None else None
-        project_crs = QgsProject.instance().crs()
         if canvas is not None:
             self.extent.setMapCanvas(canvas)
             self.extent.setCurrentExtent(canvas.extent(), canvas.mapSettings().destinationCrs())
+            self.extent.setOutputExtentFromCurrent()  # start where the user is looking
         else:
-            self.extent.setCurrentExtent(QgsRectangle(), project_crs)
-        self.extent.setOutputCrs(self.crs.crs())
+            self.extent.setCurrentExtent(QgsRectangle(), QgsProject.instance().crs())
         self.crs.crsChanged.connect(self.extent.setOutputCrs)
         self.zoom = QgsSpinBox()
         self.zoom.setRange(0, 24)
         self.zoom.setValue(12)
         self.zoom.setClearValue(12)
-        self.decode = QComboBox()
-        for name, label in DECODE_LABELS.items():
-            self.decode.addItem(label, name)
+        self.decode = choices.fill(QComboBox(), choices.tile_decodings())
         self.workers = QgsSpinBox()
         self.workers.setRange(1, 64)
         self.workers.setValue(4)
@@ -53,25 +50,21 @@ class TilesForm(TaskForm):
         self.max_tiles.setClearValue(10_000)
         self.clip = QCheckBox(tr("Clip the mosaic to the area (not whole tiles)"))
         self.allow_missing = QCheckBox(tr("Fill tiles that fail after their retries with nodata"))
-        self.output = QgsFileWidget()
-        self.output.setStorageMode(QgsFileWidget.SaveFile)
-        self.output.setFilter(tr("GeoTIFF (*.tif *.tiff)"))
-        self.overwrite = QCheckBox(tr("Replace an existing file"))
+        self.output = temporary_output_widget(tr("GeoTIFF (*.tif *.tiff)"))
         for label, widget in ((tr("URL template"), self.url), ("", self.url_validity), (tr("Area CRS"), self.crs),
                               ("", self.extent), (tr("Zoom"), self.zoom), (tr("Decode"), self.decode),
                               (tr("Connections"), self.workers), (tr("Max tiles"), self.max_tiles),
-                              ("", self.clip), ("", self.allow_missing), (tr("Output"), self.output),
-                              ("", self.overwrite)):
+                              ("", self.clip), ("", self.allow_missing), (tr("Output"), self.output)):
             self.rows.addRow(label, widget)
         for name, widget in (("url", self.url), ("zoom", self.zoom), ("decode", self.decode),
                              ("workers", self.workers), ("max_tiles", self.max_tiles), ("clip", self.clip),
-                             ("output", self.output), ("overwrite", self.overwrite)):
+                             ("output", self.output)):
             self.remember(name, widget)
         self.url.textChanged.connect(self.revalidate)
         self.revalidate()
 
     def revalidate(self) -> None:
-        self.url_validity.check(self._check_url)
+        self.url_validity.check(self._check_url, typed=bool(self.url.text().strip()))
 
     def _check_url(self) -> str:
         from ...net_tasks.templates import parse_template
@@ -80,7 +73,7 @@ class TilesForm(TaskForm):
         if not text:
             raise InputError(tr("type an XYZ URL template with {{z}}, {{x}} and {{y}}"))
         template = parse_template(text)
-        return tr("✓ valid template on {host}", host=template.host or "a local path")
+        return tr("✓ valid template on {host}", host=template.host or tr("a local path"))
 
     def bbox(self):
         extent = self.extent.outputExtent()
@@ -88,16 +81,17 @@ class TilesForm(TaskForm):
             raise InputError(tr("choose an area: the map canvas extent, a layer's, or type one"))
         return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
 
-    def build_task(self):
+    def build_task(self, overwrite: bool = False):
         from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.tasks import TileDownloadTask
         from ...net_tasks.tile_download import TileRequest
 
         self._check_url()
         crs = self.extent.outputCrs()
-        request = TileRequest(
-            template=self.url.text().strip(), bbox=self.bbox(), zoom=self.zoom.value(), output=output_path(self.output),
-            bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(), decode=self.decode.currentData(),
-            max_tiles=self.max_tiles.value(), clip=self.clip.isChecked(), allow_missing=self.allow_missing.isChecked(),
-            overwrite=self.overwrite.isChecked(), proxies=qgis_proxy_pairs())
-        return TileDownloadTask(request)
+        self.request = TileRequest(
+            template=self.url.text().strip(), bbox=self.bbox(), zoom=self.zoom.value(),
+            output=output_path(self.output, "tiles.tif"), bbox_crs=crs.authid() or crs.toWkt(),
+            workers=self.workers.value(), decode=self.decode.currentData(), max_tiles=self.max_tiles.value(),
+            clip=self.clip.isChecked(), allow_missing=self.allow_missing.isChecked(), overwrite=overwrite,
+            proxies=qgis_proxy_pairs())
+        return TileDownloadTask(self.request)

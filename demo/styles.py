@@ -1,4 +1,4 @@
-"""Layer styles Offload applies to its outputs (main thread only)."""
+"""Layer styles of the demo's project: terrain, slope, hillshade, points and zones (main thread only)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,7 +9,7 @@ import numpy as np
 from osgeo import gdal
 
 from .synthetic import terrain_grid
-from .tiles import TILE_PX, Tile, pixel_size_m, tile_bounds
+from ..net_tasks.tiles import TILE_PX, Tile, pixel_size_m, tile_bounds
 
 
 def tile_heights(tile: Tile) -> np.ndarray:

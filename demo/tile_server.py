@@ -133,7 +133,7 @@ class TileServer(LoopbackServer):
     def _renderer(self, source: str) -> Callable[[int, int, int], Optional[bytes]]:
         if source in ("terrain", "imagery"):
             from .tile_images import encode_png, imagery_rgb, terrarium_rgb, tile_heights
-            from .tiles import Tile
+            from ..net_tasks.tiles import Tile
 
             colour = terrarium_rgb if source == "terrain" else imagery_rgb
             return lambda z, x, y: encode_png(colour(tile_heights(Tile(x, y, z))))

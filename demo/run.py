@@ -21,13 +21,6 @@ SAMPLE_POINTS = 40
 BUFFER_M = 750.0
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("demo", help="run the offline end-to-end demo",
-                                 description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the results")
-    parser.set_defaults(handler=run_demo)
-
-
 class Timings:
     def __init__(self) -> None:
         self.rows: List[Tuple[str, float, str]] = []
@@ -41,17 +34,17 @@ class Timings:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .core.errors import EXIT_OK
-    from .core.runner import run_task
-    from .core.chain import Chain
-    from .core.runner import headless_app
-    from .net_tasks.server import TileServer
-    from .net_tasks.tasks import TileDownloadTask
-    from .net_tasks.tile_download import TileRequest
-    from .raster_tasks.calc_task import RasterCalcTask
-    from .raster_tasks.request import CalcInput, CalcRequest
-    from .vector_tasks.buffer import BufferRequest
-    from .vector_tasks.buffer_task import BufferTask
+    from ..core.errors import EXIT_OK
+    from ..core.runner import run_task
+    from ..core.chain import Chain
+    from ..core.runner import headless_app
+    from .tile_server import TileServer
+    from ..net_tasks.tasks import TileDownloadTask
+    from ..net_tasks.tile_download import TileRequest
+    from ..raster_tasks.calc_task import RasterCalcTask
+    from ..raster_tasks.request import CalcInput, CalcRequest
+    from ..vector_tasks.buffer import BufferRequest
+    from ..vector_tasks.buffer_task import BufferTask
 
     out = args.output.absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -130,7 +123,7 @@ def build_project(dem: Path, imagery: Path, slope: Path, shade: Path, points: Pa
     sample points on top; imagery and slope alongside, switched off."""
     from qgis.core import QgsProject, QgsRasterLayer
 
-    from .ui.styles import points_layer, shade_layer, slope_layer, terrain_layer, zones_layer
+    from .styles import points_layer, shade_layer, slope_layer, terrain_layer, zones_layer
 
     project = QgsProject.instance()
     project.clear()

@@ -1,0 +1,259 @@
+"""The user's XYZ sources as plain values: the Browser's *XYZ Tiles* connections and the XYZ
+layers of a project. Read on the main thread; a task receives only the frozen values.
+
+QGIS reads its connections itself: the Browser's "XYZ Tiles" data item provider lists them
+(``QgsXyzConnectionUtils`` behind it, which is not exposed to Python on 3.22) and gives each as
+the data source URI a layer would get, so connections and project layers go through one
+parser, ``QgsDataSourceUri``. Without that provider (a bare application), the settings are read
+as QGIS 3.22 stores them: ``qgis/connections-xyz/<name>/url|zmin|zmax|referer|authcfg|
+username|password|tilePixelRatio``, leaving out the global settings' connections the user
+deleted (marked ``hidden``).
+
+Secrets stay out of every text: ``repr()`` and ``str()`` show a URL with its credentials and
+key-like query values masked, header names without values, and never a password. The auth
+configuration is an id into QGIS's encrypted auth database; its secret is applied to a
+request by QGIS's auth manager (``auth_headers``), in memory only.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsMapLayer, QgsProject, QgsRasterLayer, QgsSettings
+from qgis.PyQt.QtCore import QUrl
+from qgis.PyQt.QtNetwork import QNetworkRequest
+
+from ..core.errors import InputError
+
+SETTINGS_ROOT = "qgis/connections-xyz"
+BROWSER_PROVIDER = "XYZ Tiles"
+DEFAULT_ZOOM_MIN, DEFAULT_ZOOM_MAX = 0, 18  # what QGIS's XYZ provider assumes when a URI has no zmin/zmax
+HEADER_PARAM_PREFIX = "http-header:"  # how QGIS >= 3.24 writes HTTP headers into a data source URI
+MASK = "***"
+# Query parameters whose values are credentials in tile URLs (API keys, tokens, signatures).
+_SECRET_PARAM = re.compile(r"(key|token|secret|sig|signature|password|passwd|auth|credential|session)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its user:password and key-like query values masked (placeholders kept)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
+    pairs = []
+    for pair in filter(None, parts.query.split("&")):
+        key, _, value = pair.partition("=")
+        pairs.append(f"{key}={MASK}" if value and _SECRET_PARAM.search(key) else pair)
+    query = "&".join(pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class XyzSource:
+    """An XYZ tile source QGIS knows: a Browser connection or a project layer.
+
+    ``origin`` is ``connection`` or ``layer`` (then ``layer_id`` names it). ``authcfg`` is the
+    id of a QGIS auth configuration (not a secret). ``username``/``password`` are the legacy
+    basic-auth fields of a connection; neither is ever shown.
+    """
+
+    name: str
+    url: str
+    zoom_min: int = DEFAULT_ZOOM_MIN
+    zoom_max: int = DEFAULT_ZOOM_MAX
+    referer: str = ""
+    http_headers: Tuple[Tuple[str, str], ...] = ()
+    authcfg: str = ""
+    tile_pixel_ratio: float = 0.0  # 0: unknown, 1: 256-pixel tiles, 2: HiDPI tiles
+    origin: str = "connection"
+    layer_id: str = ""
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    def __repr__(self) -> str:
+        shown = [f"name={self.name!r}", f"url={redact_url(self.url)!r}", f"zoom={self.zoom_min}-{self.zoom_max}"]
+        if self.referer:
+            shown.append(f"referer={self.referer!r}")
+        if self.http_headers:
+            shown.append(f"http_headers=[{', '.join(name for name, _ in self.http_headers)}]")
+        if self.authcfg:
+            shown.append(f"authcfg={self.authcfg!r}")
+        if self.username or self.password:
+            shown.append(f"basic_auth={MASK}")
+        if self.tile_pixel_ratio:
+            shown.append(f"tile_pixel_ratio={self.tile_pixel_ratio:g}")
+        shown.append(f"origin={self.origin!r}" + (f", layer_id={self.layer_id!r}" if self.layer_id else ""))
+        return f"XyzSource({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def headers(self) -> Dict[str, str]:
+        """The HTTP headers every tile request of this source carries (the Referer first)."""
+        headers = {"Referer": self.referer} if self.referer else {}
+        headers.update(self.http_headers)
+        return headers
+
+
+# -- reading what QGIS knows (main thread) ---------------------------------------------------
+
+def xyz_connections() -> List[XyzSource]:
+    """The Browser's XYZ Tiles connections, by name."""
+    uris = _browser_uris()
+    if uris is None:
+        uris = [(name, _settings_uri(name)) for name in _settings_names()]
+    return sorted((source_from_uri(name, uri) for name, uri in uris), key=lambda s: s.name.lower())
+
+
+def xyz_connection(name: str) -> XyzSource:
+    """The connection called ``name``.
+
+    :raises InputError: when QGIS has no XYZ connection of that name.
+    """
+    known = {source.name: source for source in xyz_connections()}
+    if name not in known:
+        listed = ", ".join(repr(n) for n in sorted(known)) or "none"
+        raise InputError(f"XYZ connection {name!r} is not one of QGIS's XYZ Tiles connections ({listed})")
+    return known[name]
+
+
+def project_xyz_layers(project: Optional[QgsProject] = None) -> List[XyzSource]:
+    """The XYZ layers loaded in ``project`` (the current one by default), in layer-tree order."""
+    project = project or QgsProject.instance()
+    order = [layer.id() for layer in project.layerTreeRoot().layerOrder()]
+    layers = sorted(project.mapLayers().values(), key=lambda l: order.index(l.id()) if l.id() in order else len(order))
+    return [source for source in (xyz_layer_source(layer) for layer in layers) if source is not None]
+
+
+def xyz_layer_source(layer: QgsMapLayer) -> Optional[XyzSource]:
+    """An XYZ layer as a source; None for any other layer."""
+    if not isinstance(layer, QgsRasterLayer) or layer.providerType() != "wms":
+        return None
+    source = source_from_uri(layer.name(), layer.source(), origin="layer", layer_id=layer.id())
+    return source if source.url else None
+
+
+def source_from_uri(name: str, encoded_uri: str, origin: str = "connection", layer_id: str = "") -> XyzSource:
+    """An XyzSource from a wms-provider data source URI of ``type=xyz`` (url empty for any other type)."""
+    uri = QgsDataSourceUri()
+    uri.setEncodedUri(encoded_uri)
+    if uri.param("type") != "xyz":
+        return XyzSource(name, "", origin=origin, layer_id=layer_id)
+    headers = dict(_header_params(encoded_uri))
+    if hasattr(uri, "httpHeaders"):  # QGIS >= 3.24 parses them itself
+        headers.update({str(k): str(v) for k, v in uri.httpHeaders().headers().items()})
+    referer = headers.pop("referer", "") or uri.param("referer")
+    return XyzSource(
+        name=name,
+        url=uri.param("url"),
+        zoom_min=_int(uri.param("zmin"), DEFAULT_ZOOM_MIN),
+        zoom_max=_int(uri.param("zmax"), DEFAULT_ZOOM_MAX),
+        referer=referer,
+        http_headers=tuple(sorted(headers.items())),
+        authcfg=uri.authConfigId(),
+        tile_pixel_ratio=_float(uri.param("tilePixelRatio"), 0.0),
+        origin=origin,
+        layer_id=layer_id,
+        username=uri.username(),
+        password=uri.password(),
+    )
+
+
+def auth_headers(source: XyzSource) -> Dict[str, str]:
+    """The headers that authenticate ``source``'s requests, made by QGIS's auth manager
+    (``authcfg``) or from its legacy basic credentials. Main thread; keep them in memory only.
+
+    :raises InputError: when the auth configuration is unknown or cannot be applied.
+    """
+    if source.authcfg:
+        manager = QgsApplication.authManager()
+        if source.authcfg not in manager.configIds():
+            raise InputError(f"authentication configuration {source.authcfg!r} of {source.name!r} is not in "
+                             "QGIS's authentication database")
+        ok, request = manager.updateNetworkRequest(QNetworkRequest(QUrl("http://127.0.0.1/")), source.authcfg, "wms")
+        if not ok:
+            raise InputError(f"QGIS could not apply authentication configuration {source.authcfg!r} of {source.name!r}")
+        return {bytes(name).decode("latin-1"): bytes(request.rawHeader(name)).decode("latin-1")
+                for name in request.rawHeaderList()}
+    if source.username:
+        credentials = base64.b64encode(f"{source.username}:{source.password}".encode("utf-8")).decode("ascii")
+        return {"Authorization": f"Basic {credentials}"}
+    return {}
+
+
+def _browser_uris() -> Optional[List[Tuple[str, str]]]:
+    """(name, URI) of each connection as the Browser lists them; None without the provider."""
+    provider = QgsApplication.dataItemProviderRegistry().provider(BROWSER_PROVIDER)
+    if provider is None:
+        return None
+    root = provider.createDataItem("", None)
+    if root is None:
+        return None
+    return [(item.name(), item.uri()) for item in root.createChildren()]
+
+
+def _settings_names() -> List[str]:
+    """Connection names as QgsXyzConnectionUtils::connectionList() gives them: a connection of
+    the global settings file that the user deleted is marked hidden, and left out."""
+    settings = QgsSettings()
+    settings.beginGroup(SETTINGS_ROOT)
+    names, shipped = settings.childGroups(), settings.globalChildGroups()
+    settings.endGroup()
+    deleted = {n for n in shipped if settings.value(f"{SETTINGS_ROOT}/{n}/hidden", False, type=bool)}
+    return [n for n in names if n not in deleted]
+
+
+def _settings_uri(name: str) -> str:
+    """The URI QGIS 3.22 builds for a connection (QgsXyzConnection::encodedUri), from the settings."""
+    settings = QgsSettings()
+    key = f"{SETTINGS_ROOT}/{name}/"
+    uri = QgsDataSourceUri()
+    uri.setParam("type", "xyz")
+    uri.setParam("url", settings.value(key + "url", "", type=str))
+    for param in ("zmin", "zmax"):
+        value = _int(settings.value(key + param, -1), -1)
+        if value != -1:
+            uri.setParam(param, str(value))
+    for param in ("authcfg", "username", "password", "referer"):
+        value = settings.value(key + param, "", type=str)
+        if value:
+            uri.setParam(param, value)
+    ratio = _float(settings.value(key + "tilePixelRatio", 0), 0.0)
+    if ratio:
+        uri.setParam("tilePixelRatio", f"{ratio:g}")
+    encoded = bytes(uri.encodedUri()).decode("latin-1")
+    for header, value in _settings_headers(settings, key):
+        encoded += f"&{quote(HEADER_PARAM_PREFIX + header)}={quote(value)}"
+    return encoded
+
+
+def _settings_headers(settings: QgsSettings, key: str) -> List[Tuple[str, str]]:
+    """Headers under ``<connection>/http-header/`` (QGIS >= 3.24 keeps them there)."""
+    settings.beginGroup(key + "http-header")
+    names = settings.childKeys()
+    settings.endGroup()
+    return [(n, settings.value(f"{key}http-header/{n}", "", type=str)) for n in names]
+
+
+def _header_params(encoded_uri: str) -> List[Tuple[str, str]]:
+    return [(k[len(HEADER_PARAM_PREFIX):], v) for k, v in parse_qsl(encoded_uri, keep_blank_values=True)
+            if k.startswith(HEADER_PARAM_PREFIX)]
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(value, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default

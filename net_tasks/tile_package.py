@@ -1,0 +1,545 @@
+"""Offline tile packages: GeoPackage tiles and MBTiles, holding each tile's bytes as served.
+
+A tile is never decoded or re-encoded: ``put()`` stores the body the server sent, after
+checking from its header alone that it is an image of the package's format and tile size.
+Rows are written in SQLite transactions committed every ``BATCH_TILES`` tiles (or
+``BATCH_S`` seconds), so whatever is killed when, the file holds whole tiles only: a kill
+loses at most the last uncommitted batch, which SQLite's journal rolls back on the next open.
+
+Both formats are Web Mercator pyramids on the XYZ grid, one row per tile:
+
+- GeoPackage 1.2 tiles: ``gpkg_spatial_ref_sys`` (with EPSG:3857), ``gpkg_contents``
+  (bounds, which GDAL uses as the raster's extent), ``gpkg_tile_matrix_set`` covering the
+  Web Mercator world (GoogleMapsCompatible), one ``gpkg_tile_matrix`` row per zoom level,
+  the ``tiles`` table (rows counted from the top, as XYZ). GDAL opens it as one raster at
+  the finest zoom that holds a tile; the coarser levels of ``gpkg_tile_matrix`` are its
+  overviews. Name and attribution also go into ``gpkg_metadata`` as GDAL metadata, so
+  ``gdalinfo`` and QGIS show them.
+- MBTiles 1.3: ``metadata`` (name, format, bounds, center, minzoom, maxzoom, attribution,
+  type) and ``tiles`` with TMS rows (counted from the bottom) under a unique index.
+
+Tiles that were never given are absent: a package is sparse, never padded with blanks.
+Reopening a package reports the tiles it holds (``holds()``), so a rerun fetches only
+what is missing; a package of another format, CRS or tile size is refused.
+
+Plain ``sqlite3`` (the stdlib) and ``osr`` for the CRS definitions; no Qt.
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+import struct
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator, Optional, Set, Tuple
+
+from osgeo import osr
+
+from ..core.errors import InputError, TaskFailed
+from .tiles import MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, tms_row
+
+PACKAGE_KINDS = ("GPKG", "MBTiles")
+TILE_FORMATS = ("png", "jpg", "webp")
+TILE_TABLE = "tiles"  # GeoPackage's tile table: one per package, so GDAL needs no TABLE option
+BATCH_TILES = 256  # rows per transaction: ~6 MB of imagery, one journal sync per batch
+BATCH_S = 2.0  # and at least this often, so a slow download loses at most a moment's tiles to a kill
+
+GPKG_APPLICATION_ID = 0x47504B47  # 'GPKG'
+GPKG_USER_VERSION = 10200  # GeoPackage 1.2
+MBTILES_APPLICATION_ID = 0x4D504258  # 'MPBX', as GDAL and Mapbox's tools write it
+_GDAL_METADATA_URI = "http://gdal.org"  # GDAL reads gpkg_metadata rows of this standard as its own metadata
+_WEBP_DEFINITION = "http://www.geopackage.org/spec120/#extension_tiles_webp"
+_METADATA_DEFINITION = "http://www.geopackage.org/spec120/#extension_metadata"
+
+
+@dataclass(frozen=True)
+class PackageMeta:
+    """What a package says about itself.
+
+    ``bounds_m`` is the covered area in Web Mercator metres (usually the tile range's
+    bounds at the finest zoom); MBTiles gets it as longitudes and latitudes.
+    ``tile_format`` is png, jpg or webp; None takes it from the first tile stored.
+    """
+
+    name: str
+    bounds_m: Tuple[float, float, float, float]
+    zoom_min: int
+    zoom_max: int
+    attribution: str = ""
+    description: str = ""
+    tile_format: Optional[str] = None
+    tile_px: int = TILE_PX
+    layer_type: str = "baselayer"  # MBTiles' type: baselayer or overlay
+
+
+def check_meta(meta: PackageMeta) -> None:
+    """:raises InputError: naming the first bad value."""
+    if not 0 <= meta.zoom_min <= meta.zoom_max <= MAX_ZOOM:
+        raise InputError(f"zoom range {meta.zoom_min}-{meta.zoom_max} is not within 0-{MAX_ZOOM}")
+    x_min, y_min, x_max, y_max = meta.bounds_m
+    if not (-ORIGIN_M <= x_min < x_max <= ORIGIN_M and -ORIGIN_M <= y_min < y_max <= ORIGIN_M):
+        raise InputError(f"package bounds {tuple(meta.bounds_m)} are not XMIN,YMIN,XMAX,YMAX in the Web Mercator world")
+    if meta.tile_format is not None and meta.tile_format not in TILE_FORMATS:
+        raise InputError(f"tile format {meta.tile_format!r} is not one of {', '.join(TILE_FORMATS)}")
+    if meta.tile_px not in (256, 512):
+        raise InputError(f"tile size {meta.tile_px} px is not 256 or 512")
+    if meta.layer_type not in ("baselayer", "overlay"):
+        raise InputError(f"layer type {meta.layer_type!r} is not baselayer or overlay")
+
+
+def tile_format(data: bytes) -> Optional[str]:
+    """png, jpg or webp from an image's magic number; None for anything else (an error page, say)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def image_size(data: bytes) -> Optional[Tuple[int, int]]:
+    """(width, height) from a PNG, JPEG or WebP header, without decoding; None when unreadable."""
+    if len(data) < 30:
+        return None  # shorter than any of these headers
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if data.startswith(b"\xff\xd8"):
+        return _jpeg_size(data)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        chunk = data[12:16]
+        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: 14-bit sizes after the start code
+            width, height = struct.unpack("<HH", data[26:30])
+            return width & 0x3FFF, height & 0x3FFF
+        if chunk == b"VP8L" and data[20:21] == b"\x2f":  # lossless: two 14-bit sizes minus one
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8X":  # extended: 24-bit canvas sizes minus one
+            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def _jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
+    """The frame size from a JPEG's start-of-frame marker (segments walked, entropy data never read)."""
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            at += 2
+            continue
+        at += 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
+    return None
+
+
+def mercator_to_lonlat(x_m: float, y_m: float) -> Tuple[float, float]:
+    """Web Mercator metres to degrees (the inverse of ``tiles.lonlat_to_mercator``)."""
+    lon = x_m / ORIGIN_M * 180.0
+    lat = math.degrees(math.atan(math.sinh(y_m / ORIGIN_M * math.pi)))
+    return lon, lat
+
+
+def open_package(path: Path, kind: str, meta: PackageMeta) -> "TilePackage":
+    """Create the package at ``path``, or reopen it to add tiles (resume).
+
+    Reopening keeps what the package holds and widens its zoom range and bounds to
+    ``meta``'s; it refuses a package of another kind, CRS, tile size or tile format.
+
+    :raises InputError: for bad metadata, or a file that is not a package this could extend.
+    """
+    if kind not in PACKAGE_KINDS:
+        raise InputError(f"package format {kind!r} is not one of {', '.join(PACKAGE_KINDS)}")
+    check_meta(meta)
+    path = Path(path)
+    existed = path.exists()
+    if path.is_dir() or (existed and not _is_sqlite(path)):
+        raise InputError(f"{path} exists and is not a SQLite file, so not a {kind} package to add tiles to")
+    if not path.parent.is_dir():
+        raise InputError(f"folder {path.parent} of package {path.name} does not exist")
+    connection = None
+    try:
+        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.execute("PRAGMA synchronous = NORMAL")  # a killed process loses nothing committed
+        package = (_GeoPackage if kind == "GPKG" else _MBTiles)(path, connection, meta)
+        package._prepare()
+        return package
+    except BaseException as exc:
+        if connection is not None:
+            connection.close()
+        if not existed:  # refused before any tile: leave no file behind
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise InputError(f"{path} is being written by another process") from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise InputError(f"{path} is not a {kind} package this can add tiles to: {exc}") from None
+        raise
+
+
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return head == b"" or head == b"SQLite format 3\x00"
+
+
+class TilePackage:
+    """An open package: ``put()`` tiles, then ``close()``. Use from one thread at a time.
+
+    Also a context manager: leaving the block closes it, keeping every whole tile stored
+    (they are valid tiles a rerun need not fetch again).
+    """
+
+    kind = ""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, meta: PackageMeta) -> None:
+        self.path = path
+        self.meta = meta
+        self._db = connection
+        self._in_batch = 0
+        self._batch_started = 0.0
+        self._zooms = set(range(meta.zoom_min, meta.zoom_max + 1))  # widened by what a reopened package has
+
+    # -- the public side --------------------------------------------------------------------
+
+    def holds(self) -> Set[Tile]:
+        """Every tile the package holds, at any zoom."""
+        return set(self._stored())
+
+    def put(self, tile: Tile, data: bytes) -> None:
+        """Store a tile's bytes as they are (replacing any it held).
+
+        :raises TaskFailed: when the bytes are not an image of the package's format and tile
+            size, or the tile is outside the package's zoom levels.
+        """
+        where = f"tile {tile.z}/{tile.x}/{tile.y}"
+        found = tile_format(data)
+        if found is None:
+            raise TaskFailed(f"{where} is not a PNG, JPEG or WebP image")
+        if found != (self.meta.tile_format or found):
+            raise TaskFailed(f"{where} is {found}, but the package holds {self.meta.tile_format} tiles")
+        size = image_size(data)
+        if size is not None and size != (self.meta.tile_px, self.meta.tile_px):
+            raise TaskFailed(f"{where} is {size[0]}x{size[1]} pixels, but the package's tiles are "
+                             f"{self.meta.tile_px}x{self.meta.tile_px}")
+        if tile.z not in self._zooms:
+            raise TaskFailed(f"{where} is outside the package's zoom levels {min(self._zooms)}-{max(self._zooms)}")
+        if self._in_batch == 0:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._batch_started = time.monotonic()
+        if self.meta.tile_format is None:  # the first tile decides, in the same transaction as its row
+            self.meta = replace(self.meta, tile_format=found)
+            self._record_format(found)
+        self._insert(tile, data)
+        self._in_batch += 1
+        if self._in_batch >= BATCH_TILES or time.monotonic() - self._batch_started >= BATCH_S:
+            self.commit()
+
+    def get(self, tile: Tile) -> Optional[bytes]:
+        """A stored tile's bytes, or None."""
+        row = self._db.execute(self._select_one, self._key(tile)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def commit(self) -> None:
+        """Make every tile put so far durable."""
+        if self._in_batch:
+            self._db.execute("COMMIT")
+            self._in_batch = 0
+
+    def close(self) -> None:
+        """Commit and close (idempotent)."""
+        if self._db is None:
+            return
+        try:
+            self.commit()
+        finally:
+            self._db.close()
+            self._db = None
+
+    def discard(self) -> None:
+        """Drop the tiles put since the last commit, and close."""
+        if self._db is None:
+            return
+        try:
+            if self._in_batch:
+                self._db.execute("ROLLBACK")
+                self._in_batch = 0
+        finally:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> "TilePackage":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    # -- what each format fills in ------------------------------------------------------------
+
+    _select_one = ""
+
+    def _prepare(self) -> None:
+        """Create the schema, or check and widen an existing one, in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._is_empty():
+                self._create()
+            else:
+                self._check_and_widen()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _is_empty(self) -> bool:
+        return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def _refuse(self, why: str) -> None:
+        raise InputError(f"{self.path} cannot take these tiles: {why}")
+
+    def _agreed_format(self, stored: Optional[str]) -> None:
+        """Refuse a package of another tile format; take its format when ours is open."""
+        if stored is not None and self.meta.tile_format not in (None, stored):
+            self._refuse(f"it holds {stored} tiles, not {self.meta.tile_format}")
+        if stored is not None:
+            self.meta = replace(self.meta, tile_format=stored)
+
+    def _create(self) -> None:
+        raise NotImplementedError
+
+    def _check_and_widen(self) -> None:
+        raise NotImplementedError
+
+    def _record_format(self, found: str) -> None:
+        raise NotImplementedError
+
+    def _insert(self, tile: Tile, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _key(self, tile: Tile) -> Tuple[int, int, int]:
+        raise NotImplementedError
+
+    def _stored(self) -> Iterator[Tile]:
+        raise NotImplementedError
+
+
+def _wkt(epsg: int) -> str:
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    return srs.ExportToWkt()
+
+
+def _union(a: Tuple[float, ...], b: Tuple[float, ...]) -> Tuple[float, float, float, float]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+class _GeoPackage(TilePackage):
+    kind = "GPKG"
+    _select_one = f"SELECT tile_data FROM {TILE_TABLE} WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
+
+    def _create(self) -> None:
+        db, meta = self._db, self.meta
+        db.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+        db.execute("""CREATE TABLE gpkg_spatial_ref_sys (
+            srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""")
+        db.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, _wkt(4326), "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+            ("WGS 84 / Pseudo-Mercator", 3857, "EPSG", 3857, _wkt(3857), "Web Mercator, as XYZ tile servers use it"),
+        ])
+        db.execute("""CREATE TABLE gpkg_contents (
+            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+            description TEXT DEFAULT '',
+            last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+            CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""")
+        db.execute("""CREATE TABLE gpkg_tile_matrix_set (
+            table_name TEXT NOT NULL PRIMARY KEY, srs_id INTEGER NOT NULL,
+            min_x DOUBLE NOT NULL, min_y DOUBLE NOT NULL, max_x DOUBLE NOT NULL, max_y DOUBLE NOT NULL,
+            CONSTRAINT fk_gtms_table_name FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+            CONSTRAINT fk_gtms_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""")
+        db.execute("""CREATE TABLE gpkg_tile_matrix (
+            table_name TEXT NOT NULL, zoom_level INTEGER NOT NULL,
+            matrix_width INTEGER NOT NULL, matrix_height INTEGER NOT NULL,
+            tile_width INTEGER NOT NULL, tile_height INTEGER NOT NULL,
+            pixel_x_size DOUBLE NOT NULL, pixel_y_size DOUBLE NOT NULL,
+            CONSTRAINT pk_ttm PRIMARY KEY (table_name, zoom_level),
+            CONSTRAINT fk_tmm_table_name FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name))""")
+        db.execute("""CREATE TABLE gpkg_extensions (
+            table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+            scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""")
+        db.execute(f"""CREATE TABLE {TILE_TABLE} (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, zoom_level INTEGER NOT NULL,
+            tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL,
+            UNIQUE (zoom_level, tile_column, tile_row))""")
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                   "min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'tiles', ?, ?, ?, ?, ?, ?, 3857)",
+                   (TILE_TABLE, meta.name, meta.description, *meta.bounds_m))
+        db.execute("INSERT INTO gpkg_tile_matrix_set VALUES (?, 3857, ?, ?, ?, ?)",
+                   (TILE_TABLE, -ORIGIN_M, -ORIGIN_M, ORIGIN_M, ORIGIN_M))
+        self._add_zoom_levels()
+        self._write_gdal_metadata()
+        if meta.tile_format is not None:
+            self._record_format(meta.tile_format)
+
+    def _add_zoom_levels(self) -> None:
+        """One tile matrix per zoom of the range: GDAL's overviews are the levels below the finest."""
+        size = self.meta.tile_px
+        self._db.executemany(
+            "INSERT OR IGNORE INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(TILE_TABLE, z, 2 ** z, 2 ** z, size, size, pixel_size_m(z, size), pixel_size_m(z, size))
+             for z in range(self.meta.zoom_min, self.meta.zoom_max + 1)])
+
+    def _write_gdal_metadata(self) -> None:
+        """Name and attribution as GDAL metadata of the tile table (gpkg_metadata extension)."""
+        items = [("NAME", self.meta.name)] + ([("ATTRIBUTION", self.meta.attribution)] if self.meta.attribution else [])
+        xml = "<GDALMultiDomainMetadata><Metadata>" + "".join(
+            f'<MDI key="{key}">{_xml_escape(value)}</MDI>' for key, value in items) + "</Metadata></GDALMultiDomainMetadata>"
+        db = self._db
+        db.execute("""CREATE TABLE gpkg_metadata (
+            id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, md_scope TEXT NOT NULL DEFAULT 'dataset',
+            md_standard_uri TEXT NOT NULL, mime_type TEXT NOT NULL DEFAULT 'text/xml',
+            metadata TEXT NOT NULL DEFAULT '')""")
+        db.execute("""CREATE TABLE gpkg_metadata_reference (
+            reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value INTEGER,
+            timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            md_file_id INTEGER NOT NULL, md_parent_id INTEGER,
+            CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+            CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))""")
+        db.executemany("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', ?, 'read-write')",
+                       [("gpkg_metadata", _METADATA_DEFINITION), ("gpkg_metadata_reference", _METADATA_DEFINITION)])
+        md_id = db.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                           "VALUES ('dataset', ?, 'text/xml', ?)", (_GDAL_METADATA_URI, xml)).lastrowid
+        db.execute("INSERT INTO gpkg_metadata_reference (reference_scope, table_name, md_file_id) "
+                   "VALUES ('table', ?, ?)", (TILE_TABLE, md_id))
+
+    def _record_format(self, found: str) -> None:
+        if found == "webp":  # PNG and JPEG are GeoPackage's own; WebP is an extension
+            self._db.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, 'tile_data', 'gpkg_webp', ?, 'read-write')",
+                             (TILE_TABLE, _WEBP_DEFINITION))
+
+    def _check_and_widen(self) -> None:
+        db = self._db
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        if application_id != GPKG_APPLICATION_ID:
+            self._refuse("it is not a GeoPackage (its application_id is not 'GPKG')")
+        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y, c.min_x, c.min_y, "
+                         "c.max_x, c.max_y FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
+                         "WHERE c.table_name = ?", (TILE_TABLE,)).fetchone()
+        if row is None or row[0] != "tiles":
+            self._refuse(f"it has no tile table {TILE_TABLE!r}")
+        srs_id, world, bounds = row[1], row[2:6], row[6:10]
+        if srs_id != 3857 or any(abs(abs(v) - ORIGIN_M) > 1e-3 for v in world):
+            self._refuse(f"its tile matrix set is not the Web Mercator world (EPSG:{srs_id})")
+        sizes = {r for r in db.execute("SELECT tile_width, tile_height FROM gpkg_tile_matrix WHERE table_name = ?",
+                                       (TILE_TABLE,))}
+        if sizes - {(self.meta.tile_px, self.meta.tile_px)}:
+            self._refuse(f"its tiles are {sorted(sizes)[0][0]} px, not {self.meta.tile_px}")
+        first = db.execute(f"SELECT tile_data FROM {TILE_TABLE} LIMIT 1").fetchone()
+        self._agreed_format(tile_format(bytes(first[0])) if first else None)
+        if None not in bounds:
+            db.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                       "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                       (*_union(bounds, self.meta.bounds_m), TILE_TABLE))
+        self._add_zoom_levels()
+        self._zooms.update(z for (z,) in db.execute("SELECT zoom_level FROM gpkg_tile_matrix WHERE table_name = ?",
+                                                     (TILE_TABLE,)))
+        if self.meta.tile_format is not None:
+            self._record_format(self.meta.tile_format)
+
+    def _insert(self, tile: Tile, data: bytes) -> None:
+        self._db.execute(f"INSERT OR REPLACE INTO {TILE_TABLE} (zoom_level, tile_column, tile_row, tile_data) "
+                         "VALUES (?, ?, ?, ?)", (*self._key(tile), sqlite3.Binary(data)))
+
+    def _key(self, tile: Tile) -> Tuple[int, int, int]:
+        return tile.z, tile.x, tile.y  # GeoPackage counts rows from the top, as XYZ does
+
+    def _stored(self) -> Iterator[Tile]:
+        for z, x, y in self._db.execute(f"SELECT zoom_level, tile_column, tile_row FROM {TILE_TABLE}"):
+            yield Tile(x, y, z)
+
+
+class _MBTiles(TilePackage):
+    kind = "MBTiles"
+    _select_one = "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
+
+    def _create(self) -> None:
+        db = self._db
+        db.execute(f"PRAGMA application_id = {MBTILES_APPLICATION_ID}")
+        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        db.execute("CREATE UNIQUE INDEX metadata_name ON metadata (name)")
+        db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+        db.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)")
+        self._write_metadata(self.meta.bounds_m)
+
+    def _write_metadata(self, bounds_m: Tuple[float, float, float, float]) -> None:
+        meta = self.meta
+        west, south = mercator_to_lonlat(bounds_m[0], bounds_m[1])
+        east, north = mercator_to_lonlat(bounds_m[2], bounds_m[3])
+        values = {
+            "name": meta.name,
+            "type": meta.layer_type,
+            "version": "1.3",
+            "description": meta.description,
+            "bounds": f"{west!r},{south!r},{east!r},{north!r}",
+            "center": f"{(west + east) / 2!r},{(south + north) / 2!r},{(meta.zoom_min + meta.zoom_max) // 2}",
+            "minzoom": str(meta.zoom_min),
+            "maxzoom": str(meta.zoom_max),
+        }
+        if meta.attribution:
+            values["attribution"] = meta.attribution
+        if meta.tile_format is not None:
+            values["format"] = meta.tile_format
+        self._db.executemany("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)", values.items())
+
+    def _record_format(self, found: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO metadata (name, value) VALUES ('format', ?)", (found,))
+
+    def _check_and_widen(self) -> None:
+        db = self._db
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        if not {"metadata", "tiles"} <= tables:
+            self._refuse("it is not an MBTiles file (no metadata and tiles tables)")
+        stored = dict(db.execute("SELECT name, value FROM metadata"))
+        found = stored.get("format")
+        if found is not None and found not in TILE_FORMATS:
+            self._refuse(f"it holds {found} tiles, not images")
+        self._agreed_format(found)
+        try:
+            zoom_min = min(self.meta.zoom_min, int(stored.get("minzoom", self.meta.zoom_min)))
+            zoom_max = max(self.meta.zoom_max, int(stored.get("maxzoom", self.meta.zoom_max)))
+            west, south, east, north = (float(v) for v in stored["bounds"].split(","))
+            old = (*lonlat_to_mercator(west, south), *lonlat_to_mercator(east, north))
+        except (KeyError, ValueError):
+            old = self.meta.bounds_m  # incomplete metadata: ours replaces it
+            zoom_min, zoom_max = self.meta.zoom_min, self.meta.zoom_max
+        self.meta = replace(self.meta, zoom_min=zoom_min, zoom_max=zoom_max)
+        self._zooms = set(range(zoom_min, zoom_max + 1))
+        self._write_metadata(_union(old, self.meta.bounds_m))
+
+    def _insert(self, tile: Tile, data: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)",
+                         (*self._key(tile), sqlite3.Binary(data)))
+
+    def _key(self, tile: Tile) -> Tuple[int, int, int]:
+        return tile.z, tile.x, tms_row(tile)  # MBTiles counts rows from the bottom (TMS)
+
+    def _stored(self) -> Iterator[Tile]:
+        for z, x, row in self._db.execute("SELECT zoom_level, tile_column, tile_row FROM tiles"):
+            yield Tile(x, 2 ** z - 1 - row, z)
+

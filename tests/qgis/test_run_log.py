@@ -1,0 +1,47 @@
+"""The run's log: the same run as a command line and as a processing.run call (the requests need QGIS)."""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from offload.net_tasks.download import FileRequest
+from offload.net_tasks.tile_download import TileRequest
+from offload.raster_tasks.request import CalcInput, CalcRequest
+from offload.ui.run_log import command_line, processing_call, run_log
+from offload.vector_tasks.buffer import BufferRequest
+
+
+def test_calc_command_line_quotes_what_a_shell_would_split():
+    inputs = (CalcInput("A", "/d/nir band.tif", 1), CalcInput("B", "/d/red.tif", 2))
+    request = CalcRequest(("(A - B) / (A + B)",), inputs,
+                          Path("/out/nd vi.tif"), output_type="Float32", nodata=-9999.0, overwrite=True)
+    line = command_line(request)
+    assert shlex.split(line) == ["python3", "-m", "offload", "calc", "--expr", "(A - B) / (A + B)", "--input",
+                                 "A=/d/nir band.tif", "--input", "B=/d/red.tif@2", "--output", "/out/nd vi.tif",
+                                 "--type", "Float32", "--nodata", "-9999", "--overwrite"]
+    call = processing_call(request)
+    assert call.startswith("processing.run('offload:calc', {") and "'NAMES': 'A,B'" in call
+    assert "'BANDS': '1,2'" in call and "'TYPE': 6" in call and "'NODATA': -9999" in call
+
+
+def test_tiles_and_download_leave_defaults_out():
+    tiles = TileRequest("http://h/{z}/{x}/{y}.png", (6.9, 45.9, 7.3, 46.2), 12, Path("/o/t.tif"), workers=1,
+                        decode="terrarium")
+    assert shlex.split(command_line(tiles))[3:] == ["tiles", "--url", "http://h/{z}/{x}/{y}.png", "--bbox",
+                                                    "6.9,45.9,7.3,46.2", "--zoom", "12", "--output", "/o/t.tif",
+                                                    "--workers", "1", "--decode", "terrarium"]
+    assert "'EXTENT': '6.9,7.3,45.9,46.2 [EPSG:4326]'" in processing_call(tiles)
+    download = FileRequest("http://h/f.bin", Path("/o/f.bin"), sha256="ab" * 32)
+    assert shlex.split(command_line(download))[3:] == ["download", "--url", "http://h/f.bin", "--output",
+                                                       "/o/f.bin", "--sha256", "ab" * 32]
+
+
+def test_a_memory_buffer_says_what_the_command_line_and_processing_cannot():
+    request = BufferRequest("/d/sites.gpkg|layername=sites", None, distance=25.0, end_cap="flat",
+                            where='"kind" = 2', selected_only=True)
+    log = run_log("Buffer sites → memory layer", [("Distance", "25.000000 meters")], request)
+    assert "  Distance: 25.000000 meters" in log
+    assert "--output /d/buffered.gpkg --distance 25 --cap flat --where '\"kind\" = 2'" in log
+    assert "# the command line writes files" in log and "# the command line has no selection" in log
+    assert "'OUTPUT': 'TEMPORARY_OUTPUT'" in log and "'END_CAP_STYLE': 1" in log
+    assert "# offload:buffer has no filter" in log and "selectedFeaturesOnly=True" in log

@@ -1,0 +1,65 @@
+"""Every choice the dialog offers: the keyword the CLI and the API use → the label people read.
+
+One place for now, keyed by the CLI's keywords, so each vocabulary can move beside its
+family's request unchanged. Functions, not constants: ``tr()`` must run once a translator
+is installed, never at import.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+from qgis.PyQt.QtWidgets import QComboBox
+
+from ..core.i18n import tr
+
+SAME_GRID = ""  # calc's --extent left out: the inputs must share a grid
+WIDEST_TYPE = ""  # calc's --type left out: the inputs' widest type
+
+
+def calc_formats() -> Dict[str, str]:
+    return {"GTiff": tr("GeoTIFF (tiled)"), "COG": tr("Cloud Optimized GeoTIFF")}
+
+
+def calc_extents() -> Dict[str, str]:
+    return {SAME_GRID: tr("Inputs share a grid (refuse different grids)"),
+            "intersect": tr("Align on the area all inputs cover"),
+            "union": tr("Align on the area any input covers")}
+
+
+def calc_output_types() -> Dict[str, str]:
+    return {WIDEST_TYPE: tr("The inputs' widest type"), "Byte": tr("Byte (0…255)"),
+            "UInt16": tr("UInt16 (0…65,535)"), "Int16": tr("Int16 (−32,768…32,767)"),
+            "UInt32": tr("UInt32"), "Int32": tr("Int32"), "Float32": tr("Float32 (decimals)"),
+            "Float64": tr("Float64 (double precision)")}
+
+
+def tile_decodings() -> Dict[str, str]:
+    return {"none": tr("Imagery (RGBA)"), "terrarium": tr("Terrarium elevation → Float32 DEM"),
+            "terrain-rgb": tr("Terrain-RGB elevation → Float32 DEM")}
+
+
+def download_kinds() -> Dict[str, str]:
+    return {"file": tr("A file (not loaded)"), "raster": tr("A raster layer"), "vector": tr("A vector layer")}
+
+
+def buffer_end_caps() -> Dict[str, str]:
+    return {"round": tr("Round"), "flat": tr("Flat"), "square": tr("Square")}
+
+
+def buffer_joins() -> Dict[str, str]:
+    return {"round": tr("Round"), "miter": tr("Miter"), "bevel": tr("Bevel")}
+
+
+def buffer_units() -> Dict[str, str]:
+    return {"layer": tr("The layer's units"), "meters": tr("Meters (also on a geographic layer)")}
+
+
+def buffer_invalid() -> Dict[str, str]:
+    return {"fix": tr("Fix them (make valid)"), "skip": tr("Skip them"), "fail": tr("Stop with an error")}
+
+
+def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
+    """Show the labels, keep the keywords as the items' data (``combo.currentData()``)."""
+    for keyword, label in choices.items():
+        combo.addItem(label, keyword)
+    return combo

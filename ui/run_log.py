@@ -1,0 +1,208 @@
+"""A run, written down: the values as typed, and the same run as a command line and as a
+``processing.run(...)`` call, so people can copy it into a script.
+
+Built from the request the form made (the same plain values the task runs on), so what
+the log says is what ran. Pure Python: no Qt.
+"""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+# The Processing algorithms' enum orders (offload:calc, offload:tiles, offload:buffer).
+CALC_EXTENTS = (None, "intersect", "union")
+CALC_FORMATS = ("GTiff", "COG")
+TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
+BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
+BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
+MEMORY_OUTPUT = "TEMPORARY_OUTPUT"
+
+
+def command_line(request) -> str:
+    """``python -m offload …`` for the request (paths and expressions shell-quoted)."""
+    kind = type(request).__name__
+    args = {"CalcRequest": _calc_args, "TileRequest": _tiles_args, "FileRequest": _download_args,
+            "BufferRequest": _buffer_args}[kind](request)
+    return shlex.join(["python3", "-m", "offload"] + args)
+
+
+def processing_call(request) -> str:
+    """``processing.run("offload:…", {…})`` for the request."""
+    kind = type(request).__name__
+    algorithm, parameters = {"CalcRequest": _calc_parameters, "TileRequest": _tiles_parameters,
+                             "FileRequest": _download_parameters, "BufferRequest": _buffer_parameters}[kind](request)
+    body = ",\n".join(f"    {key!r}: {value}" for key, value in parameters.items())
+    return f"processing.run({algorithm!r}, {{\n{body},\n}})"
+
+
+def run_log(title: str, typed: Sequence[Tuple[str, str]], request) -> str:
+    """The log of one run as it starts: the values as typed and the equivalent calls."""
+    lines = [title, ""]
+    lines += [f"  {label}: {value}" for label, value in typed]
+    lines += ["", "Command line:", command_line(request)] + [f"# {note}" for note in _cli_notes(request)]
+    lines += ["", "Python (QGIS console):", "import processing", processing_call(request)]
+    lines += [f"# {note}" for note in _processing_notes(request)]
+    return "\n".join(lines)
+
+
+def _cli_notes(request) -> List[str]:
+    """What the command line cannot say of this run."""
+    notes = []
+    if getattr(request, "selected_only", False):
+        notes.append("the command line has no selection: it buffers every feature (use --where)")
+    if type(request).__name__ == "BufferRequest" and request.output is None:
+        notes.append("the command line writes files: this one writes a GeoPackage, not a memory layer")
+    return notes
+
+
+def _processing_notes(request) -> List[str]:
+    """What offload:buffer's parameters cannot say of this run."""
+    if type(request).__name__ != "BufferRequest":
+        return []
+    notes = []
+    if request.where:
+        notes.append(f"offload:buffer has no filter: filter the layer to {request.where} first")
+    if request.selected_only:
+        notes.append("only the selected features: pass QgsProcessingFeatureSourceDefinition(layer.id(), "
+                     "selectedFeaturesOnly=True) as INPUT")
+    return notes
+
+
+# -- command lines ------------------------------------------------------------------
+
+def _calc_args(request) -> List[str]:
+    args = ["calc"]
+    for expression in request.expressions:
+        args += ["--expr", expression]
+    for bound in request.inputs:
+        band = f"@{bound.band}" if bound.band != 1 else ""
+        args += ["--input", f"{bound.name}={bound.path}{band}"]
+    args += ["--output", str(request.output)]
+    args += _options((("--extent", request.extent), ("--resolution", request.resolution),
+                      ("--type", request.output_type), ("--nodata", request.nodata), ("--threads", request.threads)))
+    if request.format != "GTiff":
+        args += ["--format", request.format]
+    for option in request.creation_options:
+        args += ["--co", option]
+    return args + (["--overwrite"] if request.overwrite else [])
+
+
+def _tiles_args(request) -> List[str]:
+    args = ["tiles", "--url", request.template, "--bbox", ",".join(_number(v) for v in request.bbox),
+            "--zoom", str(request.zoom), "--output", str(request.output)]
+    if request.bbox_crs != "EPSG:4326":
+        args += ["--bbox-crs", request.bbox_crs]
+    if request.workers != 4:
+        args += ["--workers", str(request.workers)]
+    if request.decode != "none":
+        args += ["--decode", request.decode]
+    if request.max_tiles != 10_000:
+        args += ["--max-tiles", str(request.max_tiles)]
+    for flag, on in (("--clip", request.clip), ("--allow-missing", request.allow_missing),
+                     ("--overwrite", request.overwrite)):
+        args += [flag] if on else []
+    return args
+
+
+def _download_args(request) -> List[str]:
+    args = ["download", "--url", request.url, "--output", str(request.output)]
+    args += _options((("--sha256", request.sha256), ("--max-bytes", request.max_bytes)))
+    return args + (["--overwrite"] if request.overwrite else [])
+
+
+def _buffer_args(request) -> List[str]:
+    # The command line writes files: a memory layer's run writes a GeoPackage beside the input.
+    output = request.output if request.output is not None else _beside_input(request.input, "buffered.gpkg")
+    args = ["buffer", "--input", request.input, "--output", str(output)]
+    args += _options((("--distance", request.distance), ("--distance-field", request.distance_field),
+                      ("--distance-expression", request.distance_expression)))
+    if request.segments != 5:
+        args += ["--segments", str(request.segments)]
+    if request.end_cap != "round":
+        args += ["--cap", request.end_cap]
+    if request.join != "round":
+        args += ["--join", request.join]
+    if request.miter_limit != 2.0:
+        args += ["--miter-limit", _number(request.miter_limit)]
+    if request.units != "layer":
+        args += ["--units", request.units]
+    if request.invalid != "fix":
+        args += ["--invalid", request.invalid]
+    args += _options((("--where", request.where),))
+    for flag, on in (("--dissolve", request.dissolve), ("--overwrite", request.overwrite)):
+        args += [flag] if on else []
+    return args
+
+
+def _options(pairs) -> List[str]:
+    args: List[str] = []
+    for flag, value in pairs:
+        if value is not None and value != "":
+            args += [flag, _number(value) if isinstance(value, float) else str(value)]
+    return args
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else repr(float(value))
+
+
+def _beside_input(spec: str, name: str) -> Path:
+    return Path(spec.split("|")[0]).with_name(name)
+
+
+# -- processing.run parameters ------------------------------------------------------
+
+def _calc_parameters(request) -> Tuple[str, Dict[str, str]]:
+    extent = CALC_EXTENTS.index(request.extent) if request.extent in CALC_EXTENTS else 0
+    parameters = {
+        "EXPRESSION": repr("\n".join(request.expressions)),
+        "INPUTS": repr([bound.path for bound in request.inputs]),
+        "NAMES": repr(",".join(bound.name for bound in request.inputs)),
+        "BANDS": repr(",".join(str(bound.band) for bound in request.inputs)),
+        "EXTENT": str(extent),
+        "FORMAT": str(CALC_FORMATS.index(request.format) if request.format in CALC_FORMATS else 0),
+        "OUTPUT": repr(str(request.output)),
+    }
+    if request.output_type:
+        from ..raster_tasks.request import OUTPUT_TYPE_NAMES
+
+        parameters["TYPE"] = str(OUTPUT_TYPE_NAMES.index(request.output_type) + 1)  # 0: the inputs' widest
+    if request.nodata is not None:
+        parameters["NODATA"] = _number(request.nodata)
+    return "offload:calc", parameters
+
+
+def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
+    xmin, ymin, xmax, ymax = request.bbox
+    extent = f"{_number(xmin)},{_number(xmax)},{_number(ymin)},{_number(ymax)} [{request.bbox_crs}]"
+    return "offload:tiles", {
+        "URL": repr(request.template), "EXTENT": repr(extent), "ZOOM": str(request.zoom),
+        "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
+        "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
+        "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
+    }
+
+
+def _download_parameters(request) -> Tuple[str, Dict[str, str]]:
+    parameters = {"URL": repr(request.url), "OUTPUT": repr(str(request.output))}
+    if request.sha256:
+        parameters["SHA256"] = repr(request.sha256)
+    return "offload:download", parameters
+
+
+def _buffer_parameters(request) -> Tuple[str, Dict[str, str]]:
+    distance = _number(request.distance if request.distance is not None else 10.0)
+    if request.distance_expression:
+        distance = f"QgsProperty.fromExpression({request.distance_expression!r})"
+    parameters = {"INPUT": repr(request.input), "DISTANCE": distance}
+    if request.distance_field:
+        parameters["DISTANCE_FIELD"] = repr(request.distance_field)
+    parameters.update({
+        "SEGMENTS": str(request.segments), "END_CAP_STYLE": str(BUFFER_CAPS.index(request.end_cap)),
+        "JOIN_STYLE": str(BUFFER_JOINS.index(request.join)), "MITER_LIMIT": _number(request.miter_limit),
+        "DISSOLVE": str(request.dissolve), "UNITS": str(BUFFER_UNITS.index(request.units)),
+        "INVALID": str(BUFFER_INVALID.index(request.invalid)),
+        "OUTPUT": repr(str(request.output)) if request.output is not None else repr(MEMORY_OUTPUT),
+    })
+    return "offload:buffer", parameters
