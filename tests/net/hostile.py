@@ -17,8 +17,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict
 
-from offload.net_tasks.server import LOOPBACK
-from offload.net_tasks.tile_images import encode_png
+from offload.demo.tile_server import LOOPBACK
+from offload.demo.tile_images import encode_png
 
 import numpy as np
 

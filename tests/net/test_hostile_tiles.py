@@ -11,8 +11,8 @@ from osgeo import gdal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hostile.py, beside this file
 from hostile import ATTACKS, ROW_BBOX, HostileServer, measured_offload  # noqa: E402
-from offload.net_tasks.server import TileServer  # noqa: E402
-from offload.net_tasks.tile_images import imagery_rgb, tile_heights  # noqa: E402
+from offload.demo.tile_server import TileServer  # noqa: E402
+from offload.demo.tile_images import imagery_rgb, tile_heights  # noqa: E402
 from offload.net_tasks.tiles import Tile, tile_bounds  # noqa: E402
 
 def measured_tiles(*args, env, timeout=120):
@@ -110,7 +110,7 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
 
     import numpy as np
 
-    from offload.net_tasks.tile_images import encode_png
+    from offload.demo.tile_images import encode_png
 
     cache = tmp_path / "cache"
     poisoned = cache / "3" / "4" / "3.png"
@@ -128,7 +128,7 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
 def test_tile_size_512_mosaics_512_pixel_tiles(subprocess_env, tmp_path):
     import numpy as np
 
-    from offload.net_tasks.tile_images import encode_png
+    from offload.demo.tile_images import encode_png
 
     for x, grey in ((0, 10), (1, 200)):
         tile = tmp_path / "tiles" / "3" / str(x) / "3.png"
