@@ -16,7 +16,6 @@ import os
 import random
 import time
 import uuid
-from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
