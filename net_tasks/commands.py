@@ -20,7 +20,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", required=True, type=Path, help="where to write the file")
     parser.add_argument("--sha256", help="expected SHA-256 of the file (hex); a mismatch fails")
     parser.add_argument("--max-bytes", type=int,
-                        help="fail if the file is larger than this, counted once inflated (default: no bound but free disk)")
+                        help="fail if the file is larger than this, counted once inflated "
+                             "(default: no bound but the free disk)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds the server may take to answer, and to send each further KiB: a stalled or "
                              "dripping transfer fails, a slow steady one does not (default 30)")
@@ -81,7 +82,8 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--tile-size", type=int, default=256,
                         help="pixels on a tile's side: 256 (default) or 512, as the server serves them")
     parser.add_argument("--max-tile-bytes", type=int, default=DEFAULT_MAX_TILE_BYTES,
-                        help=f"refuse a tile body larger than this, counted once inflated (default {DEFAULT_MAX_TILE_BYTES})")
+                        help="refuse a tile body larger than this, counted once inflated "
+                             f"(default {DEFAULT_MAX_TILE_BYTES})")
     parser.add_argument("--decode", default="none", help="none, terrarium or terrain-rgb (elevation tiles → DEM)")
     parser.add_argument("--max-tiles", type=int, default=10_000, help="refuse more tiles than this (default 10000)")
     parser.add_argument("--user-agent", default="", help="HTTP User-Agent (default: Offload/VERSION)")

@@ -184,7 +184,8 @@ class _Partial:
         if not resuming:
             self.size = 0
         # Validators only: the URL (and any token in it) is never written here.
-        self.meta = {"etag": response.headers.get("ETag", ""), "last_modified": response.headers.get("Last-Modified", "")}
+        self.meta = {"etag": response.headers.get("ETag", ""),
+                     "last_modified": response.headers.get("Last-Modified", "")}
         _write_atomically(self.meta_path, json.dumps(self.meta).encode("utf-8"))
         return open(self.path, "ab" if resuming else "wb")
 

@@ -68,7 +68,8 @@ def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = Fals
     found = set(PLACEHOLDER.findall(text))
     unknown = sorted(found - KNOWN)
     if unknown:
-        raise InputError(f"placeholder {{{unknown[0]}}} in template {shown!r} is not one of {{z}} {{x}} {{y}} {{-y}} {{q}} {{s}}")
+        raise InputError(f"placeholder {{{unknown[0]}}} in template {shown!r} is not one of "
+                         "{z} {x} {y} {-y} {q} {s}")
     if not ({"z", "x"} <= found and found & {"y", "-y"}) and "q" not in found:
         raise InputError(f"template {shown!r} has neither {{z}}, {{x}} and {{y}} (or {{-y}}) nor {{q}}")
     letters = tuple(subdomains)

@@ -1,7 +1,9 @@
-"""A hostile tile server on 127.0.0.1: each column of a zoom-3 row gets one kind of attack.
+"""Hostile servers on 127.0.0.1 and a way to measure a run's peak memory.
 
+``HostileServer``: each column of a zoom-3 row gets one kind of attack. ``ScriptedServer``:
+the n-th request gets the n-th scripted answer (a drip, half a body, a resumable file).
 Bounded: every answer ends within ~20 s and holds at most a few hundred KB in memory here
-(the 50 MB body is generated as it is sent).
+(large bodies are generated as they are sent).
 """
 from __future__ import annotations
 
@@ -11,16 +13,15 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict
 
-from offload.demo.tile_server import LOOPBACK
-from offload.demo.tile_images import encode_png
-
 import numpy as np
+
+from offload.demo.tile_images import encode_png
+from offload.demo.tile_server import LOOPBACK
 
 # Runs the command as a child and prints its exit code and peak RSS (KiB) on the last line.
 MEASURED = ("import resource, subprocess, sys\n"

@@ -22,6 +22,7 @@ def test_the_declared_size_of_each_tile_format(driver, options):
     assert image_size(bytes(body)) == (300, 200)
 
 
-@pytest.mark.parametrize("body", [b"", b"<html>", b"\x89PNG\r\n\x1a\n\0\0", b"\xff\xd8\xff\xe0\0\x10JFIF", b"RIFF\0\0\0\0WEBP"])
+@pytest.mark.parametrize("body", [b"", b"<html>", b"\x89PNG\r\n\x1a\n\0\0", b"\xff\xd8\xff\xe0\0\x10JFIF",
+                                  b"RIFF\0\0\0\0WEBP"])
 def test_what_is_no_image_or_cut_short_has_no_size(body):
     assert image_size(body) is None
