@@ -212,6 +212,9 @@ def body_chunks(response: requests.Response, max_bytes: Optional[int], raise_hin
         inflater = None
     else:
         raise BodyRefused(f"a body in Content-Encoding {encoding!r}, which Offload did not ask for")
+    length = response.headers.get("Content-Length", "")
+    if inflater is None and max_bytes is not None and length.isdigit() and int(length) > max_bytes:
+        raise BodyRefused(f"a body of more than {max_bytes} bytes ({raise_hint})")  # said up front: not read
     raw_bytes = body_bytes = 0
 
     def counted(piece: bytes) -> bytes:
@@ -236,7 +239,6 @@ def body_chunks(response: requests.Response, max_bytes: Optional[int], raise_hin
             raise BodyRefused(f"a body that does not inflate as {encoding}") from None
     if inflater is not None:
         yield counted(inflater.flush())
-    length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) != raw_bytes:
         raise BodyTruncated(f"a truncated body ({raw_bytes} of {length} bytes)")
 
