@@ -124,8 +124,10 @@ def run_download(request: FileRequest, destination: Path, control: Control) -> s
                 if deadline.expired:
                     raise TaskFailed(f"{redact_url(request.url)} stalled: less than {STALL_BYTES} bytes came in "
                                      f"{request.timeout_s:g} s (--timeout)") from None
-                if isinstance(exc, BodyTruncated):
-                    raise TaskFailed(f"{redact_url(request.url)} ended after {partial.path.stat().st_size} of "
+                had = partial.path.stat().st_size if partial.path.exists() else 0
+                if isinstance(exc, BodyTruncated) or (partial.expected_size or 0) > had:
+                    # urllib3 1.x returns a short body; 2.x raises on it: one message for both
+                    raise TaskFailed(f"{redact_url(request.url)} ended after {had} of "
                                      f"{partial.expected_size} bytes") from None
                 raise_if_canceled_or(control, request.url, exc)
             digest = _verify(request, partial)
