@@ -247,10 +247,7 @@ _TASK_OPTIONS = {"on_success", "on_failure", "notify", "load_outputs"}
 
 
 def _source(value) -> str:
-    """A path, or a layer's source (snapshot on the main thread)."""
-    if isinstance(value, (str, Path)):
-        return str(value)
-    from .core.snapshot import snapshot
+    """A path, or a layer's source (read on the main thread)."""
+    from .core.snapshot import layer_source
 
-    source = snapshot(value, "input")
-    return source.path if hasattr(source, "path") else str(source)
+    return layer_source(value, "input")

@@ -1,8 +1,8 @@
 """Tile package write speed: Offload's GPKG and MBTiles writers against a bare sqlite3 peer.
 
 Run: ``python bench/tile_package.py [--tiles 4096] [--kb 25] [--rounds 5]``.
-One thread puts ``--tiles`` tiles of ~``--kb`` KB (incompressible bytes behind a PNG magic
-number: the writer never decodes, so only the size matters) into a fresh package, commits and
+One thread puts ``--tiles`` tiles of ~``--kb`` KB (incompressible bytes framed as a PNG:
+the writer never decodes, so only the size matters) into a fresh package, commits and
 closes; the peer inserts the same rows with one ``executemany`` in one transaction (no checks,
 no batching: the most sqlite3 does here). Medians of ``--rounds``; the target is what the
 tiles command needs to keep up with a fast download (issue 13: ≥ 400 tiles/s of ~25 KB).
@@ -28,7 +28,8 @@ ZOOM = 14
 def make_tiles(count: int, kb: float) -> List[Tuple[Tile, bytes]]:
     rng = random.Random(13)
     side = 2 ** ZOOM
-    return [(Tile(i % side, i // side, ZOOM), b"\x89PNG\r\n\x1a\n" + rng.randbytes(int(rng.uniform(0.8, 1.2) * kb * 1024)))
+    return [(Tile(i % side, i // side, ZOOM),
+             b"\x89PNG\r\n\x1a\n" + rng.randbytes(int(rng.uniform(0.8, 1.2) * kb * 1024)) + b"\0\0\0\0IEND\xaeB`\x82")
             for i in range(count)]
 
 

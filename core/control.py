@@ -6,11 +6,12 @@ in plain tests. Pure: stdlib only.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .errors import Canceled
-from .progress import Throttle
+from .progress import Clock, Throttle
 
 SIP_POLL_INTERVAL_S = 0.02  # how often a cancel check may ask QGIS (GIL starvation below ~5 ms)
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress updates a second
@@ -73,11 +74,12 @@ class Gate:
     ``setProgress``), Processing's feedback, and the terminal's display.
     """
 
-    def __init__(self, is_canceled: Callable[[], bool], show_progress: Callable[[float], None]) -> None:
+    def __init__(self, is_canceled: Callable[[], bool], show_progress: Callable[[float], None],
+                 clock: Clock = time.monotonic) -> None:
         self._is_canceled = is_canceled
         self._show_progress = show_progress
-        self._poll = Throttle(SIP_POLL_INTERVAL_S)
-        self._progress = Throttle(PROGRESS_INTERVAL_S)
+        self._poll = Throttle(SIP_POLL_INTERVAL_S, clock)
+        self._progress = Throttle(PROGRESS_INTERVAL_S, clock)
         self.cancel_seen = False
 
     def canceled(self) -> bool:

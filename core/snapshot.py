@@ -1,120 +1,33 @@
-"""Main-thread capture of everything a task needs, as plain values.
+"""What a task may keep of the main thread's objects, and the guard that refuses the rest.
 
-``snapshot(value, name)`` turns a layer into its source, provider, CRS (WKT) and extent,
-copies geometries and rectangles, and refuses any other ``QObject`` (a project, a canvas,
-``iface``, a widget): those live on the main thread and must never reach a worker.
-Call it on the main thread, in a task's ``__init__``.
+A task is built on the main thread and runs on a worker: it may hold plain values (paths,
+numbers, a layer's source string, frozen dataclasses of such), and QGIS's thread-safe copies
+(a ``QgsVectorLayerFeatureSource``, a ``QgsGeometry``), but never a ``QObject`` that lives on the
+main thread (a layer, the project, a canvas, ``iface``). ``OffloadTask`` runs the guard on
+every attribute it is given. Call these on the main thread.
 """
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, is_dataclass
+from dataclasses import is_dataclass
 from pathlib import PurePath
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
-from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsGeometry,
-    QgsMapLayer,
-    QgsRasterLayer,
-    QgsRectangle,
-    QgsTask,
-    QgsVectorLayer,
-)
+from qgis.core import QgsMapLayer, QgsTask
 from qgis.PyQt.QtCore import QObject
 
-Extent = Tuple[float, float, float, float]  # x_min, y_min, x_max, y_max
-
-_PLAIN = (str, bytes, int, float, bool, complex, PurePath, enum.Enum, type(None))
+from .errors import InputError
 
 
-@dataclass(frozen=True)
-class RasterSource:
-    """A raster layer as a worker may use it: GDAL opens ``path`` inside ``run()``."""
+def layer_source(value: Any, name: str) -> str:
+    """A path as given, or a layer's source (what GDAL/OGR open inside ``run()``).
 
-    path: str
-    provider: str
-    name: str
-    crs_wkt: str
-    extent: Extent
-    width: int
-    height: int
-    band_count: int
-
-
-@dataclass(frozen=True)
-class VectorSource:
-    """A vector layer as a worker may use it: OGR/QGIS open ``path`` inside ``run()``."""
-
-    path: str
-    provider: str
-    name: str
-    crs_wkt: str
-    extent: Extent
-    subset: str
-    wkb_type: int
-    field_names: Tuple[str, ...]
-    feature_count: int
-
-
-def _extent(rect: QgsRectangle) -> Extent:
-    return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
-
-
-def raster_source(layer: QgsRasterLayer) -> RasterSource:
-    """Snapshot a raster layer (main thread only)."""
-    provider = layer.dataProvider()
-    return RasterSource(
-        path=layer.source(),
-        provider=layer.providerType(),
-        name=layer.name(),
-        crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED),
-        extent=_extent(layer.extent()),
-        width=layer.width(),
-        height=layer.height(),
-        band_count=provider.bandCount() if provider else 0,
-    )
-
-
-def vector_source(layer: QgsVectorLayer) -> VectorSource:
-    """Snapshot a vector layer's source (main thread only)."""
-    return VectorSource(
-        path=layer.source(),
-        provider=layer.providerType(),
-        name=layer.name(),
-        crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED),
-        extent=_extent(layer.extent()),
-        subset=layer.subsetString(),
-        wkb_type=int(layer.wkbType()),
-        field_names=tuple(layer.fields().names()),
-        feature_count=int(layer.featureCount()),
-    )
-
-
-def snapshot(value: Any, name: str) -> Any:
-    """Copy ``value`` into something a background thread may hold.
-
-    :param name: the argument's name, used in the error message.
-    :raises TypeError: for a main-thread ``QObject`` that has no snapshot form.
+    :raises InputError: for anything else, naming the argument.
     """
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, QgsRasterLayer):
-        return raster_source(value)
-    if isinstance(value, QgsVectorLayer):
-        return vector_source(value)
-    if isinstance(value, QgsGeometry):
-        return QgsGeometry(value)
-    if isinstance(value, QgsRectangle):
-        return QgsRectangle(value)
-    if isinstance(value, QgsCoordinateReferenceSystem):
-        return value.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
-    if isinstance(value, (list, tuple)):
-        return tuple(snapshot(item, f"{name}[{index}]") for index, item in enumerate(value))
-    if isinstance(value, dict):
-        return {key: snapshot(item, f"{name}[{key!r}]") for key, item in value.items()}
-    refuse_main_thread_object(value, name)
-    return value
+    if isinstance(value, (str, PurePath)):
+        return str(value)
+    if isinstance(value, QgsMapLayer):
+        return value.source()
+    raise InputError(f"{name} {value!r} is neither a path nor a layer")
 
 
 def refuse_main_thread_object(value: Any, name: str) -> None:

@@ -33,6 +33,7 @@ BROWSER_PROVIDER = "XYZ Tiles"
 DEFAULT_ZOOM_MIN, DEFAULT_ZOOM_MAX = 0, 18  # what QGIS's XYZ provider assumes when a URI has no zmin/zmax
 HEADER_PARAM_PREFIX = "http-header:"  # how QGIS >= 3.24 writes HTTP headers into a data source URI
 MASK = "***"
+CERTIFICATE_METHODS = ("PKI-Paths", "PKI-PKCS#12", "Identity-Cert")  # QGIS's auth methods that use TLS client certificates
 # Query parameters whose values are credentials in tile URLs (API keys, tokens, signatures).
 _SECRET_PARAM = re.compile(r"(key|token|secret|sig|signature|password|passwd|auth|credential|session)", re.I)
 
@@ -92,6 +93,11 @@ class XyzSource:
         return f"XyzSource({', '.join(shown)})"
 
     __str__ = __repr__
+
+    @property
+    def tile_px(self) -> int:
+        """Pixels per tile side the server sends: 512 for HiDPI (ratio 2), else 256."""
+        return 512 if self.tile_pixel_ratio >= 2 else 256
 
     def headers(self) -> Dict[str, str]:
         """The HTTP headers every tile request of this source carries (the Referer first)."""
@@ -175,9 +181,17 @@ def auth_headers(source: XyzSource) -> Dict[str, str]:
         if source.authcfg not in manager.configIds():
             raise InputError(f"authentication configuration {source.authcfg!r} of {source.name!r} is not in "
                              "QGIS's authentication database")
-        ok, request = manager.updateNetworkRequest(QNetworkRequest(QUrl("http://127.0.0.1/")), source.authcfg, "wms")
+        method = manager.configAuthMethodKey(source.authcfg)
+        if method in CERTIFICATE_METHODS:  # they set TLS client certificates, which requests cannot take from Qt
+            raise InputError(f"authentication configuration {source.authcfg!r} of {source.name!r} uses client "
+                             f"certificates ({method}), which Offload's downloads cannot present")
+        probe = QUrl("http://127.0.0.1/tile.png")
+        ok, request = manager.updateNetworkRequest(QNetworkRequest(probe), source.authcfg, "wms")
         if not ok:
             raise InputError(f"QGIS could not apply authentication configuration {source.authcfg!r} of {source.name!r}")
+        if request.url() != probe:  # the secret went into the URL: it would reach logs and cache keys
+            raise InputError(f"authentication configuration {source.authcfg!r} of {source.name!r} ({method}) "
+                             "puts its secret in the URL, which Offload does not send")
         return {bytes(name).decode("latin-1"): bytes(request.rawHeader(name)).decode("latin-1")
                 for name in request.rawHeaderList()}
     if source.username:

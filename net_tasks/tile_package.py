@@ -1,7 +1,8 @@
 """Offline tile packages: GeoPackage tiles and MBTiles, holding each tile's bytes as served.
 
 A tile is never decoded or re-encoded: ``put()`` stores the body the server sent, after
-checking from its header alone that it is an image of the package's format and tile size.
+checking from its header and end alone that it is a whole image of the package's format
+and tile size.
 Rows are written in SQLite transactions committed every ``BATCH_TILES`` tiles (or
 ``BATCH_S`` seconds), so whatever is killed when, the file holds whole tiles only: a kill
 loses at most the last uncommitted batch, which SQLite's journal rolls back on the next open.
@@ -96,6 +97,36 @@ def tile_format(data: bytes) -> Optional[str]:
         return "jpg"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    return None
+
+
+PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every PNG
+
+
+def is_complete(data: bytes, found: str) -> bool:
+    """Whether an image of format ``found`` ends where its format says it ends (never decoded):
+    PNG's IEND chunk, JPEG's end-of-image marker, WebP's RIFF length."""
+    if found == "png":
+        return data.endswith(PNG_END)
+    if found == "jpg":
+        return data.rstrip(b"\x00\r\n").endswith(b"\xff\xd9")  # some servers pad a JPEG after its end
+    return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 <= len(data)
+
+
+def tile_problem(data: bytes, tile_px: int) -> Optional[str]:
+    """Why ``data`` cannot be stored as a tile of ``tile_px`` pixels (None when it can).
+
+    The download can call it on a worker thread to retry a tile whose body came truncated;
+    ``put()`` calls it again, so a package never holds one.
+    """
+    found = tile_format(data)
+    if found is None:
+        return "is not a PNG, JPEG or WebP image"
+    if not is_complete(data, found):
+        return f"is a truncated {found} image ({len(data)} bytes)"
+    size = image_size(data)
+    if size is not None and size != (tile_px, tile_px):
+        return f"is {size[0]}x{size[1]} pixels, but the package's tiles are {tile_px}x{tile_px}"
     return None
 
 
@@ -217,19 +248,16 @@ class TilePackage:
     def put(self, tile: Tile, data: bytes) -> None:
         """Store a tile's bytes as they are (replacing any it held).
 
-        :raises TaskFailed: when the bytes are not an image of the package's format and tile
-            size, or the tile is outside the package's zoom levels.
+        :raises TaskFailed: when the bytes are not a whole image of the package's format and
+            tile size, or the tile is outside the package's zoom levels.
         """
         where = f"tile {tile.z}/{tile.x}/{tile.y}"
+        problem = tile_problem(data, self.meta.tile_px)
+        if problem is not None:
+            raise TaskFailed(f"{where} {problem}")
         found = tile_format(data)
-        if found is None:
-            raise TaskFailed(f"{where} is not a PNG, JPEG or WebP image")
         if found != (self.meta.tile_format or found):
             raise TaskFailed(f"{where} is {found}, but the package holds {self.meta.tile_format} tiles")
-        size = image_size(data)
-        if size is not None and size != (self.meta.tile_px, self.meta.tile_px):
-            raise TaskFailed(f"{where} is {size[0]}x{size[1]} pixels, but the package's tiles are "
-                             f"{self.meta.tile_px}x{self.meta.tile_px}")
         if tile.z not in self._zooms:
             raise TaskFailed(f"{where} is outside the package's zoom levels {min(self._zooms)}-{max(self._zooms)}")
         if self._in_batch == 0:

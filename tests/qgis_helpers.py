@@ -85,7 +85,8 @@ def leftovers(folder: Path) -> List[str]:
 
 
 def cancel_and_time(task: OffloadTask, timeout_s: float = 5.0) -> float:
-    """Cancel a running task, wait for its ``finished()``, and return how long that took (s).
+    """Cancel a running task, wait for its ``finished()`` (failing after the generous ``timeout_s``),
+    and return how long that took (s), for messages; the figures belong in ``bench/``.
 
     Also checks the task ended as canceled, not failed.
     """

@@ -68,6 +68,7 @@ def test_a_browser_connection_reads_back_with_every_setting(browser_connections)
     assert found["Plain"] == XyzSource("Plain", "https://tiles.example.org/{z}/{x}/{y}.jpg")
     assert xyz_connection("Plain") == found["Plain"]
     assert found["Alps imagery"].headers() == {"Referer": "https://maps.example.org/"}
+    assert (found["Alps imagery"].tile_px, found["Plain"].tile_px) == (512, 256)
 
 
 def test_reading_the_settings_directly_agrees_with_the_browser(browser_connections, monkeypatch):
@@ -143,9 +144,21 @@ def test_referer_and_auth_config_reach_the_server_and_no_text(browser_connection
     assert SECRETS[1] not in repr(source) and basic_auth_config in repr(source)
 
 
-def test_an_unknown_auth_config_is_refused(browser_connections):
+def test_an_auth_config_that_cannot_be_applied_is_refused(browser_connections, basic_auth_config):
     browser_connections("Broken", url=TEMPLATE, authcfg="nosuch1")
     with pytest.raises(InputError, match="authentication configuration 'nosuch1' of 'Broken' is not in"):
         auth_headers(xyz_connection("Broken"))
+    manager = QgsApplication.authManager()
+    certificate = QgsAuthMethodConfig("PKI-Paths")
+    certificate.setName("client certificate")
+    certificate.setConfig("certpath", "/nonexistent/cert.pem")
+    certificate.setConfig("keypath", "/nonexistent/key.pem")
+    ok, certificate = manager.storeAuthenticationConfig(certificate)
+    assert ok
+    try:
+        with pytest.raises(InputError, match=r"uses client certificates \(PKI-Paths\)"):
+            auth_headers(XyzSource("Certified", TEMPLATE, authcfg=certificate.id()))
+    finally:
+        manager.removeAuthenticationConfig(certificate.id())
     assert auth_headers(XyzSource("Legacy", TEMPLATE, username="ann", password=SECRETS[1])) == {
         "Authorization": "Basic " + base64.b64encode(f"ann:{SECRETS[1]}".encode()).decode()}

@@ -20,10 +20,10 @@ from osgeo_utils.samples import validate_gpkg
 from qgis.core import QgsRasterLayer, QgsRectangle
 
 from offload.core.errors import InputError, TaskFailed
-from offload.demo.tile_server import TileServer
 from offload.demo.synthetic import terrain_grid
 from offload.demo.tile_images import imagery_rgb, tile_heights
-from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format
+from offload.demo.tile_server import TileServer
+from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format, tile_problem
 from offload.net_tasks.tiles import Tile, pixel_size_m, tile_bounds
 
 TOP = Tile(532, 362, 10)  # one zoom-10 tile in the Alps; zooms 10..12 under it: 1 + 4 + 16 tiles
@@ -290,6 +290,8 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
             package.put(Tile(TOP.x * 2, TOP.y * 2, 11), b"<html>rate limited</html>")
         with pytest.raises(TaskFailed, match="is jpg, but the package holds png"):
             package.put(Tile(TOP.x * 2, TOP.y * 2, 11), encode(imagery_rgb(tile_heights(TOP)), "JPEG"))
+        with pytest.raises(TaskFailed, match=r"tile 11/\d+/\d+ is a truncated png image"):
+            package.put(Tile(TOP.x * 2, TOP.y * 2, 11), bodies[TOP][:-100])
         with pytest.raises(TaskFailed, match="is 512x512 pixels, but the package's tiles are 256x256"):
             package.put(Tile(TOP.x * 2, TOP.y * 2, 11), encode(np.zeros((3, 512, 512), np.uint8), "PNG"))
         with pytest.raises(TaskFailed, match="outside the package's zoom levels"):
@@ -306,11 +308,16 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
 @pytest.mark.parametrize("driver,options,bands", [
     ("PNG", [], 3), ("PNG", [], 4), ("JPEG", [], 3), ("JPEG", ["PROGRESSIVE=ON"], 3),
     ("WEBP", ["QUALITY=80"], 3), ("WEBP", ["LOSSLESS=YES"], 3), ("WEBP", ["QUALITY=80"], 4)])
-def test_the_tile_size_is_read_from_the_header_of_real_encoders(driver, options, bands):
+def test_size_and_completeness_are_read_from_the_header_and_end_of_real_encoders(driver, options, bands):
     pixels = np.random.default_rng(5).integers(0, 255, (bands, 200, 300), dtype=np.uint8)
     body = encode(pixels, driver, options)
     assert image_size(body) == (300, 200)
     assert image_size(body[:20]) is None  # cut short: unknown, never a wrong size
+    assert tile_problem(body, 300) == "is 300x200 pixels, but the package's tiles are 300x300"
+    square = encode(pixels[:, :, :200], driver, options)
+    assert tile_problem(square, 200) is None
+    for cut in (len(square) // 2, len(square) - 1):  # a body that broke off, early or late
+        assert tile_problem(square[:cut], 200) == f"is a truncated {tile_format(square)} image ({cut} bytes)"
 
 
 # -- a writer killed mid-write ----------------------------------------------------------------
@@ -321,9 +328,9 @@ from pathlib import Path
 from offload.net_tasks.tile_package import PackageMeta, open_package
 from offload.net_tasks.tiles import Tile, tile_bounds
 
-def body(tile):  # ~25 KB, different for every tile, PNG's magic number first
+def body(tile):  # ~25 KB, different for every tile, framed as a PNG (magic number first, IEND last)
     rng = random.Random(f"{tile.z}/{tile.x}/{tile.y}")
-    return b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randrange(20000, 30000))
+    return b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randrange(20000, 30000)) + b"\0\0\0\0IEND\xaeB`\x82"
 
 path, kind = Path(sys.argv[1]), sys.argv[2]
 meta = PackageMeta("killed", tile_bounds(Tile(0, 0, 0)), 0, 14)
@@ -338,7 +345,7 @@ for index in range(4 ** 7):
 
 def expected_body(tile: Tile) -> bytes:
     rng = random.Random(f"{tile.z}/{tile.x}/{tile.y}")
-    return b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randrange(20000, 30000))
+    return b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randrange(20000, 30000)) + b"\0\0\0\0IEND\xaeB`\x82"
 
 
 @pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])

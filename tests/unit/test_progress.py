@@ -1,13 +1,9 @@
+"""Progress arithmetic: the throttle, weighted steps, and the meter behind the progress text."""
 from __future__ import annotations
-
-import io
 
 import pytest
 
-from offload.core.control import Control
-from offload.core.errors import Canceled, InputError, OffloadError, TaskFailed, one_line
 from offload.core.progress import Throttle, clamp_fraction, weighted_fraction
-from offload.core.terminal import ProgressDisplay
 
 
 class FakeClock:
@@ -47,58 +43,6 @@ def test_weighted_fraction_counts_each_step_by_its_weight():
     with pytest.raises(ValueError, match="2 step fractions for 1 weights"):
         weighted_fraction([0.0, 0.0], [1])
 
-
-def test_control_within_maps_progress_into_a_span():
-    seen = []
-    inner = Control(report=lambda f, s=None: seen.append((round(f, 3), s))).within(0.5, 0.25)
-    inner.report(0.0)
-    inner.report(1.0, "end")
-    assert seen == [(0.5, None), (0.75, "end")]
-
-
-def test_default_control_does_nothing_and_never_cancels():
-    control = Control()
-    control.report(0.5)
-    control.check_canceled()
-    control.on_cancel(lambda: None)()
-
-
-def test_errors_carry_exit_codes_and_one_line_messages():
-    assert (InputError.exit_code, TaskFailed.exit_code, Canceled.exit_code) == (2, 1, 130)
-    assert InputError("zoom 30\n is not within 0..24").one_line() == "zoom 30 is not within 0..24"
-    assert one_line(ValueError("bad\nvalue")) == "ValueError: bad value"
-    assert one_line(KeyError()) == "KeyError"
-    assert issubclass(Canceled, OffloadError)
-
-
-def test_progress_display_without_a_terminal_prints_deciles():
-    stream = io.StringIO()
-    display = ProgressDisplay(stream, "calc")
-    for step in range(101):
-        display.update(step / 100, "working")
-    display.close()
-    lines = stream.getvalue().splitlines()
-    assert lines[0] == "calc: 0% working" and lines[-1] == "calc: 100% working" and len(lines) == 11
-
-
-def test_progress_display_on_a_terminal_redraws_one_line():
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-    stream, clock = Tty(), FakeClock()
-    display = ProgressDisplay(stream, "tiles", clock)
-    display.update(0.0)
-    clock.now = 0.05
-    display.update(0.4)  # too soon: not drawn
-    clock.now = 0.2
-    display.update(0.5, "3 MB")
-    display.close()
-    text = stream.getvalue()
-    assert text.count("\r") == 2 and "50.0%" in text and "40.0%" not in text and text.endswith("\n")
-
-
-# -- the meter behind the progress text ------------------------------------------------
 
 from offload.core.progress import Count, ProgressMeter, format_duration, format_rate, parse_count  # noqa: E402
 
