@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -37,6 +37,14 @@ from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_templat
 from .tiles import MAX_LAT, MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, TileRange, range_bounds, tile_range
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")
+# The outputs: a mosaic (GeoTIFF, or a Cloud-Optimized GeoTIFF with overviews) decodes the tiles;
+# a package (GeoPackage tiles, MBTiles) stores each tile's bytes as the server sent them.
+FORMATS = (("GTiff", "GeoTIFF mosaic"), ("COG", "Cloud-Optimized GeoTIFF (with overviews)"),
+           ("GPKG", "GeoPackage tiles (original bytes, every zoom)"), ("MBTiles", "MBTiles (original bytes, every zoom)"))
+FORMAT_NAMES = tuple(name for name, _ in FORMATS)
+PACKAGE_FORMATS = ("GPKG", "MBTiles")
+# Header names a request may not set: the session owns these (politeness, caching, the body's framing).
+RESERVED_HEADERS = ("host", "user-agent", "if-none-match", "content-length", "transfer-encoding", "connection")
 DEM_NODATA = -32768.0
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
 # Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
@@ -71,6 +79,13 @@ class TileRequest:
     proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
     tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
+    zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
+    format: str = "GTiff"  # one of FORMAT_NAMES
+    # Extra HTTP headers on every tile request (Referer, Authorization from QGIS's auth manager):
+    # never logged, never in a cache path or a message.
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""  # a package's name (default: the output file's stem)
+    attribution: str = ""  # a package's attribution (the connection's, when it has one)
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,50 @@ class TilePlan:
     proxies: Tuple[Tuple[str, str], ...] = ()
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
     tile_px: int = TILE_PX
+    zoom_min: int = -1  # -1: the same as tiles.z (one level)
+    format: str = "GTiff"
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""
+    attribution: str = ""
+
+    @property
+    def zooms(self) -> range:
+        """Every zoom level of the request, coarsest first."""
+        return range(self.tiles.z if self.zoom_min < 0 else self.zoom_min, self.tiles.z + 1)
+
+    def ranges(self) -> List[TileRange]:
+        """The tile range at each zoom, coarsest first (the finest is ``tiles``)."""
+        return [tile_range(self.bounds_m, z) for z in self.zooms[:-1]] + [self.tiles]
+
+    @property
+    def total(self) -> int:
+        """Tiles over every zoom level."""
+        return sum(r.count for r in self.ranges())
+
+    @property
+    def is_package(self) -> bool:
+        return self.format in PACKAGE_FORMATS
+
+
+def check_headers(headers) -> Tuple[Tuple[str, str], ...]:
+    """Extra request headers as (name, value) pairs; a bad one is named, its value never shown.
+
+    :raises InputError: for a name that is not an HTTP token, one the session owns, or a value
+        with a line break (header injection).
+    """
+    checked = []
+    for pair in headers or ():
+        if len(pair) != 2:
+            raise InputError("a header is not a (name, value) pair")
+        name, value = str(pair[0]).strip(), str(pair[1]).strip()
+        if not name or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
+            raise InputError(f"header name {name!r} is not an HTTP header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"header {name} is set by Offload itself (--user-agent sets the User-Agent)")
+        if any(c in value for c in "\r\n\0"):
+            raise InputError(f"header {name}'s value holds a line break")
+        checked.append((name, value))
+    return tuple(checked)
 
 
 def default_cache_dir(template: str) -> Path:
@@ -152,21 +211,37 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
         raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
     if not request.max_tile_bytes > 0:
         raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
+    if request.format not in FORMAT_NAMES:
+        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMAT_NAMES)}")
+    if request.zoom_min is not None and not 0 <= request.zoom_min <= request.zoom:
+        raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within 0-{MAX_ZOOM}")
+    if request.format in PACKAGE_FORMATS and request.decode != "none":
+        raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
+                         f"served (take --format GTiff or COG)")
+    if request.format in PACKAGE_FORMATS and request.clip:
+        raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
+    headers = check_headers(request.headers)
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
     tiles = tile_range(bounds_m, request.zoom)  # arithmetic: no tile is listed before this check
-    if tiles.count > request.max_tiles:
-        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than --max-tiles {request.max_tiles}")
-    if tiles.count > MOSAIC_MAX_TILES:
+    zoom_min = request.zoom if request.zoom_min is None else request.zoom_min
+    count = sum(tile_range(bounds_m, z).count for z in range(zoom_min, request.zoom + 1))
+    zooms = f"zoom {request.zoom}" if zoom_min == request.zoom else f"zooms {zoom_min}-{request.zoom}"
+    if count > request.max_tiles:
+        raise InputError(f"{zooms} need{'s' if zoom_min == request.zoom else ''} {count} tiles, "
+                         f"more than --max-tiles {request.max_tiles}")
+    if request.format not in PACKAGE_FORMATS and tiles.count > MOSAIC_MAX_TILES:
         raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
                          f"mosaic holds (its tile index alone would take {16 * tiles.count / 1e9:.1f} GB): "
                          f"take a smaller bbox or a lower zoom")
-    if template.bulk_forbidden and tiles.count > BULK_FORBIDDEN_LIMIT:
-        raise InputError(f"{template.host} forbids bulk downloads: {tiles.count} tiles is more than "
+    if template.bulk_forbidden and count > BULK_FORBIDDEN_LIMIT:
+        raise InputError(f"{template.host} forbids bulk downloads: {count} tiles is more than "
                          f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
     return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px)
+                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px,
+                    zoom_min, request.format, headers, request.name or Path(request.output).stem,
+                    request.attribution)
 
 
 # -- images ------------------------------------------------------------------------------
@@ -442,8 +517,10 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
         if rgba is not None:
             return _Outcome(tile, number, "from_cache", rgba)
     url = plan.template.url(tile)
-    conditional = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
-    answer = _request(url, session, plan, conditional)
+    headers = dict(plan.headers)  # the caller's (Referer, Authorization): sent, never shown
+    if cached is not None and cached.etag:
+        headers["If-None-Match"] = cached.etag
+    answer = _request(url, session, plan, headers or None)
     if answer.kind == "not_modified" and cached is not None:
         write_cache(path, None, answer.headers, time.time())
         return _Outcome(tile, number, "from_cache", decode_image(cached.body))
