@@ -7,6 +7,8 @@ from typing import Any, Dict
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -19,6 +21,7 @@ from qgis.core import (
 )
 
 from ..core.algorithm import OffloadAlgorithm
+from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
@@ -135,6 +138,30 @@ class TilesAlgorithm(OffloadAlgorithm):
         from .tile_download import run_tiles, validate_tile_request
 
         return validate_tile_request, run_tiles
+
+    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        """A new output as every algorithm's; an existing package is added to in place (resume)."""
+        from ..core.feedback import feedback_control
+        from .tasks import resumes_package
+        from .tile_download import run_tiles, validate_tile_request
+
+        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            plan = validate_tile_request(self.build_request(parameters, context, destination))
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        if not resumes_package(plan, Path(destination), overwrite=False):
+            return super().processAlgorithm(parameters, context, feedback)
+        try:
+            with feedback_control(feedback) as control:
+                run_tiles(plan, Path(destination), control)
+        except Canceled:
+            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+            return {}
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        return {self.OUTPUT: destination}
 
 
 class DownloadAlgorithm(OffloadAlgorithm):

@@ -94,8 +94,8 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
                         help="one level (14) or a range MIN-MAX (10-16): a package holds every level, a "
                              "GeoTIFF/COG is the finest with the coarser ones as overviews")
     parser.add_argument("--output", required=True, type=Path)
-    parser.add_argument("--format", default="GTiff", choices=FORMAT_NAMES,
-                        help="GTiff (mosaic, default), COG (mosaic with overviews), GPKG or MBTiles (the tiles as "
+    parser.add_argument("--format", choices=FORMAT_NAMES,
+                        help="default from --output's suffix (.gpkg, .mbtiles; else GTiff). GTiff (mosaic), COG (mosaic with overviews), GPKG or MBTiles (the tiles as "
                              "served, every zoom; a rerun into an existing package adds only what it lacks)")
     parser.add_argument("--header", action="append", default=[], type=_header, metavar="'NAME: VALUE'",
                         help="an extra HTTP header on every tile request (repeatable), e.g. 'Referer: https://…'; "
@@ -133,8 +133,10 @@ def _tiles(args: argparse.Namespace) -> int:
     from .tile_download import TileRequest
 
     zoom_min, zoom = args.zoom
+    suffix = Path(args.output).suffix.lower()
+    output_format = args.format or {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix, "GTiff")
     request = TileRequest(
-        template=args.url, bbox=args.bbox, zoom=zoom, zoom_min=zoom_min, format=args.format,
+        template=args.url, bbox=args.bbox, zoom=zoom, zoom_min=zoom_min, format=output_format,
         headers=tuple(args.header), name=args.name, attribution=args.attribution, output=args.output, bbox_crs=args.bbox_crs,
         cache_dir=args.cache, workers=args.workers, retries=args.retries, timeout_s=args.timeout,
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,

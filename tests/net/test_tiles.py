@@ -175,7 +175,7 @@ def test_elevation_decodings():
     ({"bbox_crs": "EPSG:999999"}, "bbox CRS 'EPSG:999999'"),
     ({"format": "PNG"}, "format 'PNG' is not one of GTiff, COG, GPKG, MBTiles"),
     ({"zoom_min": 11, "zoom": 10}, "zoom range 11-10"),
-    ({"zoom_min": 8, "zoom": 12, "max_tiles": 100}, "zooms 8-12 need 1100 tiles, more than --max-tiles 100"),
+    ({"zoom_min": 8, "zoom": 12, "max_tiles": 100, "format": "GPKG", "output": "o.gpkg"}, "zooms 8-12 need 1100 tiles, more than --max-tiles 100"),
     ({"format": "GPKG", "decode": "terrarium"}, "decode terrarium makes a DEM"),
     ({"headers": (("Bad Name", "x"),)}, "header name 'Bad Name'"),
     ({"headers": (("Referer", "a\r\nX-Injected: 1"),)}, "header Referer's value holds a line break"),
