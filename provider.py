@@ -25,10 +25,11 @@ class OffloadProvider(QgsProcessingProvider):
         return QIcon(str(ICON_PATH))
 
     def loadAlgorithms(self) -> None:  # noqa: N802
-        from .net_tasks.algorithms import TilesAlgorithm
+        from .net_tasks.algorithms import DownloadAlgorithm, TilesAlgorithm
         from .raster_tasks.algorithms import CalcAlgorithm
         from .vector_tasks.algorithms import BufferAlgorithm
 
         self.addAlgorithm(CalcAlgorithm())
         self.addAlgorithm(TilesAlgorithm())
+        self.addAlgorithm(DownloadAlgorithm())
         self.addAlgorithm(BufferAlgorithm())

@@ -7,9 +7,13 @@ from typing import Any, Dict
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -17,9 +21,20 @@ from qgis.core import (
 )
 
 from ..core.algorithm import OffloadAlgorithm
+from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
+DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
+TILE_SIZES = (256, 512)  # = tile_download.TILE_SIZES
+FORMAT_NAMES = ("GTiff", "COG", "GPKG", "MBTiles")  # = tile_download.FORMAT_NAMES
+FORMAT_LABELS = ("GeoTIFF mosaic", "Cloud-Optimized GeoTIFF (with overviews)",
+                 "GeoPackage tiles (original bytes, every zoom)", "MBTiles (original bytes, every zoom)")
+
+
+def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
+    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return parameter
 
 
 class TilesAlgorithm(OffloadAlgorithm):
@@ -28,6 +43,8 @@ class TilesAlgorithm(OffloadAlgorithm):
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
+    TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
+    FORMAT, MIN_ZOOM = "FORMAT", "MIN_ZOOM"
 
     def name(self) -> str:
         return "tiles"
@@ -47,7 +64,12 @@ class TilesAlgorithm(OffloadAlgorithm):
             "GeoTIFF (EPSG:3857, on the tile grid). Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
-            "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM."
+            "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
+            "antimeridian fetches only the columns it touches.\n\n"
+            "Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body "
+            "(counted once inflated) is refused, and so is an image that is not Tile size pixels square, read "
+            "from its header before decoding. Nothing refused is cached. Failed tiles are named with their "
+            "cause; only timeouts, dropped connections, 429 and 5xx are retried."
         )
 
     def createInstance(self) -> "TilesAlgorithm":  # noqa: N802
@@ -57,6 +79,9 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
         self.addParameter(QgsProcessingParameterNumber(self.ZOOM, tr("Zoom"), minValue=0, maxValue=24, defaultValue=12))
+        self.addParameter(QgsProcessingParameterNumber(self.MIN_ZOOM, tr("Min zoom (empty: only Zoom)"),
+                                                       optional=True, minValue=0, maxValue=24))
+        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMAT_LABELS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DECODE, tr("Decode elevation"), list(DECODINGS), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(self.WORKERS, tr("Connections"), minValue=1, maxValue=64,
                                                        defaultValue=4))
@@ -68,7 +93,16 @@ class TilesAlgorithm(OffloadAlgorithm):
                                                        defaultValue=10_000))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
+        self.addParameter(_advanced(QgsProcessingParameterEnum(
+            self.TILE_SIZE, tr("Tile size (pixels)"), [str(px) for px in TILE_SIZES], defaultValue=0)))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.TIMEOUT, tr("Seconds one attempt at a tile may take"), QgsProcessingParameterNumber.Double,
+            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.MAX_TILE_BYTES, tr("Largest tile body (bytes, once inflated)"), minValue=1,
+            defaultValue=DEFAULT_MAX_TILE_BYTES)))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxy_pairs
@@ -77,7 +111,10 @@ class TilesAlgorithm(OffloadAlgorithm):
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
+        min_zoom = parameters.get(self.MIN_ZOOM)
         return TileRequest(
+            zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
+            format=FORMAT_NAMES[self.parameterAsEnum(parameters, self.FORMAT, context)],
             template=self.parameterAsString(parameters, self.URL, context),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
             bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
@@ -90,6 +127,9 @@ class TilesAlgorithm(OffloadAlgorithm):
             allow_missing=self.parameterAsBool(parameters, self.ALLOW_MISSING, context),
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
+            timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
+            max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
+            tile_px=TILE_SIZES[self.parameterAsEnum(parameters, self.TILE_SIZE, context)],
             overwrite=True,
             proxies=qgis_proxy_pairs(),
         )
@@ -98,3 +138,91 @@ class TilesAlgorithm(OffloadAlgorithm):
         from .tile_download import run_tiles, validate_tile_request
 
         return validate_tile_request, run_tiles
+
+    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        """A new output as every algorithm's; an existing package is added to in place (resume)."""
+        from ..core.feedback import feedback_control
+        from .tasks import resumes_package
+        from .tile_download import run_tiles, validate_tile_request
+
+        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            plan = validate_tile_request(self.build_request(parameters, context, destination))
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        if not resumes_package(plan, Path(destination), overwrite=False):
+            return super().processAlgorithm(parameters, context, feedback)
+        try:
+            with feedback_control(feedback) as control:
+                run_tiles(plan, Path(destination), control)
+        except Canceled:
+            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+            return {}
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        return {self.OUTPUT: destination}
+
+
+class DownloadAlgorithm(OffloadAlgorithm):
+    """Download one file, streamed and checked, written atomically."""
+
+    URL, SHA256, MAX_BYTES, TIMEOUT = "URL", "SHA256", "MAX_BYTES", "TIMEOUT"
+
+    def name(self) -> str:
+        return "download"
+
+    def displayName(self) -> str:  # noqa: N802
+        return tr("Download a file")
+
+    def group(self) -> str:
+        return tr("Web")
+
+    def groupId(self) -> str:  # noqa: N802
+        return "web"
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return tr(
+            "Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only "
+            "when the whole file arrived and was checked: its size against what the server promised, and its "
+            "SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP "
+            "Range), and starts over if the server's file changed.\n\n"
+            "Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or "
+            "dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, "
+            "counted once inflated (empty: no bound but the free disk).\n\n"
+            "Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages or kept on disk; "
+            "Processing's own log still lists the parameters as typed."
+        )
+
+    def createInstance(self) -> "DownloadAlgorithm":  # noqa: N802
+        return DownloadAlgorithm()
+
+    def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterString(self.URL, tr("URL")))
+        self.addParameter(QgsProcessingParameterString(self.SHA256, tr("Expected SHA-256 (hex)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(self.MAX_BYTES, tr("Largest file (bytes)"), optional=True,
+                                                       minValue=1))
+        self.addParameter(_advanced(QgsProcessingParameterNumber(
+            self.TIMEOUT, tr("Timeout (seconds without a KiB)"), QgsProcessingParameterNumber.Double,
+            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, tr("Downloaded file")))
+
+    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
+        from ..core.settings import qgis_proxy_pairs
+        from .download import FileRequest
+
+        max_bytes = parameters.get(self.MAX_BYTES)
+        return FileRequest(
+            url=self.parameterAsString(parameters, self.URL, context).strip(),
+            output=Path(output),
+            sha256=self.parameterAsString(parameters, self.SHA256, context).strip() or None,
+            max_bytes=None if max_bytes in (None, "") else self.parameterAsInt(parameters, self.MAX_BYTES, context),
+            timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
+            overwrite=True,
+            proxies=qgis_proxy_pairs(),
+        )
+
+    def engine(self):
+        from .download import run_download, validate_file_request
+
+        return validate_file_request, run_download

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -19,11 +20,23 @@ import requests
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.outputs import sweep_dead_temps, temp_name_for
 from ..core.paths import user_cache_dir
-from .http import OffloadSession, raise_if_canceled_or
+from .http import (
+    TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
+)
+from .redact import redact_url
 from .templates import allowed_schemes
 
+try:
+    import fcntl
+    msvcrt = None
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
+
 CHUNK_BYTES = 256 * 1024
+STALL_BYTES = 1024  # --timeout: the longest wait for the answer, and for each further KiB of it
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -52,15 +65,20 @@ def validate_file_request(request: FileRequest) -> FileRequest:
 
     :raises InputError: naming the bad value.
     """
-    parts = urlsplit(request.url)
+    try:
+        parts = urlsplit(request.url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is no number)
+    except ValueError as exc:
+        raise InputError(f"URL {redact_url(request.url)!r} is not a URL ({exc})") from None
     schemes = allowed_schemes(request.allow_file_urls)
+    shown = redact_url(request.url)
     if parts.scheme not in schemes:
         hint = " (pass allow_file_urls to read local files)" if parts.scheme == "file" else ""
-        raise InputError(f"URL scheme {parts.scheme!r} of {request.url!r} is not one of {', '.join(schemes)}{hint}")
+        raise InputError(f"URL scheme {parts.scheme!r} of {shown!r} is not one of {', '.join(schemes)}{hint}")
     if parts.scheme in ("http", "https") and not parts.hostname:
-        raise InputError(f"URL {request.url!r} has no host")
+        raise InputError(f"URL {shown!r} has no host")
     if parts.scheme == "file" and not Path(unquote(parts.path)).is_file():
-        raise InputError(f"file {unquote(parts.path)!r} of URL {request.url!r} does not exist")
+        raise InputError(f"file {unquote(parts.path)!r} of URL {shown!r} does not exist")
     sha256 = request.sha256.lower() if request.sha256 else None
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise InputError(f"sha256 {request.sha256!r} is not 64 hexadecimal digits")
@@ -82,76 +100,80 @@ def validate_file_request(request: FileRequest) -> FileRequest:
     )
 
 
-class _Checked:
-    """Counts and hashes what is written; enforces the byte limit."""
-
-    def __init__(self, request: FileRequest, expected_bytes: Optional[int], already: bytes = b"") -> None:
-        self.request = request
-        self.expected_bytes = expected_bytes
-        self.received = len(already)
-        self.hasher = hashlib.sha256(already)
-        if request.max_bytes is not None and expected_bytes is not None and expected_bytes > request.max_bytes:
-            raise TaskFailed(f"{request.url} is {expected_bytes} bytes, more than max_bytes {request.max_bytes}")
-
-    def add(self, chunk: bytes) -> None:
-        self.received += len(chunk)
-        if self.request.max_bytes is not None and self.received > self.request.max_bytes:
-            raise TaskFailed(f"{self.request.url} sent more than max_bytes {self.request.max_bytes}")
-        self.hasher.update(chunk)
-
-    def fraction(self) -> float:
-        return self.received / self.expected_bytes if self.expected_bytes else 0.0
-
-    def finish(self) -> str:
-        if self.expected_bytes is not None and self.received != self.expected_bytes:
-            raise TaskFailed(
-                f"{self.request.url} ended after {self.received} of {self.expected_bytes} bytes"
-            )
-        digest = self.hasher.hexdigest()
-        if self.request.sha256 is not None and digest != self.request.sha256:
-            raise TaskFailed(f"{self.request.url} has SHA-256 {digest}, not the expected {self.request.sha256}")
-        return digest
-
-
 def run_download(request: FileRequest, destination: Path, control: Control) -> str:
-    """Fetch ``request.url`` into ``destination``; return the body's SHA-256.
+    """Fetch ``request.url`` into ``destination``; return the SHA-256 of the bytes written.
 
-    The body streams into a partial file in ``request.resume_dir``; an interrupted download
-    (cancel, failure, a dropped connection) is resumed from there by the next run with an
-    HTTP Range request, and starts over if the server's file changed (If-Range).
+    The body streams, a piece at a time, into a partial file in ``request.resume_dir`` kept
+    per URL *and* output and locked while a run uses it; an interrupted download (cancel,
+    failure, a dropped connection) is resumed from there by the next run with an HTTP Range
+    request, and starts over if the server's file changed (If-Range). The size and the
+    checksum are verified on the file as written, read back from disk.
     """
     if urlsplit(request.url).scheme == "file":
         return _copy_local(request, destination, control)
-    partial = _Partial(request)
     session = OffloadSession(request.user_agent, pool_size=1, proxies=dict(request.proxies or ()))
     remove_hook = control.on_cancel(session.abort)
     try:
-        with session.get(request.url, stream=True, timeout=request.timeout_s, headers=partial.headers()) as response:
-            digest = _receive(request, response, partial, control)
-        partial.move_to(destination)
-        return digest
-    except requests.RequestException as exc:
-        raise_if_canceled_or(control, request.url, exc)
-        raise
+        with _Partial(request) as partial, session.deadline(request.timeout_s) as deadline:
+            try:
+                with session.get(request.url, stream=True, timeout=request.timeout_s,
+                                 headers=partial.headers()) as response:
+                    _receive(request, response, partial, deadline, control)
+            except (BodyTruncated, *TRANSFER_ERRORS) as exc:
+                control.check_canceled()
+                if deadline.expired:
+                    raise TaskFailed(f"{redact_url(request.url)} stalled: less than {STALL_BYTES} bytes came in "
+                                     f"{request.timeout_s:g} s (--timeout)") from None
+                had = partial.path.stat().st_size if partial.path.exists() else 0
+                if isinstance(exc, BodyTruncated) or (partial.expected_size or 0) > had:
+                    # urllib3 1.x returns a short body; 2.x raises on it: one message for both
+                    raise TaskFailed(f"{redact_url(request.url)} ended after {had} of "
+                                     f"{partial.expected_size} bytes") from None
+                raise_if_canceled_or(control, request.url, exc)
+            digest = _verify(request, partial)
+            partial.move_to(destination)
+            return digest
     finally:
         remove_hook()
         session.close()
 
 
 class _Partial:
-    """An interrupted download kept for resuming: the bytes so far, and what validates them."""
+    """An interrupted download kept for resuming: the bytes so far, and what validates them.
+
+    One per URL and output, named by a digest of both (never by URL text: no token in a file
+    name), and locked while a run uses it: a second run to the same output refuses, two runs
+    of one URL to two outputs never share bytes.
+    """
 
     def __init__(self, request: FileRequest) -> None:
-        key = hashlib.sha256(request.url.encode("utf-8")).hexdigest()[:32]
+        identity = f"{request.url}\n{Path(request.output).absolute()}"
+        key = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
         request.resume_dir.mkdir(parents=True, exist_ok=True)
+        sweep_dead_temps(request.resume_dir)
+        self.request = request
         self.path = request.resume_dir / f"{key}.part"
         self.meta_path = request.resume_dir / f"{key}.json"
-        try:
+        self.lock_path = request.resume_dir / f"{key}.lock"
+        self._lock = None
+        self.meta, self.size = {}, 0
+        self.expected_size: Optional[int] = None  # what the answer promised, counting what we had
+
+    def __enter__(self) -> "_Partial":
+        self._lock = open(self.lock_path, "a+b")
+        if not lock_exclusively(self._lock):
+            self._lock.close()
+            raise TaskFailed(f"another download to {self.request.output} is running (it holds {self.lock_path}); "
+                             f"wait for it to end")
+        try:  # the state is read only under the lock: nobody else writes it now
             self.meta = json.loads(self.meta_path.read_text())
-            self.size = self.path.stat().st_size if self.meta.get("url") == request.url else 0
+            self.size = self.path.stat().st_size
         except (FileNotFoundError, ValueError):
             self.meta, self.size = {}, 0
-        self.url = request.url
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._lock.close()  # closing releases the lock; the lock file stays (removing it would race)
 
     def headers(self) -> dict:
         validator = self.meta.get("etag") or self.meta.get("last_modified")
@@ -163,13 +185,11 @@ class _Partial:
         """Open for writing: appending on a 206 that continues us, else from the start."""
         if not resuming:
             self.size = 0
-        self.meta = {"url": self.url, "etag": response.headers.get("ETag", ""),
+        # Validators only: the URL (and any token in it) is never written here.
+        self.meta = {"etag": response.headers.get("ETag", ""),
                      "last_modified": response.headers.get("Last-Modified", "")}
-        self.meta_path.write_text(json.dumps(self.meta))
+        _write_atomically(self.meta_path, json.dumps(self.meta).encode("utf-8"))
         return open(self.path, "ab" if resuming else "wb")
-
-    def existing(self) -> bytes:
-        return self.path.read_bytes()[: self.size] if self.size else b""
 
     def move_to(self, destination: Path) -> None:
         shutil.move(str(self.path), str(destination))
@@ -180,42 +200,103 @@ class _Partial:
         self.meta_path.unlink(missing_ok=True)
 
 
-def _receive(request: FileRequest, response: requests.Response, partial: _Partial, control: Control) -> str:
+def _write_atomically(path: Path, data: bytes) -> None:
+    temp = temp_name_for(path)  # names its owner: swept by the next run if this one dies first
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def lock_exclusively(handle) -> bool:
+    """Take an exclusive lock on an open file without waiting; False if another process holds it.
+
+    The operating system drops the lock when its holder ends, however it ends (kill -9 too).
+    """
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def _receive(request: FileRequest, response: requests.Response, partial: _Partial, deadline: Deadline,
+             control: Control) -> None:
+    """Stream the body into the partial file; each STALL_BYTES that arrive push the deadline on."""
+    shown = redact_url(request.url)
     resuming = response.status_code == 206 and response.headers.get("Content-Range", "").startswith(
         f"bytes {partial.size}-")
     if response.status_code != 200 and not resuming:
-        raise TaskFailed(f"{request.url} answered HTTP {response.status_code} {response.reason}")
-    already = partial.existing() if resuming else b""
-    length = response.headers.get("Content-Length")
-    # A compressed transfer's Content-Length counts compressed bytes; only trust it otherwise.
+        raise TaskFailed(f"{shown} answered HTTP {response.status_code} {response.reason}")
+    already = partial.size if resuming else 0
+    length = response.headers.get("Content-Length", "")
+    # A compressed transfer's Content-Length counts compressed bytes: no size to expect then.
     encoded = response.headers.get("Content-Encoding", "identity") != "identity"
-    expected = int(length) + len(already) if length and length.isdigit() and not encoded else None
-    checked = _Checked(request, expected, already)
+    expected = int(length) + already if length.isdigit() and not encoded else None
+    partial.expected_size = expected
+    limit = request.max_bytes
+    if limit is not None and expected is not None and expected > limit:
+        raise TaskFailed(f"{shown} is {expected} bytes, more than max_bytes {limit}")
+    _check_free_space(request, expected, already)
+    received, since_extended = already, 0
     try:
         with partial.start(response, resuming) as out:
-            for chunk in response.iter_content(CHUNK_BYTES):
+            for piece in body_chunks(response, None if limit is None else limit - already, "max_bytes raises it"):
                 control.check_canceled()
-                checked.add(chunk)
-                out.write(chunk)
-                control.report(checked.fraction(), f"{checked.received / 1e6:.1f} MB")
+                out.write(piece)
+                received += len(piece)
+                since_extended += len(piece)
+                if since_extended >= STALL_BYTES:
+                    deadline.extend()
+                    since_extended = 0
+                control.report(received / expected if expected else 0.0, f"{received / 1e6:.1f} MB")
         control.check_canceled()
-        return checked.finish()
-    except TaskFailed as exc:
-        if "SHA-256" in str(exc) or "max_bytes" in str(exc):
-            partial.drop()  # wrong or unwanted bytes: nothing worth resuming
-        raise
+    except BodyRefused as exc:
+        partial.drop()  # unwanted bytes: nothing worth resuming
+        raise TaskFailed(f"{shown} sent {exc}") from None
+
+
+def _check_free_space(request: FileRequest, expected: Optional[int], already: int) -> None:
+    if expected is None:
+        return
+    free = shutil.disk_usage(request.resume_dir).free
+    if expected - already > free:
+        raise TaskFailed(f"{redact_url(request.url)} is {expected} bytes; {request.resume_dir} has only {free} free")
+
+
+def _verify(request: FileRequest, partial: _Partial) -> str:
+    """Size and SHA-256 of the partial file as it is on disk (read back, a piece at a time)."""
+    shown = redact_url(request.url)
+    hasher, size = hashlib.sha256(), 0
+    with open(partial.path, "rb") as written:
+        for piece in iter(lambda: written.read(CHUNK_BYTES), b""):
+            hasher.update(piece)
+            size += len(piece)
+    expected = partial.expected_size
+    if expected is not None and size != expected:
+        raise TaskFailed(f"{shown} ended after {size} of {expected} bytes")
+    digest = hasher.hexdigest()
+    if request.sha256 is not None and digest != request.sha256:
+        partial.drop()  # wrong bytes: nothing worth resuming
+        raise TaskFailed(f"{shown} has SHA-256 {digest}, not the expected {request.sha256}")
+    return digest
 
 
 def _copy_local(request: FileRequest, destination: Path, control: Control) -> str:
     source = Path(unquote(urlsplit(request.url).path))
-    checked = _Checked(request, source.stat().st_size)
+    size = source.stat().st_size
+    if request.max_bytes is not None and size > request.max_bytes:
+        raise TaskFailed(f"{redact_url(request.url)} is {size} bytes, more than max_bytes {request.max_bytes}")
+    hasher, copied = hashlib.sha256(), 0
     with open(source, "rb") as src, open(destination, "wb") as out:
         for chunk in iter(lambda: src.read(CHUNK_BYTES), b""):
             control.check_canceled()
-            checked.add(chunk)
+            hasher.update(chunk)
             out.write(chunk)
-            control.report(checked.fraction())
-    return checked.finish()
-
-
-
+            copied += len(chunk)
+            control.report(copied / size if size else 1.0)
+    digest = hasher.hexdigest()
+    if request.sha256 is not None and digest != request.sha256:
+        raise TaskFailed(f"{redact_url(request.url)} has SHA-256 {digest}, not the expected {request.sha256}")
+    return digest

@@ -15,15 +15,24 @@ from typing import Optional
 
 import requests
 
+from .http import TRANSFER_ERRORS, BodyRefused, BodyTruncated, OffloadSession, body_chunks
+
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 EMPTY_STATUSES = {204, 404}  # "no tile here" (oceans): filled with nodata
 MAX_RETRY_AFTER_S = 30.0
 MAX_BACKOFF_S = 8.0
+# A tile body's bound, raw or inflated: a 512² RGBA PNG that does not compress is ~1 MB.
+DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024
+DRAIN_BYTES = 64 * 1024  # an error page longer than this costs its connection
 
 
 @dataclass
 class Answer:
-    """One request's outcome: ``ok``, ``empty`` (404/204), ``not_modified`` (304), ``retry`` or ``fail``."""
+    """One request's outcome: ``ok``, ``empty`` (404/204), ``not_modified`` (304), ``retry`` or ``fail``.
+
+    ``problem`` names what went wrong in words a user can act on (``HTTP 403``, ``no complete
+    answer within 30 s (--timeout)``, ``a body of more than … bytes``).
+    """
 
     kind: str
     body: Optional[bytes] = None
@@ -33,27 +42,55 @@ class Answer:
     throttled: bool = False  # a 429: the server asks the whole client to slow down
 
 
-def attempt(session: requests.Session, url: str, timeout_s: float, headers: Optional[dict] = None) -> Answer:
-    """One GET. A 200 counts only when its declared length arrived (the caller checks it decodes)."""
+def attempt(session: OffloadSession, url: str, timeout_s: float, headers: Optional[dict] = None,
+            max_bytes: int = DEFAULT_MAX_TILE_BYTES) -> Answer:
+    """One GET, all of it (connect, headers, body) within ``timeout_s``, the body within ``max_bytes``.
+
+    A 200 counts only when its declared length arrived (the caller checks it decodes). Only
+    what may go better next time is a retry: timeouts, dropped connections, 429 and 5xx.
+    """
+    with session.deadline(timeout_s) as deadline:
+        try:
+            with session.get(url, timeout=timeout_s, headers=headers, stream=True) as response:
+                status, answer_headers = response.status_code, dict(response.headers)
+                if status != 200:
+                    _drain(response)  # so the connection goes back to the pool
+                    return _not_ok(status, answer_headers)
+                body = b"".join(body_chunks(response, max_bytes, "--max-tile-bytes raises it"))
+        except BodyRefused as exc:
+            return Answer("fail", problem=str(exc))
+        except (BodyTruncated, *TRANSFER_ERRORS) as exc:  # a shut socket may look like a short body
+            if deadline.expired:
+                return Answer("retry", problem=f"no complete answer within {timeout_s:g} s (--timeout)")
+            return Answer("retry", problem=str(exc) if isinstance(exc, BodyTruncated) else _transfer_problem(exc))
+    return Answer("ok", body, answer_headers)
+
+
+def _drain(response: requests.Response) -> None:
     try:
-        response = session.get(url, timeout=timeout_s, headers=headers)
-        body = response.content
-    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-        return Answer("retry", problem=type(exc).__name__)
-    status, length = response.status_code, response.headers.get("Content-Length")
-    answer_headers = dict(response.headers)
-    if status == 200:
-        if length is not None and length.isdigit() and int(length) != len(body):
-            return Answer("retry", problem=f"a truncated body ({len(body)} of {length} bytes)")
-        return Answer("ok", body, answer_headers)
+        for _ in body_chunks(response, DRAIN_BYTES, "an error page"):
+            pass
+    except (BodyRefused, BodyTruncated):
+        pass  # the connection closes instead
+
+
+def _not_ok(status: int, headers: dict) -> Answer:
     if status in EMPTY_STATUSES:
-        return Answer("empty", headers=answer_headers)
+        return Answer("empty", headers=headers)
     if status == 304:
-        return Answer("not_modified", headers=answer_headers)
+        return Answer("not_modified", headers=headers)
     if status in RETRY_STATUSES:
         return Answer("retry", problem=f"HTTP {status}", throttled=status == 429,
-                      retry_after_s=retry_after_s(response.headers.get("Retry-After")))
+                      retry_after_s=retry_after_s(headers.get("Retry-After")))
     return Answer("fail", problem=f"HTTP {status}")
+
+
+def _transfer_problem(exc: BaseException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time (--timeout)"
+    if "Connection refused" in str(exc):
+        return "connection refused"
+    return f"a broken connection ({type(exc).__name__})"
 
 
 def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional[float]:

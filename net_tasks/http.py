@@ -1,5 +1,6 @@
-"""HTTP with requests: one session per task, an honest User-Agent, and cancel that reaches
-any blocked read (while waiting for headers as much as mid-body).
+"""HTTP with requests: one session per task, an honest User-Agent, cancel that reaches any
+blocked read (while waiting for headers as much as mid-body), deadlines that do the same,
+bodies read in bounded chunks, and URLs that never show their secrets (``redact.py``).
 
 Proxies: headless, requests honours the usual environment variables (``HTTPS_PROXY`` …);
 TLS certificates are always verified.
@@ -7,25 +8,95 @@ TLS certificates are always verified.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 import weakref
-from typing import Dict, Optional
+import zlib
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
+from .redact import redact_text, redact_url
+
+READ_BYTES = 64 * 1024  # one read from the socket; one inflated piece is never larger
+WATCH_INTERVAL_S = 0.1  # how late a deadline may be acted on
+# What a broken transfer raises, read through requests or straight from urllib3.
+TRANSFER_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
-def _shut(sock: socket.socket) -> None:
+def _shut(sock: Optional[socket.socket]) -> None:
+    if sock is None:
+        return
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass  # already closed
 
 
+# -- deadlines ---------------------------------------------------------------------------------
+
+class Deadline:
+    """A point in time after which the connections a request used are shut.
+
+    A socket timeout bounds each read, not the whole answer: a server dripping one byte
+    every few seconds never trips it. Shutting the socket at the deadline does.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self.connections: List = []
+
+    def extend(self) -> None:
+        """Push the deadline ``seconds`` from now (a download that is still making progress)."""
+        self.at = time.monotonic() + self.seconds
+
+
+class _Watchdog:
+    """One thread per session that shuts the connections of requests past their deadline.
+
+    It looks a few times a second rather than being woken for each request: adding and
+    removing a deadline then costs a set operation, with no lock for 16 workers to contend on.
+    """
+
+    def __init__(self) -> None:
+        self._deadlines: "set[Deadline]" = set()
+        self._closed = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def add(self, deadline: Deadline) -> None:
+        self._deadlines.add(deadline)  # atomic under the GIL
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="offload-deadlines", daemon=True)
+            self._thread.start()
+
+    def remove(self, deadline: Deadline) -> None:
+        self._deadlines.discard(deadline)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _watch(self) -> None:
+        while not self._closed.wait(WATCH_INTERVAL_S):
+            now = time.monotonic()
+            for deadline in [d for d in list(self._deadlines) if d.at <= now]:
+                deadline.expired = True
+                self._deadlines.discard(deadline)
+                for connection in list(deadline.connections):
+                    _shut(getattr(connection, "sock", None))
+
+
+# -- the session ---------------------------------------------------------------------------------
+
 def _tracking(connection_cls: type, adapter: "AbortableAdapter") -> type:
-    """A urllib3 connection class that records each socket it opens with ``adapter``."""
+    """A urllib3 connection class that records each socket it opens with ``adapter``, and
+    each connection a request uses with that request's deadline."""
 
     class TrackedConnection(connection_cls):
         def connect(self) -> None:
@@ -33,6 +104,12 @@ def _tracking(connection_cls: type, adapter: "AbortableAdapter") -> type:
             adapter.sockets.add(self.sock)
             if adapter.aborted:  # the cancel came while this socket was being opened
                 _shut(self.sock)
+
+        def request(self, *args, **kwargs):
+            deadline = getattr(adapter.local, "deadline", None)  # set in the requesting thread
+            if deadline is not None:
+                deadline.connections.append(self)
+            return super().request(*args, **kwargs)
 
     return TrackedConnection
 
@@ -47,6 +124,7 @@ class AbortableAdapter(HTTPAdapter):
     def __init__(self, **kwargs) -> None:
         self.sockets: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
         self.aborted = False
+        self.local = threading.local()
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs) -> None:
@@ -71,36 +149,117 @@ class AbortableAdapter(HTTPAdapter):
 
 
 class OffloadSession(requests.Session):
-    """A session that names Offload (public tile servers block library defaults) and can abort."""
+    """A session that names Offload (public tile servers block library defaults), can abort,
+    and gives each request a deadline."""
 
     def __init__(self, user_agent: str, pool_size: int = 4, proxies: Optional[Dict[str, str]] = None) -> None:
         super().__init__()
         self.headers["User-Agent"] = user_agent
+        self.headers["Accept-Encoding"] = "gzip, deflate"  # what inflate_chunks() reads
         if proxies:  # QGIS's proxy settings; otherwise requests reads the environment
             self.proxies.update(proxies)
             self.trust_env = False
         self.adapter = AbortableAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0, pool_block=True)
         self.mount("http://", self.adapter)
         self.mount("https://", self.adapter)
+        self._watchdog = _Watchdog()
 
     def abort(self) -> None:
         """Interrupt every request of this session, in whatever thread it blocks."""
         self.adapter.abort()
 
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[Deadline]:
+        """Requests made in this thread inside the block are cut off ``seconds`` from now
+        (or from the last ``extend()``): connect, headers and body alike."""
+        deadline = Deadline(seconds)
+        self.adapter.local.deadline = deadline
+        self._watchdog.add(deadline)
+        try:
+            yield deadline
+        finally:
+            self.adapter.local.deadline = None
+            self._watchdog.remove(deadline)
 
-def describe_request_error(url: str, exc: requests.RequestException) -> str:
-    """One line for a failed request, naming the URL."""
+    def close(self) -> None:
+        self._watchdog.close()
+        super().close()
+
+
+# -- bodies ----------------------------------------------------------------------------------------
+
+class BodyRefused(Exception):
+    """A body Offload will not take: too large (raw or inflated), or in an unknown encoding."""
+
+
+class BodyTruncated(Exception):
+    """A body that ended before its Content-Length."""
+
+
+def body_chunks(response: requests.Response, max_bytes: Optional[int], raise_hint: str) -> Iterator[bytes]:
+    """The body of a streamed ``response``, inflated, in pieces of at most ``READ_BYTES``.
+
+    Bytes are counted as they are read, after inflating: a gzip bomb stops at ``max_bytes``
+    having held one piece. ``raise_hint`` says how to raise the bound (e.g. a flag).
+
+    :raises BodyRefused: past ``max_bytes``, or for a Content-Encoding other than gzip/deflate.
+    :raises BodyTruncated: when fewer bytes came than the Content-Length promised.
+    """
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header
+    elif encoding in ("", "identity"):
+        inflater = None
+    else:
+        raise BodyRefused(f"a body in Content-Encoding {encoding!r}, which Offload did not ask for")
+    length = response.headers.get("Content-Length", "")
+    if inflater is None and max_bytes is not None and length.isdigit() and int(length) > max_bytes:
+        raise BodyRefused(f"a body of more than {max_bytes} bytes ({raise_hint})")  # said up front: not read
+    raw_bytes = body_bytes = 0
+
+    def counted(piece: bytes) -> bytes:
+        nonlocal body_bytes
+        body_bytes += len(piece)
+        if max_bytes is not None and body_bytes > max_bytes:
+            inflated = " once inflated" if inflater is not None else ""
+            raise BodyRefused(f"a body of more than {max_bytes} bytes{inflated} ({raise_hint})")
+        return piece
+
+    for raw in response.raw.stream(READ_BYTES, decode_content=False):
+        raw_bytes += len(raw)
+        if inflater is None:
+            yield counted(raw)
+            continue
+        try:
+            piece = inflater.decompress(raw, READ_BYTES)
+            while piece:
+                yield counted(piece)
+                piece = inflater.decompress(inflater.unconsumed_tail, READ_BYTES) if inflater.unconsumed_tail else b""
+        except zlib.error:
+            raise BodyRefused(f"a body that does not inflate as {encoding}") from None
+    if inflater is not None:
+        yield counted(inflater.flush())
+    if length.isdigit() and int(length) != raw_bytes:
+        raise BodyTruncated(f"a truncated body ({raw_bytes} of {length} bytes)")
+
+
+def describe_request_error(url: str, exc: BaseException) -> str:
+    """One line for a failed request, naming the URL (its secrets hidden)."""
+    shown = redact_url(url)
     if isinstance(exc, requests.Timeout):
-        return f"{url} did not answer in time ({type(exc).__name__})"
+        return f"{shown} did not answer in time ({type(exc).__name__})"
     if isinstance(exc, requests.ConnectionError):
         reason = str(exc.args[0]) if exc.args else str(exc)
         if "Connection refused" in reason:
             reason = "connection refused"
-        return f"could not download {url}: {' '.join(reason.split())[:200]}"
-    return f"could not download {url}: {type(exc).__name__}: {exc}"
+        return f"could not download {shown}: {redact_text(' '.join(reason.split()), url)[:200]}"
+    return f"could not download {shown}: {type(exc).__name__}: {redact_text(str(exc), url)}"
 
 
-def raise_if_canceled_or(control: Control, url: str, exc: requests.RequestException) -> None:
-    """Turn a request error into Canceled (when our abort caused it) or TaskFailed."""
+def raise_if_canceled_or(control: Control, url: str, exc: BaseException) -> None:
+    """Turn a request error into Canceled (when our abort caused it) or TaskFailed.
+
+    ``from None``: the chained exception would carry the URL, secrets and all, into tracebacks.
+    """
     control.check_canceled()
-    raise TaskFailed(describe_request_error(url, exc)) from exc
+    raise TaskFailed(describe_request_error(url, exc)) from None

@@ -12,6 +12,7 @@ from typing import Tuple
 from urllib.parse import urlsplit
 
 from ..core.errors import InputError
+from .redact import redact_url
 from .tiles import Tile, quadkey, tms_row
 
 PLACEHOLDER = re.compile(r"\{(-?[a-z]+)\}")
@@ -30,6 +31,7 @@ class Template:
     subdomains: Tuple[str, ...] = ()
 
     def url(self, tile: Tile) -> str:
+        tile = tile.wrapped()
         values = {"z": tile.z, "x": tile.x, "y": tile.y, "-y": tms_row(tile)}
         if "{q}" in self.text:
             values["q"] = quadkey(tile)
@@ -58,23 +60,25 @@ def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = Fals
     :raises InputError: naming the bad part.
     """
     scheme = urlsplit(text).scheme
+    shown = redact_url(text)  # a key in the template never reaches a message
     allowed = allowed_schemes(allow_file_urls)
     if scheme not in allowed:
         hint = " (pass --allow-file-urls to read local tiles)" if scheme == "file" else ""
-        raise InputError(f"URL scheme {scheme!r} of template {text!r} is not one of {', '.join(allowed)}{hint}")
+        raise InputError(f"URL scheme {scheme!r} of template {shown!r} is not one of {', '.join(allowed)}{hint}")
     found = set(PLACEHOLDER.findall(text))
     unknown = sorted(found - KNOWN)
     if unknown:
-        raise InputError(f"placeholder {{{unknown[0]}}} in template {text!r} is not one of {{z}} {{x}} {{y}} {{-y}} {{q}} {{s}}")
+        raise InputError(f"placeholder {{{unknown[0]}}} in template {shown!r} is not one of "
+                         "{z} {x} {y} {-y} {q} {s}")
     if not ({"z", "x"} <= found and found & {"y", "-y"}) and "q" not in found:
-        raise InputError(f"template {text!r} has neither {{z}}, {{x}} and {{y}} (or {{-y}}) nor {{q}}")
+        raise InputError(f"template {shown!r} has neither {{z}}, {{x}} and {{y}} (or {{-y}}) nor {{q}}")
     letters = tuple(subdomains)
     if "s" in found and not letters:
-        raise InputError(f"template {text!r} uses {{s}}: pass the subdomains (e.g. abc)")
+        raise InputError(f"template {shown!r} uses {{s}}: pass the subdomains (e.g. abc)")
     if letters and not all(re.fullmatch(r"[a-z0-9]", c) for c in letters):
         raise InputError(f"subdomains {subdomains!r} are not single letters or digits")
     if scheme != "file" and not urlsplit(text.replace("{s}", letters[0] if letters else "a")).hostname:
-        raise InputError(f"template {text!r} has no host")
+        raise InputError(f"template {shown!r} has no host")
     return Template(text, letters if "s" in found else ())
 
 
@@ -82,4 +86,5 @@ def cache_path(cache_dir: Path, tile: Tile, extension: str) -> Path:
     """``cache_dir/z/x/y.ext``, built from integers only (never from URL text)."""
     if not re.fullmatch(r"[a-z0-9]{1,5}", extension):
         raise ValueError(f"cache extension {extension!r} is not a short lowercase word")
+    tile = tile.wrapped()
     return cache_dir / str(int(tile.z)) / str(int(tile.x)) / f"{int(tile.y)}.{extension}"

@@ -11,15 +11,13 @@ import hashlib
 import heapq
 import itertools
 import json
+import math
 import os
-import queue
 import random
-import threading
 import time
 import uuid
-from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -29,15 +27,33 @@ from osgeo import gdal, osr
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
+from ..core.ordered_writer import OrderedWriter
+from ..core.outputs import temp_name_for
 from ..core.paths import user_cache_dir
-from .fetch import Answer, Limiter, attempt, backoff_s
+from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
+from .image_size import image_size
 from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
-from .tiles import MAX_ZOOM, TILE_PX, Tile, TileRange, range_bounds, tile_range
+from .tile_package import PackageMeta, open_package
+from .tile_package import tile_problem as whole_tile_problem
+from .tiles import MAX_LAT, MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, TileRange, range_bounds, tile_range
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")
+# The outputs: a mosaic (GeoTIFF, or a Cloud-Optimized GeoTIFF with overviews) decodes the tiles;
+# a package (GeoPackage tiles, MBTiles) stores each tile's bytes as the server sent them.
+FORMATS = (("GTiff", "GeoTIFF mosaic"), ("COG", "Cloud-Optimized GeoTIFF (with overviews)"),
+           ("GPKG", "GeoPackage tiles (original bytes, every zoom)"), ("MBTiles", "MBTiles (original bytes, every zoom)"))
+FORMAT_NAMES = tuple(name for name, _ in FORMATS)
+PACKAGE_FORMATS = ("GPKG", "MBTiles")
+# Header names a request may not set: the session owns these (politeness, caching, the body's framing).
+RESERVED_HEADERS = ("host", "user-agent", "if-none-match", "content-length", "transfer-encoding", "connection")
 DEM_NODATA = -32768.0
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
+# Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
+# cannot be canceled; --max-tiles may be raised up to here.
+MOSAIC_MAX_TILES = 1_000_000
+TILE_SIZES = (256, 512)  # a tile is 256² or 512²: nothing larger is ever decoded
+MAX_DECODED_PX = max(TILE_SIZES)
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,15 @@ class TileRequest:
     max_age_s: Optional[float] = None
     overwrite: bool = False
     proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
+    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
+    tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
+    zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
+    format: str = "GTiff"  # one of FORMAT_NAMES
+    # Extra HTTP headers on every tile request (Referer, Authorization from QGIS's auth manager):
+    # never logged, never in a cache path or a message.
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""  # a package's name (default: the output file's stem)
+    attribution: str = ""  # a package's attribution (the connection's, when it has one)
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,59 @@ class TilePlan:
     allow_missing: bool
     max_age_s: Optional[float]
     proxies: Tuple[Tuple[str, str], ...] = ()
+    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
+    tile_px: int = TILE_PX
+    zoom_min: int = -1  # -1: the same as tiles.z (one level)
+    format: str = "GTiff"
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""
+    attribution: str = ""
+
+    @property
+    def zooms(self) -> range:
+        """Every zoom level of the request, coarsest first."""
+        return range(self.tiles.z if self.zoom_min < 0 else self.zoom_min, self.tiles.z + 1)
+
+    def ranges(self) -> List[TileRange]:
+        """The tiles to fetch, one range per zoom, coarsest first.
+
+        A package takes every level; a mosaic only the finest (its overviews are built from it).
+        A package's range is never wider than the world, so no two of its tiles wrap to one.
+        """
+        if not self.is_package:
+            return [self.tiles]
+        ranges = [tile_range(self.bounds_m, z) for z in self.zooms[:-1]] + [self.tiles]
+        return [r if r.width <= 2 ** r.z else TileRange(0, r.y_min, 2 ** r.z - 1, r.y_max, r.z) for r in ranges]
+
+    @property
+    def total(self) -> int:
+        """Tiles to fetch over every zoom level."""
+        return sum(r.count for r in self.ranges())
+
+    @property
+    def is_package(self) -> bool:
+        return self.format in PACKAGE_FORMATS
+
+
+def check_headers(headers) -> Tuple[Tuple[str, str], ...]:
+    """Extra request headers as (name, value) pairs; a bad one is named, its value never shown.
+
+    :raises InputError: for a name that is not an HTTP token, one the session owns, or a value
+        with a line break (header injection).
+    """
+    checked = []
+    for pair in headers or ():
+        if len(pair) != 2:
+            raise InputError("a header is not a (name, value) pair")
+        name, value = str(pair[0]).strip(), str(pair[1]).strip()
+        if not name or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
+            raise InputError(f"header name {name!r} is not an HTTP header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"header {name} is set by Offload itself (--user-agent sets the User-Agent)")
+        if any(c in value for c in "\r\n\0"):
+            raise InputError(f"header {name}'s value holds a line break")
+        checked.append((name, value))
+    return tuple(checked)
 
 
 def default_cache_dir(template: str) -> Path:
@@ -104,9 +182,20 @@ def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[floa
     mercator = osr.SpatialReference()
     mercator.ImportFromEPSG(3857)
     mercator.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    if source.IsGeographic():  # clamp to Mercator's valid latitudes before transforming
-        y_min, y_max = max(y_min, -85.0511287798), min(y_max, 85.0511287798)
-    return tuple(osr.CoordinateTransformation(source, mercator).TransformBounds(x_min, y_min, x_max, y_max, 21))
+    transform = osr.CoordinateTransformation(source, mercator)
+    if not source.IsGeographic():
+        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
+    y_min, y_max = max(y_min, -MAX_LAT), min(y_max, MAX_LAT)  # Mercator's valid latitudes
+    if x_max - x_min >= 360.0:
+        x_min, x_max = -180.0, 180.0
+    shift = 360.0 * math.floor((x_min + 180.0) / 360.0)  # x_min into [-180, 180)
+    x_min, x_max = x_min - shift, x_max - shift
+    if x_max <= 180.0:
+        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
+    # Across the antimeridian: each side on its own, joined east of 180° (tile_range unwraps).
+    west = transform.TransformBounds(x_min, y_min, 180.0, y_max, 21)
+    east = transform.TransformBounds(-180.0, y_min, x_max - 360.0, y_max, 21)
+    return (west[0], min(west[1], east[1]), east[2] + 2 * ORIGIN_M, max(west[3], east[3]))
 
 
 def validate_tile_request(request: TileRequest) -> TilePlan:
@@ -127,30 +216,76 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
         raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
     if request.max_age_s is not None and request.max_age_s < 0:
         raise InputError(f"max-age {request.max_age_s} is negative")
+    if request.tile_px not in TILE_SIZES:
+        raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
+    if not request.max_tile_bytes > 0:
+        raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
+    if request.format not in FORMAT_NAMES:
+        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMAT_NAMES)}")
+    if request.zoom_min is not None and not 0 <= request.zoom_min <= request.zoom:
+        raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within 0-{MAX_ZOOM}")
+    if request.format in PACKAGE_FORMATS and request.decode != "none":
+        raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
+                         f"served (take --format GTiff or COG)")
+    if request.format in PACKAGE_FORMATS and request.clip:
+        raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
+    headers = check_headers(request.headers)
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
-    tiles = tile_range(bounds_m, request.zoom)
-    if tiles.count > request.max_tiles:
-        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than --max-tiles {request.max_tiles}")
-    if template.bulk_forbidden and tiles.count > BULK_FORBIDDEN_LIMIT:
-        raise InputError(f"{template.host} forbids bulk downloads: {tiles.count} tiles is more than "
-                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
-    return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
+    zoom_min = request.zoom if request.zoom_min is None else request.zoom_min
+    plan = TilePlan(template, tile_range(bounds_m, request.zoom), bounds_m,
+                    Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()))
+                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px,
+                    zoom_min, request.format, headers, request.name or Path(request.output).stem,
+                    request.attribution)
+    count = plan.total  # arithmetic: no tile is listed before these checks
+    several = len(plan.ranges()) > 1
+    zooms = f"zooms {zoom_min}-{request.zoom} need" if several else f"zoom {request.zoom} needs"
+    if count > request.max_tiles:
+        raise InputError(f"{zooms} {count} tiles, more than --max-tiles {request.max_tiles}")
+    if not plan.is_package and count > MOSAIC_MAX_TILES:
+        raise InputError(f"{zooms} {count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
+                         f"mosaic holds (its tile index alone would take {16 * count / 1e9:.1f} GB): "
+                         f"take a smaller bbox or a lower zoom")
+    if template.bulk_forbidden and count > BULK_FORBIDDEN_LIMIT:
+        raise InputError(f"{template.host} forbids bulk downloads: {count} tiles is more than "
+                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
+    return plan
 
 
 # -- images ------------------------------------------------------------------------------
 
-def decode_image(body: bytes) -> Optional[np.ndarray]:
-    """A tile image (PNG, JPEG, WebP: palette, grey, RGB or RGBA) as RGBA (4, rows, cols) uint8."""
+def tile_problem(body: bytes, content_type: str = "", tile_px: int = TILE_PX) -> str:
+    """Why ``body`` is no tile for the mosaic, read from its header before decoding ("" if none).
+
+    A tile is ``tile_px``² (256² or 512²): a 100 KB PNG can declare 30000² pixels, which
+    decoded would take gigabytes.
+    """
+    size = image_size(body)
+    if size is None:
+        what = f"{content_type.split(';')[0].strip()}, " if content_type else ""
+        return f"not an image ({what}{len(body)} bytes)"
+    if size != (tile_px, tile_px):
+        other = size[0] if size[0] == size[1] and size[0] in TILE_SIZES else None
+        hint = f" (--tile-size {other} takes them)" if other else ""
+        return f"a {size[0]}×{size[1]} image, not a {tile_px}×{tile_px} tile{hint}"
+    return ""
+
+
+def decode_image(body: bytes, max_px: int = MAX_DECODED_PX) -> Optional[np.ndarray]:
+    """A tile image (PNG, JPEG, WebP: palette, grey, RGB or RGBA) as RGBA (4, rows, cols) uint8.
+
+    None for a body GDAL cannot read, or whose size passes ``max_px`` on either side (checked
+    before any pixel is decoded).
+    """
     name = f"/vsimem/offload-tile-{uuid.uuid4().hex}"
     gdal.FileFromMemBuffer(name, body)
     try:
         gdal.PushErrorHandler("CPLQuietErrorHandler")
         dataset = gdal.Open(name)
         gdal.PopErrorHandler()
-        if dataset is None:
+        if dataset is None or max(dataset.RasterXSize, dataset.RasterYSize) > max_px:
             return None
         bands = dataset.RasterCount
         first = dataset.GetRasterBand(1)
@@ -205,9 +340,11 @@ class CacheEntry:
         return now - self.fetched < max_age_s if max_age_s is not None else now < self.expires
 
 
-def read_cache(path: Path) -> Optional[CacheEntry]:
+def read_cache(path: Path, max_bytes: int = DEFAULT_MAX_TILE_BYTES) -> Optional[CacheEntry]:
     try:
         meta = json.loads(_meta_path(path).read_text())
+        if path.stat().st_size > max_bytes:
+            return None  # not ours to trust (nothing that large is ever cached): fetch again
         return CacheEntry(path.read_bytes(), float(meta["fetched"]), float(meta["expires"]), str(meta.get("etag", "")))
     except (FileNotFoundError, ValueError, KeyError):
         return None  # missing or half-known: fetch again
@@ -228,7 +365,7 @@ def _meta_path(path: Path) -> Path:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    temp = temp_name_for(path)  # names its owner: core's sweep knows a dead run's leftovers
     temp.write_bytes(data)
     os.replace(temp, path)
 
@@ -251,6 +388,7 @@ class TileStats:
     empty: int = 0
     failed: int = 0
     retries: int = 0
+    kept: int = 0  # already in the package a rerun adds to: neither fetched nor counted as done work
 
     @property
     def done(self) -> int:
@@ -264,41 +402,46 @@ class _Outcome:
     tile: Tile
     attempt: int
     kind: str  # downloaded | from_cache | empty | retry | failed
-    rgba: Optional[np.ndarray] = None
+    payload: object = None  # what the sink takes: RGBA pixels (a mosaic) or the body as served (a package)
     problem: str = ""
     wait_s: Optional[float] = None
     throttled: bool = False
 
 
 def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
-    """Fetch every tile of ``plan`` and mosaic them into ``destination``.
+    """Fetch every tile of ``plan`` into ``destination``: a mosaic, or a package (added to when it exists).
 
     This thread schedules: it keeps at most ``limiter.allowed`` jobs in flight, puts a tile
-    that must be retried in a timed queue (so no worker ever sleeps), and writes each tile
-    into the mosaic as it arrives.
+    that must be retried in a timed queue (so no worker ever sleeps), and hands each tile to
+    the sink (which writes on a thread of its own) as it arrives. Tiles are taken from the
+    ranges one at a time, never listed.
     """
-    stats, failures = TileStats(), []
+    stats, failures = TileStats(), _Failures()
     limiter = Limiter(plan.workers)
     extension = _extension(plan.template)
-    first_attempts = deque(plan.tiles.tiles())
-    total = len(first_attempts)
+    total = plan.total
     delayed: list = []  # heap of (due, sequence, tile, attempt)
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
-    mosaic = None
+    sink = None
     try:
-        mosaic = _Mosaic(plan, destination)
+        sink = _PackageSink(plan, destination) if plan.is_package else _Mosaic(plan, destination)
+        held = sink.held()
+        first_attempts = (t for r in plan.ranges() for t in r.tiles() if t.wrapped() not in held)
+        stats.kept = sum(1 for r in plan.ranges() for t in r.tiles() if t.wrapped() in held) if held else 0
+        to_fetch = total - stats.kept
+        planned = 0
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
             in_flight = set()
-            while first_attempts or delayed or in_flight:
+            while planned < to_fetch or delayed or in_flight:
                 control.check_canceled()
                 now = time.monotonic()
                 while len(in_flight) < limiter.allowed:
                     if delayed and delayed[0][0] <= now:
                         _, _, tile, number = heapq.heappop(delayed)
-                    elif first_attempts:
-                        tile, number = first_attempts.popleft(), 0
+                    elif planned < to_fetch:
+                        tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
                     in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control))
@@ -306,21 +449,46 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
                 done, in_flight = wait(in_flight, timeout=max(0.001, min(0.05, next_due)), return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = future.result()
-                    _settle(outcome, plan, mosaic, stats, failures, limiter, delayed, rng, control)
-                    control.report(stats.done / total, f"{stats.done} of {total} tiles")
-        if failures and not plan.allow_missing:
-            names = ", ".join(failures[:10]) + (f" and {len(failures) - 10} more" if len(failures) > 10 else "")
-            raise TaskFailed(f"{len(failures)} tile(s) failed after {plan.retries} retries: {names}")
-        mosaic.close()
+                    _settle(outcome, plan, sink, stats, failures, limiter, delayed, rng, control)
+                    control.report((stats.done + stats.kept) / total, f"{stats.done + stats.kept} of {total} tiles")
+        if failures and (not plan.allow_missing or stats.failed == to_fetch):
+            raise TaskFailed(failures.summary(to_fetch, plan.allow_missing))
+        sink.close()
     finally:
         remove_hook()
         session.close()
-        if mosaic is not None:
-            mosaic.abandon()  # GDAL's handle must close before the base task removes the file
+        if sink is not None:
+            sink.abandon()  # the file's handle must close before the base task removes or publishes it
     return stats
 
 
-def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileStats, failures: List[str],
+class _Failures:
+    """Failed tiles grouped by what went wrong, for one line that names the causes."""
+
+    SHOWN = 5  # tiles named per cause
+
+    def __init__(self) -> None:
+        self.by_problem: "dict[str, List[str]]" = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_problem)
+
+    def add(self, tile: Tile, problem: str) -> None:
+        wrapped = tile.wrapped()
+        self.by_problem.setdefault(problem, []).append(f"{wrapped.z}/{wrapped.x}/{wrapped.y}")
+
+    def summary(self, total: int, allow_missing: bool) -> str:
+        count = sum(len(names) for names in self.by_problem.values())
+        causes = []
+        for problem, names in sorted(self.by_problem.items(), key=lambda item: -len(item[1])):
+            more = f" and {len(names) - self.SHOWN} more" if len(names) > self.SHOWN else ""
+            causes.append(f"{problem}: {', '.join(names[:self.SHOWN])}{more}")
+        head = (f"every tile failed ({count} of {total}; --allow-missing leaves only some empty)"
+                if allow_missing else f"{count} of {total} tile(s) failed")
+        return f"{head}; " + "; ".join(causes)
+
+
+def _settle(outcome: _Outcome, plan: TilePlan, sink, stats: TileStats, failures: _Failures,
             limiter: Limiter, delayed: list, rng: random.Random, control: Control) -> None:
     """Write a finished tile, or schedule its retry, or record its failure (this thread only)."""
     tile = outcome.tile
@@ -334,13 +502,16 @@ def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileSta
             stats.retries += 1
             return
         outcome.kind = "failed"
+        outcome.problem += f" (after {plan.retries} retries)" if plan.retries else ""
+    elif outcome.kind == "failed" and outcome.problem.startswith("HTTP "):
+        outcome.problem += " (not retried)"  # a 403 or 401 would answer the same again
     if outcome.kind == "failed":
         stats.failed += 1
-        failures.append(f"{tile.z}/{tile.x}/{tile.y}")
+        failures.add(tile, outcome.problem)
         return
     limiter.succeeded()
     setattr(stats, outcome.kind, getattr(stats, outcome.kind) + 1)
-    mosaic.write(tile, outcome.rgba)
+    sink.write(tile, outcome.payload)
 
 
 _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
@@ -349,40 +520,66 @@ _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
     """One attempt at a tile (worker thread): the cache when fresh, else one request.
 
-    A stale cached tile with an ETag is asked for conditionally: unchanged costs a 304.
+    The tile is made ready for its sink here, on the worker: decoded for a mosaic (GDAL
+    releases the GIL while it decodes), checked whole for a package. A stale cached tile with
+    an ETag is asked for conditionally: unchanged costs a 304. Only a body that passed every
+    check is cached; a cached one that no longer passes is fetched again.
     """
     control.check_canceled()
-    path = cache_path(plan.cache_dir, tile, extension)
-    cached = read_cache(path)
+    path = cache_path(plan.cache_dir, tile.wrapped(), extension)
+    cached = read_cache(path, plan.max_tile_bytes)
+    if cached is not None and _body_problem(cached.body, "", plan):
+        cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
-        rgba = decode_image(cached.body)
-        if rgba is not None:
-            return _Outcome(tile, number, "from_cache", rgba)
+        payload = _payload(cached.body, plan)
+        if payload is not None:
+            return _Outcome(tile, number, "from_cache", payload)
     url = plan.template.url(tile)
-    conditional = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
-    answer = _request(url, session, plan, conditional)
+    headers = dict(plan.headers)  # the caller's (Referer, Authorization): sent, never shown
+    if cached is not None and cached.etag:
+        headers["If-None-Match"] = cached.etag
+    answer = _request(url, session, plan, headers or None)
     if answer.kind == "not_modified" and cached is not None:
         write_cache(path, None, answer.headers, time.time())
-        return _Outcome(tile, number, "from_cache", decode_image(cached.body))
+        return _Outcome(tile, number, "from_cache", _payload(cached.body, plan))
     if answer.kind == "empty":
         return _Outcome(tile, number, "empty")
     if answer.kind == "ok":
-        rgba = decode_image(answer.body)
-        if rgba is not None:
+        problem = _body_problem(answer.body, answer.headers.get("Content-Type", ""), plan)
+        payload = None if problem else _payload(answer.body, plan)
+        if payload is not None:
             write_cache(path, answer.body, answer.headers, time.time())
-            return _Outcome(tile, number, "downloaded", rgba)
-        answer = Answer("retry", problem="a body that does not decode as an image")
+            return _Outcome(tile, number, "downloaded", payload)
+        answer = Answer("fail", problem=problem or "an image GDAL cannot decode")
     if answer.kind == "fail":
         return _Outcome(tile, number, "failed", problem=answer.problem)
     return _Outcome(tile, number, "retry", problem=answer.problem, wait_s=answer.retry_after_s,
                     throttled=answer.throttled)
 
 
+def _body_problem(body: bytes, content_type: str, plan: TilePlan) -> str:
+    """Why a body is no tile for this plan ("" if none): its header, and for a package its end too."""
+    problem = tile_problem(body, content_type, plan.tile_px)
+    if not problem and plan.is_package:
+        problem = whole_tile_problem(body, plan.tile_px) or ""  # a package never holds a truncated tile
+    return problem
+
+
+def _payload(body: bytes, plan: TilePlan):
+    """What the sink takes: the body as served (a package) or its RGBA pixels (None: undecodable)."""
+    return body if plan.is_package else decode_image(body)
+
+
 def _request(url: str, session, plan: TilePlan, headers) -> Answer:
     if url.startswith("file://"):  # allowed only with --allow-file-urls (checked by the template)
         local = Path(url[len("file://"):])
-        return Answer("ok", local.read_bytes()) if local.is_file() else Answer("empty")
-    return attempt(session, url, plan.timeout_s, headers)
+        if not local.is_file():
+            return Answer("empty")
+        if local.stat().st_size > plan.max_tile_bytes:
+            return Answer("fail", problem=f"a body of more than {plan.max_tile_bytes} bytes "
+                                          f"(--max-tile-bytes raises it)")
+        return Answer("ok", local.read_bytes())
+    return attempt(session, url, plan.timeout_s, headers, max_bytes=plan.max_tile_bytes)
 
 
 class _Mosaic:
@@ -395,9 +592,10 @@ class _Mosaic:
     def __init__(self, plan: TilePlan, destination: Path) -> None:
         self.plan = plan
         x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
-        self.pixel_m = (x_max - x_min) / (plan.tiles.width * TILE_PX)
+        self.tile_px = plan.tile_px
+        self.pixel_m = (x_max - x_min) / (plan.tiles.width * self.tile_px)
         self.col_off = self.row_off = 0
-        width, height = plan.tiles.width * TILE_PX, plan.tiles.height * TILE_PX
+        width, height = plan.tiles.width * self.tile_px, plan.tiles.height * self.tile_px
         if plan.clip:  # whole pixels of the tile grid that touch the bbox
             bx_min, by_min, bx_max, by_max = plan.bounds_m
             self.col_off = max(0, int((bx_min - x_min) // self.pixel_m))
@@ -407,7 +605,10 @@ class _Mosaic:
         self.width, self.height = width, height
         self.dem = plan.decode != "none"
         # DEFLATE level 3: imagery tiles compress 5× faster than at GDAL's default 6, for files ~30% larger.
+        # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
+        # and reads as nodata / transparent; without it, closing writes every empty block.
         options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "ZLEVEL=3", "BIGTIFF=IF_SAFER",
+                   "SPARSE_OK=TRUE",
                    "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
         self.dataset = gdal.GetDriverByName("GTiff").Create(
             str(destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
@@ -421,50 +622,32 @@ class _Mosaic:
         self.dataset.SetProjection(srs.ExportToWkt())
         if self.dem:
             band = self.dataset.GetRasterBand(1)
-            band.SetNoDataValue(DEM_NODATA)
-            band.Fill(DEM_NODATA)
+            band.SetNoDataValue(DEM_NODATA)  # what the blocks never written read as
         else:
             for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
                 self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
-        self._pending: "queue.Queue" = queue.Queue(maxsize=2 * plan.workers)  # bounded: memory stays flat
-        self._failure: List[BaseException] = []
-        self._dropping = False
-        self._writer = threading.Thread(target=self._write_pending, name="offload-mosaic", daemon=True)
-        self._writer.start()
+        # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
+        self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
+                                     name="offload-mosaic")
+
+    def held(self) -> set:
+        """Tiles already written (none: a mosaic is always made anew)."""
+        return set()
 
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
         """Queue a tile for the writing thread (raises what that thread met, if anything)."""
-        if self._failure:
-            raise self._failure[0]
-        if rgba is not None:  # None: no tile here, nodata / transparent as the file was created
-            self._pending.put((tile, rgba))
-
-    def _write_pending(self) -> None:
-        while True:
-            item = self._pending.get()
-            if item is None:
-                return
-            if self._failure or self._dropping:
-                continue
-            try:
-                self._write_now(*item)
-            except BaseException as exc:  # raised to the scheduler by its next write() or close()
-                self._failure.append(exc)
-
-    def _stop_writer(self) -> None:
-        if self._writer.is_alive():
-            self._pending.put(None)
-            self._writer.join()
+        if rgba is None:  # no tile here: nodata / transparent as the file was created
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile, rgba))
 
     def _write_now(self, tile: Tile, rgba: np.ndarray) -> None:
-        col = (tile.x - self.plan.tiles.x_min) * TILE_PX - self.col_off
-        row = (tile.y - self.plan.tiles.y_min) * TILE_PX - self.row_off
+        col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
+        row = (tile.y - self.plan.tiles.y_min) * self.tile_px - self.row_off
         c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
-        c1, r1 = min(TILE_PX, self.width - col), min(TILE_PX, self.height - row)
+        c1, r1 = min(self.tile_px, self.width - col), min(self.tile_px, self.height - row)
         if c0 >= c1 or r0 >= r1:
             return
-        if rgba.shape[1:] != (TILE_PX, TILE_PX):
-            raise TaskFailed(f"tile {tile.z}/{tile.x}/{tile.y} is {rgba.shape[2]}x{rgba.shape[1]} pixels, not 256x256")
         if self.dem:
             band = self.dataset.GetRasterBand(1)
             band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
@@ -473,15 +656,49 @@ class _Mosaic:
         self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
 
     def close(self) -> None:
-        self._stop_writer()
-        if self._failure:
-            raise self._failure[0]
+        self._writer.close()
         dataset, self.dataset = self.dataset, None
         if dataset is not None:
             dataset.FlushCache()
             dataset = None
 
     def abandon(self) -> None:
-        self._dropping = True  # canceled or failed: what is still queued is not worth writing
-        self._stop_writer()
+        self._writer.abandon()  # canceled or failed: what is still queued is not worth writing
         self.dataset = None
+
+
+class _PackageSink:
+    """A GeoPackage or MBTiles package, given each tile's body as served, on a writing thread.
+
+    ``destination`` is a new package's temporary name, or an existing package to add to:
+    tile_package commits whole tiles in SQLite transactions, so a kill loses at most the last
+    batch and never leaves a truncated tile.
+    """
+
+    def __init__(self, plan: TilePlan, destination: Path) -> None:
+        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+        if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
+            x_min, x_max = -ORIGIN_M, ORIGIN_M
+        meta = PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
+                           zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+        self.package = open_package(destination, plan.format, meta)
+        self._writer = OrderedWriter(lambda item: self.package.put(*item), capacity=4 * plan.workers,
+                                     name="offload-package")
+
+    def held(self) -> set:
+        return self.package.holds()
+
+    def write(self, tile: Tile, body: Optional[bytes]) -> None:
+        if body is None:  # no tile here: a package stays sparse
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile.wrapped(), body))  # stored as servers name it
+
+    def close(self) -> None:
+        self._writer.close()
+        self.package.close()
+
+    def abandon(self) -> None:
+        """Canceled or failed: keep the whole tiles written (a rerun need not fetch them again)."""
+        self._writer.abandon()
+        self.package.close()

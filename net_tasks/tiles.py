@@ -18,13 +18,23 @@ EPSILON = 1e-9  # a bbox edge exactly on a tile edge does not touch the next til
 
 
 class Tile(NamedTuple):
+    """An XYZ tile. Inside a range that crosses the antimeridian, x runs on past 2^z − 1."""
+
     x: int
     y: int
     z: int
 
+    def wrapped(self) -> "Tile":
+        """The tile as servers and caches name it: x taken modulo the world's width."""
+        return Tile(self.x % (1 << self.z), self.y, self.z)
+
 
 class TileRange(NamedTuple):
-    """Tiles x_min..x_max × y_min..y_max (inclusive) at zoom z."""
+    """Tiles x_min..x_max × y_min..y_max (inclusive) at zoom z.
+
+    A range across the antimeridian keeps its columns contiguous: x_max passes 2^z − 1 and
+    the tiles east of 180° are named by ``Tile.wrapped()``.
+    """
 
     x_min: int
     y_min: int
@@ -73,18 +83,30 @@ def tile_range(bounds_m: Tuple[float, float, float, float], zoom: int) -> TileRa
     """
     if not 0 <= zoom <= MAX_ZOOM:
         raise InputError(f"zoom {zoom} is not within 0..{MAX_ZOOM}")
-    x_min, y_min, x_max, y_max = (max(-ORIGIN_M, min(ORIGIN_M, v)) for v in bounds_m)
+    x_min, x_max = _unwrapped_x(bounds_m[0], bounds_m[2])
+    y_min, y_max = (max(-ORIGIN_M, min(ORIGIN_M, v)) for v in (bounds_m[1], bounds_m[3]))
     if not (x_min < x_max and y_min < y_max):
         raise InputError(f"bbox {tuple(bounds_m)} is empty once clamped to the Web Mercator world")
     last = 2 ** zoom - 1
-    clamp = lambda v: max(0, min(last, v))  # noqa: E731
+    clamp_x = lambda v: max(0, min(2 * last + 1, v))  # noqa: E731 (a second world east of 180°)
+    clamp_y = lambda v: max(0, min(last, v))  # noqa: E731
     return TileRange(
-        clamp(math.floor(_tile_index(x_min, zoom, False) + EPSILON)),
-        clamp(math.floor(_tile_index(y_max, zoom, True) + EPSILON)),
-        clamp(math.ceil(_tile_index(x_max, zoom, False) - EPSILON) - 1),
-        clamp(math.ceil(_tile_index(y_min, zoom, True) - EPSILON) - 1),
+        clamp_x(math.floor(_tile_index(x_min, zoom, False) + EPSILON)),
+        clamp_y(math.floor(_tile_index(y_max, zoom, True) + EPSILON)),
+        clamp_x(math.ceil(_tile_index(x_max, zoom, False) - EPSILON) - 1),
+        clamp_y(math.ceil(_tile_index(y_min, zoom, True) - EPSILON) - 1),
         zoom,
     )
+
+
+def _unwrapped_x(x_min: float, x_max: float) -> Tuple[float, float]:
+    """x_min moved into the world [−ORIGIN, ORIGIN); x_max follows, past ORIGIN when the bbox
+    crosses the antimeridian. A bbox a world wide or wider is the world."""
+    world = 2 * ORIGIN_M
+    if x_max - x_min >= world - EPSILON:
+        return -ORIGIN_M, ORIGIN_M
+    shift = world * math.floor((x_min + ORIGIN_M) / world)
+    return x_min - shift, x_max - shift
 
 
 def tile_bounds(tile: Tile) -> Tuple[float, float, float, float]:

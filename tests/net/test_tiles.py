@@ -142,7 +142,7 @@ def test_a_tile_that_always_fails_is_named_and_404_is_nodata(tmp_path):
         task = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
                                             cache_dir=tmp_path / "cache", retries=1))
         assert run_to_end(task, 60) is False
-        assert "1 tile(s) failed after 1 retries: 12/2128/1457" in task.error.one_line()
+        assert "1 of 6 tile(s) failed; HTTP 500 (after 1 retries): 12/2128/1457" in task.error.one_line()
         assert not (tmp_path / "out.tif").exists()
         tolerant = TileDownloadTask(TileRequest(bad.template, BBOX, 12, tmp_path / "out.tif", decode="terrarium",
                                                 cache_dir=tmp_path / "cache", retries=0, allow_missing=True))
@@ -173,6 +173,13 @@ def test_elevation_decodings():
     ({"workers": 0}, "workers 0"),
     ({"bbox": (7, 46, 6, 45)}, "is not XMIN,YMIN,XMAX,YMAX"),
     ({"bbox_crs": "EPSG:999999"}, "bbox CRS 'EPSG:999999'"),
+    ({"format": "PNG"}, "format 'PNG' is not one of GTiff, COG, GPKG, MBTiles"),
+    ({"zoom_min": 11, "zoom": 10}, "zoom range 11-10"),
+    ({"zoom_min": 8, "zoom": 12, "max_tiles": 100, "format": "GPKG", "output": "o.gpkg"}, "zooms 8-12 need 1100 tiles, more than --max-tiles 100"),
+    ({"format": "GPKG", "decode": "terrarium"}, "decode terrarium makes a DEM"),
+    ({"headers": (("Bad Name", "x"),)}, "header name 'Bad Name'"),
+    ({"headers": (("Referer", "a\r\nX-Injected: 1"),)}, "header Referer's value holds a line break"),
+    ({"headers": (("User-Agent", "x"),)}, "header User-Agent is set by Offload"),
 ])
 def test_refusals_send_no_request_and_write_nothing(tmp_path, options, message):
     fields = dict(template="http://127.0.0.1:9/{z}/{x}/{y}.png", bbox=(6.0, 45.0, 8.0, 47.0), zoom=10,
@@ -187,11 +194,11 @@ def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_pa
     import processing
     from qgis.core import QgsApplication
 
-    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS
-    from offload.net_tasks.algorithms import DECODINGS
+    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS, TILE_SIZES as ENGINE_TILE_SIZES
+    from offload.net_tasks.algorithms import DECODINGS, TILE_SIZES
     from offload.provider import OffloadProvider
 
-    assert DECODINGS == ENGINE_DECODINGS
+    assert DECODINGS == ENGINE_DECODINGS and TILE_SIZES == ENGINE_TILE_SIZES
     registry = QgsApplication.processingRegistry()
     added = registry.providerById("offload") is None
     if added:

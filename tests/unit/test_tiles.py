@@ -100,3 +100,19 @@ def test_cache_paths_come_from_integers_only():
     assert cache_path(Path("/c"), Tile(1, 2, 3), "png") == Path("/c/3/1/2.png")
     with pytest.raises(ValueError):
         cache_path(Path("/c"), Tile(1, 2, 3), "../x")
+
+
+@pytest.mark.parametrize("x_min, x_max", [(170.0, 190.0), (-190.0, -170.0), (530.0, 550.0)])
+def test_a_bbox_across_the_antimeridian_touches_only_its_columns(x_min, x_max):
+    from offload.net_tasks.tile_download import to_mercator
+
+    tiles = tile_range(to_mercator((x_min, -10.0, x_max, 10.0), "EPSG:4326"), 3)
+    assert (tiles.x_min, tiles.x_max, tiles.count) == (7, 8, 4)
+    assert sorted({tile.wrapped().x for tile in tiles.tiles()}) == [0, 7]
+    assert parse_template("http://h/{z}/{x}/{y}.png").url(Tile(8, 3, 3)) == "http://h/3/0/3.png"
+
+
+def test_a_billion_tile_range_is_counted_not_listed():
+    tiles = tile_range((-ORIGIN_M, -ORIGIN_M, ORIGIN_M, ORIGIN_M), 24)
+    assert tiles.count == 4 ** 24
+    assert next(iter(tiles.tiles())) == Tile(0, 0, 24)

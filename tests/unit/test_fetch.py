@@ -1,0 +1,68 @@
+"""Pure pieces of the network family: URL redaction, the bounded body reader."""
+from __future__ import annotations
+
+import gzip
+import io
+
+import pytest
+
+from offload.net_tasks.http import BodyRefused, BodyTruncated, body_chunks
+from offload.net_tasks.redact import redact_text, redact_url
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://h.org/t/{z}/{x}/{y}.png?token=abc123&style=dark", "https://h.org/t/{z}/{x}/{y}.png?token=***&style=***"),
+    ("https://user:pa55word@h.org/f.zip", "https://user:***@h.org/f.zip"),
+    ("https://h.org/f.zip#frag", "https://h.org/f.zip"),
+    ("https://h.org/f.zip?flag", "https://h.org/f.zip?flag"),
+    ("http://[::1", "***"),
+])
+def test_redact_url_hides_query_values_and_passwords(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_a_template_s_key_never_reaches_a_refusal():
+    from offload.core.errors import InputError
+    from offload.net_tasks.templates import parse_template
+
+    with pytest.raises(InputError) as refused:
+        parse_template("https://h.org/{z}/{x}.png?key=SECRETKEY")
+    assert "SECRETKEY" not in str(refused.value) and "key=***" in str(refused.value)
+
+
+def test_redact_text_hides_a_url_s_secrets_in_any_message():
+    url = "https://h.org/f.zip?key=SECRETKEY&v=1"
+    message = f"HTTPSConnectionPool(host='h.org', port=443): Max retries exceeded with url: /f.zip?key=SECRETKEY&v=1"
+    assert "SECRETKEY" not in redact_text(message, url)
+    assert redact_text(f"got {url} and SECRETKEY", url) == "got https://h.org/f.zip?key=***&v=*** and ***"
+
+
+class FakeResponse:
+    """What body_chunks reads: headers, and raw.stream()."""
+
+    def __init__(self, body: bytes, **headers) -> None:
+        self.headers, self.raw = headers, self
+        self._body = io.BytesIO(body)
+
+    def stream(self, amount: int, decode_content: bool):
+        assert decode_content is False  # inflating is ours, counted
+        return iter(lambda: self._body.read(amount), b"")
+
+
+def test_a_gzip_bomb_stops_at_the_bound_having_held_one_piece():
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))
+    pieces = []
+    with pytest.raises(BodyRefused, match="more than 1000000 bytes once inflated \\(--flag raises it\\)"):
+        for piece in body_chunks(FakeResponse(bomb, **{"Content-Encoding": "gzip"}), 1_000_000, "--flag raises it"):
+            pieces.append(len(piece))
+    assert max(pieces) <= 64 * 1024 and sum(pieces) <= 1_000_000
+
+
+def test_bodies_are_inflated_counted_and_checked_against_their_length():
+    text = b"tile " * 10_000
+    assert b"".join(body_chunks(FakeResponse(gzip.compress(text), **{"Content-Encoding": "gzip"}), None, "")) == text
+    assert b"".join(body_chunks(FakeResponse(text, **{"Content-Length": str(len(text))}), len(text), "")) == text
+    with pytest.raises(BodyTruncated, match="10 of 99 bytes"):
+        list(body_chunks(FakeResponse(b"x" * 10, **{"Content-Length": "99"}), None, ""))
+    with pytest.raises(BodyRefused, match="Content-Encoding 'br'"):
+        list(body_chunks(FakeResponse(b"x", **{"Content-Encoding": "br"}), None, ""))
