@@ -10,9 +10,9 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-# The Processing algorithms' enum orders (offload:calc, offload:tiles, offload:buffer).
-CALC_EXTENTS = (None, "intersect", "union")
-CALC_FORMATS = ("GTiff", "COG")
+from ..raster_tasks.request import EXTENT, FORMAT, OUTPUT_TYPE
+
+# The Processing algorithms' enum orders (offload:tiles, offload:buffer).
 TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
 BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
 BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
@@ -154,20 +154,18 @@ def _beside_input(spec: str, name: str) -> Path:
 # -- processing.run parameters ------------------------------------------------------
 
 def _calc_parameters(request) -> Tuple[str, Dict[str, str]]:
-    extent = CALC_EXTENTS.index(request.extent) if request.extent in CALC_EXTENTS else 0
+    extent = EXTENT.keywords.index(request.extent) if request.extent in EXTENT.keywords else 0
     parameters = {
         "EXPRESSION": repr("\n".join(request.expressions)),
         "INPUTS": repr([bound.path for bound in request.inputs]),
         "NAMES": repr(",".join(bound.name for bound in request.inputs)),
         "BANDS": repr(",".join(str(bound.band) for bound in request.inputs)),
         "EXTENT": str(extent),
-        "FORMAT": str(CALC_FORMATS.index(request.format) if request.format in CALC_FORMATS else 0),
+        "FORMAT": str(FORMAT.index_of(request.format)),
         "OUTPUT": repr(str(request.output)),
     }
     if request.output_type:
-        from ..raster_tasks.request import OUTPUT_TYPE_NAMES
-
-        parameters["TYPE"] = str(OUTPUT_TYPE_NAMES.index(request.output_type) + 1)  # 0: the inputs' widest
+        parameters["TYPE"] = str(OUTPUT_TYPE.index_of(request.output_type))
     if request.nodata is not None:
         parameters["NODATA"] = _number(request.nodata)
     return "offload:calc", parameters
