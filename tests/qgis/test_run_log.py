@@ -45,3 +45,17 @@ def test_a_memory_buffer_says_what_the_command_line_and_processing_cannot():
     assert "# the command line writes files" in log and "# the command line has no selection" in log
     assert "'OUTPUT': 'TEMPORARY_OUTPUT'" in log and "'END_CAP_STYLE': 1" in log
     assert "# offload:buffer has no filter" in log and "selectedFeaturesOnly=True" in log
+
+
+def test_secrets_in_urls_read_redacted_and_the_template_still_runs():
+    secret = "s3cr3t-t0ken-value"
+    tiles = TileRequest(f"https://ann:{secret}@h/{{z}}/{{x}}/{{y}}.png?access_token={secret}&x={{x}}",
+                        (6.9, 45.9, 7.3, 46.2), 12, Path("/o/t.tif"))
+    log = run_log("Tiles → t.tif", [("URL template", tiles.template), ("Zoom", "12")], tiles)
+    assert secret not in log
+    args = shlex.split(command_line(tiles))
+    assert args[args.index("--url") + 1] == "https://ann:<redacted>@h/{z}/{x}/{y}.png?access_token=<redacted>&x={x}"
+    assert "  URL template: https://ann:<redacted>@h/" in log and "'URL': 'https://ann:<redacted>@h/" in log
+    assert "# secrets in the URL read <redacted>: put yours back to run it" in log
+    download = FileRequest(f"http://h/f.bin?sig={secret}", Path("/o/f.bin"))
+    assert secret not in command_line(download) + processing_call(download)

@@ -112,12 +112,12 @@ class TilesForm(TaskForm):
         self.source.clear()
         self.sources.clear()
         self.source.addItem(tr("A URL template (type it below)"), "")
-        for prefix, heading, sources in (("connection", tr("XYZ connection: {name}"), xyz_connections()),
-                                         ("layer", tr("Project layer: {name}"), project_xyz_layers())):
+        for prefix, heading, sources in (("connection", "XYZ connection: {name}", xyz_connections()),
+                                         ("layer", "Project layer: {name}", project_xyz_layers())):
             for source in sources:
                 key = f"{prefix}:{source.layer_id or source.name}"
                 self.sources[key] = source
-                self.source.addItem(heading.format(name=source.name), key)
+                self.source.addItem(tr(heading, name=source.name), key)
         self.source.blockSignals(False)
 
     def chosen_source(self):
@@ -198,7 +198,8 @@ class TilesForm(TaskForm):
         """The zoom whose tile pixels match the canvas's screen pixels (12 without a canvas)."""
         from ...net_tasks.tile_download import to_mercator
 
-        if canvas is None or canvas.width() <= 0 or canvas.extent().isEmpty():
+        width_px = canvas.mapSettings().outputSize().width() if canvas is not None else 0
+        if width_px <= 0 or canvas.extent().isEmpty():
             return self.zoom.value()
         shown = canvas.extent()
         crs = canvas.mapSettings().destinationCrs()
@@ -207,7 +208,7 @@ class TilesForm(TaskForm):
                                               shown.yMaximum()), crs.authid() or crs.toWkt())
         except InputError:
             return self.zoom.value()
-        resolution = (x_max - x_min) / canvas.width()
+        resolution = (x_max - x_min) / width_px
         return zoom_for_resolution(resolution) if math.isfinite(resolution) else self.zoom.value()
 
     # -- checking and building --------------------------------------------------------------
