@@ -104,10 +104,17 @@ class TilesForm(TaskForm):
 
     # -- sources ----------------------------------------------------------------------------
 
+    def showEvent(self, event) -> None:
+        """Connections and layers added since the form was last shown appear in Source."""
+        self.list_sources()
+        super().showEvent(event)
+
     def list_sources(self) -> None:
-        """Offer the Browser's XYZ connections and the project's XYZ layers beside a typed URL."""
+        """Offer the Browser's XYZ connections and the project's XYZ layers beside a typed URL
+        (the one picked stays picked while it exists)."""
         from ...net_tasks.connections import project_xyz_layers, xyz_connections
 
+        picked = self.source.currentData()
         self.source.blockSignals(True)
         self.source.clear()
         self.sources.clear()
@@ -118,7 +125,10 @@ class TilesForm(TaskForm):
                 key = f"{prefix}:{source.layer_id or source.name}"
                 self.sources[key] = source
                 self.source.addItem(tr(heading, name=source.name), key)
+        self.source.setCurrentIndex(max(0, self.source.findData(picked)) if picked else 0)
         self.source.blockSignals(False)
+        if picked and self.chosen_source() is None:  # it is gone: back to the typed URL's zooms
+            self._source_picked()
 
     def chosen_source(self):
         """The XyzSource picked in Source (None: a typed URL)."""
