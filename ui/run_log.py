@@ -18,6 +18,8 @@ from ..net_tasks.redact import REDACTED, redact_url
 CALC_EXTENTS = (None, "intersect", "union")
 CALC_FORMATS = ("GTiff", "COG")
 TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
+TILE_FORMATS = ("GTiff", "COG", "GPKG", "MBTiles")
+SHOWN_HEADERS = ("referer",)  # header values that are no secret; every other reads <redacted>
 BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
 BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
 MEMORY_OUTPUT = "TEMPORARY_OUTPUT"
@@ -73,9 +75,9 @@ def _cli_notes(request) -> List[str]:
     url = getattr(request, "template", None) or getattr(request, "url", "")
     if shown_url(url) != url:
         notes.append(f"secrets in the URL read {SHOWN_REDACTED}: put yours back to run it")
-    if getattr(request, "headers", ()):
-        notes.append("the run sent its source's referer, HTTP headers and authentication, which the command line "
-                     "does not show")
+    if any(name.lower() not in SHOWN_HEADERS for name, _ in getattr(request, "headers", ())):
+        notes.append(f"header values read {SHOWN_REDACTED}: put yours back to run it (the dialog "
+                     "sent the ones QGIS's connection and auth manager gave)")
     if getattr(request, "selected_only", False):
         notes.append("the command line has no selection: it buffers every feature (use --where)")
     if type(request).__name__ == "BufferRequest" and request.output is None:
@@ -84,7 +86,10 @@ def _cli_notes(request) -> List[str]:
 
 
 def _processing_notes(request) -> List[str]:
-    """What offload:buffer's parameters cannot say of this run."""
+    """What offload:tiles' and offload:buffer's parameters cannot say of this run."""
+    if getattr(request, "headers", ()):
+        return ["offload:tiles sends no extra headers: the run sent its source's "
+                + ", ".join(name for name, _ in request.headers)]
     if type(request).__name__ != "BufferRequest":
         return []
     notes = []
@@ -116,8 +121,15 @@ def _calc_args(request) -> List[str]:
 
 
 def _tiles_args(request) -> List[str]:
+    zoom_min = getattr(request, "zoom_min", None)
+    zooms = str(request.zoom) if zoom_min is None else f"{zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
-            "--zoom", str(request.zoom), "--output", str(request.output)]
+            "--zoom", zooms, "--output", str(request.output)]
+    if getattr(request, "format", "GTiff") != "GTiff":
+        args += ["--format", request.format]
+    for name, value in getattr(request, "headers", ()):
+        args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
+    args += _options((("--name", getattr(request, "name", "")), ("--attribution", getattr(request, "attribution", ""))))
     if request.bbox_crs != "EPSG:4326":
         args += ["--bbox-crs", request.bbox_crs]
     if request.workers != 4:
@@ -203,12 +215,17 @@ def _calc_parameters(request) -> Tuple[str, Dict[str, str]]:
 def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     xmin, ymin, xmax, ymax = request.bbox
     extent = f"{_number(xmin)},{_number(xmax)},{_number(ymin)},{_number(ymax)} [{request.bbox_crs}]"
-    return "offload:tiles", {
-        "URL": repr(shown_url(request.template)), "EXTENT": repr(extent), "ZOOM": str(request.zoom),
+    parameters = {"URL": repr(shown_url(request.template)), "EXTENT": repr(extent), "ZOOM": str(request.zoom)}
+    if getattr(request, "zoom_min", None) is not None:
+        parameters["MIN_ZOOM"] = str(request.zoom_min)
+    output_format = getattr(request, "format", "GTiff")
+    parameters.update({
+        "FORMAT": str(TILE_FORMATS.index(output_format) if output_format in TILE_FORMATS else 0),
         "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
-    }
+    })
+    return "offload:tiles", parameters
 
 
 def _download_parameters(request) -> Tuple[str, Dict[str, str]]:
