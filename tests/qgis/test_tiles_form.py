@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import math
 import os
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -215,6 +216,34 @@ def test_a_browser_connection_picked_in_the_form_sends_its_referer_within_its_zo
     assert Counter(key.split("/")[0] for key in server.requests) == {"11": slippy_count(
         (AREA.xMinimum(), AREA.yMinimum(), AREA.xMaximum(), AREA.yMaximum()), 11)}
     assert (tmp_path / "area.tif").exists() and project.mapLayersByName("area")
+
+
+def test_a_geopackage_of_a_zoom_range_from_a_connection_holds_every_level_as_served(
+        open_dialog, browser_connections, project, tmp_path):
+    bbox = (AREA.xMinimum(), AREA.yMinimum(), AREA.xMaximum(), AREA.yMaximum())
+    with RecordingTileServer("imagery") as server:
+        browser_connections("Loopback imagery", url=server.template, zmin=3, zmax=11, referer=REFERER)
+        dialog = open_dialog()
+        form = dialog.current_form()
+        form.pick_source("Loopback imagery")
+        set_area(form)
+        form.output.setFilePath(str(tmp_path / "field.tif"))
+        form.output_format.setCurrentIndex(form.output_format.findData("GPKG"))
+        assert form.output.filePath() == str(tmp_path / "field.gpkg")  # the file the format makes
+        assert not form.decode.isEnabled() and not form.clip.isEnabled()  # a package keeps tiles as served
+        form.zoom.setValue(11)
+        form.zoom_min.setValue(9)
+        counts = {z: slippy_count(bbox, z) for z in (9, 10, 11)}
+        assert form.cost.text().startswith(f"{sum(counts.values()):,} tiles (z9: {counts[9]:,}")
+        run_and_wait(dialog)
+    assert Counter(int(key.split("/")[0]) for key in server.requests) == counts
+    assert all(headers.get("Referer") == REFERER for headers in server.seen)
+    with sqlite3.connect(str(tmp_path / "field.gpkg")) as db:
+        (table,) = db.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'tiles'").fetchone()
+        stored = dict(db.execute(f'SELECT zoom_level, count(*) FROM "{table}" GROUP BY zoom_level').fetchall())
+    assert stored == counts
+    log = dialog.log.text.toPlainText()
+    assert "--zoom 9-11" in log and "--format GPKG" in log and f"--header 'Referer: {REFERER}'" in log
 
 
 def test_a_typed_url_over_a_picked_connection_drops_its_settings(open_dialog, browser_connections):

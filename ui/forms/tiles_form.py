@@ -5,6 +5,7 @@ default."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsProject, QgsRectangle
 from qgis.gui import QgsExtentGroupBox, QgsProjectionSelectionWidget, QgsSpinBox
@@ -21,7 +22,8 @@ DEFAULT_ZOOM = 12
 ONE_LEVEL = -1  # the coarsest-zoom box's special value: only the finest zoom
 OUTPUT_FILTERS = {"GTiff": "GeoTIFF (*.tif *.tiff)", "COG": "GeoTIFF (*.tif *.tiff)",
                   "GPKG": "GeoPackage (*.gpkg)", "MBTiles": "MBTiles (*.mbtiles)"}
-TEMPORARY_NAMES = {"GTiff": "tiles.tif", "COG": "tiles.tif", "GPKG": "tiles.gpkg", "MBTiles": "tiles.mbtiles"}
+SUFFIXES = {"GTiff": ".tif", "COG": ".tif", "GPKG": ".gpkg", "MBTiles": ".mbtiles"}
+PACKAGES = ("GPKG", "MBTiles")  # the tiles as served: nothing decoded, nothing clipped
 
 
 class TilesForm(TaskForm):
@@ -96,6 +98,7 @@ class TilesForm(TaskForm):
         self.url.textEdited.connect(self._url_typed)
         self.url.textChanged.connect(self.revalidate)
         self.output_format.currentIndexChanged.connect(self._format_changed)
+        self.output.fileChanged.connect(self._output_chosen)
         self.extent.extentChanged.connect(self.show_cost)
         for spin in (self.zoom, self.zoom_min, self.max_tiles):
             spin.valueChanged.connect(self._zooms_changed)
@@ -168,8 +171,28 @@ class TilesForm(TaskForm):
         self.show_cost()
 
     def _format_changed(self) -> None:
-        self.output.setFilter(tr(OUTPUT_FILTERS.get(self.output_format.currentData(), OUTPUT_FILTERS["GTiff"])))
+        output_format = self.output_format.currentData() or "GTiff"
+        self.output.setFilter(tr(OUTPUT_FILTERS[output_format]))
+        path = self.output.filePath().strip()
+        if path and Path(path).suffix.lower() in (".tif", ".tiff", ".gpkg", ".mbtiles"):
+            wanted = SUFFIXES[output_format]
+            if Path(path).suffix.lower() != wanted and not (wanted == ".tif" and path.lower().endswith(".tiff")):
+                self.output.setFilePath(str(Path(path).with_suffix(wanted)))  # the file Format makes
+        package = output_format in PACKAGES
+        for widget in (self.decode, self.clip):
+            widget.setEnabled(not package)
+            widget.setToolTip(tr("A package keeps the tiles as the server sent them") if package else "")
         self.show_cost()
+
+    def _output_chosen(self, path: str) -> None:
+        """A file chosen as .gpkg or .mbtiles says the format; a .tif for a package, the mosaic."""
+        suffix = Path(path.strip()).suffix.lower()
+        current = self.output_format.currentData()
+        wanted = {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix)
+        if wanted is None and suffix in (".tif", ".tiff") and current in PACKAGES:
+            wanted = "GTiff"
+        if wanted is not None and wanted != current:
+            self.output_format.setCurrentIndex(self.output_format.findData(wanted))
 
     def zoom_range(self):
         """(coarsest, finest) zoom of the request."""
@@ -254,14 +277,16 @@ class TilesForm(TaskForm):
             raise InputError(cost.refusals[0])
         crs = self.extent.outputCrs()
         output_format = self.output_format.currentData() or "GTiff"
+        package = output_format in PACKAGES
         coarsest, finest = self.zoom_range()
         source = self.chosen_source()
         options = source_options(source, coarsest, finest) if source is not None else {}
         options.setdefault("template", self.url.text().strip())
         self.request = TileRequest(
-            bbox=self.bbox(), zoom=finest, output=output_path(self.output, TEMPORARY_NAMES[output_format]),
-            bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(), decode=self.decode.currentData(),
-            max_tiles=self.max_tiles.value(), clip=self.clip.isChecked(), allow_missing=self.allow_missing.isChecked(),
+            bbox=self.bbox(), zoom=finest, output=output_path(self.output, "tiles" + SUFFIXES[output_format]),
+            bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(),
+            decode="none" if package else self.decode.currentData(), max_tiles=self.max_tiles.value(),
+            clip=self.clip.isChecked() and not package, allow_missing=self.allow_missing.isChecked(),
             overwrite=overwrite, proxies=qgis_proxy_pairs(), format=output_format,
             zoom_min=None if coarsest == finest else coarsest, **options)
         return TileDownloadTask(self.request)
