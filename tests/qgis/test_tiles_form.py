@@ -247,6 +247,21 @@ def test_a_geopackage_of_a_zoom_range_from_a_connection_holds_every_level_as_ser
     assert "--zoom 9-11" in log and "--format GPKG" in log and f"--header 'Referer: {REFERER}'" in log
 
 
+def test_project_xyz_layers_are_offered_and_the_source_is_remembered(open_dialog, project):
+    layer = QgsRasterLayer("type=xyz&url=http://127.0.0.1:9/{z}/{x}/{y}.png&zmin=2&zmax=9", "Loopback layer", "wms")
+    assert layer.isValid()
+    project.addMapLayer(layer)
+    dialog = open_dialog()
+    form = dialog.current_form()
+    assert "Project layer: Loopback layer" in [form.source.itemText(i) for i in range(form.source.count())]
+    form.pick_source("Loopback layer")
+    assert form.url.text() == "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    assert (form.zoom.minimum(), form.zoom.maximum()) == (2, 9)
+    form.save_values()  # as Run does
+    again = open_dialog().current_form()
+    assert again.chosen_source().name == "Loopback layer" and again.zoom.maximum() == 9
+
+
 def test_a_typed_url_over_a_picked_connection_drops_its_settings(open_dialog, browser_connections):
     browser_connections("Loopback imagery", url="http://127.0.0.1:9/{z}/{x}/{y}.png", zmin=3, zmax=11,
                         referer=REFERER)
