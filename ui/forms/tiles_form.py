@@ -88,12 +88,15 @@ class TilesForm(TaskForm):
                               (tr("Connections"), self.workers), (tr("Max tiles"), self.max_tiles),
                               ("", self.clip), ("", self.allow_missing)):
             self.rows.addRow(label, widget)
-        for name, widget in (("url", self.url), ("format", self.output_format), ("decode", self.decode),
+        self.list_sources()
+        for name, widget in (("source", self.source), ("url", self.url), ("format", self.output_format),
+                             ("decode", self.decode),
                              ("workers", self.workers), ("max_tiles", self.max_tiles), ("clip", self.clip),
                              ("output", self.output)):
             self.remember(name, widget)
         self.zoom.setValue(self._canvas_zoom(canvas))
-        self.list_sources()
+        if self.chosen_source() is not None:  # the source remembered from last time
+            self._source_picked()
         self.source.currentIndexChanged.connect(self._source_picked)
         self.url.textEdited.connect(self._url_typed)
         self.url.textChanged.connect(self.revalidate)
