@@ -20,10 +20,17 @@ from .base import ERROR_STYLE, TaskForm, ValidityLabel, output_path, temporary_o
 MAX_ZOOM = 24
 DEFAULT_ZOOM = 12
 ONE_LEVEL = -1  # the coarsest-zoom box's special value: only the finest zoom
-OUTPUT_FILTERS = {"GTiff": "GeoTIFF (*.tif *.tiff)", "COG": "GeoTIFF (*.tif *.tiff)",
-                  "GPKG": "GeoPackage (*.gpkg)", "MBTiles": "MBTiles (*.mbtiles)"}
 SUFFIXES = {"GTiff": ".tif", "COG": ".tif", "GPKG": ".gpkg", "MBTiles": ".mbtiles"}
 PACKAGES = ("GPKG", "MBTiles")  # the tiles as served: nothing decoded, nothing clipped
+
+
+def output_filter(output_format: str) -> str:
+    """The file dialog's filter for a format (the words translated, the patterns not)."""
+    if output_format == "GPKG":
+        return tr("GeoPackage") + " (*.gpkg)"
+    if output_format == "MBTiles":
+        return "MBTiles (*.mbtiles)"
+    return tr("GeoTIFF") + " (*.tif *.tiff)"
 
 
 class TilesForm(TaskForm):
@@ -39,7 +46,7 @@ class TilesForm(TaskForm):
         self.url.setPlaceholderText("https://tiles.example.com/{z}/{x}/{y}.png")
         self.url_validity = ValidityLabel()
         self.output_format = choices.fill(QComboBox(), choices.tile_formats())
-        self.output = temporary_output_widget(tr(OUTPUT_FILTERS["GTiff"]))
+        self.output = temporary_output_widget(output_filter("GTiff"))
         self.crs = QgsProjectionSelectionWidget()
         self.crs.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
         self.extent = QgsExtentGroupBox()
@@ -125,12 +132,12 @@ class TilesForm(TaskForm):
         self.source.clear()
         self.sources.clear()
         self.source.addItem(tr("A URL template (type it below)"), "")
-        for prefix, heading, sources in (("connection", "XYZ connection: {name}", xyz_connections()),
-                                         ("layer", "Project layer: {name}", project_xyz_layers())):
-            for source in sources:
-                key = f"{prefix}:{source.layer_id or source.name}"
-                self.sources[key] = source
-                self.source.addItem(tr(heading, name=source.name), key)
+        for source in xyz_connections() + project_xyz_layers():
+            key = f"{source.origin}:{source.layer_id or source.name}"
+            self.sources[key] = source
+            label = (tr("Project layer: {name}", name=source.name) if source.origin == "layer"
+                     else tr("XYZ connection: {name}", name=source.name))
+            self.source.addItem(label, key)
         self.source.setCurrentIndex(max(0, self.source.findData(picked)) if picked else 0)
         self.source.blockSignals(False)
         if picked and self.chosen_source() is None:  # it is gone: back to the typed URL's zooms
@@ -175,7 +182,7 @@ class TilesForm(TaskForm):
 
     def _format_changed(self) -> None:
         output_format = self.output_format.currentData() or "GTiff"
-        self.output.setFilter(tr(OUTPUT_FILTERS[output_format]))
+        self.output.setFilter(output_filter(output_format))
         path = self.output.filePath().strip()
         if path and Path(path).suffix.lower() in (".tif", ".tiff", ".gpkg", ".mbtiles"):
             wanted = SUFFIXES[output_format]
