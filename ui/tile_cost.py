@@ -27,6 +27,7 @@ class TileCost:
     total: int
     estimated_bytes: int
     refusals: Tuple[str, ...]
+    tile_bytes: int = TYPICAL_TILE_BYTES
 
     @property
     def refused(self) -> bool:
@@ -53,7 +54,7 @@ def tile_cost(bounds_m: Tuple[float, float, float, float], zoom_min: int, zoom_m
     if mosaic_max_tiles is not None and output_format not in PACKAGE_FORMATS and finest > mosaic_max_tiles:
         refusals.append(f"zoom {zoom_max} needs {finest:,} tiles, more than the {mosaic_max_tiles:,} a GeoTIFF "
                         "holds: choose GeoPackage or MBTiles, a smaller area or a lower zoom")
-    return TileCost(per_zoom, total, total * tile_bytes, tuple(refusals))
+    return TileCost(per_zoom, total, total * tile_bytes, tuple(refusals), tile_bytes)
 
 
 def describe(cost: TileCost) -> str:
@@ -63,7 +64,8 @@ def describe(cost: TileCost) -> str:
     else:
         shown = ", ".join(f"z{z}: {count:,}" for z, count in cost.per_zoom)
         counts = f"{cost.total:,} tiles ({shown})"
-    lines = [counts, f"about {human_bytes(cost.estimated_bytes)} to download"]
+    size = f"about {human_bytes(cost.estimated_bytes)} to download (at ~{human_bytes(cost.tile_bytes)} a tile)"
+    lines = [counts, size]
     lines += [f"Run would refuse this: {reason}" for reason in cost.refusals]
     return "\n".join(lines)
 

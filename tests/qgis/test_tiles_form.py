@@ -150,7 +150,7 @@ def test_the_form_shows_the_count_per_zoom_and_in_total_as_the_values_change(ope
     total = sum(counts.values())
     assert form.cost.text().splitlines()[0] == (
         f"{total:,} tiles (z10: {counts[10]:,}, z11: {counts[11]:,}, z12: {counts[12]:,})")
-    assert form.cost.text().splitlines()[1] == f"about {total * 20:,.1f} KB to download"
+    assert form.cost.text().splitlines()[1] == f"about {total * 20:,.1f} KB to download (at ~20.0 KB a tile)"
     set_area(form, QgsRectangle(6.0, 45.0, 8.0, 47.0))  # a bigger area: the text follows the extent
     bigger = sum(slippy_count((6.0, 45.0, 8.0, 47.0), z) for z in (10, 11, 12))
     assert form.cost.text().startswith(f"{bigger:,} tiles (z10: ")
