@@ -235,7 +235,12 @@ def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, obje
     :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
     """
     from .net_tasks.connections import auth_headers
+    from .net_tasks.tile_download import RESERVED_HEADERS
 
+    for name, _ in source.http_headers:
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"{source.name!r} sets the {name} header, which Offload sets itself: remove it from "
+                             "the connection")
     for level in (zoom_min, zoom):
         if level is not None and not source.zoom_min <= level <= source.zoom_max:
             raise InputError(f"zoom {level} is outside {source.name!r}'s zoom levels "

@@ -328,6 +328,10 @@ def test_api_tiles_refuses_an_unknown_name_a_zoom_outside_the_connection_and_a_n
         api.tiles("Loopback imagry", bbox, 11, tmp_path / "o.tif")
     with pytest.raises(InputError, match=r"zoom 12 is outside 'Loopback imagery''s zoom levels 3-11"):
         api.tiles("Loopback imagery", bbox, 12, tmp_path / "o.tif")
+    own_agent = QgsRasterLayer("type=xyz&url=http://127.0.0.1:9/{z}/{x}/{y}.png&http-header:User-Agent=x/1",
+                               "Own agent", "wms")
+    with pytest.raises(InputError, match=r"'Own agent' sets the User-Agent header, which Offload sets itself"):
+        api.tiles(own_agent, bbox, 11, tmp_path / "o.tif")
     other = QgsRasterLayer(str(tmp_path / "missing.tif"), "not xyz", "gdal")
     with pytest.raises(InputError, match=r"layer 'not xyz' is not an XYZ tile layer"):
         api.tiles(other, bbox, 11, tmp_path / "o.tif")
