@@ -121,15 +121,14 @@ def _calc_args(request) -> List[str]:
 
 
 def _tiles_args(request) -> List[str]:
-    zoom_min = getattr(request, "zoom_min", None)
-    zooms = str(request.zoom) if zoom_min is None else f"{zoom_min}-{request.zoom}"
+    zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
             "--zoom", zooms, "--output", str(request.output)]
-    if getattr(request, "format", "GTiff") != "GTiff":
+    if request.format != "GTiff":
         args += ["--format", request.format]
-    for name, value in getattr(request, "headers", ()):
+    for name, value in request.headers:
         args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
-    args += _options((("--name", getattr(request, "name", "")), ("--attribution", getattr(request, "attribution", ""))))
+    args += _options((("--name", request.name), ("--attribution", request.attribution)))
     if request.bbox_crs != "EPSG:4326":
         args += ["--bbox-crs", request.bbox_crs]
     if request.workers != 4:
@@ -216,11 +215,10 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     xmin, ymin, xmax, ymax = request.bbox
     extent = f"{_number(xmin)},{_number(xmax)},{_number(ymin)},{_number(ymax)} [{request.bbox_crs}]"
     parameters = {"URL": repr(shown_url(request.template)), "EXTENT": repr(extent), "ZOOM": str(request.zoom)}
-    if getattr(request, "zoom_min", None) is not None:
+    if request.zoom_min is not None:
         parameters["MIN_ZOOM"] = str(request.zoom_min)
-    output_format = getattr(request, "format", "GTiff")
     parameters.update({
-        "FORMAT": str(TILE_FORMATS.index(output_format) if output_format in TILE_FORMATS else 0),
+        "FORMAT": str(TILE_FORMATS.index(request.format) if request.format in TILE_FORMATS else 0),
         "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
