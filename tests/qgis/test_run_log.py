@@ -59,3 +59,16 @@ def test_secrets_in_urls_read_redacted_and_the_template_still_runs():
     assert "# secrets in the URL read <redacted>: put yours back to run it" in log
     download = FileRequest(f"http://h/f.bin?sig={secret}", Path("/o/f.bin"))
     assert secret not in command_line(download) + processing_call(download)
+
+
+def test_a_package_of_a_zoom_range_with_headers_shows_them_without_their_secrets():
+    secret = "Basic YW5uOmh1bnRlcjI="
+    tiles = TileRequest("http://h/{z}/{x}/{y}.png", (6.9, 45.9, 7.3, 46.2), 14, Path("/o/t.gpkg"), zoom_min=10,
+                        format="MBTiles", headers=(("Referer", "https://maps.example.org/"), ("Authorization", secret)))
+    args = shlex.split(command_line(tiles))
+    assert args[args.index("--zoom") + 1] == "10-14" and args[args.index("--format") + 1] == "MBTiles"
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--header"] == [
+        "Referer: https://maps.example.org/", "Authorization: <redacted>"]
+    log = run_log("Tiles → t.gpkg", [], tiles)
+    assert secret not in log and "'MIN_ZOOM': 10" in log and "'FORMAT': 3" in log
+    assert "# header values read <redacted>" in log and "# offload:tiles sends no extra headers" in log
