@@ -18,6 +18,11 @@ def tile_decodings() -> Dict[str, str]:
             "terrain-rgb": tr("Terrain-RGB elevation → Float32 DEM")}
 
 
+def tile_formats() -> Dict[str, str]:
+    return {"GTiff": tr("GeoTIFF mosaic"), "COG": tr("Cloud Optimized GeoTIFF (with overviews)"),
+            "GPKG": tr("GeoPackage tiles (as served, every zoom)"), "MBTiles": tr("MBTiles (as served, every zoom)")}
+
+
 def download_kinds() -> Dict[str, str]:
     return {"file": tr("A file (not loaded)"), "raster": tr("A raster layer"), "vector": tr("A vector layer")}
 
