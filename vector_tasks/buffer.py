@@ -8,6 +8,7 @@ Results match ``native:buffer`` for the same parameters.
 """
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class BufferPlan:
     layer_name: str
     distance: float
     distance_property: Optional[QgsProperty]  # a field or an expression; None: the fixed distance
+    distance_source: str  # what the property is, for messages
     expression_context: QgsExpressionContext  # copied per chunk: a context is not shared across threads
     feature_ids: Optional[frozenset]  # the selection, when only selected features are buffered
     expected: int  # features to read, for progress (an upper bound when a filter is given)
@@ -135,6 +137,9 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         feature_ids = frozenset(layer.selectedFeatureIds())
         if not feature_ids:
             raise InputError(f"layer {layer.name()!r} has no selected features")
+    distance = 10.0 if request.distance is None else float(request.distance)
+    if not math.isfinite(distance):  # GEOS crashes on NaN, and an infinite buffer is empty
+        raise InputError(f"distance {request.distance} is not a finite number")
     if request.segments < 1:
         raise InputError(f"segments {request.segments} is below 1")
     if request.end_cap not in END_CAPS:
@@ -157,7 +162,8 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     return BufferPlan(
         source=QgsVectorLayerFeatureSource(layer), fields=QgsFields(layer.fields()),
         crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
-        distance=10.0 if request.distance is None else float(request.distance),
+        distance=distance, distance_source=(
+            "distance field" if request.distance_field is not None else "distance expression"),
         distance_property=distance_property, expression_context=context, feature_ids=feature_ids,
         expected=len(feature_ids) if feature_ids is not None else max(layer.featureCount(), 0),
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
@@ -375,6 +381,9 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
             if property_ is not None:  # as native:buffer: a null or non-number value gives the fixed distance
                 context.setFeature(feature)
                 distance, _ = property_.valueAsDouble(context, plan.distance)
+                if not math.isfinite(distance):  # GEOS would crash the process on NaN
+                    raise TaskFailed(f"feature {feature.id()}: the {plan.distance_source} gave {distance}, "
+                                     "not a finite distance (exclude it with a filter, or give it a value)")
             if to_metres is not None:
                 geometry.transform(to_metres)
             buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
