@@ -1,6 +1,8 @@
 """Vector test data: GeoPackage layers written with OGR."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from osgeo import ogr, osr
 
 SHAPES = {
@@ -10,13 +12,16 @@ SHAPES = {
 }
 
 
-def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857):
-    """A GeoPackage layer with n (int) and d (distance) fields, one null geometry, odd shapes."""
+def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857, name: str = ""):
+    """A GeoPackage layer (named ``name`` or ``kind``; added to the file if it exists) with n (int)
+    and d (distance) fields, one null geometry, odd shapes."""
     geometry_type, (template,) = SHAPES[kind]
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    name = name or kind
+    exists = Path(path).exists()
+    source = ogr.Open(str(path), 1) if exists else ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
-    layer = source.CreateLayer(kind, srs, geometry_type)
+    layer = source.CreateLayer(name, srs, geometry_type)
     layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
     layer.CreateField(ogr.FieldDefn("d", ogr.OFTReal))
     layer.StartTransaction()
@@ -30,4 +35,4 @@ def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857):
         layer.CreateFeature(feature)
     layer.CommitTransaction()
     source = None
-    return f"{path}|layername={kind}"
+    return f"{path}|layername={name}"

@@ -37,6 +37,7 @@ from qgis.core import (
 
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
+from .destination import copy_geopackage
 from .gpkg_rtree import add_spatial_index
 
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -55,7 +56,7 @@ class BufferRequest:
     """native:buffer's parameters, with its defaults."""
 
     input: str  # PATH[|layername=NAME]
-    output: Optional[Path]  # None: a memory layer (in QGIS)
+    output: Optional[Union[str, Path]]  # PATH[|layername=NAME] (a layer inside a GeoPackage); None: a memory layer
     distance: Optional[float] = None  # default 10; with a field or an expression, the distance where they are null
     distance_field: Optional[str] = None
     distance_expression: Optional[str] = None  # a QGIS expression, evaluated per feature
@@ -76,6 +77,7 @@ class BufferPlan:
     """A checked request with the layer's snapshot (no QObject: safe for a worker thread)."""
 
     source: QgsVectorLayerFeatureSource
+    source_path: Optional[Path]  # the input's file, never written
     fields: QgsFields
     crs: QgsCoordinateReferenceSystem
     layer_name: str
@@ -160,7 +162,8 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         metres_crs = QgsCoordinateReferenceSystem.fromProj(
             f"+proj=aeqd +lat_0={centre.y():.6f} +lon_0={centre.x():.6f} +datum=WGS84 +units=m +no_defs")
     return BufferPlan(
-        source=QgsVectorLayerFeatureSource(layer), fields=QgsFields(layer.fields()),
+        source=QgsVectorLayerFeatureSource(layer),
+        source_path=Path(layer.source().split("|", 1)[0]) if layer.providerType() == "ogr" else None, fields=QgsFields(layer.fields()),
         crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
         distance=distance, distance_source=(
             "distance field" if request.distance_field is not None else "distance expression"),
@@ -264,14 +267,19 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
 
 
 class FileSink:
-    """Features into a new file (GeoPackage, or any OGR format by extension).
+    """Features into a new file (GeoPackage, or any OGR format by extension), or into a copy of
+    an existing GeoPackage (``base``), where the layer is added or replaced.
 
     A GeoPackage is written without its spatial index, which is bulk-loaded at close
     (``gpkg_rtree``): three times faster than GDAL 3.6 inserting one box at a time.
     """
 
-    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str) -> None:
+    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str, base: Optional[Path] = None,
+                 control: Control = Control()) -> None:
         options = QgsVectorFileWriter.SaveVectorOptions()
+        if base is not None:  # the other layers stay; the copy replaces the file only on success
+            copy_geopackage(base, destination, control.check_canceled)
+            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
         options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
         options.layerName = layer_name  # not the temporary file's name
         self.index_later = options.driverName == "GPKG"

@@ -69,3 +69,107 @@ def test_a_non_finite_distance_per_feature_fails_naming_the_feature(tmp_path, su
     assert done.returncode == 1, (done.returncode, done.stderr)
     assert f"feature {feature}: the distance expression gave {value}" in done.stderr
     assert left_in(tmp_path) == ["in.gpkg"]
+
+
+def layer_counts(path) -> dict:
+    """Each layer of a GeoPackage and its feature count."""
+    from osgeo import ogr
+
+    dataset = ogr.Open(str(path))
+    return {dataset.GetLayer(i).GetName(): dataset.GetLayer(i).GetFeatureCount() for i in range(dataset.GetLayerCount())}
+
+
+@pytest.fixture
+def two_layers(tmp_path):
+    """multi.gpkg holding roads (lines, 300) and parcels (polygons, 40)."""
+    roads = make_layer(tmp_path / "multi.gpkg", "lines", count=300, name="roads")
+    make_layer(tmp_path / "multi.gpkg", "polygons", count=40, name="parcels")
+    return roads
+
+
+def test_the_input_geopackage_is_never_written(tmp_path, subprocess_env, two_layers):
+    done = offload_buffer(two_layers, tmp_path / "multi.gpkg", subprocess_env, "--overwrite")
+    assert done.returncode == 2, done.stderr
+    assert messages(done) == [f"offload buffer: output {str(tmp_path / 'multi.gpkg')!r} is the input's own file; "
+                              "write to another file"]
+    assert layer_counts(tmp_path / "multi.gpkg") == {"roads": 300, "parcels": 40}
+    assert left_in(tmp_path) == ["multi.gpkg"]
+
+
+def test_replacing_a_geopackage_with_other_layers_is_refused_naming_them(tmp_path, subprocess_env, two_layers):
+    make_layer(tmp_path / "out.gpkg", "polygons", count=5, name="out")
+    make_layer(tmp_path / "out.gpkg", "polygons", count=7, name="zones")
+    done = offload_buffer(two_layers, tmp_path / "out.gpkg", subprocess_env, "--overwrite")
+    assert done.returncode == 2, done.stderr
+    assert "holds other layers (zones) that replacing it would delete" in done.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"out": 5, "zones": 7}
+    alone = offload_buffer(two_layers, tmp_path / "alone.gpkg", subprocess_env)  # a file of its own layer: replaced
+    assert alone.returncode == 0, alone.stderr
+    again = offload_buffer(two_layers, tmp_path / "alone.gpkg", subprocess_env, "--overwrite", "--distance", "3")
+    assert again.returncode == 0, again.stderr
+    assert layer_counts(tmp_path / "alone.gpkg") == {"alone": 300}
+
+
+def test_a_layer_is_written_then_replaced_inside_a_geopackage(tmp_path, subprocess_env, two_layers):
+    from osgeo import ogr
+
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    target = f"{tmp_path / 'out.gpkg'}|layername=zones"
+    added = offload_buffer(two_layers, target, subprocess_env, "--distance", "2")
+    assert added.returncode == 0, added.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300}
+    refused = offload_buffer(two_layers, target, subprocess_env, "--distance", "2")
+    assert refused.returncode == 2 and "layer 'zones' exists in" in refused.stderr
+    replaced = offload_buffer(two_layers, target, subprocess_env, "--distance", "2", "--where", '"n" < 100',
+                              "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 100}
+    dataset = ogr.Open(str(tmp_path / "out.gpkg"))
+    zones = dataset.GetLayerByName("zones")
+    assert zones.TestCapability(ogr.OLCFastSpatialFilter)  # its spatial index was made again
+    zones.SetSpatialFilterRect(0, 0, 30, 30)
+    assert sorted(f.GetField("n") for f in zones) == [0, 1, 2, 50, 51, 52]
+    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
+
+
+def test_a_failed_run_leaves_the_geopackage_s_layers_untouched(tmp_path, subprocess_env, two_layers):
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    make_layer(tmp_path / "out.gpkg", "polygons", count=9, name="zones")
+    before = (tmp_path / "out.gpkg").read_bytes()
+    failed = offload_buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=zones", subprocess_env, "--overwrite",
+                            "--distance-expression", 'CASE WHEN "n" = 250 THEN exp(1000) ELSE 1 END')
+    assert failed.returncode == 1 and "feature 251" in failed.stderr
+    assert (tmp_path / "out.gpkg").read_bytes() == before
+    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
+
+
+def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processing, tmp_path, project, two_layers):
+    import processing
+    from qgis.core import QgsApplication
+
+    from offload import api
+    from offload.provider import OffloadProvider
+    from qgis_helpers import wait_until
+
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    layer = QgsVectorLayer(two_layers, "roads", "ogr")
+    try:
+        with pytest.raises(Exception, match=r"holds other layers \(parcels\)"):
+            processing.run("offload:buffer", {"INPUT": layer, "OUTPUT": str(tmp_path / "out.gpkg")})
+        toolbox = f"ogr:dbname='{tmp_path / 'out.gpkg'}' table=\"zones\" (geom)"  # the Toolbox's "Save to GeoPackage"
+        result = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2, "OUTPUT": toolbox})
+    finally:
+        if added:
+            registry.removeProvider("offload")
+    assert result["OUTPUT"] == toolbox
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300}
+    handle = api.buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=wide", distance=5)
+    wait_until(lambda: handle.task.result is not None, 60, "the buffer to finish")
+    assert handle.task.result is True
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300, "wide": 300}
+    (loaded,) = handle.task.loaded_layers()
+    assert loaded.name() == "wide" and loaded.featureCount() == 300
