@@ -38,6 +38,7 @@ from qgis.core import (
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from .destination import copy_geopackage
+from .geos_interrupt import interrupted_on_cancel
 from .gpkg_rtree import add_spatial_index
 
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -242,10 +243,11 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
     writing.start()
     try:
         try:
-            for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
-                if failure:
-                    break
-                buffered.put(_buffer_chunk(plan, chunk, control))
+            with interrupted_on_cancel(control.check_canceled):  # one GEOS call may run for minutes
+                for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
+                    if failure:
+                        break
+                    buffered.put(_buffer_chunk(plan, chunk, control))
         finally:
             buffered.put(None)
             writing.join()
@@ -395,6 +397,8 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
             if to_metres is not None:
                 geometry.transform(to_metres)
             buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
+            if buffered.isEmpty():  # what an interrupted GEOS call returns: then stop at once
+                control.check_canceled()
             if from_metres is not None:
                 buffered.transform(from_metres)
             buffered.convertToMultiType()

@@ -13,30 +13,7 @@ from offload.core.task import start
 from offload.vector_tasks.buffer import BufferRequest
 from offload.vector_tasks.buffer_task import BufferTask
 from qgis_helpers import run_to_end, wait_until
-from vector_data import make_layer
-
-def native(qgis_processing, spec, tmp_path, **parameters):
-    import processing
-
-    defaults = {"DISTANCE": 10, "SEGMENTS": 5, "END_CAP_STYLE": 0, "JOIN_STYLE": 0, "MITER_LIMIT": 2,
-                "DISSOLVE": False}
-    defaults.update(parameters)
-    out = str(tmp_path / "native.gpkg")
-    layer = QgsVectorLayer(spec, "in", "ogr")  # referenced here: Processing does not keep it alive
-    processing.run("native:buffer", {"INPUT": layer, "OUTPUT": out, **defaults})
-    return QgsVectorLayer(out, "native", "ogr")
-
-
-def assert_same(ours: QgsVectorLayer, theirs: QgsVectorLayer):
-    ours_features, their_features = list(ours.getFeatures()), list(theirs.getFeatures())
-    assert len(ours_features) == len(their_features)
-    for a, b in zip(ours_features, their_features):
-        assert a.attributes()[1:] == b.attributes()[1:]  # after the fid
-        assert a.geometry().isNull() == b.geometry().isNull()
-        if not a.geometry().isNull():
-            assert a.geometry().area() == pytest.approx(b.geometry().area(), rel=1e-9)
-            assert a.geometry().symDifference(b.geometry()).area() <= 1e-9 * b.geometry().area() + 1e-12
-
+from vector_data import assert_same, make_layer, native
 
 @pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
     ("points", "round", "round", 0, 0),

@@ -173,3 +173,99 @@ def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processin
     assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300, "wide": 300}
     (loaded,) = handle.task.loaded_layers()
     assert loaded.name() == "wide" and loaded.featureCount() == 300
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (Linux), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_interrupts_a_long_geos_call(tmp_path, subprocess_env):
+    import signal
+    import time
+
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg")
+    run = subprocess.Popen([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "5",
+                            "--output", str(tmp_path / "out.gpkg")], env=subprocess_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        peak = 0.0
+        started = time.monotonic()
+        while time.monotonic() - started < 5:  # start-up, reading, then well into GEOS's one call
+            peak = max(peak, peak_rss_mb(run.pid))
+            time.sleep(0.05)
+        assert run.poll() is None, run.stderr.read()
+        peak = max(peak, peak_rss_mb(run.pid))
+        run.send_signal(signal.SIGINT)
+        asked = time.monotonic()
+        returncode = run.wait(timeout=20)
+        answered = time.monotonic() - asked
+    finally:
+        run.kill()
+        run.wait()
+    assert returncode == 130, run.stderr.read()
+    assert answered < 5  # a generous deadline: it answers in well under a second
+    assert peak < 2000
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
+
+
+def test_cancel_interrupts_a_long_geos_call_and_the_next_buffer_is_whole(qgis_processing, tmp_path):
+    import time
+
+    from offload.core.task import start
+    from offload.vector_tasks.buffer import BufferRequest
+    from offload.vector_tasks.buffer_task import BufferTask
+    from qgis_helpers import run_to_end, wait_until
+    from vector_data import assert_same, make_zigzag, native
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=5)))
+    time.sleep(2.5)  # inside GEOS's one call by now
+    assert task.result is None
+    asked = time.monotonic()
+    task.cancel()
+    wait_until(lambda: task.result is not None, 20, "the canceled buffer to end")
+    assert time.monotonic() - asked < 5 and task.canceled
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
+    small = make_layer(tmp_path / "small.gpkg", "polygons", count=300)  # GEOS is not left interrupting anyone
+    assert run_to_end(BufferTask(BufferRequest(small, tmp_path / "ours.gpkg", distance=3, segments=8)), 60) is True
+    assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"),
+                native(qgis_processing, small, tmp_path, DISTANCE=3, SEGMENTS=8))
+
+
+def test_processing_cancel_interrupts_a_long_geos_call(qgis_processing, tmp_path):
+    import threading
+    import time
+
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingFeedback
+
+    from offload.provider import OffloadProvider
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    feedback = QgsProcessingFeedback()
+    asked = []
+    cancel = threading.Timer(2.5, lambda: (asked.append(time.monotonic()), feedback.cancel()))
+    cancel.start()
+    try:
+        result = processing.run("offload:buffer", {"INPUT": QgsVectorLayer(spec, "zigzag", "ogr"), "DISTANCE": 5,
+                                                   "OUTPUT": str(tmp_path / "out.gpkg")}, feedback=feedback)
+    finally:
+        cancel.cancel()
+        if added:
+            registry.removeProvider("offload")
+    assert asked and time.monotonic() - asked[0] < 5
+    assert result == {}
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
