@@ -303,8 +303,17 @@ class FileSink:
         if self.writer is None:
             return
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and not add_spatial_index(self.destination, self.layer_name):
-            _gdal_spatial_index(self.destination, self.layer_name)
+        if complete and self.index_later:
+            if gdal_packs_rtree() or not add_spatial_index(self.destination, self.layer_name):
+                _gdal_spatial_index(self.destination, self.layer_name)
+
+
+def gdal_packs_rtree() -> bool:
+    """GDAL 3.8 and later bulk-load a GeoPackage's R-tree in memory themselves: ours
+    (``gpkg_rtree``) is only for older GDAL, checked at run time (QGIS may bring either)."""
+    from osgeo import gdal
+
+    return int(gdal.VersionInfo("VERSION_NUM")) >= 3080000
 
 
 def _gdal_spatial_index(path: Path, table: str) -> None:

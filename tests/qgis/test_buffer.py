@@ -260,3 +260,15 @@ def test_other_formats_by_extension(tmp_path, suffix):
     written = QgsVectorLayer(str(tmp_path / f"out{suffix}"), "out", "ogr")
     assert written.isValid() and written.featureCount() == (1 if suffix == ".geojson" else 200)
     assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+
+
+def test_gdal_3_8_and_later_build_the_index_themselves(tmp_path, monkeypatch):
+    import offload.vector_tasks.buffer as buffer_module
+
+    packed = []
+    monkeypatch.setattr(buffer_module, "gdal_packs_rtree", lambda: True)
+    monkeypatch.setattr(buffer_module, "add_spatial_index", lambda path, table: packed.append(table) or True)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
+    dataset = ogr.Open(str(tmp_path / "ours.gpkg"))
+    assert dataset.GetLayer(0).TestCapability(ogr.OLCFastSpatialFilter) and packed == []
