@@ -7,6 +7,8 @@ from typing import Any, Dict
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterField,
@@ -19,6 +21,7 @@ from qgis.core import (
 )
 
 from ..core.algorithm import OffloadAlgorithm
+from ..core.errors import InputError
 from ..core.i18n import tr
 
 END_CAPS, JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")  # native:buffer's order
@@ -89,7 +92,7 @@ class BufferAlgorithm(OffloadAlgorithm):
                 expression = dynamic.expressionString()
         return BufferRequest(
             input=layer.source() if layer is not None else "",
-            output=Path(output),
+            output=output,
             distance=None if field or expression else self.parameterAsDouble(parameters, self.DISTANCE, context),
             distance_field=field or None,
             distance_expression=expression,
@@ -104,10 +107,27 @@ class BufferAlgorithm(OffloadAlgorithm):
         )
 
     def engine(self):
+        from .buffer import validate_buffer_request
+
+        return validate_buffer_request, None  # processAlgorithm runs the engine: its output may be a layer
+
+    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        """As the base's, for a destination that may be a layer inside a GeoPackage
+        (``out.gpkg|layername=zones``, or ``ogr:dbname=… table=…`` from the Toolbox)."""
+        from ..core.feedback import produce_atomically
         from .buffer import FileSink, run_buffer, validate_buffer_request
+        from .destination import check_destination
 
-        def run(plan, temp: Path, control):
-            layer_name = Path(temp).stem.split(".offload-")[0].lstrip(".")
-            return run_buffer(plan, FileSink(plan, Path(temp), layer_name), control)
+        destination_text = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            plan = validate_buffer_request(self.build_request(parameters, context, destination_text))
+            destination = check_destination(destination_text, plan.source_path, overwrite=True)
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        base = destination.path if destination.inside else None
 
-        return validate_buffer_request, run
+        def produce(temp: Path, control) -> None:
+            run_buffer(plan, FileSink(plan, temp, destination.layer, base, control), control)
+
+        return {self.OUTPUT: destination_text} if produce_atomically(destination.path, feedback, produce) else {}

@@ -8,6 +8,7 @@ Results match ``native:buffer`` for the same parameters.
 """
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from qgis.core import (
 
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
+from .destination import copy_geopackage
+from .geos_interrupt import interrupted_on_cancel
 from .gpkg_rtree import add_spatial_index
 
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -54,7 +57,7 @@ class BufferRequest:
     """native:buffer's parameters, with its defaults."""
 
     input: str  # PATH[|layername=NAME]
-    output: Optional[Path]  # None: a memory layer (in QGIS)
+    output: Optional[Union[str, Path]]  # PATH[|layername=NAME] (a layer inside a GeoPackage); None: a memory layer
     distance: Optional[float] = None  # default 10; with a field or an expression, the distance where they are null
     distance_field: Optional[str] = None
     distance_expression: Optional[str] = None  # a QGIS expression, evaluated per feature
@@ -75,11 +78,13 @@ class BufferPlan:
     """A checked request with the layer's snapshot (no QObject: safe for a worker thread)."""
 
     source: QgsVectorLayerFeatureSource
+    source_path: Optional[Path]  # the input's file, never written
     fields: QgsFields
     crs: QgsCoordinateReferenceSystem
     layer_name: str
     distance: float
     distance_property: Optional[QgsProperty]  # a field or an expression; None: the fixed distance
+    distance_source: str  # what the property is, for messages
     expression_context: QgsExpressionContext  # copied per chunk: a context is not shared across threads
     feature_ids: Optional[frozenset]  # the selection, when only selected features are buffered
     expected: int  # features to read, for progress (an upper bound when a filter is given)
@@ -135,6 +140,9 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         feature_ids = frozenset(layer.selectedFeatureIds())
         if not feature_ids:
             raise InputError(f"layer {layer.name()!r} has no selected features")
+    distance = 10.0 if request.distance is None else float(request.distance)
+    if not math.isfinite(distance):  # GEOS crashes on NaN, and an infinite buffer is empty
+        raise InputError(f"distance {request.distance} is not a finite number")
     if request.segments < 1:
         raise InputError(f"segments {request.segments} is below 1")
     if request.end_cap not in END_CAPS:
@@ -155,9 +163,11 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         metres_crs = QgsCoordinateReferenceSystem.fromProj(
             f"+proj=aeqd +lat_0={centre.y():.6f} +lon_0={centre.x():.6f} +datum=WGS84 +units=m +no_defs")
     return BufferPlan(
-        source=QgsVectorLayerFeatureSource(layer), fields=QgsFields(layer.fields()),
+        source=QgsVectorLayerFeatureSource(layer),
+        source_path=Path(layer.source().split("|", 1)[0]) if layer.providerType() == "ogr" else None, fields=QgsFields(layer.fields()),
         crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
-        distance=10.0 if request.distance is None else float(request.distance),
+        distance=distance, distance_source=(
+            "distance field" if request.distance_field is not None else "distance expression"),
         distance_property=distance_property, expression_context=context, feature_ids=feature_ids,
         expected=len(feature_ids) if feature_ids is not None else max(layer.featureCount(), 0),
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
@@ -233,10 +243,11 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
     writing.start()
     try:
         try:
-            for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
-                if failure:
-                    break
-                buffered.put(_buffer_chunk(plan, chunk, control))
+            with interrupted_on_cancel(control.check_canceled):  # one GEOS call may run for minutes
+                for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
+                    if failure:
+                        break
+                    buffered.put(_buffer_chunk(plan, chunk, control))
         finally:
             buffered.put(None)
             writing.join()
@@ -258,14 +269,19 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
 
 
 class FileSink:
-    """Features into a new file (GeoPackage, or any OGR format by extension).
+    """Features into a new file (GeoPackage, or any OGR format by extension), or into a copy of
+    an existing GeoPackage (``base``), where the layer is added or replaced.
 
     A GeoPackage is written without its spatial index, which is bulk-loaded at close
     (``gpkg_rtree``): three times faster than GDAL 3.6 inserting one box at a time.
     """
 
-    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str) -> None:
+    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str, base: Optional[Path] = None,
+                 control: Control = Control()) -> None:
         options = QgsVectorFileWriter.SaveVectorOptions()
+        if base is not None:  # the other layers stay; the copy replaces the file only on success
+            copy_geopackage(base, destination, control.check_canceled)
+            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
         options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
         options.layerName = layer_name  # not the temporary file's name
         self.index_later = options.driverName == "GPKG"
@@ -287,8 +303,17 @@ class FileSink:
         if self.writer is None:
             return
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and not add_spatial_index(self.destination, self.layer_name):
-            _gdal_spatial_index(self.destination, self.layer_name)
+        if complete and self.index_later:
+            if gdal_packs_rtree() or not add_spatial_index(self.destination, self.layer_name):
+                _gdal_spatial_index(self.destination, self.layer_name)
+
+
+def gdal_packs_rtree() -> bool:
+    """GDAL 3.8 and later bulk-load a GeoPackage's R-tree in memory themselves: ours
+    (``gpkg_rtree``) is only for older GDAL, checked at run time (QGIS may bring either)."""
+    from osgeo import gdal
+
+    return int(gdal.VersionInfo("VERSION_NUM")) >= 3080000
 
 
 def _gdal_spatial_index(path: Path, table: str) -> None:
@@ -375,9 +400,14 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
             if property_ is not None:  # as native:buffer: a null or non-number value gives the fixed distance
                 context.setFeature(feature)
                 distance, _ = property_.valueAsDouble(context, plan.distance)
+                if not math.isfinite(distance):  # GEOS would crash the process on NaN
+                    raise TaskFailed(f"feature {feature.id()}: the {plan.distance_source} gave {distance}, "
+                                     "not a finite distance (exclude it with a filter, or give it a value)")
             if to_metres is not None:
                 geometry.transform(to_metres)
             buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
+            if buffered.isEmpty():  # what an interrupted GEOS call returns: then stop at once
+                control.check_canceled()
             if from_metres is not None:
                 buffered.transform(from_metres)
             buffered.convertToMultiType()

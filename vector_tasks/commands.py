@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +18,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     distance = parser.add_mutually_exclusive_group()
     distance.add_argument("--distance-field", help="a numeric field holding each feature's distance")
     distance.add_argument("--distance-expression", help="a QGIS expression giving each feature's distance")
-    parser.add_argument("--output", required=True, type=Path, help="GeoPackage (or any OGR format by extension)")
+    parser.add_argument("--output", required=True,
+                        help="PATH (GeoPackage, or any OGR format by extension), or GPKG|layername=NAME: a layer "
+                             "written (or, with --overwrite, replaced) inside a GeoPackage, whose other layers stay")
     parser.add_argument("--segments", type=int, default=5, help="segments per quarter circle (default 5)")
     parser.add_argument("--cap", default="round", help="round, flat or square (default round)")
     parser.add_argument("--join", default="round", help="round, miter or bevel (default round)")

@@ -13,59 +13,7 @@ from offload.core.task import start
 from offload.vector_tasks.buffer import BufferRequest
 from offload.vector_tasks.buffer_task import BufferTask
 from qgis_helpers import run_to_end, wait_until
-
-SHAPES = {
-    "points": (ogr.wkbPoint, ["POINT ({x} {y})"]),
-    "lines": (ogr.wkbLineString, ["LINESTRING ({x} {y}, {x2} {y}, {x2} {y2})"]),
-    "polygons": (ogr.wkbPolygon, ["POLYGON (({x} {y}, {x2} {y}, {x2} {y2}, {x} {y}))"]),
-}
-
-
-def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857):
-    """A GeoPackage layer with n (int) and d (distance) fields, one null geometry, odd shapes."""
-    geometry_type, (template,) = SHAPES[kind]
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    layer = source.CreateLayer(kind, srs, geometry_type)
-    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
-    layer.CreateField(ogr.FieldDefn("d", ogr.OFTReal))
-    layer.StartTransaction()
-    for n in range(count):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("n", n)
-        feature.SetField("d", 1.0 + (n % 7))
-        x, y = (n % 50) * 13.0, (n // 50) * 11.0
-        if n != 17:  # one feature without geometry
-            feature.SetGeometry(ogr.CreateGeometryFromWkt(template.format(x=x, y=y, x2=x + 9.5, y2=y + 4.25)))
-        layer.CreateFeature(feature)
-    layer.CommitTransaction()
-    source = None
-    return f"{path}|layername={kind}"
-
-
-def native(qgis_processing, spec, tmp_path, **parameters):
-    import processing
-
-    defaults = {"DISTANCE": 10, "SEGMENTS": 5, "END_CAP_STYLE": 0, "JOIN_STYLE": 0, "MITER_LIMIT": 2,
-                "DISSOLVE": False}
-    defaults.update(parameters)
-    out = str(tmp_path / "native.gpkg")
-    layer = QgsVectorLayer(spec, "in", "ogr")  # referenced here: Processing does not keep it alive
-    processing.run("native:buffer", {"INPUT": layer, "OUTPUT": out, **defaults})
-    return QgsVectorLayer(out, "native", "ogr")
-
-
-def assert_same(ours: QgsVectorLayer, theirs: QgsVectorLayer):
-    ours_features, their_features = list(ours.getFeatures()), list(theirs.getFeatures())
-    assert len(ours_features) == len(their_features)
-    for a, b in zip(ours_features, their_features):
-        assert a.attributes()[1:] == b.attributes()[1:]  # after the fid
-        assert a.geometry().isNull() == b.geometry().isNull()
-        if not a.geometry().isNull():
-            assert a.geometry().area() == pytest.approx(b.geometry().area(), rel=1e-9)
-            assert a.geometry().symDifference(b.geometry()).area() <= 1e-9 * b.geometry().area() + 1e-12
-
+from vector_data import assert_same, make_layer, native
 
 @pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
     ("points", "round", "round", 0, 0),
@@ -312,3 +260,15 @@ def test_other_formats_by_extension(tmp_path, suffix):
     written = QgsVectorLayer(str(tmp_path / f"out{suffix}"), "out", "ogr")
     assert written.isValid() and written.featureCount() == (1 if suffix == ".geojson" else 200)
     assert not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+
+
+def test_gdal_3_8_and_later_build_the_index_themselves(tmp_path, monkeypatch):
+    import offload.vector_tasks.buffer as buffer_module
+
+    packed = []
+    monkeypatch.setattr(buffer_module, "gdal_packs_rtree", lambda: True)
+    monkeypatch.setattr(buffer_module, "add_spatial_index", lambda path, table: packed.append(table) or True)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
+    dataset = ogr.Open(str(tmp_path / "ours.gpkg"))
+    assert dataset.GetLayer(0).TestCapability(ogr.OLCFastSpatialFilter) and packed == []

@@ -1,0 +1,271 @@
+"""Hostile inputs to buffering (issue 14): no crash, nothing lost, nothing left, cancel answered."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from qgis.core import QgsVectorLayer
+
+from offload.core.errors import InputError
+from vector_data import make_layer
+
+
+def offload_buffer(spec, output, env, *options):
+    return subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--output", str(output),
+                           *options], env=env, capture_output=True, text=True, timeout=120)
+
+
+def messages(done) -> list:
+    return [line for line in done.stderr.splitlines() if "XDG_RUNTIME_DIR" not in line]
+
+
+def left_in(folder) -> list:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.parametrize("distance", ["nan", "inf", "-inf"])
+def test_a_non_finite_distance_is_refused_by_the_cli(tmp_path, subprocess_env, distance):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20)
+    done = offload_buffer(spec, tmp_path / "out.gpkg", subprocess_env, f"--distance={distance}")
+    assert done.returncode == 2, done.stderr
+    assert messages(done) == [f"offload buffer: distance {distance} is not a finite number"]
+    assert left_in(tmp_path) == ["in.gpkg"]
+
+
+def test_a_non_finite_distance_is_refused_by_the_api_and_processing(qgis_processing, tmp_path):
+    import processing
+    from qgis.core import QgsApplication
+
+    from offload import api
+    from offload.provider import OffloadProvider
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20)
+    with pytest.raises(InputError, match="distance nan is not a finite number"):
+        api.buffer(spec, tmp_path / "out.gpkg", distance=float("nan"))
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    try:
+        with pytest.raises(Exception, match="distance nan is not a finite number"):
+            processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": float("nan"),
+                                              "OUTPUT": str(tmp_path / "out.gpkg")})
+    finally:
+        if added:
+            registry.removeProvider("offload")
+    assert left_in(tmp_path) == ["in.gpkg"]
+
+
+@pytest.mark.parametrize("expression, feature, value", [
+    ("sqrt(-1)", 1, "nan"),  # NaN for every feature: native:buffer crashes on the first
+    ('CASE WHEN "n" = 6 THEN exp(1000) ELSE 1 END', 7, "inf"),  # one feature's distance is infinite
+])
+def test_a_non_finite_distance_per_feature_fails_naming_the_feature(tmp_path, subprocess_env, expression, feature,
+                                                                     value):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20)
+    done = offload_buffer(spec, tmp_path / "out.gpkg", subprocess_env, "--distance-expression", expression)
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert f"feature {feature}: the distance expression gave {value}" in done.stderr
+    assert left_in(tmp_path) == ["in.gpkg"]
+
+
+def layer_counts(path) -> dict:
+    """Each layer of a GeoPackage and its feature count."""
+    from osgeo import ogr
+
+    dataset = ogr.Open(str(path))
+    return {dataset.GetLayer(i).GetName(): dataset.GetLayer(i).GetFeatureCount() for i in range(dataset.GetLayerCount())}
+
+
+@pytest.fixture
+def two_layers(tmp_path):
+    """multi.gpkg holding roads (lines, 300) and parcels (polygons, 40)."""
+    roads = make_layer(tmp_path / "multi.gpkg", "lines", count=300, name="roads")
+    make_layer(tmp_path / "multi.gpkg", "polygons", count=40, name="parcels")
+    return roads
+
+
+def test_the_input_geopackage_is_never_written(tmp_path, subprocess_env, two_layers):
+    done = offload_buffer(two_layers, tmp_path / "multi.gpkg", subprocess_env, "--overwrite")
+    assert done.returncode == 2, done.stderr
+    assert messages(done) == [f"offload buffer: output {str(tmp_path / 'multi.gpkg')!r} is the input's own file; "
+                              "write to another file"]
+    assert layer_counts(tmp_path / "multi.gpkg") == {"roads": 300, "parcels": 40}
+    assert left_in(tmp_path) == ["multi.gpkg"]
+
+
+def test_replacing_a_geopackage_with_other_layers_is_refused_naming_them(tmp_path, subprocess_env, two_layers):
+    make_layer(tmp_path / "out.gpkg", "polygons", count=5, name="out")
+    make_layer(tmp_path / "out.gpkg", "polygons", count=7, name="zones")
+    done = offload_buffer(two_layers, tmp_path / "out.gpkg", subprocess_env, "--overwrite")
+    assert done.returncode == 2, done.stderr
+    assert "holds other layers (zones) that replacing it would delete" in done.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"out": 5, "zones": 7}
+    alone = offload_buffer(two_layers, tmp_path / "alone.gpkg", subprocess_env)  # a file of its own layer: replaced
+    assert alone.returncode == 0, alone.stderr
+    again = offload_buffer(two_layers, tmp_path / "alone.gpkg", subprocess_env, "--overwrite", "--distance", "3")
+    assert again.returncode == 0, again.stderr
+    assert layer_counts(tmp_path / "alone.gpkg") == {"alone": 300}
+
+
+def test_a_layer_is_written_then_replaced_inside_a_geopackage(tmp_path, subprocess_env, two_layers):
+    from osgeo import ogr
+
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    target = f"{tmp_path / 'out.gpkg'}|layername=zones"
+    added = offload_buffer(two_layers, target, subprocess_env, "--distance", "2")
+    assert added.returncode == 0, added.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300}
+    refused = offload_buffer(two_layers, target, subprocess_env, "--distance", "2")
+    assert refused.returncode == 2 and "layer 'zones' exists in" in refused.stderr
+    replaced = offload_buffer(two_layers, target, subprocess_env, "--distance", "2", "--where", '"n" < 100',
+                              "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 100}
+    dataset = ogr.Open(str(tmp_path / "out.gpkg"))
+    zones = dataset.GetLayerByName("zones")
+    assert zones.TestCapability(ogr.OLCFastSpatialFilter)  # its spatial index was made again
+    zones.SetSpatialFilterRect(0, 0, 30, 30)
+    assert sorted(f.GetField("n") for f in zones) == [0, 1, 2, 50, 51, 52]
+    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
+
+
+def test_a_failed_run_leaves_the_geopackage_s_layers_untouched(tmp_path, subprocess_env, two_layers):
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    make_layer(tmp_path / "out.gpkg", "polygons", count=9, name="zones")
+    before = (tmp_path / "out.gpkg").read_bytes()
+    failed = offload_buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=zones", subprocess_env, "--overwrite",
+                            "--distance-expression", 'CASE WHEN "n" = 250 THEN exp(1000) ELSE 1 END')
+    assert failed.returncode == 1 and "feature 251" in failed.stderr
+    assert (tmp_path / "out.gpkg").read_bytes() == before
+    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
+
+
+def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processing, tmp_path, project, two_layers):
+    import processing
+    from qgis.core import QgsApplication
+
+    from offload import api
+    from offload.provider import OffloadProvider
+    from qgis_helpers import wait_until
+
+    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    layer = QgsVectorLayer(two_layers, "roads", "ogr")
+    try:
+        with pytest.raises(Exception, match=r"holds other layers \(parcels\)"):
+            processing.run("offload:buffer", {"INPUT": layer, "OUTPUT": str(tmp_path / "out.gpkg")})
+        toolbox = f"ogr:dbname='{tmp_path / 'out.gpkg'}' table=\"zones\" (geom)"  # the Toolbox's "Save to GeoPackage"
+        result = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2, "OUTPUT": toolbox})
+    finally:
+        if added:
+            registry.removeProvider("offload")
+    assert result["OUTPUT"] == toolbox
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300}
+    handle = api.buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=wide", distance=5)
+    wait_until(lambda: handle.task.result is not None, 60, "the buffer to finish")
+    assert handle.task.result is True
+    assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300, "wide": 300}
+    (loaded,) = handle.task.loaded_layers()
+    assert loaded.name() == "wide" and loaded.featureCount() == 300
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (Linux), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_interrupts_a_long_geos_call(tmp_path, subprocess_env):
+    import signal
+    import time
+
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg")
+    run = subprocess.Popen([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "5",
+                            "--output", str(tmp_path / "out.gpkg")], env=subprocess_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        peak = 0.0
+        started = time.monotonic()
+        while time.monotonic() - started < 5:  # start-up, reading, then well into GEOS's one call
+            peak = max(peak, peak_rss_mb(run.pid))
+            time.sleep(0.05)
+        assert run.poll() is None, run.stderr.read()
+        peak = max(peak, peak_rss_mb(run.pid))
+        run.send_signal(signal.SIGINT)
+        asked = time.monotonic()
+        returncode = run.wait(timeout=20)
+        answered = time.monotonic() - asked
+    finally:
+        run.kill()
+        run.wait()
+    assert returncode == 130, run.stderr.read()
+    assert answered < 5  # a generous deadline: it answers in well under a second
+    assert peak < 2000
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
+
+
+def test_cancel_interrupts_a_long_geos_call_and_the_next_buffer_is_whole(qgis_processing, tmp_path):
+    import time
+
+    from offload.core.task import start
+    from offload.vector_tasks.buffer import BufferRequest
+    from offload.vector_tasks.buffer_task import BufferTask
+    from qgis_helpers import run_to_end, wait_until
+    from vector_data import assert_same, make_zigzag, native
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=5)))
+    time.sleep(2.5)  # inside GEOS's one call by now
+    assert task.result is None
+    asked = time.monotonic()
+    task.cancel()
+    wait_until(lambda: task.result is not None, 20, "the canceled buffer to end")
+    assert time.monotonic() - asked < 5 and task.canceled
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
+    small = make_layer(tmp_path / "small.gpkg", "polygons", count=300)  # GEOS is not left interrupting anyone
+    assert run_to_end(BufferTask(BufferRequest(small, tmp_path / "ours.gpkg", distance=3, segments=8)), 60) is True
+    assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"),
+                native(qgis_processing, small, tmp_path, DISTANCE=3, SEGMENTS=8))
+
+
+def test_processing_cancel_interrupts_a_long_geos_call(qgis_processing, tmp_path):
+    import threading
+    import time
+
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingFeedback
+
+    from offload.provider import OffloadProvider
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    feedback = QgsProcessingFeedback()
+    asked = []
+    cancel = threading.Timer(2.5, lambda: (asked.append(time.monotonic()), feedback.cancel()))
+    cancel.start()
+    try:
+        result = processing.run("offload:buffer", {"INPUT": QgsVectorLayer(spec, "zigzag", "ogr"), "DISTANCE": 5,
+                                                   "OUTPUT": str(tmp_path / "out.gpkg")}, feedback=feedback)
+    finally:
+        cancel.cancel()
+        if added:
+            registry.removeProvider("offload")
+    assert asked and time.monotonic() - asked[0] < 5
+    assert result == {}
+    assert left_in(tmp_path) == ["zigzag.gpkg"]

@@ -1,0 +1,89 @@
+"""Vector test data: GeoPackage layers written with OGR."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from osgeo import ogr, osr
+
+SHAPES = {
+    "points": (ogr.wkbPoint, ["POINT ({x} {y})"]),
+    "lines": (ogr.wkbLineString, ["LINESTRING ({x} {y}, {x2} {y}, {x2} {y2})"]),
+    "polygons": (ogr.wkbPolygon, ["POLYGON (({x} {y}, {x2} {y}, {x2} {y2}, {x} {y}))"]),
+}
+
+
+def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857, name: str = ""):
+    """A GeoPackage layer (named ``name`` or ``kind``; added to the file if it exists) with n (int)
+    and d (distance) fields, one null geometry, odd shapes."""
+    geometry_type, (template,) = SHAPES[kind]
+    name = name or kind
+    exists = Path(path).exists()
+    source = ogr.Open(str(path), 1) if exists else ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    layer = source.CreateLayer(name, srs, geometry_type)
+    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    layer.CreateField(ogr.FieldDefn("d", ogr.OFTReal))
+    layer.StartTransaction()
+    for n in range(count):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("n", n)
+        feature.SetField("d", 1.0 + (n % 7))
+        x, y = (n % 50) * 13.0, (n // 50) * 11.0
+        if n != 17:  # one feature without geometry
+            feature.SetGeometry(ogr.CreateGeometryFromWkt(template.format(x=x, y=y, x2=x + 9.5, y2=y + 4.25)))
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None
+    return f"{path}|layername={name}"
+
+
+def make_zigzag(path, vertices: int = 1_000_000) -> str:
+    """One comb-shaped polygon of ``vertices`` vertices: teeth 0.5 apart and 10 high. Its buffer
+    at a distance wider than the teeth makes GEOS work for many minutes (issue 14)."""
+    import numpy as np
+
+    teeth = vertices // 2
+    x = np.repeat(np.arange(teeth, dtype=np.float64), 2)
+    x[1::2] += 0.5
+    y = np.tile([0.0, 10.0], teeth)
+    x = np.concatenate([x, [teeth, 0.0, 0.0]])
+    y = np.concatenate([y, [-1.0, -1.0, 0.0]])
+    ring = np.column_stack([x, y]).astype("<f8")
+    wkb = (np.array([1], "u1").tobytes() + np.array([3, 1, len(ring)], "<u4").tobytes() + ring.tobytes())
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("zigzag", srs, ogr.wkbPolygon)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkb(wkb))
+    layer.CreateFeature(feature)
+    source = None
+    return f"{path}|layername=zigzag"
+
+
+def native(qgis_processing, spec, tmp_path, **parameters):
+    """native:buffer of ``spec`` into tmp_path/native.gpkg, as a layer."""
+    import processing
+    from qgis.core import QgsVectorLayer
+
+    defaults = {"DISTANCE": 10, "SEGMENTS": 5, "END_CAP_STYLE": 0, "JOIN_STYLE": 0, "MITER_LIMIT": 2,
+                "DISSOLVE": False}
+    defaults.update(parameters)
+    out = str(tmp_path / "native.gpkg")
+    layer = QgsVectorLayer(spec, "in", "ogr")  # referenced here: Processing does not keep it alive
+    processing.run("native:buffer", {"INPUT": layer, "OUTPUT": out, **defaults})
+    return QgsVectorLayer(out, "native", "ogr")
+
+
+def assert_same(ours, theirs):
+    """The same features, attributes and geometries (to GEOS's rounding)."""
+    ours_features, their_features = list(ours.getFeatures()), list(theirs.getFeatures())
+    assert len(ours_features) == len(their_features)
+    for a, b in zip(ours_features, their_features):
+        assert a.attributes()[1:] == b.attributes()[1:]  # after the fid
+        assert a.geometry().isNull() == b.geometry().isNull()
+        if not a.geometry().isNull():
+            assert a.geometry().area() == pytest.approx(b.geometry().area(), rel=1e-9)
+            assert a.geometry().symDifference(b.geometry()).area() <= 1e-9 * b.geometry().area() + 1e-12

@@ -1,0 +1,110 @@
+"""Where buffered features go: a new file, or a layer written or replaced inside a GeoPackage.
+
+A GeoPackage is a database of layers: replacing the whole file to write one layer would
+delete the others. So an output GeoPackage that holds layers other than the one written is
+either named with a layer (``out.gpkg|layername=zones``, or Processing's
+``ogr:dbname='out.gpkg' table="zones"``), and the layer is written or replaced inside it,
+or refused with the names of the layers that would be lost. The input's own file is never
+written. Inside a GeoPackage the run stays atomic: the file is copied (SQLite's backup, a
+consistent snapshot even in WAL mode) to the temporary name, the layer is written there, and
+the copy replaces the file only when the run succeeded.
+
+Pure: stdlib only.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple, Union
+
+from ..core.errors import InputError
+
+BACKUP_PAGES = 256  # SQLite pages copied between cancel checks (1 MB at GDAL's 4 KB pages)
+_OGR_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')*)'(?:\s+table="(?P<table>(?:[^"]|"")*)")?""")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """The file to produce and the layer in it; ``inside``: the file exists and keeps its other layers."""
+
+    path: Path
+    layer: str
+    inside: bool = False
+
+
+def split_destination(text: Union[str, Path]) -> Tuple[Path, Optional[str]]:
+    """``PATH``, ``PATH|layername=NAME`` or ``ogr:dbname='PATH' table="NAME" (geom)`` → (path, name or None)."""
+    text = str(text)
+    match = _OGR_URI.match(text)
+    if match:
+        table = match.group("table")
+        return Path(match.group("path").replace("''", "'")), table.replace('""', '"') if table is not None else None
+    path, _, options = text.partition("|")
+    layer = None
+    for option in filter(None, options.split("|")):
+        key, _, value = option.partition("=")
+        if key.strip().lower() != "layername" or not value:
+            raise InputError(f"output option {option!r} is not layername=NAME")
+        layer = value
+    return Path(path), layer
+
+
+def gpkg_layers(path: Path) -> List[str]:
+    """The layers (tables of features, attributes or tiles) a GeoPackage holds; [] if it is not one."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
+    except sqlite3.Error:
+        return []
+    finally:
+        connection.close()
+
+
+def check_destination(text: Union[str, Path], input_path: Optional[Path], overwrite: bool) -> Destination:
+    """Decide where the output goes, or refuse before any work.
+
+    :raises InputError: for the input's own file, a named layer outside a GeoPackage, an
+        existing layer without ``overwrite``, or a GeoPackage whose other layers would be lost.
+    """
+    path, layer = split_destination(text)
+    if input_path is not None and path.exists() and _same_file(path, input_path):
+        raise InputError(f"output {str(path)!r} is the input's own file; write to another file")
+    is_gpkg = path.suffix.lower() == ".gpkg"
+    if layer is not None and not is_gpkg:
+        raise InputError(f"output {str(path)!r}: a layer name needs a GeoPackage (.gpkg)")
+    existing = gpkg_layers(path) if is_gpkg and path.is_file() else []
+    if layer is None:
+        others = [name for name in existing if name != path.stem]
+        if others and overwrite:
+            raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
+                             f"would delete; name the layer to write inside it: {path}|layername=NAME")
+        return Destination(path, path.stem)
+    if layer in existing and not overwrite:
+        raise InputError(f"layer {layer!r} exists in {str(path)!r}; pass overwrite to replace it")
+    return Destination(path, layer, inside=bool(existing))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def copy_geopackage(source: Path, target: Path, check_canceled: Callable[[], None]) -> None:
+    """Copy a GeoPackage with SQLite's backup (a consistent snapshot), checking for a cancel
+    every ``BACKUP_PAGES`` pages; an exception from ``check_canceled`` aborts the copy."""
+    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    copy = sqlite3.connect(str(target))
+    try:
+        origin.backup(copy, pages=BACKUP_PAGES, progress=lambda *_: check_canceled())
+        copy.execute("PRAGMA journal_mode=DELETE")  # one file to rename: no -wal beside the copy
+    finally:
+        copy.close()
+        origin.close()
