@@ -159,7 +159,9 @@ def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processin
     layer = QgsVectorLayer(two_layers, "roads", "ogr")
     try:
         with pytest.raises(Exception, match=r"holds other layers \(parcels\)"):
-            processing.run("offload:buffer", {"INPUT": layer, "OUTPUT": str(tmp_path / "out.gpkg")})
+            # By its source: the refused run's traceback outlives the test (kept by Processing), and a
+            # layer it held would close its OGR handle after QGIS has shut down (a crash at exit).
+            processing.run("offload:buffer", {"INPUT": two_layers, "OUTPUT": str(tmp_path / "out.gpkg")})
         toolbox = f"ogr:dbname='{tmp_path / 'out.gpkg'}' table=\"zones\" (geom)"  # the Toolbox's "Save to GeoPackage"
         result = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2, "OUTPUT": toolbox})
     finally:
@@ -173,6 +175,7 @@ def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processin
     assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300, "wide": 300}
     (loaded,) = handle.task.loaded_layers()
     assert loaded.name() == "wide" and loaded.featureCount() == 300
+    del layer  # this frame outlives the test (the refused run's traceback holds it): drop the OGR layer now
 
 
 def peak_rss_mb(pid: int) -> float:
