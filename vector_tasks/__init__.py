@@ -1,1 +1,2 @@
-"""Vector family: buffering a layer's features in parallel chunks (see issue: Vector family)."""
+"""Vector family: buffering a layer's features in the background, with native:buffer's results
+(one thread reads and buffers, another writes; a cancel reaches into a running GEOS call)."""

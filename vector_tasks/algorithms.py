@@ -29,17 +29,18 @@ UNITS, INVALID = ("layer", "meters"), ("fix", "skip", "fail")
 
 
 class BufferAlgorithm(OffloadAlgorithm):
-    """Buffer on all cores, with native:buffer's results."""
+    """Buffer in the background, with native:buffer's results."""
 
     INPUT, DISTANCE, FIELD, SEGMENTS = "INPUT", "DISTANCE", "DISTANCE_FIELD", "SEGMENTS"
     END_CAP, JOIN, MITER, DISSOLVE, UNITS, INVALID = (
         "END_CAP_STYLE", "JOIN_STYLE", "MITER_LIMIT", "DISSOLVE", "UNITS", "INVALID")
+    MAX_MEMORY = "MAX_MEMORY_MB"
 
     def name(self) -> str:
         return "buffer"
 
     def displayName(self) -> str:  # noqa: N802
-        return tr("Buffer (all cores)")
+        return tr("Buffer (in the background)")
 
     def group(self) -> str:
         return tr("Vector")
@@ -48,7 +49,7 @@ class BufferAlgorithm(OffloadAlgorithm):
         return "vector"
 
     def shortHelpString(self) -> str:  # noqa: N802
-        return tr("Buffers features with native:buffer's parameters and results, in parallel chunks. "
+        return tr("Buffers features with native:buffer's parameters and results, in the background. "
                   "Geographic layers can be buffered in metres; invalid geometries are fixed, skipped or "
                   "fail the run. The input must be a file-based layer.")
 
@@ -76,6 +77,14 @@ class BufferAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(self.UNITS, tr("Distance units"), list(UNITS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.INVALID, tr("Invalid geometries"), list(INVALID),
                                                      defaultValue=0))
+        from qgis.core import QgsProcessingParameterDefinition
+
+        from .geos_interrupt import DEFAULT_MAX_MEMORY_MB
+
+        memory = QgsProcessingParameterNumber(self.MAX_MEMORY, tr("Largest growth while buffering one geometry (MB)"),
+                                              minValue=1, defaultValue=DEFAULT_MAX_MEMORY_MB)
+        memory.setFlags(memory.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(memory)
         self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, tr("Buffered")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
@@ -104,6 +113,7 @@ class BufferAlgorithm(OffloadAlgorithm):
             units=UNITS[self.parameterAsEnum(parameters, self.UNITS, context)],
             invalid=INVALID[self.parameterAsEnum(parameters, self.INVALID, context)],
             overwrite=True,
+            max_memory_mb=self.parameterAsInt(parameters, self.MAX_MEMORY, context),
         )
 
     def engine(self):

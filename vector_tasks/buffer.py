@@ -38,7 +38,7 @@ from qgis.core import (
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from .destination import copy_geopackage
-from .geos_interrupt import interrupted_on_cancel
+from .geos_interrupt import DEFAULT_MAX_MEMORY_MB, interrupted_on_cancel, raise_if_over_memory
 from .gpkg_rtree import add_spatial_index
 
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -71,6 +71,7 @@ class BufferRequest:
     where: Optional[str] = None
     selected_only: bool = False  # only the layer's selected features (a layer given to the task)
     overwrite: bool = False
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB  # a run may grow by this much while GEOS buffers
 
 
 @dataclass
@@ -97,6 +98,7 @@ class BufferPlan:
     invalid: str
     check_validity: bool  # points are always valid: one call per feature saved
     where: Optional[str]
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
 
 
 def open_layer(spec: str) -> QgsVectorLayer:
@@ -143,6 +145,8 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
     distance = 10.0 if request.distance is None else float(request.distance)
     if not math.isfinite(distance):  # GEOS crashes on NaN, and an infinite buffer is empty
         raise InputError(f"distance {request.distance} is not a finite number")
+    if request.max_memory_mb < 1:
+        raise InputError(f"max_memory_mb {request.max_memory_mb} is below 1")
     if request.segments < 1:
         raise InputError(f"segments {request.segments} is below 1")
     if request.end_cap not in END_CAPS:
@@ -173,7 +177,7 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
         segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
         invalid=request.invalid, where=request.where or None,
-        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry)
+        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry, max_memory_mb=request.max_memory_mb)
 
 
 def check_expression(text: str, context: QgsExpressionContext, what: str) -> None:
@@ -243,7 +247,7 @@ def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
     writing.start()
     try:
         try:
-            with interrupted_on_cancel(control.check_canceled):  # one GEOS call may run for minutes
+            with interrupted_on_cancel(control.check_canceled, plan.max_memory_mb * 2 ** 20):  # one GEOS call may run for minutes
                 for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
                     if failure:
                         break
@@ -408,6 +412,7 @@ def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
             buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
             if buffered.isEmpty():  # what an interrupted GEOS call returns: then stop at once
                 control.check_canceled()
+                raise_if_over_memory(f"feature {feature.id()}")
             if from_metres is not None:
                 buffered.transform(from_metres)
             buffered.convertToMultiType()

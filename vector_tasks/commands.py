@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 
+from .geos_interrupt import DEFAULT_MAX_MEMORY_MB
+
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "buffer",
-        help="buffer a layer's features on all cores (the results of native:buffer)",
-        description="Buffer features with native:buffer's parameters and defaults, in parallel chunks.",
+        help="buffer a layer's features in the background (the results of native:buffer)",
+        description="Buffer features with native:buffer's parameters and defaults, in the background.",
         epilog="Example: buffer --input roads.gpkg|layername=roads --distance 25 --output roads-25m.gpkg",
     )
     parser.add_argument("--input", required=True, help="PATH[|layername=NAME]")
@@ -25,6 +27,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cap", default="round", help="round, flat or square (default round)")
     parser.add_argument("--join", default="round", help="round, miter or bevel (default round)")
     parser.add_argument("--miter-limit", type=float, default=2.0)
+    parser.add_argument("--max-memory-mb", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                        help="stop a geometry whose buffer makes the run grow by more than this "
+                             f"(default {DEFAULT_MAX_MEMORY_MB})")
     parser.add_argument("--dissolve", action="store_true", help="union all buffers into one feature")
     parser.add_argument("--units", default="layer", help="layer, or meters (for geographic layers)")
     parser.add_argument("--invalid", default="fix", help="invalid geometries: fix (makeValid), skip or fail")
@@ -42,6 +47,7 @@ def _buffer(args: argparse.Namespace) -> int:
         input=args.input, output=args.output, distance=args.distance, distance_field=args.distance_field,
         distance_expression=args.distance_expression,
         segments=args.segments, end_cap=args.cap, join=args.join, miter_limit=args.miter_limit,
+        max_memory_mb=args.max_memory_mb,
         dissolve=args.dissolve, units=args.units, invalid=args.invalid, where=args.where, overwrite=args.overwrite,
     )
     return run_task(lambda: BufferTask(request), args, full_qgis=True)

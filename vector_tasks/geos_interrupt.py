@@ -11,6 +11,9 @@ not hit them: on cancel we register a callback that asks for the interrupt only 
 threads named, and remove it when they are done. The callback runs in Python (it holds the
 GIL at every check point), so it is registered only between a cancel and the end of the run.
 
+The same watchdog bounds memory: a GEOS call that makes the process grow by more than the
+run's bound is interrupted too, and ``raise_if_over_memory()`` then fails the run naming it.
+
 Where GEOS's C library cannot be found, ``available()`` is False and a cancel waits for the
 running call to end, as before.
 """
@@ -21,16 +24,21 @@ import ctypes.util
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional, Set
+from typing import Callable, Dict, Iterator, Optional, Set
 
-from ..core.errors import Canceled
+from ..core.errors import Canceled, TaskFailed
+from ..core.memory import resident_bytes
 
+# A pathological geometry (a zig-zag of 10⁶ vertices) can make one GEOS buffer grow for minutes
+# into many GB; past this growth of the process the call is stopped and the run fails naming it.
+DEFAULT_MAX_MEMORY_MB = 4096
 WATCH_INTERVAL_S = 0.05  # how often the watchdog asks whether the run was canceled
 _CALLBACK = ctypes.CFUNCTYPE(None)
 _LIBRARY_NAMES = {"win32": ("geos_c.dll", "geos_c"), "darwin": ("libgeos_c.dylib", "geos_c")}
 
 _lock = threading.Lock()
 _targets: Set[int] = set()  # threads whose GEOS calls are to be interrupted
+_over_memory: Dict[int, int] = {}  # thread → the bound (bytes) its GEOS call went past
 _state = {"library": None, "loaded": False, "previous": None}
 
 
@@ -91,18 +99,33 @@ def release(thread_id: int) -> None:
             library.GEOS_interruptCancel()  # a request no check point consumed must not hit anyone later
 
 
+def raise_if_over_memory(what: str) -> None:
+    """Fail the run if this thread's GEOS call was interrupted for memory (``what``: the feature)."""
+    bound = _over_memory.pop(threading.get_ident(), None)
+    if bound is not None:
+        raise TaskFailed(f"{what} needed more than {bound // 2 ** 20:,} MB to buffer; GEOS was stopped "
+                         "(--max-memory-mb raises the bound)")
+
+
 @contextmanager
-def interrupted_on_cancel(check_canceled: Callable[[], None]) -> Iterator[None]:
+def interrupted_on_cancel(check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None) -> Iterator[None]:
     """While inside, a cancel interrupts this thread's GEOS calls: a watchdog thread polls
-    ``check_canceled()`` (which raises ``Canceled``) every ``WATCH_INTERVAL_S``."""
+    ``check_canceled()`` (which raises ``Canceled``) every ``WATCH_INTERVAL_S``. So does the
+    process growing by more than ``max_growth_bytes`` from now (see ``raise_if_over_memory``)."""
     thread_id = threading.get_ident()
     done = threading.Event()
+    baseline = resident_bytes() if max_growth_bytes else None
 
     def watch() -> None:
         while not done.wait(WATCH_INTERVAL_S):
             try:
                 check_canceled()
             except Canceled:
+                interrupt(thread_id)
+                return
+            now = resident_bytes() if baseline is not None else None
+            if now is not None and now - baseline > max_growth_bytes:
+                _over_memory[thread_id] = max_growth_bytes
                 interrupt(thread_id)
                 return
 
@@ -114,3 +137,4 @@ def interrupted_on_cancel(check_canceled: Callable[[], None]) -> Iterator[None]:
         done.set()
         watchdog.join()
         release(thread_id)
+        _over_memory.pop(thread_id, None)

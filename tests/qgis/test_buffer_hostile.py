@@ -272,3 +272,37 @@ def test_processing_cancel_interrupts_a_long_geos_call(qgis_processing, tmp_path
     assert asked and time.monotonic() - asked[0] < 5
     assert result == {}
     assert left_in(tmp_path) == ["zigzag.gpkg"]
+
+
+def test_a_geometry_whose_buffer_outgrows_the_memory_bound_fails_naming_it(tmp_path, subprocess_env):
+    """Left to run (nobody cancels), the zig-zag's one GEOS call is stopped at the bound."""
+    import time
+
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg")
+    run = subprocess.Popen([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "5",
+                            "--max-memory-mb", "200", "--output", str(tmp_path / "out.gpkg")],
+                           env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    deadline = time.monotonic() + 300
+    while run.poll() is None and time.monotonic() < deadline:
+        try:
+            peak = max(peak, peak_rss_mb(run.pid))  # the child's own high-water mark
+        except OSError:  # it has just ended
+            break
+        time.sleep(0.02)
+    run.kill()
+    _, stderr = run.communicate()
+    assert run.returncode == 1, stderr
+    assert "needed more than 200 MB to buffer" in stderr and "--max-memory-mb" in stderr
+    assert peak < 1000  # QGIS itself, plus the bound: not the GBs the call would take
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
+
+
+def test_the_memory_bound_is_checked_before_any_work(tmp_path, two_layers):
+    from offload import api
+
+    with pytest.raises(InputError, match="max_memory_mb 0 is below 1"):
+        api.buffer(two_layers, tmp_path / "out.gpkg", max_memory_mb=0)
+    assert not (tmp_path / "out.gpkg").exists()
