@@ -60,6 +60,7 @@ class LoopbackServer(ThreadingHTTPServer):
     """Serves in-memory resources on 127.0.0.1 from a daemon thread; use as a context manager."""
 
     daemon_threads = True
+    request_queue_size = 128  # the library's 5 drops a client's 16 simultaneous connections (retried 1 s later)
 
     def __init__(self, resources: Optional[Dict[str, Resource]] = None, port: int = 0) -> None:
         super().__init__((LOOPBACK, port), _Handler)
