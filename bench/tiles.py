@@ -201,6 +201,7 @@ class Case:
     failures: List[str] = field(default_factory=list)
     check: Optional[Tuple[bool, str]] = None
     size_bytes: Optional[int] = None
+    codec: str = ""  # a GeoTIFF's compression, as GDAL reports it
 
     def median(self, what: str = "seconds") -> float:
         return statistics.median(r[what] for r in self.results) if self.results else float("nan")
@@ -261,6 +262,16 @@ def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
     return result
 
 
+def describe_codec(path: Path) -> str:
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path))
+    if dataset is None or dataset.GetDriver().ShortName != "GTiff":
+        return ""
+    structure = dataset.GetMetadata("IMAGE_STRUCTURE")
+    return " ".join(f"{k}={structure[k]}" for k in ("COMPRESSION", "PREDICTOR") if k in structure) or "uncompressed"
+
+
 def probe_formats() -> Dict[str, int]:
     done = subprocess.run([sys.executable, __file__, "--one", json.dumps({"kind": "formats"})], capture_output=True,
                           text=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=300)
@@ -292,7 +303,7 @@ def build_cases(args, blocks: Dict[str, Block], big: Optional[Block], formats: L
     if big is not None and "memory" in args.groups:
         for flavour in formats:
             add(Case(("memory", big.kind, flavour, 16), f"{KIND_NAMES[big.kind]}: Offload {flavour}, "
-                     f"{big.count:,} tiles", big, 16, flavour, latency_ms=0.0, every_round=False))
+                     f"{big.count:,} tiles, no latency", big, 16, flavour, latency_ms=0.0, every_round=False))
     return cases
 
 
@@ -346,7 +357,7 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
             print(f"  {'sane' if case.check[0] else 'WRONG'}: {case.label} ({case.workers} workers): {case.check[1]}")
 
     r = Report(cases)
-    for workers in WORKERS:
+    for workers in WORKERS if blocks and "speed" in args.groups else ():
         print(f"ceiling at {workers} workers: {workers} ÷ {args.latency_ms:g} ms = "
               f"{workers / (args.latency_ms / 1000.0):.0f} tiles/s", end="; " if workers != WORKERS[-1] else "\n")
     for kind, block in blocks.items():
@@ -376,7 +387,8 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
             r.line(what, (key, peer), lambda k=key, p=peer: cases[k].tiles_s() / cases[p].tiles_s(), "×",
                    ("≥", TARGET_OVER_GDAL))
         default = ("offload", kind, "GTiff", 8)
-        r.line(f"{name}: GTiff default, file ÷ uncompressed RGBA", (default,),
+        codec = cases[default].codec if default in cases else ""
+        r.line(f"{name}: GTiff default ({codec}), file ÷ uncompressed RGBA", (default,),
                lambda k=default, b=block: cases[k].size_bytes / (b.count * 256 * 256 * 4) * 100, " %", None, 0)
         for workers in WORKERS:
             key = ("offload", kind, "GTiff", workers)
@@ -424,6 +436,8 @@ def main() -> None:
     kinds = [k for k in KIND_NAMES if k in only] or list(KIND_NAMES)
     wanted_formats = [f for f in FORMATS if f in only] or list(FORMATS)
     args.groups = [g for g in ("speed", "memory") if g in only] or ["speed", "memory"]
+    if "speed" not in args.groups:
+        kinds = [MEMORY_KIND]
     began, load = time.perf_counter(), os.getloadavg()
 
     def progress(text: str) -> None:
@@ -472,6 +486,7 @@ def main() -> None:
                 if case.check is None and case.key[0] != "pool":
                     if output.exists():
                         case.size_bytes = output.stat().st_size
+                        case.codec = describe_codec(output)
                         case.check = check_output(output, case.block.folder, case.block.kind, case.block.first,
                                                   case.block.side, case.flavour)
                     else:
