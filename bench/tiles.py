@@ -252,12 +252,12 @@ def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
         done = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
                               env=dict(os.environ, QT_QPA_PLATFORM="offscreen", GDAL_ENABLE_WMS_CACHE="NO"),
                               timeout=900)
-        requests = sum(server.requests.values())
+        served = sum(server.requests.values())
     marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if done.returncode or not marked:
         raise RuntimeError(f"{case.label} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     result = json.loads(marked[-1][len(RESULT_MARK):])
-    result["requests"] = requests
+    result["requests"] = served
     result["output"] = str(output)
     return result
 

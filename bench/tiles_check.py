@@ -61,7 +61,11 @@ def check_mosaic(output: Path, served: Path, kind: str, first: Tile, side: int) 
 def check_package(output: Path, served: Path, kind: str, first: Tile, side: int, flavour: str) -> Tuple[bool, str]:
     db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
     try:
+        metadata_ok, said = True, ""
         if flavour == "MBTiles":
+            meta = dict(db.execute("SELECT name, value FROM metadata").fetchall())
+            metadata_ok = meta.get("format") == KINDS[kind]  # the server says image/png for every tile: sniffed
+            said = f", metadata format {meta.get('format')!r} (expected {KINDS[kind]!r})"
             rows = db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles").fetchall()
             placed = [(z, col, (1 << z) - 1 - row, data) for z, col, row, data in rows]  # TMS rows count up
         else:
@@ -84,8 +88,8 @@ def check_package(output: Path, served: Path, kind: str, first: Tile, side: int,
     differing = sum(1 for z, x, y, data in placed if (z, x, y) in expected
                     and bytes(data) != tile_path(served, Tile(x, y, z), KINDS[kind]).read_bytes())
     text = (f"{len(placed)} tiles ({len(found & expected)} of the {len(expected)} expected, "
-            f"{len(found - expected)} others), {differing} differing from the served bytes")
-    return found == expected and len(placed) == len(expected) and differing == 0, text
+            f"{len(found - expected)} others), {differing} differing from the served bytes{said}")
+    return found == expected and len(placed) == len(expected) and differing == 0 and metadata_ok, text
 
 
 def check_output(output: Path, served: Path, kind: str, first: Tile, side: int, flavour: str) -> Tuple[bool, str]:
