@@ -7,8 +7,9 @@ feedback as progress and cancel, writing the output atomically.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
@@ -16,12 +17,17 @@ from .errors import InputError
 
 Validate = Callable[[Any], Any]  # request -> plan
 Run = Callable[[Any, Path, Any], Any]  # (plan, temp path, control) -> anything
+CHECKED_OUTPUT = "/dev/null/checked.tif"  # checkParameterValues does not know the output yet
 
 
 class OffloadAlgorithm(QgsProcessingAlgorithm):
     """Base of Offload's Processing algorithms; the output parameter is ``OUTPUT``."""
 
     OUTPUT = "OUTPUT"
+    _checked: Optional[Tuple[Any, Any]] = None  # (request, plan) of the last checkParameterValues
+    # A family that sets this reuses that plan for the run, and overrides recheck() with every
+    # check its validator makes of the output (the check did not know the output yet).
+    reuses_checked_plan = False
 
     def icon(self):
         """Offload's icon in the Toolbox and the modeler (QGIS's generic one otherwise)."""
@@ -37,16 +43,36 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         """The family's validator and engine, imported when first used (not with QGIS)."""
         raise NotImplementedError
 
+    def carry_check(self, copy: "OffloadAlgorithm") -> "OffloadAlgorithm":
+        """``copy`` (made by ``createInstance``) with the plan this instance's
+        ``checkParameterValues`` made: Processing checks on one instance and runs a copy, and
+        the run then need not open and describe every input a second time."""
+        copy._checked = self._checked
+        return copy
+
+    def recheck(self, plan: Any, request: Any) -> None:
+        """Checks a reused plan still needs against the real output (``InputError``); none here."""
+
     def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
         validate, _ = self.engine()
         try:
-            validate(self.build_request(parameters, context, "/dev/null/checked.tif"))
+            request = self.build_request(parameters, context, CHECKED_OUTPUT)
+            self._checked = (request, validate(request))
         except InputError as exc:
             return False, exc.one_line()
         return True, ""
+
+    def _plan(self, request: Any, validate: Validate) -> Any:
+        """The checked plan when the run asks for what was checked (but its output), else a new one."""
+        if self.reuses_checked_plan and self._checked is not None and dataclasses.is_dataclass(request):
+            checked_request, plan = self._checked
+            if dataclasses.replace(request, output=checked_request.output) == checked_request:
+                self.recheck(plan, request)
+                return plan
+        return validate(request)
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
@@ -55,7 +81,7 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         validate, run = self.engine()
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
-            plan = validate(self.build_request(parameters, context, destination))
+            plan = self._plan(self.build_request(parameters, context, destination), validate)
             produced = produce_atomically(Path(destination), feedback, lambda temp, control: run(plan, temp, control))
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None

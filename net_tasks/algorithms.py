@@ -7,6 +7,8 @@ from typing import Any, Dict
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -19,11 +21,15 @@ from qgis.core import (
 )
 
 from ..core.algorithm import OffloadAlgorithm
+from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
 DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
 TILE_SIZES = (256, 512)  # = tile_download.TILE_SIZES
+FORMAT_NAMES = ("GTiff", "COG", "GPKG", "MBTiles")  # = tile_download.FORMAT_NAMES
+FORMAT_LABELS = ("GeoTIFF mosaic", "Cloud-Optimized GeoTIFF (with overviews)",
+                 "GeoPackage tiles (original bytes, every zoom)", "MBTiles (original bytes, every zoom)")
 
 
 def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
@@ -38,6 +44,7 @@ class TilesAlgorithm(OffloadAlgorithm):
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
     TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
+    FORMAT, MIN_ZOOM = "FORMAT", "MIN_ZOOM"
 
     def name(self) -> str:
         return "tiles"
@@ -72,6 +79,9 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
         self.addParameter(QgsProcessingParameterNumber(self.ZOOM, tr("Zoom"), minValue=0, maxValue=24, defaultValue=12))
+        self.addParameter(QgsProcessingParameterNumber(self.MIN_ZOOM, tr("Min zoom (empty: only Zoom)"),
+                                                       optional=True, minValue=0, maxValue=24))
+        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMAT_LABELS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DECODE, tr("Decode elevation"), list(DECODINGS), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(self.WORKERS, tr("Connections"), minValue=1, maxValue=64,
                                                        defaultValue=4))
@@ -91,7 +101,8 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(_advanced(QgsProcessingParameterNumber(
             self.MAX_TILE_BYTES, tr("Largest tile body (bytes, once inflated)"), minValue=1,
             defaultValue=DEFAULT_MAX_TILE_BYTES)))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Mosaic")))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxy_pairs
@@ -100,7 +111,10 @@ class TilesAlgorithm(OffloadAlgorithm):
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
+        min_zoom = parameters.get(self.MIN_ZOOM)
         return TileRequest(
+            zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
+            format=FORMAT_NAMES[self.parameterAsEnum(parameters, self.FORMAT, context)],
             template=self.parameterAsString(parameters, self.URL, context),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
             bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
@@ -124,6 +138,30 @@ class TilesAlgorithm(OffloadAlgorithm):
         from .tile_download import run_tiles, validate_tile_request
 
         return validate_tile_request, run_tiles
+
+    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        """A new output as every algorithm's; an existing package is added to in place (resume)."""
+        from ..core.feedback import feedback_control
+        from .tasks import resumes_package
+        from .tile_download import run_tiles, validate_tile_request
+
+        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            plan = validate_tile_request(self.build_request(parameters, context, destination))
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        if not resumes_package(plan, Path(destination), overwrite=False):
+            return super().processAlgorithm(parameters, context, feedback)
+        try:
+            with feedback_control(feedback) as control:
+                run_tiles(plan, Path(destination), control)
+        except Canceled:
+            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+            return {}
+        except InputError as exc:
+            raise QgsProcessingException(exc.one_line()) from None
+        return {self.OUTPUT: destination}
 
 
 class DownloadAlgorithm(OffloadAlgorithm):

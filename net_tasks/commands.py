@@ -5,6 +5,7 @@ import argparse
 import re
 from pathlib import Path
 
+FORMAT_NAMES = ("GTiff", "COG", "GPKG", "MBTiles")  # = tile_download.FORMAT_NAMES (kept light for start-up)
 DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
 NEGATIVE_NUMBERS = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,[-+]?[\d.eE+-]*)+$")
 
@@ -60,6 +61,23 @@ def _bbox(text: str):
     return values
 
 
+def _zooms(text: str):
+    """'14' → (None, 14); '10-16' → (10, 16)."""
+    low, dash, high = text.strip().partition("-")
+    try:
+        return (int(low), int(high)) if dash else (None, int(low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"zoom {text!r} is not a level (14) or a range MIN-MAX (10-16)") from None
+
+
+def _header(text: str):
+    """'Name: value' → (name, value); the value is never echoed."""
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip():
+        raise argparse.ArgumentTypeError("a --header is not 'Name: value'")
+    return name.strip(), value.strip()
+
+
 def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "tiles",
@@ -72,8 +90,18 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--url", required=True, help="template with {z} {x} {y}, {-y} (TMS), {q} (quadkey), {s}")
     parser.add_argument("--bbox", required=True, type=_bbox, help="XMIN,YMIN,XMAX,YMAX (in --bbox-crs)")
     parser.add_argument("--bbox-crs", default="EPSG:4326", help="CRS of --bbox (default EPSG:4326)")
-    parser.add_argument("--zoom", required=True, type=int)
+    parser.add_argument("--zoom", required=True, type=_zooms,
+                        help="one level (14) or a range MIN-MAX (10-16): a package holds every level, a "
+                             "GeoTIFF/COG is the finest with the coarser ones as overviews")
     parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--format", choices=FORMAT_NAMES,
+                        help="default from --output's suffix (.gpkg, .mbtiles; else GTiff). GTiff (mosaic), COG (mosaic with overviews), GPKG or MBTiles (the tiles as "
+                             "served, every zoom; a rerun into an existing package adds only what it lacks)")
+    parser.add_argument("--header", action="append", default=[], type=_header, metavar="'NAME: VALUE'",
+                        help="an extra HTTP header on every tile request (repeatable), e.g. 'Referer: https://…'; "
+                             "its value is never logged")
+    parser.add_argument("--name", default="", help="a package's name (default: the output's file name)")
+    parser.add_argument("--attribution", default="", help="a package's attribution, e.g. '© OpenStreetMap'")
     parser.add_argument("--cache", type=Path, help="tile cache folder (default: per user, per template)")
     parser.add_argument("--workers", type=int, default=4, help="concurrent connections (default 4)")
     parser.add_argument("--retries", type=int, default=4, help="retries per tile (default 4)")
@@ -104,8 +132,12 @@ def _tiles(args: argparse.Namespace) -> int:
     from .tasks import TileDownloadTask
     from .tile_download import TileRequest
 
+    zoom_min, zoom = args.zoom
+    suffix = Path(args.output).suffix.lower()
+    output_format = args.format or {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix, "GTiff")
     request = TileRequest(
-        template=args.url, bbox=args.bbox, zoom=args.zoom, output=args.output, bbox_crs=args.bbox_crs,
+        template=args.url, bbox=args.bbox, zoom=zoom, zoom_min=zoom_min, format=output_format,
+        headers=tuple(args.header), name=args.name, attribution=args.attribution, output=args.output, bbox_crs=args.bbox_crs,
         cache_dir=args.cache, workers=args.workers, retries=args.retries, timeout_s=args.timeout,
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
         clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .download import FileRequest, run_download, validate_file_request
 
@@ -22,18 +23,38 @@ class FileDownloadTask(OffloadTask):
 
 
 class TileDownloadTask(OffloadTask):
-    """Download the tiles over a bbox and mosaic them into a georeferenced GeoTIFF."""
+    """Download the tiles over a bbox into a mosaic (GeoTIFF, COG) or a package (GeoPackage, MBTiles).
+
+    A new output is written under a temporary name and appears only when complete. An
+    existing package (without ``overwrite``) is added to in place: it gets only the tiles it
+    lacks, in SQLite transactions, so it never holds a truncated tile and a failed run keeps
+    what it had.
+    """
 
     def __init__(self, request, **task_options) -> None:
         from .tile_download import validate_tile_request
 
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
-        super().__init__(f"Tiles z{request.zoom} ({plan.tiles.count}) → {Path(request.output).name}", **task_options)
+        zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
+        super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan
-        self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
+        self.resuming = resumes_package(plan, Path(request.output), request.overwrite)
+        if self.resuming:  # added to in place: declared for loading only, never replaced
+            self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
+        else:
+            self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
         self.stats = None
 
     def work(self) -> None:
         from .tile_download import run_tiles
 
-        self.stats = run_tiles(self.plan, self.output.temp_path, self.control())
+        destination = self.output.path if self.resuming else self.output.temp_path
+        self.stats = run_tiles(self.plan, destination, self.control())
+
+    def final_outputs(self):
+        return self.outputs + ([self.output] if self.resuming else [])
+
+
+def resumes_package(plan, output: Path, overwrite: bool) -> bool:
+    """Whether this run adds to an existing package in place (rather than making a new output)."""
+    return plan.is_package and output.is_file() and not overwrite

@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -34,9 +34,19 @@ from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
 from .image_size import image_size
 from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
+from .tile_package import PackageMeta, open_package
+from .tile_package import tile_problem as whole_tile_problem
 from .tiles import MAX_LAT, MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, TileRange, range_bounds, tile_range
 
 DECODINGS = ("none", "terrarium", "terrain-rgb")
+# The outputs: a mosaic (GeoTIFF, or a Cloud-Optimized GeoTIFF with overviews) decodes the tiles;
+# a package (GeoPackage tiles, MBTiles) stores each tile's bytes as the server sent them.
+FORMATS = (("GTiff", "GeoTIFF mosaic"), ("COG", "Cloud-Optimized GeoTIFF (with overviews)"),
+           ("GPKG", "GeoPackage tiles (original bytes, every zoom)"), ("MBTiles", "MBTiles (original bytes, every zoom)"))
+FORMAT_NAMES = tuple(name for name, _ in FORMATS)
+PACKAGE_FORMATS = ("GPKG", "MBTiles")
+# Header names a request may not set: the session owns these (politeness, caching, the body's framing).
+RESERVED_HEADERS = ("host", "user-agent", "if-none-match", "content-length", "transfer-encoding", "connection")
 DEM_NODATA = -32768.0
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
 # Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
@@ -71,6 +81,13 @@ class TileRequest:
     proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
     tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
+    zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
+    format: str = "GTiff"  # one of FORMAT_NAMES
+    # Extra HTTP headers on every tile request (Referer, Authorization from QGIS's auth manager):
+    # never logged, never in a cache path or a message.
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""  # a package's name (default: the output file's stem)
+    attribution: str = ""  # a package's attribution (the connection's, when it has one)
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,57 @@ class TilePlan:
     proxies: Tuple[Tuple[str, str], ...] = ()
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
     tile_px: int = TILE_PX
+    zoom_min: int = -1  # -1: the same as tiles.z (one level)
+    format: str = "GTiff"
+    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
+    name: str = ""
+    attribution: str = ""
+
+    @property
+    def zooms(self) -> range:
+        """Every zoom level of the request, coarsest first."""
+        return range(self.tiles.z if self.zoom_min < 0 else self.zoom_min, self.tiles.z + 1)
+
+    def ranges(self) -> List[TileRange]:
+        """The tiles to fetch, one range per zoom, coarsest first.
+
+        A package takes every level; a mosaic only the finest (its overviews are built from it).
+        A package's range is never wider than the world, so no two of its tiles wrap to one.
+        """
+        if not self.is_package:
+            return [self.tiles]
+        ranges = [tile_range(self.bounds_m, z) for z in self.zooms[:-1]] + [self.tiles]
+        return [r if r.width <= 2 ** r.z else TileRange(0, r.y_min, 2 ** r.z - 1, r.y_max, r.z) for r in ranges]
+
+    @property
+    def total(self) -> int:
+        """Tiles to fetch over every zoom level."""
+        return sum(r.count for r in self.ranges())
+
+    @property
+    def is_package(self) -> bool:
+        return self.format in PACKAGE_FORMATS
+
+
+def check_headers(headers) -> Tuple[Tuple[str, str], ...]:
+    """Extra request headers as (name, value) pairs; a bad one is named, its value never shown.
+
+    :raises InputError: for a name that is not an HTTP token, one the session owns, or a value
+        with a line break (header injection).
+    """
+    checked = []
+    for pair in headers or ():
+        if len(pair) != 2:
+            raise InputError("a header is not a (name, value) pair")
+        name, value = str(pair[0]).strip(), str(pair[1]).strip()
+        if not name or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
+            raise InputError(f"header name {name!r} is not an HTTP header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"header {name} is set by Offload itself (--user-agent sets the User-Agent)")
+        if any(c in value for c in "\r\n\0"):
+            raise InputError(f"header {name}'s value holds a line break")
+        checked.append((name, value))
+    return tuple(checked)
 
 
 def default_cache_dir(template: str) -> Path:
@@ -152,21 +220,38 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
         raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
     if not request.max_tile_bytes > 0:
         raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
+    if request.format not in FORMAT_NAMES:
+        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMAT_NAMES)}")
+    if request.zoom_min is not None and not 0 <= request.zoom_min <= request.zoom:
+        raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within 0-{MAX_ZOOM}")
+    if request.format in PACKAGE_FORMATS and request.decode != "none":
+        raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
+                         f"served (take --format GTiff or COG)")
+    if request.format in PACKAGE_FORMATS and request.clip:
+        raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
+    headers = check_headers(request.headers)
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
-    tiles = tile_range(bounds_m, request.zoom)  # arithmetic: no tile is listed before this check
-    if tiles.count > request.max_tiles:
-        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than --max-tiles {request.max_tiles}")
-    if tiles.count > MOSAIC_MAX_TILES:
-        raise InputError(f"zoom {request.zoom} needs {tiles.count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
-                         f"mosaic holds (its tile index alone would take {16 * tiles.count / 1e9:.1f} GB): "
-                         f"take a smaller bbox or a lower zoom")
-    if template.bulk_forbidden and tiles.count > BULK_FORBIDDEN_LIMIT:
-        raise InputError(f"{template.host} forbids bulk downloads: {tiles.count} tiles is more than "
-                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
-    return TilePlan(template, tiles, bounds_m, Path(request.cache_dir or default_cache_dir(template.text)),
+    zoom_min = request.zoom if request.zoom_min is None else request.zoom_min
+    plan = TilePlan(template, tile_range(bounds_m, request.zoom), bounds_m,
+                    Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px)
+                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px,
+                    zoom_min, request.format, headers, request.name or Path(request.output).stem,
+                    request.attribution)
+    count = plan.total  # arithmetic: no tile is listed before these checks
+    several = len(plan.ranges()) > 1
+    zooms = f"zooms {zoom_min}-{request.zoom} need" if several else f"zoom {request.zoom} needs"
+    if count > request.max_tiles:
+        raise InputError(f"{zooms} {count} tiles, more than --max-tiles {request.max_tiles}")
+    if not plan.is_package and count > MOSAIC_MAX_TILES:
+        raise InputError(f"{zooms} {count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
+                         f"mosaic holds (its tile index alone would take {16 * count / 1e9:.1f} GB): "
+                         f"take a smaller bbox or a lower zoom")
+    if template.bulk_forbidden and count > BULK_FORBIDDEN_LIMIT:
+        raise InputError(f"{template.host} forbids bulk downloads: {count} tiles is more than "
+                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
+    return plan
 
 
 # -- images ------------------------------------------------------------------------------
@@ -303,6 +388,7 @@ class TileStats:
     empty: int = 0
     failed: int = 0
     retries: int = 0
+    kept: int = 0  # already in the package a rerun adds to: neither fetched nor counted as done work
 
     @property
     def done(self) -> int:
@@ -316,40 +402,45 @@ class _Outcome:
     tile: Tile
     attempt: int
     kind: str  # downloaded | from_cache | empty | retry | failed
-    rgba: Optional[np.ndarray] = None
+    payload: object = None  # what the sink takes: RGBA pixels (a mosaic) or the body as served (a package)
     problem: str = ""
     wait_s: Optional[float] = None
     throttled: bool = False
 
 
 def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
-    """Fetch every tile of ``plan`` and mosaic them into ``destination``.
+    """Fetch every tile of ``plan`` into ``destination``: a mosaic, or a package (added to when it exists).
 
     This thread schedules: it keeps at most ``limiter.allowed`` jobs in flight, puts a tile
-    that must be retried in a timed queue (so no worker ever sleeps), and writes each tile
-    into the mosaic as it arrives. Tiles are taken from the range one at a time, never listed.
+    that must be retried in a timed queue (so no worker ever sleeps), and hands each tile to
+    the sink (which writes on a thread of its own) as it arrives. Tiles are taken from the
+    ranges one at a time, never listed.
     """
     stats, failures = TileStats(), _Failures()
     limiter = Limiter(plan.workers)
     extension = _extension(plan.template)
-    first_attempts = plan.tiles.tiles()
-    total, planned = plan.tiles.count, 0
+    total = plan.total
     delayed: list = []  # heap of (due, sequence, tile, attempt)
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
-    mosaic = None
+    sink = None
     try:
-        mosaic = _Mosaic(plan, destination)
+        sink = _PackageSink(plan, destination) if plan.is_package else _Mosaic(plan, destination)
+        held = sink.held()
+        first_attempts = (t for r in plan.ranges() for t in r.tiles() if t.wrapped() not in held)
+        stats.kept = sum(1 for r in plan.ranges() for t in r.tiles() if t.wrapped() in held) if held else 0
+        to_fetch = total - stats.kept
+        planned = 0
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
             in_flight = set()
-            while planned < total or delayed or in_flight:
+            while planned < to_fetch or delayed or in_flight:
                 control.check_canceled()
                 now = time.monotonic()
                 while len(in_flight) < limiter.allowed:
                     if delayed and delayed[0][0] <= now:
                         _, _, tile, number = heapq.heappop(delayed)
-                    elif planned < total:
+                    elif planned < to_fetch:
                         tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
@@ -358,16 +449,16 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
                 done, in_flight = wait(in_flight, timeout=max(0.001, min(0.05, next_due)), return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = future.result()
-                    _settle(outcome, plan, mosaic, stats, failures, limiter, delayed, rng, control)
-                    control.report(stats.done / total, f"{stats.done} of {total} tiles")
-        if failures and (not plan.allow_missing or stats.failed == total):
-            raise TaskFailed(failures.summary(total, plan.allow_missing))
-        mosaic.close()
+                    _settle(outcome, plan, sink, stats, failures, limiter, delayed, rng, control)
+                    control.report((stats.done + stats.kept) / total, f"{stats.done + stats.kept} of {total} tiles")
+        if failures and (not plan.allow_missing or stats.failed == to_fetch):
+            raise TaskFailed(failures.summary(to_fetch, plan.allow_missing))
+        sink.close()
     finally:
         remove_hook()
         session.close()
-        if mosaic is not None:
-            mosaic.abandon()  # GDAL's handle must close before the base task removes the file
+        if sink is not None:
+            sink.abandon()  # the file's handle must close before the base task removes or publishes it
     return stats
 
 
@@ -397,7 +488,7 @@ class _Failures:
         return f"{head}; " + "; ".join(causes)
 
 
-def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileStats, failures: _Failures,
+def _settle(outcome: _Outcome, plan: TilePlan, sink, stats: TileStats, failures: _Failures,
             limiter: Limiter, delayed: list, rng: random.Random, control: Control) -> None:
     """Write a finished tile, or schedule its retry, or record its failure (this thread only)."""
     tile = outcome.tile
@@ -420,7 +511,7 @@ def _settle(outcome: _Outcome, plan: TilePlan, mosaic: "_Mosaic", stats: TileSta
         return
     limiter.succeeded()
     setattr(stats, outcome.kind, getattr(stats, outcome.kind) + 1)
-    mosaic.write(tile, outcome.rgba)
+    sink.write(tile, outcome.payload)
 
 
 _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
@@ -429,37 +520,54 @@ _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
     """One attempt at a tile (worker thread): the cache when fresh, else one request.
 
-    A stale cached tile with an ETag is asked for conditionally: unchanged costs a 304. Only
-    a body that passed every check is cached; a cached one that no longer passes is fetched again.
+    The tile is made ready for its sink here, on the worker: decoded for a mosaic (GDAL
+    releases the GIL while it decodes), checked whole for a package. A stale cached tile with
+    an ETag is asked for conditionally: unchanged costs a 304. Only a body that passed every
+    check is cached; a cached one that no longer passes is fetched again.
     """
     control.check_canceled()
-    path = cache_path(plan.cache_dir, tile, extension)
+    path = cache_path(plan.cache_dir, tile.wrapped(), extension)
     cached = read_cache(path, plan.max_tile_bytes)
-    if cached is not None and tile_problem(cached.body, tile_px=plan.tile_px):
+    if cached is not None and _body_problem(cached.body, "", plan):
         cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
-        rgba = decode_image(cached.body)
-        if rgba is not None:
-            return _Outcome(tile, number, "from_cache", rgba)
+        payload = _payload(cached.body, plan)
+        if payload is not None:
+            return _Outcome(tile, number, "from_cache", payload)
     url = plan.template.url(tile)
-    conditional = {"If-None-Match": cached.etag} if cached is not None and cached.etag else None
-    answer = _request(url, session, plan, conditional)
+    headers = dict(plan.headers)  # the caller's (Referer, Authorization): sent, never shown
+    if cached is not None and cached.etag:
+        headers["If-None-Match"] = cached.etag
+    answer = _request(url, session, plan, headers or None)
     if answer.kind == "not_modified" and cached is not None:
         write_cache(path, None, answer.headers, time.time())
-        return _Outcome(tile, number, "from_cache", decode_image(cached.body))
+        return _Outcome(tile, number, "from_cache", _payload(cached.body, plan))
     if answer.kind == "empty":
         return _Outcome(tile, number, "empty")
     if answer.kind == "ok":
-        problem = tile_problem(answer.body, answer.headers.get("Content-Type", ""), plan.tile_px)
-        rgba = None if problem else decode_image(answer.body)
-        if rgba is not None:
+        problem = _body_problem(answer.body, answer.headers.get("Content-Type", ""), plan)
+        payload = None if problem else _payload(answer.body, plan)
+        if payload is not None:
             write_cache(path, answer.body, answer.headers, time.time())
-            return _Outcome(tile, number, "downloaded", rgba)
+            return _Outcome(tile, number, "downloaded", payload)
         answer = Answer("fail", problem=problem or "an image GDAL cannot decode")
     if answer.kind == "fail":
         return _Outcome(tile, number, "failed", problem=answer.problem)
     return _Outcome(tile, number, "retry", problem=answer.problem, wait_s=answer.retry_after_s,
                     throttled=answer.throttled)
+
+
+def _body_problem(body: bytes, content_type: str, plan: TilePlan) -> str:
+    """Why a body is no tile for this plan ("" if none): its header, and for a package its end too."""
+    problem = tile_problem(body, content_type, plan.tile_px)
+    if not problem and plan.is_package:
+        problem = whole_tile_problem(body, plan.tile_px) or ""  # a package never holds a truncated tile
+    return problem
+
+
+def _payload(body: bytes, plan: TilePlan):
+    """What the sink takes: the body as served (a package) or its RGBA pixels (None: undecodable)."""
+    return body if plan.is_package else decode_image(body)
 
 
 def _request(url: str, session, plan: TilePlan, headers) -> Answer:
@@ -522,6 +630,10 @@ class _Mosaic:
         self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
                                      name="offload-mosaic")
 
+    def held(self) -> set:
+        """Tiles already written (none: a mosaic is always made anew)."""
+        return set()
+
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
         """Queue a tile for the writing thread (raises what that thread met, if anything)."""
         if rgba is None:  # no tile here: nodata / transparent as the file was created
@@ -553,3 +665,40 @@ class _Mosaic:
     def abandon(self) -> None:
         self._writer.abandon()  # canceled or failed: what is still queued is not worth writing
         self.dataset = None
+
+
+class _PackageSink:
+    """A GeoPackage or MBTiles package, given each tile's body as served, on a writing thread.
+
+    ``destination`` is a new package's temporary name, or an existing package to add to:
+    tile_package commits whole tiles in SQLite transactions, so a kill loses at most the last
+    batch and never leaves a truncated tile.
+    """
+
+    def __init__(self, plan: TilePlan, destination: Path) -> None:
+        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+        if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
+            x_min, x_max = -ORIGIN_M, ORIGIN_M
+        meta = PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
+                           zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+        self.package = open_package(destination, plan.format, meta)
+        self._writer = OrderedWriter(lambda item: self.package.put(*item), capacity=4 * plan.workers,
+                                     name="offload-package")
+
+    def held(self) -> set:
+        return self.package.holds()
+
+    def write(self, tile: Tile, body: Optional[bytes]) -> None:
+        if body is None:  # no tile here: a package stays sparse
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile.wrapped(), body))  # stored as servers name it
+
+    def close(self) -> None:
+        self._writer.close()
+        self.package.close()
+
+    def abandon(self) -> None:
+        """Canceled or failed: keep the whole tiles written (a rerun need not fetch them again)."""
+        self._writer.abandon()
+        self.package.close()

@@ -11,6 +11,8 @@ from typing import Any, Dict
 
 from qgis.core import (
     QgsProcessingContext,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -22,11 +24,11 @@ from qgis.core import (
 from ..core.algorithm import OffloadAlgorithm
 from ..core.errors import InputError
 from ..core.i18n import tr
-from .request import FORMATS, OUTPUT_TYPE_NAMES, CalcInput, CalcRequest
+from .request import DEFAULT_MAX_PIXELS, FORMATS, OUTPUT_TYPE_NAMES, CalcInput, CalcRequest
 
 EXTENTS = ("same grid (refuse mismatches)", "intersect", "union")
 RESOLUTIONS = ("finest", "coarsest")
-TYPES = ("inputs' widest type",) + OUTPUT_TYPE_NAMES
+TYPES = ("widest type of the inputs used",) + OUTPUT_TYPE_NAMES
 
 
 class CalcAlgorithm(OffloadAlgorithm):
@@ -35,6 +37,8 @@ class CalcAlgorithm(OffloadAlgorithm):
     EXPRESSION, INPUTS, NAMES, BANDS = "EXPRESSION", "INPUTS", "NAMES", "BANDS"
     EXTENT, RESOLUTION, TYPE, NODATA = "EXTENT", "RESOLUTION", "TYPE", "NODATA"
     FORMAT, OPTIONS = "FORMAT", "CREATION_OPTIONS"
+    MAX_PIXELS, SPACE_CHECK = "MAX_PIXELS", "SPACE_CHECK"
+    reuses_checked_plan = True  # recheck(): the free space where the output goes
 
     def name(self) -> str:
         return "calc"
@@ -55,11 +59,18 @@ class CalcAlgorithm(OffloadAlgorithm):
             "line gives one band each. Functions: where sqrt exp log log10 abs sin cos tan arctan2 floor ceil "
             "round minimum maximum clip isnan nan_to_num logical_and/or/not …, and neighbourhood functions "
             "slope(A), aspect(A), hillshade(A, azimuth, altitude), focal_mean/min/max(A, size) with no seams. "
-            "Output is nodata where an input the expression uses is nodata. Nothing typed is ever eval'ed."
+            "Output is nodata where an input the expression uses is nodata; in integer outputs also where the result "
+            "has no integer value (NaN, ±inf). The output type defaults to the widest type of the inputs the "
+            "expression uses; the nodata value must fit it (Byte: 0 to 255). Nothing typed is ever eval'ed."
         )
 
     def createInstance(self) -> "CalcAlgorithm":  # noqa: N802
-        return CalcAlgorithm()
+        return self.carry_check(CalcAlgorithm())
+
+    def recheck(self, plan, request: CalcRequest) -> None:
+        from .calc import check_output_fits
+
+        check_output_fits(request, plan.grid, plan.gdal_type)
 
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.EXPRESSION, tr("Expression (one per line)"),
@@ -80,6 +91,15 @@ class CalcAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMATS), defaultValue=0))
         self.addParameter(QgsProcessingParameterString(self.OPTIONS, tr("Creation options (KEY=VALUE, space-separated)"),
                                                        optional=True))
+        limit = QgsProcessingParameterNumber(self.MAX_PIXELS, tr("Largest output grid (pixels)"),
+                                             QgsProcessingParameterNumber.Double, defaultValue=DEFAULT_MAX_PIXELS,
+                                             minValue=1)
+        space_check = QgsProcessingParameterBoolean(self.SPACE_CHECK, tr("Refuse an output that may not fit the "
+                                                                         "free disk space (uncompressed)"),
+                                                    defaultValue=True)
+        for advanced in (limit, space_check):
+            advanced.setFlags(advanced.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(advanced)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Output")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> CalcRequest:
@@ -107,6 +127,8 @@ class CalcAlgorithm(OffloadAlgorithm):
             format=FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)],
             creation_options=tuple((self.parameterAsString(parameters, self.OPTIONS, context) or "").split()),
             overwrite=True,  # Processing asks about existing outputs itself
+            max_pixels=int(self.parameterAsDouble(parameters, self.MAX_PIXELS, context)),
+            check_free_space=self.parameterAsBool(parameters, self.SPACE_CHECK, context),
         )
 
     def engine(self):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 from .request import FORMATS, NAME_PATTERN, CalcRequest
 
-MAX_WINDOW_PIXELS = 1 << 19  # 2 MB per Float32 input per window: as fast as larger ones, less memory
+# 1 MB per Float32 array (1024×256 of 256² tiles): small enough for the CPU's cache, few
+# enough windows that the threads seldom wait for the GIL.
+MAX_WINDOW_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ def check_calc_request(request: CalcRequest) -> Tuple[Expression, ...]:
     for option in request.creation_options:
         if "=" not in option:
             raise InputError(f"creation option {option!r} is not KEY=VALUE")
+    if request.max_pixels < 1:
+        raise InputError(f"max_pixels {request.max_pixels} is not a positive number")
     if request.threads is not None and request.threads < 1:
         raise InputError(f"threads {request.threads} is not a positive number")
     if request.output_type is not None:
@@ -86,12 +91,17 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
     grid, sources = _resolve_grid(request, sources)
+    _check_grid_size(grid, request.max_pixels)
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
         gdal_type = _widest_type([s for s in sources if s.name in used] or sources)
     nodata = request.nodata if request.nodata is not None else gdal_io.DEFAULT_NODATA[gdal_type]
     _check_nodata_fits(nodata, gdal_type)
+    gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
+                                                                  request.creation_options), request.creation_options,
+                                   gdal_type)
+    check_output_fits(request, grid, gdal_type)
     return CalcPlan(
         expressions=expressions,
         sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
@@ -104,6 +114,33 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
         geographic=_is_geographic(grid.crs_wkt),
         halo=max(e.halo for e in expressions),
     )
+
+
+def _check_grid_size(grid: Grid, max_pixels: int) -> None:
+    pixels = grid.width * grid.height
+    if pixels > max_pixels:
+        raise InputError(f"the output grid is {grid.width:,}×{grid.height:,} = {pixels:,} pixels, over the limit of "
+                         f"{max_pixels:,}; check the extent and resolution, or raise the limit (--max-pixels, "
+                         f"max_pixels=, Processing's 'Largest output grid')")
+
+
+def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
+    """Refuse an output that may not fit: uncompressed size (twice for COG's staging file)."""
+    if not request.check_free_space:
+        return
+    folder = Path(request.output).expanduser().absolute().parent
+    if not folder.is_dir():
+        return  # the output check names a missing folder
+    free = shutil.disk_usage(folder).free
+    if request.overwrite and Path(request.output).is_file():
+        free += Path(request.output).stat().st_size  # replaced at the end
+    copies = 2 if request.format == "COG" else 1
+    needed = grid.width * grid.height * len(request.expressions) * gdal_io.numpy_type(gdal_type).itemsize * copies
+    if needed > free:
+        staged = ", twice for COG" if copies > 1 else ""
+        raise InputError(f"the output may need {needed / 1e9:,.1f} GB (uncompressed{staged}) "
+                         f"and {folder} has {free / 1e9:,.1f} GB free; free some space or write elsewhere "
+                         f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
 
 def _widest_type(sources: Sequence[gdal_io.Source]) -> int:
@@ -146,6 +183,11 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
         other, what = mismatched[0]
         raise InputError(f"input {other.name} is not on the grid of {reference.name} ({what}); "
                          f"pass --extent intersect|union|NAME to align them")
+    without_crs = [s.name for s in sources if not s.grid.crs_wkt]
+    if without_crs and len(without_crs) < len(sources):
+        with_crs = next(s.name for s in sources if s.grid.crs_wkt)
+        raise InputError(f"input {without_crs[0]} has no CRS and input {with_crs} has one: assign one "
+                         f"(gdal_edit.py -a_srs EPSG:…) before aligning them")
     crs = reference.grid.crs_wkt
     if request.extent in by_name:
         bounds = gdal_io.bounds_in(by_name[request.extent], crs)
@@ -155,15 +197,41 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
     resolution = pick_resolution([gdal_io.resolution_in(s, crs) for s in sources], request.resolution or "finest",
                                  gdal_io.resolution_in(named, crs) if named is not None else None)
     grid = grid_over(bounds, resolution[0], resolution[1], crs)
+    _check_grid_size(grid, request.max_pixels)  # before the warps: they size themselves on the grid
     return grid, [gdal_io.align(s, grid) for s in sources]
 
 
+# Offload's default compression: ZSTD at level 1 with the predictor for the type. On spatially
+# correlated data (a DEM, its slope, an NDVI of fields) it gives 0.4-0.7× the raw size, as
+# DEFLATE 6 does, at a fraction of DEFLATE's time; on noise-like data no lossless codec gains
+# much (0.95×), so a probe of one window decides for an uncompressed file there (_worth_compressing).
+DEFAULT_COMPRESSION = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
+WORTH_COMPRESSING = 0.9  # the largest compressed ÷ raw size of the probe that keeps compression
+
+
 def default_creation_options(gdal_type: int, threads: int) -> List[str]:
-    """Tiled, DEFLATE with the right predictor, BigTIFF when needed, multi-threaded compression."""
+    """Tiled 256, ZSTD with the type's predictor, BigTIFF when needed, multi-threaded compression."""
     predictor = "3" if gdal_io.numpy_type(gdal_type).kind == "f" else "2"
     tile = str(gdal_io.OUTPUT_TILE)
-    return ["TILED=YES", f"BLOCKXSIZE={tile}", f"BLOCKYSIZE={tile}", "COMPRESS=DEFLATE", f"PREDICTOR={predictor}",
+    return ["TILED=YES", f"BLOCKXSIZE={tile}", f"BLOCKYSIZE={tile}", *DEFAULT_COMPRESSION, f"PREDICTOR={predictor}",
             "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}"]
+
+
+def output_options(format_name: str, gdal_type: int, threads: int, overrides: Sequence[str]) -> List[str]:
+    """The creation options an output is written with: the defaults, then the user's."""
+    defaults = default_creation_options(gdal_type, threads)
+    if format_name == "COG":  # the COG driver tiles by itself (BLOCKSIZE) and calls the level LEVEL
+        defaults = [o.replace("ZSTD_LEVEL=", "LEVEL=") for o in defaults
+                    if o.split("=", 1)[0] not in ("TILED", "BLOCKXSIZE", "BLOCKYSIZE")]
+    return merged_options(defaults, overrides)
+
+
+def _worth_compressing(engine: "_Engine", windows: List[Window], options: List[str], control: Control) -> bool:
+    """Whether the middle window compresses with ``options`` (GTiff's): noise-like data does not,
+    and its file would be barely smaller and take longer to write."""
+    _, results = engine.compute(windows[len(windows) // 2], control)
+    probe = [o for o in options if o.split("=", 1)[0] in ("COMPRESS", "ZSTD_LEVEL", "PREDICTOR")]
+    return all(gdal_io.compressed_ratio(values, probe) <= WORTH_COMPRESSING for values, _ in results)
 
 
 def merged_options(defaults: Sequence[str], overrides: Sequence[str]) -> List[str]:
@@ -186,16 +254,34 @@ class _Stats:
     maximum: float = -math.inf
 
     @classmethod
-    def of(cls, values: np.ndarray, missing: Optional[np.ndarray]) -> "_Stats":
-        """Statistics of one window, computed in the worker thread (numpy releases the GIL)."""
-        valid = values[~missing] if missing is not None and missing.any() else values.ravel()
-        if valid.dtype.kind == "f":
-            valid = valid[np.isfinite(valid)] if not np.isfinite(valid).all() else valid
-        if valid.size == 0:
+    def of(cls, values: np.ndarray, missing: Optional[np.ndarray], nodata: float) -> "_Stats":
+        """Statistics of one window, computed in the worker thread (numpy releases the GIL).
+
+        ``values`` holds 0 where ``missing`` is True, so sums over every pixel are sums over
+        the valid ones, with no copy of them; the exact (slower) count runs only when some
+        value is not finite, a 0 may stand for a missing pixel at an end of the range, or the
+        nodata value lies within it (pixels at the nodata value are nodata to every reader).
+        """
+        flat = values.ravel()
+        missing_count = int(np.count_nonzero(missing)) if missing is not None else 0
+        if missing_count == flat.size:
             return cls()
-        return cls(int(valid.size), float(np.add.reduce(valid, dtype=np.float64)),
-                   float(np.einsum("i,i->", valid, valid, dtype=np.float64)),
-                   float(valid.min()), float(valid.max()))
+        total = float(np.add.reduce(flat, dtype=np.float64))
+        total_sq = float(np.einsum("i,i->", flat, flat, dtype=np.float64))
+        lowest, highest = float(flat.min()), float(flat.max())
+        if (math.isfinite(total) and math.isfinite(total_sq) and not lowest <= nodata <= highest
+                and not (missing_count and 0.0 in (lowest, highest))):
+            return cls(flat.size - missing_count, total, total_sq, lowest, highest)
+        valid = flat != values.dtype.type(nodata)
+        if missing is not None:
+            valid &= ~missing.ravel()
+        if flat.dtype.kind == "f":
+            valid &= np.isfinite(flat)
+        kept = flat[valid]
+        if kept.size == 0:
+            return cls()
+        return cls(int(kept.size), float(np.add.reduce(kept, dtype=np.float64)),
+                   float(np.einsum("i,i->", kept, kept, dtype=np.float64)), float(kept.min()), float(kept.max()))
 
     def merge(self, other: "_Stats") -> None:
         self.count += other.count
@@ -210,7 +296,7 @@ class _Engine:
 
     def __init__(self, plan: CalcPlan) -> None:
         self.plan = plan
-        self.readers = gdal_io.Readers(plan.sources)
+        self.readers = gdal_io.Readers(plan.sources, overlapping=plan.halo > 0)
         self.out_dtype = gdal_io.numpy_type(plan.gdal_type)
         self.x_res_m, self.y_res_m = _metres_per_pixel(plan)
 
@@ -228,17 +314,29 @@ class _Engine:
         results = []
         for expression in plan.expressions:
             context = Context(x_res, self.y_res_m, masks, outside=outside)
-            values = np.broadcast_to(evaluate(expression, arrays, context), arrays[plan.sources[0].name].shape)
+            values = evaluate(expression, arrays, context)
+            shape = arrays[plan.sources[0].name].shape
+            if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions
+                values = np.broadcast_to(values, shape)
             missing = _missing(expression, masks, context, crop)
-            values = values[crop]
+            if halo:
+                values = values[crop]
             if values.dtype == bool:
                 values = values.view(np.uint8)
-            out = gdal_io.to_output_values(values, self.out_dtype)
-            if not out.flags.writeable or not out.flags.c_contiguous or any(out is a or out.base is a for a in arrays.values()):
-                out = out.copy()  # never write nodata into an input another expression may use
+            out, no_value = gdal_io.to_output_values(values, self.out_dtype)
+            if no_value is not None:
+                missing = no_value if missing is None else (missing | no_value)
+            if (not out.flags.writeable or not out.flags.c_contiguous
+                    or any(np.may_share_memory(out, a) for a in arrays.values())):
+                # Never write nodata into an input another expression may use, nor keep the
+                # array this thread reads its next window into.
+                out = np.array(out, dtype=out.dtype, order="C", copy=True)
             if missing is not None:
-                out[missing] = plan.nodata
-            results.append((out, _Stats.of(out, missing)))
+                np.copyto(out, out.dtype.type(0), where=missing)
+            window_stats = _Stats.of(out, missing, plan.nodata)
+            if missing is not None:
+                np.copyto(out, out.dtype.type(plan.nodata), where=missing)
+            results.append((out, window_stats))
         return window, results
 
 
@@ -286,27 +384,30 @@ def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
 
 def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
+    # The COG's staging file is named from the temporary output's, so a sweep of temp files finds it.
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
-    options = merged_options(default_creation_options(plan.gdal_type, plan.threads), plan.creation_options)
-    if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
-        options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
+    options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
+    final_options = output_options(plan.format, plan.gdal_type, plan.threads, plan.creation_options)
     engine = _Engine(plan)
     windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
                            MAX_WINDOW_PIXELS)
+    if (not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
+            and not _worth_compressing(engine, windows, options, control)):
+        options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
+    if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
+        options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     stats = [_Stats() for _ in plan.expressions]
     dataset = gdal_io.create_output(geotiff, plan.grid, len(plan.expressions), plan.gdal_type, plan.nodata, options)
     try:
         write_span = 0.9 if plan.format == "COG" else 1.0
-        _compute_all(engine, windows, dataset, stats, control.within(0.0, write_span))
+        writer = gdal_io.Writer(dataset, compressed=_compressed(options))
+        _compute_all(engine, windows, writer, stats, control.within(0.0, write_span))
         for index, band_stats in enumerate(stats, start=1):
             _store_statistics(dataset, index, band_stats, plan.grid)
         dataset.FlushCache()
         dataset = None
         if plan.format == "COG":
-            tiling = ("TILED", "BLOCKXSIZE", "BLOCKYSIZE")  # the COG driver tiles by itself (BLOCKSIZE)
-            cog_options = merged_options([o for o in default_creation_options(plan.gdal_type, plan.threads)
-                                          if o.split("=", 1)[0] not in tiling], plan.creation_options)
-            gdal_io.translate_to_cog(geotiff, destination, cog_options, gdal_callback(control.within(0.9, 0.1)))
+            gdal_io.translate_to_cog(geotiff, destination, final_options, gdal_callback(control.within(0.9, 0.1)))
             control.check_canceled()
     finally:
         dataset = None
@@ -316,7 +417,13 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
                     leftover.unlink()
 
 
-def _compute_all(engine: _Engine, windows: List[Window], dataset, stats: List[_Stats], control: Control) -> None:
+def _compressed(options: Sequence[str]) -> bool:
+    values = {key.strip().upper(): value for key, value in (o.split("=", 1) for o in options)}
+    return values.get("COMPRESS", "NONE").strip().upper() != "NONE"
+
+
+def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer, stats: List[_Stats],
+                 control: Control) -> None:
     """Compute windows on a pool; this thread writes them in order as they complete."""
     written = 0
     with ThreadPoolExecutor(max_workers=engine.plan.threads, thread_name_prefix="offload-calc") as pool:
@@ -326,19 +433,20 @@ def _compute_all(engine: _Engine, windows: List[Window], dataset, stats: List[_S
                 pending.append(pool.submit(engine.compute, window, control))
                 # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
                 while len(pending) > engine.plan.threads or (window is windows[-1] and pending):
-                    _write(pending.popleft().result(), dataset, stats)
+                    _write(pending.popleft().result(), writer, stats)
                     written += 1
                     control.report(written / len(windows), f"window {written} of {len(windows)}")
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
+    writer.flush()
 
 
-def _write(done, dataset, stats: List[_Stats]) -> None:
+def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:
     window, results = done
     for index, (values, window_stats) in enumerate(results, start=1):
-        gdal_io.write(dataset, index, window, values)
+        writer.write(index, window, values)
         stats[index - 1].merge(window_stats)
 
 

@@ -20,6 +20,12 @@ import numpy as np
 from ..core.errors import InputError
 from . import kernels
 
+# Bounds on what one expression may ask for, so no text can exhaust the parser's or the
+# evaluator's stack (both recurse once per nesting level) or memory.
+MAX_EXPRESSION_CHARS = 10_000
+MAX_EXPRESSION_TERMS = 500  # input names and numbers, e.g. a sum of 500 bands
+MAX_EXPRESSION_DEPTH = 500  # operators and calls nested in each other (a sum of n terms nests n deep)
+
 CONSTANTS: Dict[str, float] = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
 
 # Element-wise functions: name -> (numpy function, smallest and largest argument count).
@@ -107,14 +113,35 @@ def parse_expression(text: str, input_names: Optional[FrozenSet[str]] = None) ->
     """
     if not text or not text.strip():
         raise InputError("the expression is empty")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise InputError(f"the expression is {len(text):,} characters long; the limit is {MAX_EXPRESSION_CHARS:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         column = f" at column {exc.offset}" if exc.offset else ""
         raise InputError(f"syntax error{column} in expression {text!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise InputError(f"the expression nests too deeply (the limit is {MAX_EXPRESSION_DEPTH} levels)") from None
+    _check_size(tree)
     names = set()
     halo = _check(tree.body, text, input_names, names)
     return Expression(text.strip(), tree, frozenset(names), halo)
+
+
+def _check_size(tree: ast.Expression) -> None:
+    """Refuse trees past the bounds, walking them without recursion."""
+    terms, deepest, stack = 0, 0, [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        terms += isinstance(node, (ast.Name, ast.Constant))
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)))
+    if terms > MAX_EXPRESSION_TERMS:
+        raise InputError(f"the expression has {terms:,} terms (input names and numbers); the limit is "
+                         f"{MAX_EXPRESSION_TERMS}")
+    if deepest > MAX_EXPRESSION_DEPTH:
+        raise InputError(f"the expression nests {deepest:,} levels deep; the limit is {MAX_EXPRESSION_DEPTH}")
 
 
 def _check(node: ast.AST, text: str, input_names: Optional[FrozenSet[str]], names: set) -> int:
@@ -213,6 +240,16 @@ def evaluate(expression: Expression, arrays: Mapping[str, np.ndarray], context: 
     return value
 
 
+def _in_place(ufunc, left, right, left_fresh: bool) -> bool:
+    """Whether ``ufunc(left, right)`` may write into ``left`` (a temporary) and give what the
+    operator gives: same shape and type (integers divided give float64, not their type)."""
+    if ufunc is None or not left_fresh or not isinstance(left, np.ndarray):
+        return False
+    dtype = np.result_type(left, right)
+    return (dtype == left.dtype and np.shape(right) in (left.shape, ())
+            and not (ufunc is np.true_divide and dtype.kind != "f"))
+
+
 def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
     """Return (value, fresh): ``fresh`` means nobody else holds the array, so it may be reused."""
     if isinstance(node, ast.Constant):
@@ -222,14 +259,14 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
             return CONSTANTS[node.id], False
         mask = context.nodata.get(node.id) if context.nodata_as_nan else None
         if mask is not None:  # inside a neighbourhood function: nodata is a gap the kernel skips
-            return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]))), True
+            return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]), copy=False)), True
         return arrays[node.id], False
     if isinstance(node, ast.BinOp):
         (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
         operation = _BINARY[type(node.op)]
-        if (left_fresh and operation in _IN_PLACE and isinstance(left, np.ndarray)
-                and np.result_type(left, right) == left.dtype and np.shape(right) in (left.shape, ())):
-            return _IN_PLACE[operation](left, right, out=left), True
+        ufunc = _IN_PLACE.get(operation)
+        if _in_place(ufunc, left, right, left_fresh):
+            return ufunc(left, right, out=left), True
         return operation(left, right), True
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, arrays, context)[0]), True

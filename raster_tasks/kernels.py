@@ -27,9 +27,19 @@ def _window(z: np.ndarray):
 def _horn(z: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Horn's weighted differences (west minus east, south minus north), not yet scaled."""
     a, b, c, d, _e, f, g, h, i = _window(z)
-    west_east = (a + 2.0 * d + g) - (c + 2.0 * f + i)
-    south_north = (g + 2.0 * h + i) - (a + 2.0 * b + c)
-    return west_east, south_north
+    return _weighted_difference(a, d, g, c, f, i), _weighted_difference(g, h, i, a, b, c)
+
+
+def _weighted_difference(p: np.ndarray, q: np.ndarray, r: np.ndarray,
+                         s: np.ndarray, t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``(p + 2q + r) - (s + 2t + u)`` in that order, in two temporaries instead of seven."""
+    first = np.multiply(q, 2.0)
+    np.add(p, first, out=first)
+    np.add(first, r, out=first)
+    second = np.multiply(t, 2.0)
+    np.add(s, second, out=second)
+    np.add(second, u, out=second)
+    return np.subtract(first, second, out=first)
 
 
 def _interior(z: np.ndarray, interior: np.ndarray) -> Result:
@@ -43,10 +53,11 @@ def _interior(z: np.ndarray, interior: np.ndarray) -> Result:
 
 def slope(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float) -> Result:
     """Slope in degrees (gdaldem slope, Horn). ``x_res_m`` has one value per row."""
-    west_east, south_north = _horn(z)
-    dz_dx = west_east / (8.0 * np.asarray(x_res_m, dtype=z.dtype)[1:-1, np.newaxis])
-    dz_dy = south_north / (8.0 * y_res_m)
-    return _interior(z, np.degrees(np.arctan(np.hypot(dz_dx, dz_dy))))
+    dz_dx, dz_dy = _horn(z)  # divided in place below: each step is numpy's, in the same order
+    np.true_divide(dz_dx, 8.0 * np.asarray(x_res_m, dtype=z.dtype)[1:-1, np.newaxis], out=dz_dx)
+    np.true_divide(dz_dy, 8.0 * y_res_m, out=dz_dy)
+    slope_degrees = np.hypot(dz_dx, dz_dy, out=dz_dx)
+    return _interior(z, np.degrees(np.arctan(slope_degrees, out=slope_degrees), out=slope_degrees))
 
 
 def aspect(z: np.ndarray) -> Result:

@@ -14,6 +14,9 @@ from ..core.errors import InputError
 FORMATS = ("GTiff", "COG")
 OUTPUT_TYPE_NAMES = ("Byte", "UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The largest output grid by default: 10 gigapixels (100,000², 40 GB as Float32). A typo in a
+# resolution or an --extent union of far-apart inputs asks for far more; --max-pixels raises it.
+DEFAULT_MAX_PIXELS = 10_000_000_000
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,14 @@ class CalcRequest:
     output: Path
     extent: Optional[str] = None  # intersect | union | an input's name
     resolution: Optional[str] = None  # finest | coarsest | an input's name
-    output_type: Optional[str] = None  # Float32, Int16 …; default: the inputs' widest type
+    output_type: Optional[str] = None  # Float32, Int16 …; default: the widest type of the inputs used
     nodata: Optional[float] = None
     threads: Optional[int] = None
     format: str = "GTiff"
     creation_options: Tuple[str, ...] = ()
     overwrite: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS  # the largest output grid (width × height)
+    check_free_space: bool = True  # refuse an output that may not fit the disk, uncompressed
 
 
 def parse_input(binding: str) -> CalcInput:

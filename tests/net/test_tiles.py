@@ -173,6 +173,13 @@ def test_elevation_decodings():
     ({"workers": 0}, "workers 0"),
     ({"bbox": (7, 46, 6, 45)}, "is not XMIN,YMIN,XMAX,YMAX"),
     ({"bbox_crs": "EPSG:999999"}, "bbox CRS 'EPSG:999999'"),
+    ({"format": "PNG"}, "format 'PNG' is not one of GTiff, COG, GPKG, MBTiles"),
+    ({"zoom_min": 11, "zoom": 10}, "zoom range 11-10"),
+    ({"zoom_min": 8, "zoom": 12, "max_tiles": 100, "format": "GPKG", "output": "o.gpkg"}, "zooms 8-12 need 1100 tiles, more than --max-tiles 100"),
+    ({"format": "GPKG", "decode": "terrarium"}, "decode terrarium makes a DEM"),
+    ({"headers": (("Bad Name", "x"),)}, "header name 'Bad Name'"),
+    ({"headers": (("Referer", "a\r\nX-Injected: 1"),)}, "header Referer's value holds a line break"),
+    ({"headers": (("User-Agent", "x"),)}, "header User-Agent is set by Offload"),
 ])
 def test_refusals_send_no_request_and_write_nothing(tmp_path, options, message):
     fields = dict(template="http://127.0.0.1:9/{z}/{x}/{y}.png", bbox=(6.0, 45.0, 8.0, 47.0), zoom=10,

@@ -291,3 +291,49 @@ def test_the_cli_exits_2_with_one_line_and_writes_nothing(tmp_path, pair, subpro
     lines = [line for line in done.stderr.splitlines() if "XDG_RUNTIME_DIR" not in line]
     assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
     assert not out.exists() and not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
+
+
+@pytest.mark.parametrize("kind, compression", [("noise", None), ("smooth", "ZSTD"), ("smooth-cog", "ZSTD")])
+def test_the_default_output_is_compressed_only_where_it_pays(tmp_path, kind, compression):
+    rows, cols = np.mgrid[0:600, 0:700]
+    if kind == "noise":
+        values = np.random.default_rng(2).standard_normal((600, 700)).astype(np.float32)
+    else:
+        values = (500 + 300 * np.sin(rows / 70.0) * np.cos(cols / 90.0)).astype(np.float32)
+    a = write_raster(tmp_path / "a.tif", values, block=256)
+    out = calc(tmp_path, ["A * 2"], [f"A={a}"], format="COG" if kind.endswith("cog") else "GTiff")
+    dataset = gdal.Open(str(out))
+    assert dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == compression
+    raw = 3 * 3 * 256 * 256 * 4  # the uncompressed file: whole 256² tiles
+    assert out.stat().st_size <= (0.7 * raw if compression else 1.01 * raw)
+    np.testing.assert_array_equal(dataset.ReadAsArray(), values * 2)
+
+
+@pytest.mark.parametrize("expression", ["A", "A - 1", "-A", "A * 0", "where(A > 50, 1 / (A - A), A)"])
+def test_statistics_are_those_of_the_valid_pixels(tmp_path, pair, expression, small_windows):
+    a_path, _, a, _ = pair
+    out = calc(tmp_path, [expression], [f"A={a_path}"])
+    values, nodata = read_raster(out)
+    valid = values[(values != nodata) & np.isfinite(values)].astype(np.float64)
+    dataset = gdal.Open(str(out))  # keep it: a band does not keep its dataset alive
+    band = dataset.GetRasterBand(1)
+    minimum, maximum, mean, std = band.GetStatistics(False, False)
+    assert (minimum, maximum) == pytest.approx((valid.min(), valid.max()), rel=1e-12)  # stored as text
+    assert mean == pytest.approx(valid.mean(), rel=1e-9, abs=1e-12)
+    assert std == pytest.approx(valid.std(), rel=1e-6, abs=1e-9)
+    assert float(band.GetMetadataItem("STATISTICS_VALID_PERCENT")) == pytest.approx(
+        100 * valid.size / values.size, abs=0.01)  # float ±inf and NaN are values, but not counted
+
+
+@pytest.mark.skipif(GDAL_CALC is None, reason="gdal_calc.py is part of Debian's python3-gdal")
+def test_ndvi_of_integer_bands_as_gdal_calc(tmp_path, small_windows):
+    """Sentinel-2 and Landsat bands are UInt16: (A - B) / (A + B) divides integers into floats
+    (it used to fail dividing in place into the integer temporary A - B)."""
+    rng = np.random.default_rng(8)
+    a = write_raster(tmp_path / "a.tif", rng.integers(1000, 5000, ODD, dtype=np.uint16), block=64)
+    b = write_raster(tmp_path / "b.tif", rng.integers(500, 3000, ODD, dtype=np.uint16), block=64)
+    theirs = tmp_path / "theirs.tif"
+    subprocess.run([sys.executable, GDAL_CALC, "-A", str(a), "-B", str(b), "--calc=(A - B) / (A + B)",
+                    f"--outfile={theirs}", "--quiet", "--type=Float32"], check=True, capture_output=True)
+    ours = calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a}", f"B={b}"], output_type="Float32")
+    np.testing.assert_array_equal(read_raster(ours)[0], read_raster(theirs)[0])

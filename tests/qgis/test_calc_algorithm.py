@@ -137,3 +137,31 @@ def test_offload_calc_steps_chain_in_a_graphical_model(provider, rasters, tmp_pa
     source, _ = read_raster(a)
     valid = source != -1
     assert np.allclose(values[valid], source[valid] * 2 + 1) and (values[~valid] == nodata).all()
+
+
+def test_processing_describes_each_input_once(provider, rasters, tmp_path, monkeypatch):
+    """checkParameterValues and the run used to open and describe every input twice."""
+    import processing
+
+    from offload.raster_tasks import gdal_io
+
+    described = []
+    describe = gdal_io.describe
+    monkeypatch.setattr(gdal_io, "describe", lambda *args: described.append(args[0]) or describe(*args))
+    a, b = rasters
+    processing.run("offload:calc", {"EXPRESSION": "A - B", "INPUTS": [str(a), str(b)],
+                                    "OUTPUT": str(tmp_path / "once.tif")})
+    assert sorted(described) == ["A", "B"]
+    assert (tmp_path / "once.tif").exists()
+
+
+def test_a_reused_check_still_refuses_an_output_that_may_not_fit(provider, rasters, tmp_path, monkeypatch):
+    import processing
+    from collections import namedtuple
+
+    a, _ = rasters
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10_000, 9_990, 10))
+    with pytest.raises(QgsProcessingException, match="may need .* GB"):
+        processing.run("offload:calc", {"EXPRESSION": "A", "INPUTS": [str(a)], "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
