@@ -123,9 +123,11 @@ def bare_pool(spec: Dict[str, Any]) -> Dict[str, Any]:
     with ThreadPoolExecutor(spec["workers"]) as warm:  # threads started untimed, as Offload's imports are
         list(warm.map(lambda _: None, range(spec["workers"])))
         started = time.perf_counter()
+        cpu = time.process_time()
         sizes = list(warm.map(get, spec["urls"]))
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "bytes": sum(sizes)}
+        cpu = time.process_time() - cpu
+    return {"seconds": seconds, "cpu_s": cpu, "bytes": sum(sizes)}
 
 
 def offered_formats(algorithm) -> Dict[str, int]:
@@ -377,7 +379,7 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
                     continue
                 key, pool = ("offload", kind, flavour, workers), ("pool", kind, "", workers)
                 r.line(what, (key, pool), lambda k=key, p=pool: cases[k].tiles_s() / cases[p].tiles_s() * 100, " %",
-                       ("≥", target * 100) if target else None, 0)
+                       ("≥", target * 100) if target else None, 1)
         for flavour in ("GTiff", "COG"):
             what = f"{name}: Offload {flavour} ÷ GDAL WMS driver, 16 workers/connections"
             if flavour not in formats:
