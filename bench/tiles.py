@@ -13,13 +13,15 @@ untimed, then ONE ``processing.run("offload:tiles", …)`` is timed, with an emp
 its own. GDAL: the WMS driver (TMS ``<GDAL_WMS>``, ``MaxConnections``, no cache) copied by
 ``gdal.Translate`` into an uncompressed tiled 3-band GeoTIFF of the same area, in the same kind
 of process. The reference: a bare ``requests`` pool (one session per worker thread, bodies read
-and dropped), the most a Python client gets; the ceiling is workers ÷ latency. Cases run
+and dropped; a plain Python process), the most a Python client gets; the ceiling is workers ÷
+latency. Cases run
 round-robin; medians of ``--rounds``. Outputs of the first round are checked against the served
 tiles (bench/tiles_check.py). Memory: one run per format of ``--big`` tiles (no latency, so the
 download outruns the writer if anything does), peak RSS the run added to its process.
 
 Formats other than GTiff are measured when ``offload:tiles`` has a FORMAT parameter offering them
-(asked at run time); otherwise their lines say "not available yet".
+(asked at run time); otherwise their lines say "not available yet". The default run takes
+~12 minutes on 2 cores, ~4 of them the memory runs (``--big 0`` leaves them out).
 """
 from __future__ import annotations
 
