@@ -2,6 +2,7 @@
 
     from offload import api
     dem = api.tiles(url, (6.9, 45.9, 7.2, 46.1), 12, "dem.tif", decode="terrarium")
+    photo = api.tiles("My imagery", bbox, 16, "photo.gpkg", zoom_min=12, format="GPKG")  # a QGIS XYZ connection
     api.chain(api.tiles(url, bbox, 12, "dem.tif", decode="terrarium", start=False),
               api.calc("slope(dem)", {"dem": "dem.tif"}, "slope.tif", start=False))
     api.buffer(iface.activeLayer(), distance=25, selected_only=True)  # into a memory layer
@@ -179,11 +180,15 @@ def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLik
 
 
 @_one_line_errors
-def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: PathLike, start: bool = True,
+def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathLike, start: bool = True,
           **options) -> Union[Handle, Step]:
-    """Tiles over a bbox (EPSG:4326 unless ``bbox_crs``), mosaicked: ``tiles(url, bbox, 12, "area.tif")``.
+    """Tiles over a bbox (EPSG:4326 unless ``bbox_crs``): ``tiles(url, bbox, 12, "area.tif")``.
 
-    Uses QGIS's proxy settings when it has them.
+    ``url`` is a URL template, the name of one of QGIS's XYZ Tiles connections (Browser), or an
+    XYZ layer: a connection's or layer's referer, HTTP headers and authentication go with every
+    request, and its zoom levels bound ``zoom`` (and ``zoom_min``). Options as the CLI's
+    (``zoom_min``, ``format``, ``workers``, ``decode``, ``max_tiles``, ``clip``, ``allow_missing``,
+    ``overwrite`` …). Uses QGIS's proxy settings when it has them.
     """
     from .core.settings import qgis_proxy_pairs
     from .net_tasks.tasks import TileDownloadTask
@@ -191,8 +196,58 @@ def tiles(url: str, bbox: Tuple[float, float, float, float], zoom: int, output: 
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     options.setdefault("proxies", qgis_proxy_pairs())
-    request = TileRequest(url, tuple(bbox), zoom, Path(output), **options)
+    source = xyz_source(url)
+    if source is not None:
+        from_source = source_options(source, options.get("zoom_min"), zoom)
+        from_source.update(options)  # what the call says wins over the connection's defaults
+        options = from_source
+    else:
+        options["template"] = url
+    request = TileRequest(bbox=tuple(bbox), zoom=zoom, output=Path(output), **options)
     return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
+
+
+def xyz_source(url):
+    """The XyzSource ``url`` names (an XYZ layer, or a connection's name); None for a URL template.
+
+    :raises InputError: for a layer that is not XYZ, or a name QGIS has no connection for.
+    """
+    from .net_tasks.connections import xyz_connection, xyz_layer_source
+
+    if isinstance(url, (str, Path)):
+        text = str(url)
+        if "{" in text or "://" in text:  # a template: its placeholders or its scheme say so
+            return None
+        return xyz_connection(text)
+    source = xyz_layer_source(url)
+    if source is None:
+        name = url.name() if hasattr(url, "name") else type(url).__name__
+        raise InputError(f"layer {name!r} is not an XYZ tile layer: give a URL template, a connection name "
+                         "or an XYZ layer")
+    return source
+
+
+def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, object]:
+    """The TileRequest options that honour ``source`` (an XyzSource): its template, its referer and
+    HTTP headers, the authentication QGIS's auth manager applies (main thread, in memory only: the
+    request never shows them), its tile size and name.
+
+    :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
+    """
+    from .net_tasks.connections import auth_headers
+    from .net_tasks.tile_download import RESERVED_HEADERS
+
+    for name, _ in source.http_headers:
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"{source.name!r} sets the {name} header, which Offload sets itself: remove it from "
+                             "the connection")
+    for level in (zoom_min, zoom):
+        if level is not None and not source.zoom_min <= level <= source.zoom_max:
+            raise InputError(f"zoom {level} is outside {source.name!r}'s zoom levels "
+                             f"{source.zoom_min}-{source.zoom_max}")
+    headers = {**source.headers(), **auth_headers(source)}
+    return {"template": source.url, "headers": tuple(headers.items()), "tile_px": source.tile_px,
+            "name": source.name}
 
 
 @_one_line_errors

@@ -14,6 +14,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
 from .errors import InputError
+from .i18n import tr
+from .vocabulary import Option
 
 Validate = Callable[[Any], Any]  # request -> plan
 Run = Callable[[Any, Path, Any], Any]  # (plan, temp path, control) -> anything
@@ -86,3 +88,29 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
         return {self.OUTPUT: destination} if produced else {}
+
+
+def enum_parameter(name: str, option: Option):
+    """Processing's drop-down for a vocabulary option: its labels, in order, and its default."""
+    from qgis.core import QgsProcessingParameterEnum
+
+    default = option.index_of(option.default) if option.default else 0
+    return QgsProcessingParameterEnum(name, tr(option.label), [tr(label) for label in option.labels],
+                                      defaultValue=default)
+
+
+def number_parameter(name: str, option: Option, optional: bool = False):
+    """Processing's number box for a vocabulary option: its kind, bounds and default."""
+    from qgis.core import QgsProcessingParameterNumber
+
+    fits_int32 = all(abs(v) < 2 ** 31 for v in (option.default, option.minimum, option.maximum) if v is not None)
+    # Processing's integers are 32-bit: a larger whole number (10 gigapixels) travels as a double.
+    integer = option.kind is int and fits_int32
+    kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+    bounds = {}
+    if option.minimum is not None:
+        bounds["minValue"] = option.minimum
+    if option.maximum is not None:
+        bounds["maxValue"] = option.maximum
+    return QgsProcessingParameterNumber(name, tr(option.label), kind, defaultValue=option.default,
+                                        optional=optional, **bounds)

@@ -4,7 +4,9 @@ A family declares its options beside its request (``raster_tasks/request.py`` �
 end is generated from that declaration: the command line's flags (``add_argument`` here),
 Processing's parameters (``core/algorithm.py``) and the dialog's widgets (``ui/forms/base.py``).
 Keywords are what the command line and the API take; labels are what people see (the dialog and
-Processing pass them through ``tr()``). Adding a choice or moving a bound is a one-line change.
+Processing pass them through ``tr()``; ``tr_noop`` marks them for ``make translations``). A choice
+whose keyword is ``""`` is the option left out (the request's ``None``: "the inputs' widest type").
+Adding a choice or moving a bound is a one-line change.
 
 Pure: stdlib only.
 """
@@ -16,6 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Tuple
 
 from .errors import InputError
+
+
+def tr_noop(text: str) -> str:
+    """Mark a label for translation without translating it (front ends ``tr()`` it when shown)."""
+    return text
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class Option:
     maximum: Optional[float] = None
     unit: str = ""
     flag: str = ""
+    others: str = ""  # what else the command line and the API take beside the choices ("an input's name")
+    finite: bool = True  # False: NaN and ±inf are values too (a nodata value may be NaN)
 
     @property
     def cli_flag(self) -> str:
@@ -69,10 +78,16 @@ class Option:
         except ValueError:
             raise InputError(self._not_a_choice(keyword)) from None
 
+    def keyword_of(self, index: int) -> Optional[str]:
+        """The keyword at a position (Processing's enum), ``None`` for the left-out choice."""
+        return self.keywords[index] or None
+
     def check(self, value: Any) -> Any:
         """``value`` if this option allows it; else ``InputError`` naming the value and the rule."""
         if value is None:
             return value
+        if self.choices and self.others:
+            return value  # the family checks the others (e.g. an input's name) where it knows them
         if self.choices:
             if value not in self.keywords:
                 raise InputError(self._not_a_choice(value))
@@ -80,7 +95,7 @@ class Option:
         if self.kind in (int, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InputError(f"{self.name} {value!r} is not a number")
-            if isinstance(value, float) and not math.isfinite(value):
+            if self.finite and isinstance(value, float) and not math.isfinite(value):
                 raise InputError(f"{self.name} {value!r} is not a finite number")
             if self.kind is int and value != int(value):
                 raise InputError(f"{self.name} {value!r} is not a whole number")
@@ -94,17 +109,22 @@ class Option:
         """The help text with the choices or bounds and the default, for ``--help`` and tooltips."""
         parts = [self.help] if self.help else []
         if self.choices:
-            parts.append("; ".join(f"{c.keyword}: {c.label}" for c in self.choices))
+            named = [c for c in self.choices if c.keyword]
+            parts.append("; ".join(f"{c.keyword}: {c.label}" for c in named)
+                         + (f"; or {self.others}" if self.others else ""))
         elif self.minimum is not None or self.maximum is not None:
             low = "" if self.minimum is None else f"{self.minimum:g}"
             high = "" if self.maximum is None else f"{self.maximum:g}"
             parts.append(f"{low}..{high}{' ' + self.unit if self.unit else ''}")
-        if self.default is not None and self.default != "":
+        left_out = [c.label for c in self.choices if not c.keyword]
+        if left_out:
+            parts.append(f"default: {left_out[0][0].lower()}{left_out[0][1:]}")
+        elif self.default is not None and self.default != "":
             parts.append(f"default {self.default}")
         return ", ".join(parts[:1]) + (f" ({'; '.join(parts[1:])})" if len(parts) > 1 else "")
 
     def _not_a_choice(self, value: Any) -> str:
-        return f"{self.name} {value!r} is not one of {', '.join(self.keywords)}"
+        return f"{self.name} {value!r} is not one of {', '.join(k for k in self.keywords if k)}"
 
 
 def add_argument(parser: argparse.ArgumentParser, option: Option, **overrides: Any) -> None:
@@ -112,10 +132,13 @@ def add_argument(parser: argparse.ArgumentParser, option: Option, **overrides: A
 
     A bad value is a usage error (exit 2) naming the value and the rule.
     """
-    settings = dict(dest=option.name, default=option.default, help=option.describe())
-    if option.choices:
-        settings["choices"] = option.keywords
-        settings["metavar"] = "{" + ",".join(option.keywords) + "}"
+    settings = dict(dest=option.name, default=option.default or None, help=option.describe())
+    named = [keyword for keyword in option.keywords if keyword]
+    if option.choices and not option.others:
+        settings["choices"] = named
+        settings["metavar"] = "{" + ",".join(named) + "}"
+    elif option.choices:
+        settings["metavar"] = "|".join(named) + "|…"
     elif option.kind is bool:
         settings["action"] = "store_true"
     else:

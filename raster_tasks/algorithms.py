@@ -13,22 +13,16 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
     QgsProcessing,
 )
 
-from ..core.algorithm import OffloadAlgorithm
+from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import InputError
 from ..core.i18n import tr
-from .request import DEFAULT_MAX_PIXELS, FORMATS, OUTPUT_TYPE_NAMES, CalcInput, CalcRequest
-
-EXTENTS = ("same grid (refuse mismatches)", "intersect", "union")
-RESOLUTIONS = ("finest", "coarsest")
-TYPES = ("widest type of the inputs used",) + OUTPUT_TYPE_NAMES
+from .request import EXTENT, FORMAT, MAX_PIXELS, NODATA, OUTPUT_TYPE, RESOLUTION, CalcInput, CalcRequest
 
 
 class CalcAlgorithm(OffloadAlgorithm):
@@ -81,19 +75,14 @@ class CalcAlgorithm(OffloadAlgorithm):
                                                        optional=True))
         self.addParameter(QgsProcessingParameterString(self.BANDS, tr("Band of each input, comma-separated"),
                                                        optional=True))
-        self.addParameter(QgsProcessingParameterEnum(self.EXTENT, tr("Inputs on different grids"), list(EXTENTS),
-                                                     defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.RESOLUTION, tr("Resolution when aligning"),
-                                                     list(RESOLUTIONS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.TYPE, tr("Output type"), list(TYPES), defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(self.NODATA, tr("Output nodata"),
-                                                       QgsProcessingParameterNumber.Double, optional=True))
-        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMATS), defaultValue=0))
+        self.addParameter(enum_parameter(self.EXTENT, EXTENT))
+        self.addParameter(enum_parameter(self.RESOLUTION, RESOLUTION))
+        self.addParameter(enum_parameter(self.TYPE, OUTPUT_TYPE))
+        self.addParameter(number_parameter(self.NODATA, NODATA, optional=True))
+        self.addParameter(enum_parameter(self.FORMAT, FORMAT))
         self.addParameter(QgsProcessingParameterString(self.OPTIONS, tr("Creation options (KEY=VALUE, space-separated)"),
                                                        optional=True))
-        limit = QgsProcessingParameterNumber(self.MAX_PIXELS, tr("Largest output grid (pixels)"),
-                                             QgsProcessingParameterNumber.Double, defaultValue=DEFAULT_MAX_PIXELS,
-                                             minValue=1)
+        limit = number_parameter(self.MAX_PIXELS, MAX_PIXELS)
         space_check = QgsProcessingParameterBoolean(self.SPACE_CHECK, tr("Refuse an output that may not fit the "
                                                                          "free disk space (uncompressed)"),
                                                     defaultValue=True)
@@ -113,18 +102,17 @@ class CalcAlgorithm(OffloadAlgorithm):
         if len(bands) != len(layers) or not all(b.isdigit() for b in bands):
             raise InputError(f"bands {bands_text!r} is not one whole number per input")
         expressions = [e for e in self.parameterAsString(parameters, self.EXPRESSION, context).splitlines() if e.strip()]
-        extent = self.parameterAsEnum(parameters, self.EXTENT, context)
-        type_index = self.parameterAsEnum(parameters, self.TYPE, context)
+        extent = EXTENT.keyword_of(self.parameterAsEnum(parameters, self.EXTENT, context))
         nodata = parameters.get(self.NODATA)
         return CalcRequest(
             expressions=tuple(expressions),
             inputs=tuple(CalcInput(n, layer.source(), int(b)) for n, layer, b in zip(names, layers, bands)),
             output=Path(output),
-            extent=(None, "intersect", "union")[extent],
-            resolution=RESOLUTIONS[self.parameterAsEnum(parameters, self.RESOLUTION, context)] if extent else None,
-            output_type=TYPES[type_index] if type_index else None,
+            extent=extent,
+            resolution=RESOLUTION.keyword_of(self.parameterAsEnum(parameters, self.RESOLUTION, context)) if extent else None,
+            output_type=OUTPUT_TYPE.keyword_of(self.parameterAsEnum(parameters, self.TYPE, context)),
             nodata=self.parameterAsDouble(parameters, self.NODATA, context) if nodata not in (None, "") else None,
-            format=FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)],
+            format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
             creation_options=tuple((self.parameterAsString(parameters, self.OPTIONS, context) or "").split()),
             overwrite=True,  # Processing asks about existing outputs itself
             max_pixels=int(self.parameterAsDouble(parameters, self.MAX_PIXELS, context)),

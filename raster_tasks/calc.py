@@ -23,7 +23,8 @@ from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
 from .expression import Context, Expression, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
-from .request import FORMATS, NAME_PATTERN, CalcRequest
+from .request import EXTENT, NAME_PATTERN, RESOLUTION, CalcRequest
+from .request import OPTIONS as request_options
 
 # 1 MB per Float32 array (1024×256 of 256² tiles): small enough for the CPU's cache, few
 # enough windows that the threads seldom wait for the GIL.
@@ -63,21 +64,16 @@ def check_calc_request(request: CalcRequest) -> Tuple[Expression, ...]:
     expressions = tuple(parse_expression(text, frozenset(names)) for text in request.expressions)
     if not request.inputs:
         raise InputError("no input given")
-    if request.format not in FORMATS:
-        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMATS)}")
+    for option in request_options:
+        option.check(getattr(request, option.name))  # the declared choices and bounds
     for option in request.creation_options:
         if "=" not in option:
             raise InputError(f"creation option {option!r} is not KEY=VALUE")
-    if request.max_pixels < 1:
-        raise InputError(f"max_pixels {request.max_pixels} is not a positive number")
-    if request.threads is not None and request.threads < 1:
-        raise InputError(f"threads {request.threads} is not a positive number")
-    if request.output_type is not None:
-        gdal_io.output_type(request.output_type)
-    for option, value in (("extent", request.extent), ("resolution", request.resolution)):
-        allowed = ("intersect", "union") if option == "extent" else ("finest", "coarsest")
-        if value is not None and value not in allowed and value not in names:
-            raise InputError(f"--{option} {value!r} is not {' or '.join(allowed)} or an input name")
+    for option in (EXTENT, RESOLUTION):  # their choices, or an input's name
+        value = getattr(request, option.name)
+        if value is not None and value not in option.keywords and value not in names:
+            named = [keyword for keyword in option.keywords if keyword]
+            raise InputError(f"--{option.name} {value!r} is not {' or '.join(named)} or an input name")
     return expressions
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .request import DEFAULT_MAX_PIXELS
+from ..core.vocabulary import add_argument
+from .request import EXTENT, FORMAT, MAX_PIXELS, NODATA, OUTPUT_TYPE, RESOLUTION, THREADS
 
 GDAL_CACHE_BYTES = 16 * 1024 * 1024  # enough for aligned windows; GDAL's default (5% of RAM) only grows RSS
 
@@ -22,20 +23,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", action="append", required=True, metavar="NAME=PATH[@BAND]",
                         help="bind an input raster (band 1 by default) to a name; repeat")
     parser.add_argument("--output", required=True, type=Path)
-    parser.add_argument("--extent", help="align inputs on different grids: intersect, union or an input name")
-    parser.add_argument("--resolution", help="with --extent: finest, coarsest or an input name (default finest)")
-    parser.add_argument("--type", dest="output_type",
-                        help="output type: Byte, UInt16, Int16, UInt32, Int32, Float32, Float64 (default: the widest "
-                             "type of the inputs the expression uses, as gdal_calc.py of the inputs it is given)")
-    parser.add_argument("--nodata", type=float,
-                        help="output nodata value (default: per type, as gdal_calc.py); it must fit the output type "
-                             "(Byte: a whole number 0 to 255), else the run is refused")
-    parser.add_argument("--threads", type=int, help="worker threads (default: all cores)")
-    parser.add_argument("--format", default="GTiff", help="GTiff (default) or COG")
+    add_argument(parser, EXTENT, metavar="intersect|union|NAME")
+    add_argument(parser, RESOLUTION, metavar="finest|coarsest|NAME")
+    add_argument(parser, OUTPUT_TYPE)
+    add_argument(parser, NODATA)
+    add_argument(parser, THREADS, metavar="N")
+    add_argument(parser, FORMAT)
     parser.add_argument("--co", action="append", default=[], metavar="KEY=VALUE", help="creation option; repeat")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
-                        help=f"refuse an output grid of more than N pixels (default {DEFAULT_MAX_PIXELS:,})")
+    add_argument(parser, MAX_PIXELS, metavar="N")
     parser.add_argument("--no-space-check", dest="check_free_space", action="store_false",
                         help="do not refuse an output whose uncompressed size exceeds the free disk space")
     parser.set_defaults(handler=_calc)

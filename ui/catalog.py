@@ -26,8 +26,9 @@ TASKS: Tuple[TaskEntry, ...] = (
                       "whole raster in memory."),
               ("Raster math", "The dialog")),
     TaskEntry("tiles", tr_noop("Download tiles (XYZ)"), "Network", "web", "tiles_form:TilesForm",
-              tr_noop("The XYZ tiles over an area, mosaicked into a GeoTIFF (RGBA imagery, or a Float32 DEM from "
-                      "Terrarium or Terrain-RGB tiles); cached, retried politely, resumed after a cancel."),
+              tr_noop("The XYZ tiles over an area, from a URL or one of QGIS's XYZ sources: a GeoTIFF mosaic (RGBA "
+                      "imagery, or a Float32 DEM from Terrarium or Terrain-RGB tiles), or a GeoPackage or MBTiles "
+                      "of the tiles as served; cached, retried politely, resumed after a cancel."),
               ("Tiled downloads", "The dialog")),
     TaskEntry("download", tr_noop("Download a file"), "Network", "web", "download_form:DownloadForm",
               tr_noop("One file over HTTP(S), streamed, checked and resumed after an interruption; loaded as a layer "

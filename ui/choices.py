@@ -11,31 +11,16 @@ from typing import Dict
 from qgis.PyQt.QtWidgets import QComboBox
 
 from ..core.i18n import tr
-
-SAME_GRID = ""  # calc's --extent left out: the inputs must share a grid
-WIDEST_TYPE = ""  # calc's --type left out: the inputs' widest type
-
-
-def calc_formats() -> Dict[str, str]:
-    return {"GTiff": tr("GeoTIFF (tiled)"), "COG": tr("Cloud Optimized GeoTIFF")}
-
-
-def calc_extents() -> Dict[str, str]:
-    return {SAME_GRID: tr("Inputs share a grid (refuse different grids)"),
-            "intersect": tr("Align on the area all inputs cover"),
-            "union": tr("Align on the area any input covers")}
-
-
-def calc_output_types() -> Dict[str, str]:
-    return {WIDEST_TYPE: tr("The inputs' widest type"), "Byte": tr("Byte (0…255)"),
-            "UInt16": tr("UInt16 (0…65,535)"), "Int16": tr("Int16 (−32,768…32,767)"),
-            "UInt32": tr("UInt32"), "Int32": tr("Int32"), "Float32": tr("Float32 (decimals)"),
-            "Float64": tr("Float64 (double precision)")}
-
+from ..core.vocabulary import Option
 
 def tile_decodings() -> Dict[str, str]:
     return {"none": tr("Imagery (RGBA)"), "terrarium": tr("Terrarium elevation → Float32 DEM"),
             "terrain-rgb": tr("Terrain-RGB elevation → Float32 DEM")}
+
+
+def tile_formats() -> Dict[str, str]:
+    return {"GTiff": tr("GeoTIFF mosaic"), "COG": tr("Cloud Optimized GeoTIFF (with overviews)"),
+            "GPKG": tr("GeoPackage tiles (as served, every zoom)"), "MBTiles": tr("MBTiles (as served, every zoom)")}
 
 
 def download_kinds() -> Dict[str, str]:
@@ -63,3 +48,8 @@ def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
     for keyword, label in choices.items():
         combo.addItem(label, keyword)
     return combo
+
+
+def fill_option(combo: QComboBox, option: Option) -> QComboBox:
+    """A vocabulary option's choices: its labels shown (translated), its keywords as the data."""
+    return fill(combo, {choice.keyword: tr(choice.label) for choice in option.choices})

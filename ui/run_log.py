@@ -6,17 +6,26 @@ the log says is what ran. Pure Python: no Qt.
 """
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
+from urllib.parse import parse_qsl, urlsplit
 
-# The Processing algorithms' enum orders (offload:calc, offload:tiles, offload:buffer).
-CALC_EXTENTS = (None, "intersect", "union")
-CALC_FORMATS = ("GTiff", "COG")
+from ..net_tasks.redact import REDACTED, redact_url
+
+from ..raster_tasks.request import EXTENT, FORMAT, OUTPUT_TYPE
+
+# The Processing algorithms' enum orders (offload:tiles, offload:buffer).
 TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
+TILE_FORMATS = ("GTiff", "COG", "GPKG", "MBTiles")
+SHOWN_HEADERS = ("referer",)  # header values that are no secret; every other reads <redacted>
 BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
 BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
 MEMORY_OUTPUT = "TEMPORARY_OUTPUT"
+SHOWN_REDACTED = "<redacted>"  # what a hidden secret reads as: plain enough to know to put yours back
+_PLACEHOLDER = re.compile(r"^\{\w+\}$")  # {z}, {x}, {y}, {s}: template text, never a secret
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
 def command_line(request) -> str:
@@ -39,16 +48,36 @@ def processing_call(request) -> str:
 def run_log(title: str, typed: Sequence[Tuple[str, str]], request) -> str:
     """The log of one run as it starts: the values as typed and the equivalent calls."""
     lines = [title, ""]
-    lines += [f"  {label}: {value}" for label, value in typed]
+    lines += [f"  {label}: {_URL.sub(lambda m: shown_url(m.group(0)), value)}" for label, value in typed]
     lines += ["", "Command line:", command_line(request)] + [f"# {note}" for note in _cli_notes(request)]
     lines += ["", "Python (QGIS console):", "import processing", processing_call(request)]
     lines += [f"# {note}" for note in _processing_notes(request)]
     return "\n".join(lines)
 
 
+def shown_url(url: str) -> str:
+    """``url`` fit for the log: passwords and query values read ``<redacted>`` (``net_tasks.redact``
+    decides what is secret); a template's ``{z}``-style placeholders stay, so the line still runs
+    once the user puts their own key back."""
+    shown = redact_url(url)
+    try:
+        for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if _PLACEHOLDER.match(value):
+                shown = shown.replace(f"{name}={REDACTED}", f"{name}={value}", 1)
+    except ValueError:
+        pass
+    return shown.replace(REDACTED, SHOWN_REDACTED)
+
+
 def _cli_notes(request) -> List[str]:
     """What the command line cannot say of this run."""
     notes = []
+    url = getattr(request, "template", None) or getattr(request, "url", "")
+    if shown_url(url) != url:
+        notes.append(f"secrets in the URL read {SHOWN_REDACTED}: put yours back to run it")
+    if any(name.lower() not in SHOWN_HEADERS for name, _ in getattr(request, "headers", ())):
+        notes.append(f"header values read {SHOWN_REDACTED}: put yours back to run it (the dialog "
+                     "sent the ones QGIS's connection and auth manager gave)")
     if getattr(request, "selected_only", False):
         notes.append("the command line has no selection: it buffers every feature (use --where)")
     if type(request).__name__ == "BufferRequest" and request.output is None:
@@ -57,7 +86,10 @@ def _cli_notes(request) -> List[str]:
 
 
 def _processing_notes(request) -> List[str]:
-    """What offload:buffer's parameters cannot say of this run."""
+    """What offload:tiles' and offload:buffer's parameters cannot say of this run."""
+    if getattr(request, "headers", ()):
+        return ["offload:tiles sends no extra headers: the run sent its source's "
+                + ", ".join(name for name, _ in request.headers)]
     if type(request).__name__ != "BufferRequest":
         return []
     notes = []
@@ -89,8 +121,14 @@ def _calc_args(request) -> List[str]:
 
 
 def _tiles_args(request) -> List[str]:
-    args = ["tiles", "--url", request.template, "--bbox", ",".join(_number(v) for v in request.bbox),
-            "--zoom", str(request.zoom), "--output", str(request.output)]
+    zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
+    args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
+            "--zoom", zooms, "--output", str(request.output)]
+    if request.format != "GTiff":
+        args += ["--format", request.format]
+    for name, value in request.headers:
+        args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
+    args += _options((("--name", request.name), ("--attribution", request.attribution)))
     if request.bbox_crs != "EPSG:4326":
         args += ["--bbox-crs", request.bbox_crs]
     if request.workers != 4:
@@ -106,7 +144,7 @@ def _tiles_args(request) -> List[str]:
 
 
 def _download_args(request) -> List[str]:
-    args = ["download", "--url", request.url, "--output", str(request.output)]
+    args = ["download", "--url", shown_url(request.url), "--output", str(request.output)]
     args += _options((("--sha256", request.sha256), ("--max-bytes", request.max_bytes)))
     return args + (["--overwrite"] if request.overwrite else [])
 
@@ -154,20 +192,18 @@ def _beside_input(spec: str, name: str) -> Path:
 # -- processing.run parameters ------------------------------------------------------
 
 def _calc_parameters(request) -> Tuple[str, Dict[str, str]]:
-    extent = CALC_EXTENTS.index(request.extent) if request.extent in CALC_EXTENTS else 0
+    extent = EXTENT.keywords.index(request.extent) if request.extent in EXTENT.keywords else 0
     parameters = {
         "EXPRESSION": repr("\n".join(request.expressions)),
         "INPUTS": repr([bound.path for bound in request.inputs]),
         "NAMES": repr(",".join(bound.name for bound in request.inputs)),
         "BANDS": repr(",".join(str(bound.band) for bound in request.inputs)),
         "EXTENT": str(extent),
-        "FORMAT": str(CALC_FORMATS.index(request.format) if request.format in CALC_FORMATS else 0),
+        "FORMAT": str(FORMAT.index_of(request.format)),
         "OUTPUT": repr(str(request.output)),
     }
     if request.output_type:
-        from ..raster_tasks.request import OUTPUT_TYPE_NAMES
-
-        parameters["TYPE"] = str(OUTPUT_TYPE_NAMES.index(request.output_type) + 1)  # 0: the inputs' widest
+        parameters["TYPE"] = str(OUTPUT_TYPE.index_of(request.output_type))
     if request.nodata is not None:
         parameters["NODATA"] = _number(request.nodata)
     return "offload:calc", parameters
@@ -176,16 +212,20 @@ def _calc_parameters(request) -> Tuple[str, Dict[str, str]]:
 def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     xmin, ymin, xmax, ymax = request.bbox
     extent = f"{_number(xmin)},{_number(xmax)},{_number(ymin)},{_number(ymax)} [{request.bbox_crs}]"
-    return "offload:tiles", {
-        "URL": repr(request.template), "EXTENT": repr(extent), "ZOOM": str(request.zoom),
+    parameters = {"URL": repr(shown_url(request.template)), "EXTENT": repr(extent), "ZOOM": str(request.zoom)}
+    if request.zoom_min is not None:
+        parameters["MIN_ZOOM"] = str(request.zoom_min)
+    parameters.update({
+        "FORMAT": str(TILE_FORMATS.index(request.format) if request.format in TILE_FORMATS else 0),
         "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
-    }
+    })
+    return "offload:tiles", parameters
 
 
 def _download_parameters(request) -> Tuple[str, Dict[str, str]]:
-    parameters = {"URL": repr(request.url), "OUTPUT": repr(str(request.output))}
+    parameters = {"URL": repr(shown_url(request.url)), "OUTPUT": repr(str(request.output))}
     if request.sha256:
         parameters["SHA256"] = repr(request.sha256)
     return "offload:download", parameters

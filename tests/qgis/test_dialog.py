@@ -93,7 +93,7 @@ def test_calc_form_validates_as_you_type_and_runs(dialog, project, tmp_path):
                             f.output.setFilePath(str(p / "big.tif"))), "choose an area"),
     ("tiles", lambda f, p: (f.url.setText("http://127.0.0.1:9/{z}/{x}/{y}.png"), f.zoom.setValue(20),
                             f.extent.setOutputExtentFromUser(QgsRectangle(6, 45, 8, 47), f.crs.crs()),
-                            f.output.setFilePath(str(p / "big.tif"))), "more than --max-tiles"),
+                            f.output.setFilePath(str(p / "big.tif"))), "more than Max tiles (10,000)"),
     ("download", lambda f, p: f.url.setText(""), "type the URL"),
     ("buffer", lambda f, p: f.where.setExpression('"n" >'), "filter"),
     ("buffer", lambda f, p: f.selected_only.setChecked(True), "has no selected features"),

@@ -45,3 +45,30 @@ def test_a_memory_buffer_says_what_the_command_line_and_processing_cannot():
     assert "# the command line writes files" in log and "# the command line has no selection" in log
     assert "'OUTPUT': 'TEMPORARY_OUTPUT'" in log and "'END_CAP_STYLE': 1" in log
     assert "# offload:buffer has no filter" in log and "selectedFeaturesOnly=True" in log
+
+
+def test_secrets_in_urls_read_redacted_and_the_template_still_runs():
+    secret = "s3cr3t-t0ken-value"
+    tiles = TileRequest(f"https://ann:{secret}@h/{{z}}/{{x}}/{{y}}.png?access_token={secret}&x={{x}}",
+                        (6.9, 45.9, 7.3, 46.2), 12, Path("/o/t.tif"))
+    log = run_log("Tiles → t.tif", [("URL template", tiles.template), ("Zoom", "12")], tiles)
+    assert secret not in log
+    args = shlex.split(command_line(tiles))
+    assert args[args.index("--url") + 1] == "https://ann:<redacted>@h/{z}/{x}/{y}.png?access_token=<redacted>&x={x}"
+    assert "  URL template: https://ann:<redacted>@h/" in log and "'URL': 'https://ann:<redacted>@h/" in log
+    assert "# secrets in the URL read <redacted>: put yours back to run it" in log
+    download = FileRequest(f"http://h/f.bin?sig={secret}", Path("/o/f.bin"))
+    assert secret not in command_line(download) + processing_call(download)
+
+
+def test_a_package_of_a_zoom_range_with_headers_shows_them_without_their_secrets():
+    secret = "Basic YW5uOmh1bnRlcjI="
+    tiles = TileRequest("http://h/{z}/{x}/{y}.png", (6.9, 45.9, 7.3, 46.2), 14, Path("/o/t.gpkg"), zoom_min=10,
+                        format="MBTiles", headers=(("Referer", "https://maps.example.org/"), ("Authorization", secret)))
+    args = shlex.split(command_line(tiles))
+    assert args[args.index("--zoom") + 1] == "10-14" and args[args.index("--format") + 1] == "MBTiles"
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--header"] == [
+        "Referer: https://maps.example.org/", "Authorization: <redacted>"]
+    log = run_log("Tiles → t.gpkg", [], tiles)
+    assert secret not in log and "'MIN_ZOOM': 10" in log and "'FORMAT': 3" in log
+    assert "# header values read <redacted>" in log and "# offload:tiles sends no extra headers" in log

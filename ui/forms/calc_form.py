@@ -18,6 +18,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ...core.errors import InputError
 from ...core.i18n import tr
+from ...raster_tasks.request import EXTENT, FORMAT, NODATA, OUTPUT_TYPE, THREADS
 from .. import choices
 from .base import TaskForm, ValidityLabel, optional_number, output_path, temporary_output_widget
 from .calc_palette import CalcPalette
@@ -67,20 +68,20 @@ class CalcForm(TaskForm):
         self.inputs_grid.addLayout(box, 99, 0, 1, 3)
         inputs.setLayout(self.inputs_grid)
         self.output = temporary_output_widget(tr("GeoTIFF (*.tif *.tiff)"))
-        self.format = choices.fill(QComboBox(), choices.calc_formats())
-        self.output_type = choices.fill(QComboBox(), choices.calc_output_types())
+        self.format = choices.fill_option(QComboBox(), FORMAT)
+        self.output_type = choices.fill_option(QComboBox(), OUTPUT_TYPE)
         self.nodata = QLineEdit()
         self.nodata.setPlaceholderText(tr("the type's default"))
-        self.extent = choices.fill(QComboBox(), choices.calc_extents())
+        self.extent = choices.fill_option(QComboBox(), EXTENT)
         self.threads = QgsSpinBox()
-        self.threads.setRange(0, 256)
+        self.threads.setRange(0, int(THREADS.maximum))  # 0: all cores, the request's default
         self.threads.setSpecialValueText(tr("all cores"))
         self.threads.setClearValue(0)
         for label, widget in ((tr("Expressions"), self.expressions), ("", self.validity),
                               (tr("Insert"), self.palette_list), (tr("Inputs"), inputs),
-                              (tr("Output"), self.output), (tr("Format"), self.format),
-                              (tr("Output type"), self.output_type), (tr("Nodata"), self.nodata),
-                              (tr("Different grids"), self.extent), (tr("Threads"), self.threads)):
+                              (tr("Output"), self.output), (tr(FORMAT.label), self.format),
+                              (tr(OUTPUT_TYPE.label), self.output_type), (tr(NODATA.label), self.nodata),
+                              (tr(EXTENT.label), self.extent), (tr(THREADS.label), self.threads)):
             self.rows.addRow(label, widget)
         for name, widget in (("expressions", self.expressions), ("output", self.output), ("format", self.format),
                              ("output_type", self.output_type), ("nodata", self.nodata), ("extent", self.extent),
