@@ -343,17 +343,17 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
     """``formats``: measured in this run; ``offered``: what offload:tiles has (the others: "not available yet")."""
     print(f"\nMedians of {args.rounds} round(s), one run on this machine; latency {args.latency_ms:g} ms per tile; "
           "peak: RSS the run added to its process (largest of the rounds):\n")
-    print(f"{'case':<52} {'workers':>7} {'median s':>9} {'tiles/s':>8} {'of ceiling':>10} {'CPU s':>6} "
+    print(f"{'case':<62} {'workers':>7} {'median s':>9} {'tiles/s':>8} {'of ceiling':>10} {'CPU s':>6} "
           f"{'peak MB':>8}  {'each round s':<20}")
     for case in cases.values():
         if not case.results:
-            print(f"{case.label:<52} {case.workers:>7}  FAILED: {case.failures[-1] if case.failures else ''}")
+            print(f"{case.label:<62} {case.workers:>7}  FAILED: {case.failures[-1] if case.failures else ''}")
             continue
         ceiling = case.workers / (case.latency_ms / 1000.0) if case.latency_ms else float("nan")
         cpu = case.median("cpu_s") if "cpu_s" in case.results[0] else float("nan")
         peak = max(r.get("added_mb") or 0.0 for r in case.results) if "added_mb" in case.results[0] else float("nan")
         each = " ".join(f"{r['seconds']:.2f}" for r in case.results)
-        print(f"{case.label:<52} {case.workers:>7} {case.median():9.2f} {case.tiles_s():8.0f} "
+        print(f"{case.label:<62} {case.workers:>7} {case.median():9.2f} {case.tiles_s():8.0f} "
               f"{'' if ceiling != ceiling else f'{case.tiles_s() / ceiling:.0%}':>10} "
               f"{'' if cpu != cpu else f'{cpu:.1f}':>6} {'' if peak != peak else f'{peak:.0f}':>8}  {each:<20}")
     print("\nOutputs checked against the served tiles (first round):")
@@ -506,7 +506,7 @@ def main() -> None:
                 if case.key[0] == "pool" and result["requests"] != case.block.count:
                     case.check = (False, f"{result['requests']} requests for {case.block.count} tiles")
                 added = f"  +{result['added_mb']:.0f} MB" if result.get("added_mb") is not None else ""
-                progress(f"round {round_number}/{args.rounds}  {case.label:<52} {case.workers:>2} workers "
+                progress(f"round {round_number}/{args.rounds}  {case.label:<62} {case.workers:>2} workers "
                          f"{result['seconds']:7.2f} s  {case.block.count / result['seconds']:5.0f} tiles/s{added}"
                          f"  ({result['requests']} requests)")
                 if not (args.keep and round_number == args.rounds):
