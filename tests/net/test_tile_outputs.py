@@ -223,3 +223,28 @@ def test_headers_reach_the_server_and_a_secret_never_shows(subprocess_env, tmp_p
         assert token not in str(path)
         if path.is_file():
             assert token.encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize("output_format", ["GTiff", "COG"])
+def test_a_mosaic_equals_the_decoded_tiles_and_a_zoom_range_gives_overviews(subprocess_env, tmp_path, output_format):
+    output = tmp_path / f"mosaic-{output_format}.tif"
+    with TileServer("imagery") as server:
+        result = offload("tiles", "--url", server.template, "--bbox", BBOX, "--zoom", "10-12", "--format",
+                         output_format, "--output", str(output), "--cache", str(tmp_path / "cache"),
+                         env=subprocess_env)
+        assert result.returncode == 0, result.stderr
+        expected = expected_tiles(server, BBOX, [12])
+        assert sum(server.requests.values()) == 6  # only the finest zoom is fetched: overviews come from it
+    dataset = gdal.Open(str(output))
+    x_min = min(t.x for t in expected)
+    y_min = min(t.y for t in expected)
+    pixels = dataset.ReadAsArray()
+    for tile, body in expected.items():
+        col, row = (tile.x - x_min) * 256, (tile.y - y_min) * 256
+        np.testing.assert_array_equal(pixels[:, row:row + 256, col:col + 256], decode_image(body))
+    band = dataset.GetRasterBand(1)
+    assert [band.GetOverview(i).XSize for i in range(band.GetOverviewCount())] == [256, 128]  # zooms 11, 10
+    structure = dataset.GetMetadata("IMAGE_STRUCTURE")
+    assert structure["COMPRESSION"] == "ZSTD"
+    assert (structure.get("LAYOUT") == "COG") == (output_format == "COG")
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == [output.name]  # no stage, no temp
