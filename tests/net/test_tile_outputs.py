@@ -248,3 +248,13 @@ def test_a_mosaic_equals_the_decoded_tiles_and_a_zoom_range_gives_overviews(subp
     assert structure["COMPRESSION"] == "ZSTD"
     assert (structure.get("LAYOUT") == "COG") == (output_format == "COG")
     assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == [output.name]  # no stage, no temp
+
+
+def test_a_package_across_the_antimeridian_stores_the_tiles_as_servers_name_them(tmp_path):
+    output = tmp_path / "dateline.mbtiles"
+    with TileServer("imagery") as server:
+        task = TileDownloadTask(TileRequest(server.template, (179.95, -0.05, 180.05, 0.05), 12, output,
+                                            format="MBTiles", cache_dir=tmp_path / "cache"))
+        assert run_to_end(task, 60) is True
+    assert {(t.x, t.z) for t in package_tiles(output)} == {(4095, 12), (0, 12)}
+    assert all(t.x < 2 ** t.z for t in package_tiles(output))
