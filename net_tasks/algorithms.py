@@ -60,8 +60,10 @@ class TilesAlgorithm(OffloadAlgorithm):
 
     def shortHelpString(self) -> str:  # noqa: N802
         return tr(
-            "Downloads the XYZ tiles an extent touches at one zoom and mosaics them into a georeferenced "
-            "GeoTIFF (EPSG:3857, on the tile grid). Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
+            "Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG "
+            "(EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them "
+            "as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An "
+            "existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
             "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "

@@ -19,12 +19,12 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 from osgeo import gdal, osr
 
-from ..core.control import Control
+from ..core.control import Control, gdal_callback
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
 from ..core.ordered_writer import OrderedWriter
@@ -351,13 +351,25 @@ def read_cache(path: Path, max_bytes: int = DEFAULT_MAX_TILE_BYTES) -> Optional[
 
 
 def write_cache(path: Path, body: Optional[bytes], headers: dict, now: float) -> None:
-    """Write the tile (unless ``body`` is None: a 304 only renews it) and its sidecar, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the tile (unless ``body`` is None: a 304 only renews it), atomically, then its sidecar.
+
+    The sidecar is written in place: one rename less per tile (the cache costs a download
+    of many small tiles ~10% of its speed). A sidecar cut short is not JSON, and a tile
+    without a readable sidecar is fetched again, so a kill never makes a wrong tile count.
+    """
     meta = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
             "etag": headers.get("ETag", "")}
+    try:
+        _write_cache_files(path, body, json.dumps(meta).encode("utf-8"))
+    except FileNotFoundError:  # the tile's folder, made once (asking first costs every tile a syscall)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_cache_files(path, body, json.dumps(meta).encode("utf-8"))
+
+
+def _write_cache_files(path: Path, body: Optional[bytes], meta: bytes) -> None:
     if body is not None:
         _atomic_write(path, body)
-    _atomic_write(_meta_path(path), json.dumps(meta).encode("utf-8"))
+    _meta_path(path).write_bytes(meta)
 
 
 def _meta_path(path: Path) -> Path:
@@ -424,10 +436,15 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
-    sink = None
+    sink = cache_writer = None
     try:
-        sink = _PackageSink(plan, destination) if plan.is_package else _Mosaic(plan, destination)
+        # A package keeps the bytes itself (a rerun into it fetches only what it lacks): no cache writes.
+        if not plan.is_package:  # the cache is written on a thread of its own: ~0.7 ms a tile off the workers
+            cache_writer = OrderedWriter(lambda item: write_cache(*item), capacity=4 * plan.workers,
+                                         name="offload-cache")
+        sink = _PackageSink(plan, destination) if plan.is_package else _Mosaic(plan, destination, control)
         held = sink.held()
+        share = 1.0 if plan.is_package or (plan.format == "GTiff" and len(plan.zooms) == 1) else 0.9  # then overviews
         first_attempts = (t for r in plan.ranges() for t in r.tiles() if t.wrapped() not in held)
         stats.kept = sum(1 for r in plan.ranges() for t in r.tiles() if t.wrapped() in held) if held else 0
         to_fetch = total - stats.kept
@@ -444,19 +461,27 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileStats:
                         tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
-                    in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control))
+                    in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control,
+                                              cache_writer.put if cache_writer else None))
                 next_due = delayed[0][0] - now if delayed else 0.05
                 done, in_flight = wait(in_flight, timeout=max(0.001, min(0.05, next_due)), return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = future.result()
                     _settle(outcome, plan, sink, stats, failures, limiter, delayed, rng, control)
-                    control.report((stats.done + stats.kept) / total, f"{stats.done + stats.kept} of {total} tiles")
+                    control.report(share * (stats.done + stats.kept) / total, f"{stats.done + stats.kept} of {total} tiles")
         if failures and (not plan.allow_missing or stats.failed == to_fetch):
             raise TaskFailed(failures.summary(to_fetch, plan.allow_missing))
         sink.close()
+        if cache_writer is not None:
+            cache_writer.close()
     finally:
         remove_hook()
         session.close()
+        if cache_writer is not None:
+            try:  # canceled or failed: what is queued is whole, checked tiles, worth keeping for a rerun
+                cache_writer.close()
+            except Exception:  # noqa: BLE001 (the run's own error is the one to report)
+                pass
         if sink is not None:
             sink.abandon()  # the file's handle must close before the base task removes or publishes it
     return stats
@@ -517,13 +542,15 @@ def _settle(outcome: _Outcome, plan: TilePlan, sink, stats: TileStats, failures:
 _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 
 
-def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
+def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control,
+         keep: Optional[Callable[[tuple], None]]) -> _Outcome:
     """One attempt at a tile (worker thread): the cache when fresh, else one request.
 
     The tile is made ready for its sink here, on the worker: decoded for a mosaic (GDAL
     releases the GIL while it decodes), checked whole for a package. A stale cached tile with
     an ETag is asked for conditionally: unchanged costs a 304. Only a body that passed every
-    check is cached; a cached one that no longer passes is fetched again.
+    check is handed to ``keep`` (the cache's writing thread, so the worker goes back to the
+    network at once); a cached one that no longer passes is fetched again.
     """
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile.wrapped(), extension)
@@ -540,7 +567,8 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
         headers["If-None-Match"] = cached.etag
     answer = _request(url, session, plan, headers or None)
     if answer.kind == "not_modified" and cached is not None:
-        write_cache(path, None, answer.headers, time.time())
+        if keep is not None:
+            keep((path, None, answer.headers, time.time()))
         return _Outcome(tile, number, "from_cache", _payload(cached.body, plan))
     if answer.kind == "empty":
         return _Outcome(tile, number, "empty")
@@ -548,7 +576,8 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
         problem = _body_problem(answer.body, answer.headers.get("Content-Type", ""), plan)
         payload = None if problem else _payload(answer.body, plan)
         if payload is not None:
-            write_cache(path, answer.body, answer.headers, time.time())
+            if keep is not None:
+                keep((path, answer.body, answer.headers, time.time()))
             return _Outcome(tile, number, "downloaded", payload)
         answer = Answer("fail", problem=problem or "an image GDAL cannot decode")
     if answer.kind == "fail":
@@ -582,15 +611,28 @@ def _request(url: str, session, plan: TilePlan, headers) -> Answer:
     return attempt(session, url, plan.timeout_s, headers, max_bytes=plan.max_tile_bytes)
 
 
+# The mosaic's codec. ZSTD level 1 with a horizontal predictor: on noisy imagery tiles it
+# compresses a 256² RGBA block in ~0.5 ms, 7× faster than DEFLATE level 3 (3.5 ms), for the same
+# size (60% of uncompressed), so one writing thread keeps up with 16 connections on 2 cores.
+MOSAIC_CODEC = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
+COG_CODEC = ("COMPRESS=ZSTD", "LEVEL=1")  # the COG driver's spelling
+
+
 class _Mosaic:
     """The output GeoTIFF on the tile grid (or clipped to the bbox), written tile by tile.
 
-    A thread of its own writes (and so compresses) the tiles: compressing one takes a few
-    milliseconds, which the scheduling thread must spend keeping every worker busy.
+    A thread of its own writes (and so compresses) the tiles, so the scheduling thread only
+    keeps every worker busy. A zoom range makes overviews, built from the finest zoom
+    (GDAL's averaging, one per coarser level). A COG is staged as a GeoTIFF beside
+    ``destination`` (named from it, so a dead run's stage is swept like its other leftovers),
+    then copied by GDAL's COG driver.
     """
 
-    def __init__(self, plan: TilePlan, destination: Path) -> None:
+    def __init__(self, plan: TilePlan, destination: Path, control: Control) -> None:
         self.plan = plan
+        self.destination = destination
+        self.control = control
+        self.stage = destination.with_name(destination.stem + ".stage.tif") if plan.format == "COG" else None
         x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
         self.tile_px = plan.tile_px
         self.pixel_m = (x_max - x_min) / (plan.tiles.width * self.tile_px)
@@ -604,14 +646,12 @@ class _Mosaic:
             height = min(height, int(np.ceil((y_max - by_min) / self.pixel_m))) - self.row_off
         self.width, self.height = width, height
         self.dem = plan.decode != "none"
-        # DEFLATE level 3: imagery tiles compress 5× faster than at GDAL's default 6, for files ~30% larger.
         # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
         # and reads as nodata / transparent; without it, closing writes every empty block.
-        options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "ZLEVEL=3", "BIGTIFF=IF_SAFER",
-                   "SPARSE_OK=TRUE",
-                   "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
+        options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, "BIGTIFF=IF_SAFER",
+                   "SPARSE_OK=TRUE", "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
         self.dataset = gdal.GetDriverByName("GTiff").Create(
-            str(destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
+            str(self.stage or destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
             options)
         if self.dataset is None:
             raise TaskFailed(f"GDAL could not create {destination}")
@@ -658,13 +698,31 @@ class _Mosaic:
     def close(self) -> None:
         self._writer.close()
         dataset, self.dataset = self.dataset, None
-        if dataset is not None:
-            dataset.FlushCache()
-            dataset = None
+        levels = [2 ** i for i in range(1, len(self.plan.zooms))]
+        if levels and self.stage is None:  # a COG makes its own, from the same counts
+            gdal.SetConfigOption("COMPRESS_OVERVIEW", "ZSTD")  # GDAL reads it per call, on this thread
+            try:
+                dataset.BuildOverviews("AVERAGE", levels, callback=gdal_callback(self.control.within(0.9, 0.1)))
+            finally:
+                gdal.SetConfigOption("COMPRESS_OVERVIEW", None)
+        dataset.FlushCache()
+        dataset = None
+        if self.stage is not None:
+            overviews = [f"OVERVIEW_COUNT={len(levels)}"] if levels else []  # else GDAL's AUTO: down to one block
+            copied = gdal.Translate(str(self.destination), str(self.stage), format="COG", creationOptions=[
+                *COG_CODEC, "PREDICTOR=YES", "BLOCKSIZE=256", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS",
+                "OVERVIEW_RESAMPLING=AVERAGE", *overviews], callback=gdal_callback(self.control.within(0.9, 0.1)))
+            if copied is None:
+                self.control.check_canceled()
+                raise TaskFailed(f"GDAL could not write the COG {self.destination}")
+            copied = None
+            self.stage.unlink()
 
     def abandon(self) -> None:
         self._writer.abandon()  # canceled or failed: what is still queued is not worth writing
         self.dataset = None
+        if self.stage is not None:
+            self.stage.unlink(missing_ok=True)
 
 
 class _PackageSink:
