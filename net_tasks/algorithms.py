@@ -50,7 +50,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         return "tiles"
 
     def displayName(self) -> str:  # noqa: N802
-        return tr("Download tiles to GeoTIFF")
+        return tr("Download tiles (GeoTIFF, COG, GeoPackage, MBTiles)")
 
     def group(self) -> str:
         return tr("Web")
