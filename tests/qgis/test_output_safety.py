@@ -118,3 +118,22 @@ def test_two_runs_racing_to_one_new_output_keep_the_first_file_and_refuse_the_se
     assert "was created by another run" in slow_err
     assert target.read_bytes() == published
     assert sorted(p.name for p in out_dir.iterdir()) == ["race.tif"]
+
+
+def test_a_buffer_written_to_gml_names_its_schema_by_the_final_name(tmp_path, subprocess_env):
+    from osgeo import ogr
+
+    from vector_data import make_layer
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20)
+    done = subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "2",
+                           "--output", str(tmp_path / "zones.gml")], env=subprocess_env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("zones", ".zones"))) == [
+        "zones.gml", "zones.xsd"]
+    assert 'schemaLocation="http://ogr.maptools.org/ zones.xsd' in (tmp_path / "zones.gml").read_text()[:2000]
+    source = ogr.Open(str(tmp_path / "zones.gml"))
+    assert source.GetLayer(0).GetFeatureCount() == 20
+    source = None
+    assert not (tmp_path / "zones.gfs").exists()  # OGR read the schema it was pointed at
