@@ -53,6 +53,8 @@ def _jpeg_size(body: bytes) -> Optional[Size]:
 
 
 def _webp_size(body: bytes) -> Optional[Size]:
+    if len(body) < 30:  # every WebP header below reads up to byte 30: cut short, the size is unknown
+        return None
     chunk = body[12:16]
     if chunk == b"VP8X":
         width = int.from_bytes(body[24:27], "little") + 1

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import struct
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Iterator, Optional, Set, Tuple
 from osgeo import osr
 
 from ..core.errors import InputError, TaskFailed
+from .image_size import image_size
 from .tiles import MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, tms_row
 
 PACKAGE_KINDS = ("GPKG", "MBTiles")
@@ -127,47 +127,6 @@ def tile_problem(data: bytes, tile_px: int) -> Optional[str]:
     size = image_size(data)
     if size is not None and size != (tile_px, tile_px):
         return f"is {size[0]}x{size[1]} pixels, but the package's tiles are {tile_px}x{tile_px}"
-    return None
-
-
-def image_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """(width, height) from a PNG, JPEG or WebP header, without decoding; None when unreadable."""
-    if len(data) < 30:
-        return None  # shorter than any of these headers
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg_size(data)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        chunk = data[12:16]
-        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: 14-bit sizes after the start code
-            width, height = struct.unpack("<HH", data[26:30])
-            return width & 0x3FFF, height & 0x3FFF
-        if chunk == b"VP8L" and data[20:21] == b"\x2f":  # lossless: two 14-bit sizes minus one
-            bits = int.from_bytes(data[21:25], "little")
-            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-        if chunk == b"VP8X":  # extended: 24-bit canvas sizes minus one
-            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-def _jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """The frame size from a JPEG's start-of-frame marker (segments walked, entropy data never read)."""
-    at = 2
-    while at + 9 <= len(data):
-        if data[at] != 0xFF:
-            return None
-        marker = data[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[at + 5:at + 9])
-            return width, height
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
-            at += 2
-            continue
-        at += 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
     return None
 
 
