@@ -191,8 +191,8 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     ``overwrite`` …). Uses QGIS's proxy settings when it has them.
     """
     from .core.settings import qgis_proxy_pairs
+    from .net_tasks.request import TileRequest
     from .net_tasks.tasks import TileDownloadTask
-    from .net_tasks.tile_download import TileRequest
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     options.setdefault("proxies", qgis_proxy_pairs())
@@ -235,7 +235,7 @@ def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, obje
     :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
     """
     from .net_tasks.connections import auth_headers
-    from .net_tasks.tile_download import RESERVED_HEADERS
+    from .net_tasks.tile_plan import RESERVED_HEADERS
 
     for name, _ in source.http_headers:
         if name.lower() in RESERVED_HEADERS:
@@ -254,7 +254,7 @@ def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, obje
 def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
     """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
     from .core.settings import qgis_proxy_pairs
-    from .net_tasks.download import FileRequest
+    from .net_tasks.request import FileRequest
     from .net_tasks.tasks import FileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}

@@ -11,25 +11,19 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
-from ..core.algorithm import OffloadAlgorithm
+from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
-
-DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
-DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
-TILE_SIZES = (256, 512)  # = tile_download.TILE_SIZES
-FORMAT_NAMES = ("GTiff", "COG", "GPKG", "MBTiles")  # = tile_download.FORMAT_NAMES
-FORMAT_LABELS = ("GeoTIFF mosaic", "Cloud-Optimized GeoTIFF (with overviews)",
-                 "GeoPackage tiles (original bytes, every zoom)", "MBTiles (original bytes, every zoom)")
+from .request import (
+    DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
+)
 
 
 def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
@@ -80,35 +74,27 @@ class TilesAlgorithm(OffloadAlgorithm):
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
-        self.addParameter(QgsProcessingParameterNumber(self.ZOOM, tr("Zoom"), minValue=0, maxValue=24, defaultValue=12))
-        self.addParameter(QgsProcessingParameterNumber(self.MIN_ZOOM, tr("Min zoom (empty: only Zoom)"),
-                                                       optional=True, minValue=0, maxValue=24))
-        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMAT_LABELS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.DECODE, tr("Decode elevation"), list(DECODINGS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(self.WORKERS, tr("Connections"), minValue=1, maxValue=64,
-                                                       defaultValue=4))
+        self.addParameter(number_parameter(self.ZOOM, ZOOM))
+        self.addParameter(number_parameter(self.MIN_ZOOM, ZOOM_MIN, optional=True))
+        self.addParameter(enum_parameter(self.FORMAT, FORMAT))
+        self.addParameter(enum_parameter(self.DECODE, DECODE))
+        self.addParameter(number_parameter(self.WORKERS, WORKERS))
         self.addParameter(QgsProcessingParameterString(self.SUBDOMAINS, tr("Subdomains for {{s}}"), optional=True))
         self.addParameter(QgsProcessingParameterBoolean(self.CLIP, tr("Clip to the extent"), defaultValue=False))
         self.addParameter(QgsProcessingParameterBoolean(self.ALLOW_MISSING, tr("Leave failing tiles empty"),
                                                         defaultValue=False))
-        self.addParameter(QgsProcessingParameterNumber(self.MAX_TILES, tr("Most tiles"), minValue=1,
-                                                       defaultValue=10_000))
+        self.addParameter(number_parameter(self.MAX_TILES, MAX_TILES))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
-        self.addParameter(_advanced(QgsProcessingParameterEnum(
-            self.TILE_SIZE, tr("Tile size (pixels)"), [str(px) for px in TILE_SIZES], defaultValue=0)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.TIMEOUT, tr("Seconds one attempt at a tile may take"), QgsProcessingParameterNumber.Double,
-            defaultValue=30.0, minValue=0.1)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.MAX_TILE_BYTES, tr("Largest tile body (bytes, once inflated)"), minValue=1,
-            defaultValue=DEFAULT_MAX_TILE_BYTES)))
+        self.addParameter(_advanced(enum_parameter(self.TILE_SIZE, TILE_SIZE)))
+        self.addParameter(_advanced(number_parameter(self.TIMEOUT, TIMEOUT)))
+        self.addParameter(_advanced(number_parameter(self.MAX_TILE_BYTES, MAX_TILE_BYTES)))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxy_pairs
-        from .tile_download import TileRequest
+        from .request import TileRequest
 
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
@@ -116,13 +102,13 @@ class TilesAlgorithm(OffloadAlgorithm):
         min_zoom = parameters.get(self.MIN_ZOOM)
         return TileRequest(
             zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
-            format=FORMAT_NAMES[self.parameterAsEnum(parameters, self.FORMAT, context)],
+            format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
             template=self.parameterAsString(parameters, self.URL, context),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
             bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
             zoom=self.parameterAsInt(parameters, self.ZOOM, context),
             output=Path(output),
-            decode=DECODINGS[self.parameterAsEnum(parameters, self.DECODE, context)],
+            decode=DECODE.keyword_of(self.parameterAsEnum(parameters, self.DECODE, context)),
             workers=self.parameterAsInt(parameters, self.WORKERS, context),
             subdomains=self.parameterAsString(parameters, self.SUBDOMAINS, context) or "",
             clip=self.parameterAsBool(parameters, self.CLIP, context),
@@ -131,13 +117,14 @@ class TilesAlgorithm(OffloadAlgorithm):
             cache_dir=Path(cache) if cache else None,
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
-            tile_px=TILE_SIZES[self.parameterAsEnum(parameters, self.TILE_SIZE, context)],
+            tile_px=int(TILE_SIZE.keyword_of(self.parameterAsEnum(parameters, self.TILE_SIZE, context))),
             overwrite=True,
             proxies=qgis_proxy_pairs(),
         )
 
     def engine(self):
-        from .tile_download import run_tiles, validate_tile_request
+        from .tile_download import run_tiles
+        from .tile_plan import validate_tile_request
 
         return validate_tile_request, run_tiles
 
@@ -146,7 +133,8 @@ class TilesAlgorithm(OffloadAlgorithm):
         """A new output as every algorithm's; an existing package is added to in place (resume)."""
         from ..core.feedback import feedback_control
         from .tasks import resumes_package
-        from .tile_download import run_tiles, validate_tile_request
+        from .tile_download import run_tiles
+        from .tile_plan import validate_tile_request
 
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
@@ -202,16 +190,13 @@ class DownloadAlgorithm(OffloadAlgorithm):
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.URL, tr("URL")))
         self.addParameter(QgsProcessingParameterString(self.SHA256, tr("Expected SHA-256 (hex)"), optional=True))
-        self.addParameter(QgsProcessingParameterNumber(self.MAX_BYTES, tr("Largest file (bytes)"), optional=True,
-                                                       minValue=1))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.TIMEOUT, tr("Timeout (seconds without a KiB)"), QgsProcessingParameterNumber.Double,
-            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(number_parameter(self.MAX_BYTES, MAX_BYTES, optional=True))
+        self.addParameter(_advanced(number_parameter(self.TIMEOUT, DOWNLOAD_TIMEOUT)))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, tr("Downloaded file")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxy_pairs
-        from .download import FileRequest
+        from .request import FileRequest
 
         max_bytes = parameters.get(self.MAX_BYTES)
         return FileRequest(

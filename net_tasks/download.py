@@ -1,4 +1,4 @@
-"""Plain file downloads: the request, its validation, and the engine.
+"""Plain file downloads: the request checked, and the engine.
 
 ``validate_file_request`` is what every front end calls before any work;
 ``run_download`` streams the body to a file, checking size and SHA-256 as it goes.
@@ -10,9 +10,8 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -26,6 +25,7 @@ from .http import (
     TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
 )
 from .redact import redact_url
+from .request import DOWNLOAD_TIMEOUT, MAX_BYTES, FileRequest
 from .templates import allowed_schemes
 
 try:
@@ -38,22 +38,6 @@ except ImportError:  # Windows
 CHUNK_BYTES = 256 * 1024
 STALL_BYTES = 1024  # --timeout: the longest wait for the answer, and for each further KiB of it
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class FileRequest:
-    """One file to fetch, and how."""
-
-    url: str
-    output: Path
-    sha256: Optional[str] = None
-    max_bytes: Optional[int] = None
-    timeout_s: float = 30.0
-    user_agent: str = ""
-    allow_file_urls: bool = False
-    overwrite: bool = False
-    resume_dir: Optional[Path] = None  # where interrupted downloads wait to be resumed
-    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
 
 
 def default_resume_dir() -> Path:
@@ -82,10 +66,8 @@ def validate_file_request(request: FileRequest) -> FileRequest:
     sha256 = request.sha256.lower() if request.sha256 else None
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise InputError(f"sha256 {request.sha256!r} is not 64 hexadecimal digits")
-    if request.max_bytes is not None and request.max_bytes <= 0:
-        raise InputError(f"max_bytes {request.max_bytes} is not a positive number of bytes")
-    if not request.timeout_s > 0:
-        raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
+    for option in (MAX_BYTES, DOWNLOAD_TIMEOUT):
+        option.check(getattr(request, option.name))
     return FileRequest(
         url=request.url,
         output=Path(request.output),

@@ -16,13 +16,12 @@ from typing import Optional
 import requests
 
 from .http import TRANSFER_ERRORS, BodyRefused, BodyTruncated, OffloadSession, body_chunks
+from .request import DEFAULT_MAX_TILE_BYTES  # a tile body's bound, raw or inflated
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 EMPTY_STATUSES = {204, 404}  # "no tile here" (oceans): filled with nodata
 MAX_RETRY_AFTER_S = 30.0
 MAX_BACKOFF_S = 8.0
-# A tile body's bound, raw or inflated: a 512² RGBA PNG that does not compress is ~1 MB.
-DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024
 DRAIN_BYTES = 64 * 1024  # an error page longer than this costs its connection
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
-from .download import FileRequest, run_download, validate_file_request
+from .download import run_download, validate_file_request
+from .request import FileRequest
 
 
 class FileDownloadTask(OffloadTask):
@@ -32,7 +33,7 @@ class TileDownloadTask(OffloadTask):
     """
 
     def __init__(self, request, **task_options) -> None:
-        from .tile_download import validate_tile_request
+        from .tile_plan import validate_tile_request
 
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"

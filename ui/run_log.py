@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from ..net_tasks import request as tiles
 from ..net_tasks.redact import REDACTED, redact_url
-
 from ..raster_tasks.request import EXTENT, FORMAT, OUTPUT_TYPE
 
-# The Processing algorithms' enum orders (offload:tiles, offload:buffer).
-TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
-TILE_FORMATS = ("GTiff", "COG", "GPKG", "MBTiles")
+# The Processing algorithms' enum orders (offload:buffer).
 SHOWN_HEADERS = ("referer",)  # header values that are no secret; every other reads <redacted>
 BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
 BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
@@ -113,7 +111,7 @@ def _calc_args(request) -> List[str]:
     args += ["--output", str(request.output)]
     args += _options((("--extent", request.extent), ("--resolution", request.resolution),
                       ("--type", request.output_type), ("--nodata", request.nodata), ("--threads", request.threads)))
-    if request.format != "GTiff":
+    if request.format != FORMAT.default:
         args += ["--format", request.format]
     for option in request.creation_options:
         args += ["--co", option]
@@ -124,18 +122,18 @@ def _tiles_args(request) -> List[str]:
     zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
             "--zoom", zooms, "--output", str(request.output)]
-    if request.format != "GTiff":
+    if request.format != tiles.FORMAT.default:
         args += ["--format", request.format]
     for name, value in request.headers:
         args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
     args += _options((("--name", request.name), ("--attribution", request.attribution)))
-    if request.bbox_crs != "EPSG:4326":
+    if request.bbox_crs != tiles.BBOX_CRS.default:
         args += ["--bbox-crs", request.bbox_crs]
-    if request.workers != 4:
+    if request.workers != tiles.WORKERS.default:
         args += ["--workers", str(request.workers)]
-    if request.decode != "none":
+    if request.decode != tiles.DECODE.default:
         args += ["--decode", request.decode]
-    if request.max_tiles != 10_000:
+    if request.max_tiles != tiles.MAX_TILES.default:
         args += ["--max-tiles", str(request.max_tiles)]
     for flag, on in (("--clip", request.clip), ("--allow-missing", request.allow_missing),
                      ("--overwrite", request.overwrite)):
@@ -216,8 +214,8 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     if request.zoom_min is not None:
         parameters["MIN_ZOOM"] = str(request.zoom_min)
     parameters.update({
-        "FORMAT": str(TILE_FORMATS.index(request.format) if request.format in TILE_FORMATS else 0),
-        "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
+        "FORMAT": str(tiles.FORMAT.index_of(request.format)),
+        "DECODE": str(tiles.DECODE.index_of(request.decode)),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })

@@ -119,7 +119,7 @@ def step_3b_a_task_longer_than_5_s():
     """QGIS 3.22 adds its own notice ("Task complete") for tasks of 5 s or more: record it."""
     try:
         from offload.core.task import start
-        from offload.net_tasks.download import FileRequest
+        from offload.net_tasks.request import FileRequest
         from offload.demo.tile_server import Faults, TileServer
         from offload.net_tasks.tasks import FileDownloadTask
 
@@ -154,7 +154,7 @@ def step_4_screenshot_and_quit():
         for server in servers:
             server.__exit__(None, None, None)
         from offload.core.task import start
-        from offload.net_tasks.download import FileRequest
+        from offload.net_tasks.request import FileRequest
         from offload.net_tasks.tasks import FileDownloadTask
 
         # A download from a server that never answers: still running when QGIS quits.

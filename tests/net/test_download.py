@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from offload.core.errors import InputError
-from offload.net_tasks.download import FileRequest, validate_file_request
+from offload.net_tasks.download import validate_file_request
+from offload.net_tasks.request import FileRequest
 from offload.net_tasks.tasks import FileDownloadTask
 from offload.core.task import start
 from qgis_helpers import cancel_and_time, leftovers, run_to_end, wait_until
@@ -96,8 +97,8 @@ def test_file_urls_need_permission(tmp_path):
     ({"url": "ftp://example.org/x"}, "URL scheme 'ftp'"),
     ({"url": "http:///x"}, "has no host"),
     ({"sha256": "abc"}, "sha256 'abc' is not 64 hexadecimal digits"),
-    ({"max_bytes": 0}, "max_bytes 0 is not a positive"),
-    ({"timeout_s": -1}, "timeout -1 is not a positive"),
+    ({"max_bytes": 0}, "max_bytes 0 is below the smallest allowed, 1"),
+    ({"timeout_s": -1}, "timeout_s -1 is below the smallest allowed, 0.1"),
 ])
 def test_bad_requests_are_refused_naming_the_value(tmp_path, request_fields, message):
     fields = {"url": "http://127.0.0.1:9/x", "output": tmp_path / "o.bin", **request_fields}

@@ -10,7 +10,8 @@ from offload.core.errors import InputError
 from offload.core.task import start
 from offload.demo.tile_server import Faults, TileServer
 from offload.net_tasks.tasks import TileDownloadTask
-from offload.net_tasks.tile_download import TileRequest, decode_elevation
+from offload.net_tasks.request import TileRequest
+from offload.net_tasks.tile_download import decode_elevation
 from offload.demo.tile_images import imagery_rgb, terrarium_rgb, tile_heights
 from offload.net_tasks.tiles import Tile
 from qgis_helpers import cancel_and_time, run_to_end, wait_until
@@ -194,11 +195,8 @@ def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_pa
     import processing
     from qgis.core import QgsApplication
 
-    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS, TILE_SIZES as ENGINE_TILE_SIZES
-    from offload.net_tasks.algorithms import DECODINGS, TILE_SIZES
     from offload.provider import OffloadProvider
 
-    assert DECODINGS == ENGINE_DECODINGS and TILE_SIZES == ENGINE_TILE_SIZES
     registry = QgsApplication.processingRegistry()
     added = registry.providerById("offload") is None
     if added:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from offload.net_tasks.download import FileRequest
-from offload.net_tasks.tile_download import TileRequest
+from offload.net_tasks.request import FileRequest, TileRequest
 from offload.raster_tasks.request import CalcInput, CalcRequest
 from offload.ui.run_log import command_line, processing_call, run_log
 from offload.vector_tasks.buffer import BufferRequest

@@ -104,7 +104,7 @@ def test_cache_paths_come_from_integers_only():
 
 @pytest.mark.parametrize("x_min, x_max", [(170.0, 190.0), (-190.0, -170.0), (530.0, 550.0)])
 def test_a_bbox_across_the_antimeridian_touches_only_its_columns(x_min, x_max):
-    from offload.net_tasks.tile_download import to_mercator
+    from offload.net_tasks.tile_plan import to_mercator
 
     tiles = tile_range(to_mercator((x_min, -10.0, x_max, 10.0), "EPSG:4326"), 3)
     assert (tiles.x_min, tiles.x_max, tiles.count) == (7, 8, 4)
