@@ -192,7 +192,7 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     """
     from .core.settings import qgis_proxy_pairs
     from .net_tasks.request import TileRequest
-    from .net_tasks.tasks import TileDownloadTask
+    from .net_tasks.tile_task import TileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     options.setdefault("proxies", qgis_proxy_pairs())
@@ -255,7 +255,7 @@ def download(url: str, output: PathLike, start: bool = True, kind: str = "file",
     """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
     from .core.settings import qgis_proxy_pairs
     from .net_tasks.request import FileRequest
-    from .net_tasks.tasks import FileDownloadTask
+    from .net_tasks.download_task import FileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     options.setdefault("proxies", qgis_proxy_pairs())

@@ -39,7 +39,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..core.chain import Chain
     from ..core.runner import headless_app
     from .tile_server import TileServer
-    from ..net_tasks.tasks import TileDownloadTask
+    from ..net_tasks.tile_task import TileDownloadTask
     from ..net_tasks.request import TileRequest
     from ..raster_tasks.calc_task import RasterCalcTask
     from ..raster_tasks.request import CalcInput, CalcRequest

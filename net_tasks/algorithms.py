@@ -132,7 +132,7 @@ class TilesAlgorithm(OffloadAlgorithm):
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         """A new output as every algorithm's; an existing package is added to in place (resume)."""
         from ..core.feedback import feedback_control
-        from .tasks import resumes_package
+        from .tile_task import resumes_package
         from .tile_download import run_tiles
         from .tile_plan import validate_tile_request
 

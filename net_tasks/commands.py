@@ -35,7 +35,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _download(args: argparse.Namespace) -> int:
     from ..core.runner import run_task
     from .request import FileRequest
-    from .tasks import FileDownloadTask
+    from .download_task import FileDownloadTask
 
     request = FileRequest(
         url=args.url,
@@ -123,7 +123,7 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
 def _tiles(args: argparse.Namespace) -> int:
     from ..core.runner import run_task
     from .request import TileRequest
-    from .tasks import TileDownloadTask
+    from .tile_task import TileDownloadTask
 
     zoom_min, zoom = args.zoom
     output_format = args.format or format_for_output(args.output)

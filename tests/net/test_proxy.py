@@ -11,7 +11,7 @@ from qgis.core import QgsSettings
 from offload.core.settings import qgis_proxies
 from offload.net_tasks.request import FileRequest
 from offload.demo.tile_server import LOOPBACK
-from offload.net_tasks.tasks import FileDownloadTask
+from offload.net_tasks.download_task import FileDownloadTask
 from qgis_helpers import run_to_end
 
 

@@ -16,7 +16,7 @@ import pytest
 from osgeo import gdal
 
 from offload.demo.tile_server import Faults, TileServer
-from offload.net_tasks.tasks import TileDownloadTask
+from offload.net_tasks.tile_task import TileDownloadTask
 from offload.net_tasks.request import TileRequest
 from offload.net_tasks.tile_download import decode_image
 from offload.net_tasks.tiles import Tile, tile_range

@@ -34,7 +34,7 @@ class DownloadForm(TaskForm):
     def build_task(self, overwrite: bool = False):
         from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.request import FileRequest
-        from ...net_tasks.tasks import FileDownloadTask
+        from ...net_tasks.download_task import FileDownloadTask
 
         url = self.url.text().strip()
         if not url:

@@ -267,7 +267,7 @@ class TilesForm(TaskForm):
     def build_task(self, overwrite: bool = False):
         from ...api import source_options
         from ...core.settings import qgis_proxy_pairs
-        from ...net_tasks.tasks import TileDownloadTask
+        from ...net_tasks.tile_task import TileDownloadTask
         from ...net_tasks.request import TileRequest
 
         self._check_url()
