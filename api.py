@@ -191,6 +191,7 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     ``overwrite`` …). Uses QGIS's proxy settings when it has them.
     """
     from .core.settings import qgis_proxy_pairs
+    from .net_tasks.connections import source_options, xyz_source
     from .net_tasks.request import TileRequest
     from .net_tasks.tile_task import TileDownloadTask
 
@@ -205,49 +206,6 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
         options["template"] = url
     request = TileRequest(bbox=tuple(bbox), zoom=zoom, output=Path(output), **options)
     return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
-
-
-def xyz_source(url):
-    """The XyzSource ``url`` names (an XYZ layer, or a connection's name); None for a URL template.
-
-    :raises InputError: for a layer that is not XYZ, or a name QGIS has no connection for.
-    """
-    from .net_tasks.connections import xyz_connection, xyz_layer_source
-
-    if isinstance(url, (str, Path)):
-        text = str(url)
-        if "{" in text or "://" in text:  # a template: its placeholders or its scheme say so
-            return None
-        return xyz_connection(text)
-    source = xyz_layer_source(url)
-    if source is None:
-        name = url.name() if hasattr(url, "name") else type(url).__name__
-        raise InputError(f"layer {name!r} is not an XYZ tile layer: give a URL template, a connection name "
-                         "or an XYZ layer")
-    return source
-
-
-def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, object]:
-    """The TileRequest options that honour ``source`` (an XyzSource): its template, its referer and
-    HTTP headers, the authentication QGIS's auth manager applies (main thread, in memory only: the
-    request never shows them), its tile size and name.
-
-    :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
-    """
-    from .net_tasks.connections import auth_headers
-    from .net_tasks.tile_plan import RESERVED_HEADERS
-
-    for name, _ in source.http_headers:
-        if name.lower() in RESERVED_HEADERS:
-            raise InputError(f"{source.name!r} sets the {name} header, which Offload sets itself: remove it from "
-                             "the connection")
-    for level in (zoom_min, zoom):
-        if level is not None and not source.zoom_min <= level <= source.zoom_max:
-            raise InputError(f"zoom {level} is outside {source.name!r}'s zoom levels "
-                             f"{source.zoom_min}-{source.zoom_max}")
-    headers = {**source.headers(), **auth_headers(source)}
-    return {"template": source.url, "headers": tuple(headers.items()), "tile_px": source.tile_px,
-            "name": source.name}
 
 
 @_one_line_errors

@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
@@ -38,7 +39,8 @@ class TilesAlgorithm(OffloadAlgorithm):
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
     TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
-    FORMAT, MIN_ZOOM = "FORMAT", "MIN_ZOOM"
+    FORMAT, MIN_ZOOM, SOURCE = "FORMAT", "MIN_ZOOM", "SOURCE"
+    sources: tuple = ()  # the XyzSources SOURCE offers after its first choice (a typed URL)
 
     def name(self) -> str:
         return "tiles"
@@ -58,6 +60,9 @@ class TilesAlgorithm(OffloadAlgorithm):
             "(EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them "
             "as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An "
             "existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
+            "Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, "
+            "HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template "
+            "also takes a connection's name. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
             "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
@@ -72,7 +77,13 @@ class TilesAlgorithm(OffloadAlgorithm):
         return TilesAlgorithm()
 
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
+        from .connections import source_label, xyz_sources
+
+        self.sources = tuple(xyz_sources())  # read here, on the main thread, when the algorithm is made
+        offered = [tr("A URL template (Tile URL template)")] + [source_label(source) for source in self.sources]
+        self.addParameter(QgsProcessingParameterEnum(self.SOURCE, tr("Source"), offered, defaultValue=0, optional=True))
+        self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template (or a connection's name)"),
+                                                       optional=True))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
         self.addParameter(number_parameter(self.ZOOM, ZOOM))
         self.addParameter(number_parameter(self.MIN_ZOOM, ZOOM_MIN, optional=True))
@@ -94,16 +105,17 @@ class TilesAlgorithm(OffloadAlgorithm):
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from ..core.settings import qgis_proxy_pairs
+        from .connections import source_options
         from .request import TileRequest
 
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
         min_zoom = parameters.get(self.MIN_ZOOM)
-        return TileRequest(
+        fields = dict(
             zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
             format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
-            template=self.parameterAsString(parameters, self.URL, context),
+            template=(self.parameterAsString(parameters, self.URL, context) or "").strip(),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
             bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
             zoom=self.parameterAsInt(parameters, self.ZOOM, context),
@@ -121,6 +133,24 @@ class TilesAlgorithm(OffloadAlgorithm):
             overwrite=True,
             proxies=qgis_proxy_pairs(),
         )
+        source = self.chosen_source(parameters, context, fields["template"])
+        if source is not None:  # the connection's settings, as the dialog and api.tiles honour them
+            from_source = source_options(source, fields["zoom_min"], fields["zoom"])
+            if parameters.get(self.TILE_SIZE) not in (None, ""):
+                del from_source["tile_px"]  # a tile size given to the run wins over the connection's
+            fields.update(from_source)
+        elif not fields["template"]:
+            raise InputError("choose a Source or type a Tile URL template")
+        return TileRequest(**fields)
+
+    def chosen_source(self, parameters: Dict[str, Any], context: QgsProcessingContext, url: str):
+        """The XyzSource picked in SOURCE, or named in URL; None for a typed template."""
+        from .connections import xyz_source
+
+        picked = self.parameterAsEnum(parameters, self.SOURCE, context) if parameters.get(self.SOURCE) else 0
+        if 0 < picked <= len(self.sources):
+            return self.sources[picked - 1]
+        return xyz_source(url) if url else None
 
     def engine(self):
         from .tile_download import run_tiles

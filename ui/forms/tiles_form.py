@@ -116,19 +116,17 @@ class TilesForm(TaskForm):
     def list_sources(self) -> None:
         """Offer the Browser's XYZ connections and the project's XYZ layers beside a typed URL
         (the one picked stays picked while it exists)."""
-        from ...net_tasks.connections import project_xyz_layers, xyz_connections
+        from ...net_tasks.connections import source_label, xyz_sources
 
         picked = self.source.currentData()
         self.source.blockSignals(True)
         self.source.clear()
         self.sources.clear()
         self.source.addItem(tr("A URL template (type it below)"), "")
-        for source in xyz_connections() + project_xyz_layers():
+        for source in xyz_sources():
             key = f"{source.origin}:{source.layer_id or source.name}"
             self.sources[key] = source
-            label = (tr("Project layer: {name}", name=source.name) if source.origin == "layer"
-                     else tr("XYZ connection: {name}", name=source.name))
-            self.source.addItem(label, key)
+            self.source.addItem(source_label(source), key)
         self.source.setCurrentIndex(max(0, self.source.findData(picked)) if picked else 0)
         self.source.blockSignals(False)
         if picked and self.chosen_source() is None:  # it is gone: back to the typed URL's zooms
@@ -265,7 +263,7 @@ class TilesForm(TaskForm):
         return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
 
     def build_task(self, overwrite: bool = False):
-        from ...api import source_options
+        from ...net_tasks.connections import source_options
         from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.tile_task import TileDownloadTask
         from ...net_tasks.request import TileRequest
