@@ -209,8 +209,12 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
 
 
 @_one_line_errors
-def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
-    """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
+def download(url: str, output: PathLike, start: bool = True, kind: Optional[str] = None,
+             **options) -> Union[Handle, Step]:
+    """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``.
+
+    ``kind``: file (the default: not loaded), raster or vector (loaded as a layer when done).
+    """
     from .core.settings import qgis_proxy_pairs
     from .net_tasks.request import FileRequest
     from .net_tasks.download_task import FileDownloadTask
@@ -218,7 +222,8 @@ def download(url: str, output: PathLike, start: bool = True, kind: str = "file",
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     options.setdefault("proxies", qgis_proxy_pairs())
     request = FileRequest(url, Path(output), **options)
-    return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
+    kind_option = {"kind": kind} if kind is not None else {}
+    return _run(lambda earlier: FileDownloadTask(request, **kind_option, **task_options), start)
 
 
 @_one_line_errors

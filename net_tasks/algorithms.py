@@ -1,4 +1,5 @@
-"""``offload:tiles`` for Processing: the same validator and engine as the CLI and the task."""
+"""``offload:tiles`` and ``offload:download`` for Processing: the same vocabulary, validators and
+engines as the CLI and the tasks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 from .request import (
-    DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
+    BBOX_CRS, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
 )
 
 
@@ -33,7 +34,7 @@ def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParam
 
 
 class TilesAlgorithm(OffloadAlgorithm):
-    """Download XYZ tiles over an extent and mosaic them into a GeoTIFF."""
+    """Download XYZ tiles over an extent into a mosaic (GeoTIFF, COG) or a package (GeoPackage, MBTiles)."""
 
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
@@ -117,7 +118,7 @@ class TilesAlgorithm(OffloadAlgorithm):
             format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
             template=(self.parameterAsString(parameters, self.URL, context) or "").strip(),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
-            bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
+            bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem(BBOX_CRS.default)).toWkt(),
             zoom=self.parameterAsInt(parameters, self.ZOOM, context),
             output=Path(output),
             decode=DECODE.keyword_of(self.parameterAsEnum(parameters, self.DECODE, context)),

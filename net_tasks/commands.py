@@ -81,9 +81,10 @@ def _header(text: str):
 def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "tiles",
-        help="download the XYZ tiles over a bbox and mosaic them into a GeoTIFF",
-        description="Download the tiles a bbox touches at one zoom, politely (few connections, retries, "
-                    "Retry-After, a cache), and mosaic them into a georeferenced GeoTIFF in EPSG:3857.",
+        help="download the XYZ tiles over a bbox into a GeoTIFF/COG mosaic or a GeoPackage/MBTiles package",
+        description="Download the tiles a bbox touches over a zoom range, politely (few connections, retries, "
+                    "Retry-After, a cache), into a georeferenced mosaic in EPSG:3857 (GeoTIFF, COG) or a "
+                    "package of the tiles as served (GeoPackage, MBTiles).",
         epilog="Example: tiles --url 'https://tiles.example.org/{z}/{x}/{y}.png' --bbox 6.9,45.9,7.1,46.1 "
                "--zoom 12 --output area.tif",
     )

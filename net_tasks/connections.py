@@ -1,5 +1,7 @@
 """The user's XYZ sources as plain values: the Browser's *XYZ Tiles* connections and the XYZ
-layers of a project. Read on the main thread; a task receives only the frozen values.
+layers of a project, and the TileRequest options that honour one (``source_options``), for the
+dialog, Processing and the API alike. Read on the main thread; a task receives only the frozen
+values.
 
 QGIS reads its connections itself: the Browser's "XYZ Tiles" data item provider lists them
 (``QgsXyzConnectionUtils`` behind it, which is not exposed to Python on 3.22) and gives each as

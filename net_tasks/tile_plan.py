@@ -47,7 +47,7 @@ class TilePlan:
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
     tile_px: int = TILE_PX
     zoom_min: int = -1  # -1: the same as tiles.z (one level)
-    format: str = "GTiff"
+    format: str = FORMAT.default
     headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
     name: str = ""
     attribution: str = ""
@@ -150,7 +150,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
     if request.zoom_min is not None and not ZOOM.minimum <= request.zoom_min <= request.zoom:
         raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within "
                          f"{ZOOM.minimum}-{ZOOM.maximum}")
-    if request.format in PACKAGE_FORMATS and request.decode != "none":
+    if request.format in PACKAGE_FORMATS and request.decode != DECODE.default:
         raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
                          f"served (take --format GTiff or COG)")
     if request.format in PACKAGE_FORMATS and request.clip:

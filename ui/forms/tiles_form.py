@@ -14,7 +14,7 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 from ...core.errors import InputError
 from ...core.i18n import tr
 from ...net_tasks.request import (
-    DECODE, FORMAT, FORMAT_SUFFIXES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS, WORKERS, ZOOM, ZOOM_MIN,
+    BBOX_CRS, DECODE, FORMAT, FORMAT_SUFFIXES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS, WORKERS, ZOOM, ZOOM_MIN,
     format_for_output,
 )
 from .. import choices
@@ -48,7 +48,7 @@ class TilesForm(TaskForm):
         self.output_format = choices.fill_option(QComboBox(), FORMAT)
         self.output = temporary_output_widget(output_filter(FORMAT.default))
         self.crs = QgsProjectionSelectionWidget()
-        self.crs.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+        self.crs.setCrs(QgsCoordinateReferenceSystem(BBOX_CRS.default))
         self.extent = QgsExtentGroupBox()
         self.extent.setTitle(tr("Area"))
         self.extent.setCheckable(False)
