@@ -1,6 +1,7 @@
 """Buffering matches native:buffer feature for feature, and stays off the main thread."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -66,6 +67,23 @@ def test_the_snapshot_survives_the_layer_being_deleted(tmp_path, project):
     assert [l.name() for l in QgsProject.instance().mapLayers().values()] == ["out"]
 
 
+def test_a_live_layer_in_the_request_is_read_as_it_is_into_a_frozen_plan(tmp_path, project):
+    from offload.core.snapshot import refuse_main_thread_object
+    from offload.vector_tasks.buffer import validate_buffer_request
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=10)
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    layer.startEditing()
+    layer.deleteFeatures([1, 2, 3])  # unsaved: only the live layer knows
+    plan = validate_buffer_request(BufferRequest(layer, None, distance=2))
+    layer.rollBack()
+    assert plan.expected == 7 and len(list(plan.source.getFeatures())) == 7
+    assert validate_buffer_request(BufferRequest(spec, None)).expected == 10  # a path: the file as saved
+    refuse_main_thread_object(plan, "plan")  # nothing in it lives on the main thread
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.distance = 3.0
+
+
 def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "bad.gpkg"))
     srs = osr.SpatialReference()
@@ -88,6 +106,7 @@ def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     ({"input": "missing.gpkg"}, "input 'missing.gpkg' does not exist"),
+    ({"input": 42}, "input 42 is neither a path nor a layer"),
     ({"distance_field": "nope"}, "distance field 'nope' is not a field"),
     ({"distance_field": "n", "distance_expression": '"n" * 2'}, "a distance field or a distance expression, not both"),
     ({"segments": 0}, "segments 0 is below the smallest allowed, 1"),
