@@ -223,7 +223,7 @@ def test_cancel_interrupts_a_long_geos_call_and_the_next_buffer_is_whole(qgis_pr
     import time
 
     from offload.core.task import start
-    from offload.vector_tasks.buffer import BufferRequest
+    from offload.vector_tasks.request import BufferRequest
     from offload.vector_tasks.buffer_task import BufferTask
     from qgis_helpers import run_to_end, wait_until
     from vector_data import assert_same, make_zigzag, native
