@@ -271,7 +271,8 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
 
     No ``output``: a memory layer. Options as ``BufferRequest``'s (``distance``, ``distance_field``,
     ``distance_expression``, ``segments``, ``end_cap``, ``join``, ``miter_limit``, ``dissolve``,
-    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``).
+    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``, ``max_memory_mb``; their
+    keywords and bounds: ``vector_tasks/request.py``).
     """
     from .vector_tasks.buffer_task import BufferTask
     from .vector_tasks.request import BufferRequest
