@@ -79,6 +79,12 @@ class Handle:
             return self.outputs[0] if len(self.outputs) == 1 else self.outputs
         return self.layers()
 
+    @property
+    def details(self):
+        """What the run did, once done: the engine's result (counts, bytes, seconds…; its
+        ``summary()`` is one line), e.g. ``handle.details.written``; None before."""
+        return self.task.details
+
     def layers(self) -> list:
         """The layers it loaded into the project (once done)."""
         return self.task.loaded_layers()
