@@ -176,11 +176,11 @@ def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLik
     ``creation_options``, ``overwrite``) and the task's (``on_success``, ``load_outputs`` …).
     """
     from .raster_tasks.calc_task import RasterCalcTask
-    from .raster_tasks.request import CalcRequest, parse_input
+    from .raster_tasks.request import CalcRequest, bind_input
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     texts = (expressions,) if isinstance(expressions, str) else tuple(expressions)
-    bound = tuple(parse_input(f"{name}={_source(value)}") for name, value in inputs.items())
+    bound = tuple(bind_input(name, _source(value)) for name, value in inputs.items())
     request = CalcRequest(texts, bound, Path(output), **options)
     return _run(lambda earlier: RasterCalcTask(request, after=earlier, **task_options), start)
 
