@@ -34,13 +34,6 @@ def buffer_actions():
     return {action.dest: action for action in buffer_parser()._actions}
 
 
-def test_every_option_is_a_field_of_the_request_with_the_declared_default():
-    defaults = {field.name: field.default for field in dataclasses.fields(BufferRequest)}
-    for option in vocabulary.OPTIONS:
-        assert defaults[option.name] == option.default, option.name
-        assert option.check(option.default) == option.default  # a default is inside its own bounds
-
-
 @pytest.mark.parametrize("option", vocabulary.OPTIONS, ids=lambda option: option.name)
 def test_the_command_line_offers_what_the_vocabulary_declares(option):
     action = buffer_actions()[option.name]
