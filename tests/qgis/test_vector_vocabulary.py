@@ -20,7 +20,8 @@ from vector_data import make_layer
 PROCESSING_NAME = {"distance": "DISTANCE", "segments": "SEGMENTS", "end_cap": "END_CAP_STYLE", "join": "JOIN_STYLE",
                    "miter_limit": "MITER_LIMIT", "units": "UNITS", "invalid": "INVALID",
                    "max_memory_mb": "MAX_MEMORY_MB"}
-FORM_OPTIONS = ("distance", "segments", "end_cap", "join", "miter_limit", "units", "invalid")  # not max_memory_mb
+NOT_IN_THE_FORM = {"max_memory_mb"}  # the command line, the API and Processing (advanced) only
+FORM_OPTIONS = [option.name for option in vocabulary.OPTIONS if option.name not in NOT_IN_THE_FORM]
 CHOICE_OPTIONS = [option for option in vocabulary.OPTIONS if option.choices]
 
 
