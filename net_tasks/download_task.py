@@ -11,10 +11,10 @@ class FileDownloadTask(OffloadTask):
 
     def __init__(self, request: FileRequest, kind: str = DOWNLOAD_KIND.default, **task_options) -> None:
         DOWNLOAD_KIND.check(kind)
-        self.plan = validate_file_request(request)  # InputError here: no request sent, nothing written
-        super().__init__(f"Download {self.plan.output.name}", **task_options)
+        plan = validate_file_request(request)  # InputError here: no request sent, nothing written
+        super().__init__(f"Download {plan.output.name}", **task_options)
+        self.plan = plan
         self.output = self.declare_output(self.plan.output, kind, overwrite=self.plan.overwrite)
-        self.details = None  # the DownloadResult, once done
 
     def work(self) -> None:
         self.details = run_download(self.plan, self.output.temp_path, self.control())

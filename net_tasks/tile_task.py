@@ -28,7 +28,6 @@ class TileDownloadTask(OffloadTask):
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
         else:
             self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
-        self.details = None  # what run_tiles tells, once done
 
     def work(self) -> None:
         from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs

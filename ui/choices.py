@@ -1,8 +1,6 @@
-"""The dialog's combo boxes and spin boxes, made from a family's vocabulary (``fill_option``,
-``fit_spin``), and the choices not yet declared beside their family's request (keyword the CLI
-and the API use → the label people read).
-
-Functions, not constants: ``tr()`` must run once a translator is installed, never at import.
+"""The dialog's combo boxes and spin boxes, made from a family's vocabulary: a combo shows the
+labels (translated when shown, never at import) and keeps the keywords the CLI and the API use
+as its items' data; a spin box takes an option's bounds and default.
 """
 from __future__ import annotations
 
@@ -12,21 +10,6 @@ from qgis.PyQt.QtWidgets import QComboBox, QSpinBox
 
 from ..core.i18n import tr
 from ..core.vocabulary import Option
-
-def buffer_end_caps() -> Dict[str, str]:
-    return {"round": tr("Round"), "flat": tr("Flat"), "square": tr("Square")}
-
-
-def buffer_joins() -> Dict[str, str]:
-    return {"round": tr("Round"), "miter": tr("Miter"), "bevel": tr("Bevel")}
-
-
-def buffer_units() -> Dict[str, str]:
-    return {"layer": tr("The layer's units"), "meters": tr("Meters (also on a geographic layer)")}
-
-
-def buffer_invalid() -> Dict[str, str]:
-    return {"fix": tr("Fix them (make valid)"), "skip": tr("Skip them"), "fail": tr("Stop with an error")}
 
 
 def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
