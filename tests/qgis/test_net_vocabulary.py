@@ -23,7 +23,16 @@ PROCESSING_TILES = {"zoom": "ZOOM", "zoom_min": "MIN_ZOOM", "format": "FORMAT", 
 PROCESSING_DOWNLOAD = {"max_bytes": "MAX_BYTES", "timeout_s": "TIMEOUT"}
 TILES_FORM = {"zoom": "zoom", "format": "output_format", "decode": "decode", "workers": "workers",
               "max_tiles": "max_tiles"}
-DOWNLOAD_FORM = {"kind": "kind"}
+# What a front end leaves out, on purpose: a new option must be added to it or named here.
+NOT_IN_PROCESSING = {"retries", "max_age_s", "bbox_crs"}  # the command line's; the extent carries its CRS
+NOT_IN_TILES_FORM = {"zoom_min", "tile_px", "retries", "timeout_s", "max_tile_bytes", "max_age_s", "bbox_crs"}
+
+
+def test_every_option_reaches_processing_and_the_form_unless_named_as_not():
+    names = {option.name for option in vocabulary.TILE_OPTIONS}
+    assert names - NOT_IN_PROCESSING == set(PROCESSING_TILES)
+    assert names - NOT_IN_TILES_FORM == set(TILES_FORM)
+    assert {option.name for option in vocabulary.FILE_OPTIONS} == set(PROCESSING_DOWNLOAD)
 
 
 def actions_of(command: str):
@@ -106,6 +115,14 @@ def check_widget(widget, option) -> None:
 def test_the_tiles_form_offers_what_the_vocabulary_declares(dialog, option):
     dialog.show_task("tiles")
     check_widget(getattr(dialog.stack.currentWidget(), TILES_FORM[option.name]), option)
+
+
+def test_the_tiles_forms_coarsest_zoom_offers_the_declared_levels_or_only_the_zoom(dialog):
+    from offload.ui.forms.tiles_form import ONE_LEVEL
+
+    dialog.show_task("tiles")
+    zoom_min = dialog.stack.currentWidget().zoom_min
+    assert (zoom_min.minimum(), zoom_min.maximum()) == (ONE_LEVEL, vocabulary.ZOOM_MIN.maximum)
 
 
 def test_the_download_form_offers_what_the_vocabulary_declares(dialog):
