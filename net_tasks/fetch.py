@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Optional
 
 import requests
@@ -98,19 +99,22 @@ def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # HTTP's digits: '²' is one to str.isdigit
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if parsed.tzinfo is None:  # "-0000" is UTC (RFC 5322), not this machine's zone
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        seconds = parsed.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, OverflowError):
         return None
-    seconds = parsed.timestamp() - (time.time() if now is None else now)
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
 def backoff_s(attempt_number: int, rng: random.Random) -> float:
     """Exponential backoff with full jitter: up to 0.25·2^n seconds, capped."""
-    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** attempt_number))
+    exponent = min(attempt_number, 16)  # past the cap already; 2**1024 is no float
+    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** exponent))
 
 
 class Limiter:
