@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timezone
-from typing import Optional
+from typing import Mapping, Optional
 
 import requests
 
@@ -37,7 +37,7 @@ class Answer:
 
     kind: str
     body: Optional[bytes] = None
-    headers: dict = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # looked up case-insensitively
     problem: str = ""
     retry_after_s: Optional[float] = None
     throttled: bool = False  # a 429: the server asks the whole client to slow down
@@ -53,7 +53,8 @@ def attempt(session: OffloadSession, url: str, timeout_s: float, headers: Option
     with session.deadline(timeout_s) as deadline:
         try:
             with session.get(url, timeout=timeout_s, headers=headers, stream=True) as response:
-                status, answer_headers = response.status_code, dict(response.headers)
+                # requests' own mapping: header names are case-insensitive (a server may send `etag`)
+                status, answer_headers = response.status_code, response.headers.copy()
                 if status != 200:
                     _drain(response)  # so the connection goes back to the pool
                     return _not_ok(status, answer_headers)
@@ -75,7 +76,7 @@ def _drain(response: requests.Response) -> None:
         pass  # the connection closes instead
 
 
-def _not_ok(status: int, headers: dict) -> Answer:
+def _not_ok(status: int, headers: Mapping[str, str]) -> Answer:
     if status in EMPTY_STATUSES:
         return Answer("empty", headers=headers)
     if status == 304:
