@@ -79,6 +79,12 @@ class Handle:
             return self.outputs[0] if len(self.outputs) == 1 else self.outputs
         return self.layers()
 
+    @property
+    def details(self):
+        """What the run did, once done: the engine's result (counts, bytes, seconds…; its
+        ``summary()`` is one line), e.g. ``handle.details.written``; None before."""
+        return self.task.details
+
     def layers(self) -> list:
         """The layers it loaded into the project (once done)."""
         return self.task.loaded_layers()
@@ -170,11 +176,11 @@ def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLik
     ``creation_options``, ``overwrite``) and the task's (``on_success``, ``load_outputs`` …).
     """
     from .raster_tasks.calc_task import RasterCalcTask
-    from .raster_tasks.request import CalcRequest, parse_input
+    from .raster_tasks.request import CalcRequest, bind_input
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     texts = (expressions,) if isinstance(expressions, str) else tuple(expressions)
-    bound = tuple(parse_input(f"{name}={_source(value)}") for name, value in inputs.items())
+    bound = tuple(bind_input(name, _source(value)) for name, value in inputs.items())
     request = CalcRequest(texts, bound, Path(output), **options)
     return _run(lambda earlier: RasterCalcTask(request, after=earlier, **task_options), start)
 
