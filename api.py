@@ -277,16 +277,15 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
 
     No ``output``: a memory layer. Options as ``BufferRequest``'s (``distance``, ``distance_field``,
     ``distance_expression``, ``segments``, ``end_cap``, ``join``, ``miter_limit``, ``dissolve``,
-    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``).
+    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``, ``max_memory_mb``; their
+    keywords and bounds: ``vector_tasks/request.py``).
     """
-    from .vector_tasks.buffer import BufferRequest
     from .vector_tasks.buffer_task import BufferTask
+    from .vector_tasks.request import BufferRequest
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    live_layer = None if isinstance(layer, (str, Path)) else layer
-    spec = str(layer) if live_layer is None else live_layer.source()
-    request = BufferRequest(spec, Path(output) if output is not None else None, **options)
-    task = BufferTask(request, live_layer, **task_options)  # snapshot now: the layer may change later
+    request = BufferRequest(layer, Path(output) if output is not None else None, **options)
+    task = BufferTask(request, **task_options)  # snapshot now: the layer may change later
     return _run(lambda earlier: task, start)
 
 

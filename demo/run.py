@@ -43,7 +43,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..net_tasks.tile_download import TileRequest
     from ..raster_tasks.calc_task import RasterCalcTask
     from ..raster_tasks.request import CalcInput, CalcRequest
-    from ..vector_tasks.buffer import BufferRequest
+    from ..vector_tasks.request import BufferRequest
     from ..vector_tasks.buffer_task import BufferTask
 
     out = args.output.absolute()

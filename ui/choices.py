@@ -27,22 +27,6 @@ def download_kinds() -> Dict[str, str]:
     return {"file": tr("A file (not loaded)"), "raster": tr("A raster layer"), "vector": tr("A vector layer")}
 
 
-def buffer_end_caps() -> Dict[str, str]:
-    return {"round": tr("Round"), "flat": tr("Flat"), "square": tr("Square")}
-
-
-def buffer_joins() -> Dict[str, str]:
-    return {"round": tr("Round"), "miter": tr("Miter"), "bevel": tr("Bevel")}
-
-
-def buffer_units() -> Dict[str, str]:
-    return {"layer": tr("The layer's units"), "meters": tr("Meters (also on a geographic layer)")}
-
-
-def buffer_invalid() -> Dict[str, str]:
-    return {"fix": tr("Fix them (make valid)"), "skip": tr("Skip them"), "fail": tr("Stop with an error")}
-
-
 def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
     """Show the labels, keep the keywords as the items' data (``combo.currentData()``)."""
     for keyword, label in choices.items():

@@ -15,13 +15,13 @@ from urllib.parse import parse_qsl, urlsplit
 from ..net_tasks.redact import REDACTED, redact_url
 
 from ..raster_tasks.request import EXTENT, FORMAT, OUTPUT_TYPE
+from ..vector_tasks.request import (DISTANCE, END_CAP, INVALID, JOIN, MAX_MEMORY_MB, MITER_LIMIT, SEGMENTS, UNITS,
+                                    input_spec)
 
 # The Processing algorithms' enum orders (offload:tiles, offload:buffer).
 TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
 TILE_FORMATS = ("GTiff", "COG", "GPKG", "MBTiles")
 SHOWN_HEADERS = ("referer",)  # header values that are no secret; every other reads <redacted>
-BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
-BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
 MEMORY_OUTPUT = "TEMPORARY_OUTPUT"
 SHOWN_REDACTED = "<redacted>"  # what a hidden secret reads as: plain enough to know to put yours back
 _PLACEHOLDER = re.compile(r"^\{\w+\}$")  # {z}, {x}, {y}, {s}: template text, never a secret
@@ -151,22 +151,15 @@ def _download_args(request) -> List[str]:
 
 def _buffer_args(request) -> List[str]:
     # The command line writes files: a memory layer's run writes a GeoPackage beside the input.
-    output = request.output if request.output is not None else _beside_input(request.input, "buffered.gpkg")
-    args = ["buffer", "--input", request.input, "--output", str(output)]
+    spec = input_spec(request.input)
+    output = request.output if request.output is not None else _beside_input(spec, "buffered.gpkg")
+    args = ["buffer", "--input", spec, "--output", str(output)]
     args += _options((("--distance", request.distance), ("--distance-field", request.distance_field),
                       ("--distance-expression", request.distance_expression)))
-    if request.segments != 5:
-        args += ["--segments", str(request.segments)]
-    if request.end_cap != "round":
-        args += ["--cap", request.end_cap]
-    if request.join != "round":
-        args += ["--join", request.join]
-    if request.miter_limit != 2.0:
-        args += ["--miter-limit", _number(request.miter_limit)]
-    if request.units != "layer":
-        args += ["--units", request.units]
-    if request.invalid != "fix":
-        args += ["--invalid", request.invalid]
+    for option in (SEGMENTS, END_CAP, JOIN, MITER_LIMIT, UNITS, INVALID, MAX_MEMORY_MB):
+        value = getattr(request, option.name)
+        if value != option.default:
+            args += [option.cli_flag, _number(value) if isinstance(value, float) else str(value)]
     args += _options((("--where", request.where),))
     for flag, on in (("--dissolve", request.dissolve), ("--overwrite", request.overwrite)):
         args += [flag] if on else []
@@ -232,17 +225,17 @@ def _download_parameters(request) -> Tuple[str, Dict[str, str]]:
 
 
 def _buffer_parameters(request) -> Tuple[str, Dict[str, str]]:
-    distance = _number(request.distance if request.distance is not None else 10.0)
+    distance = _number(request.distance if request.distance is not None else DISTANCE.default)
     if request.distance_expression:
         distance = f"QgsProperty.fromExpression({request.distance_expression!r})"
-    parameters = {"INPUT": repr(request.input), "DISTANCE": distance}
+    parameters = {"INPUT": repr(input_spec(request.input)), "DISTANCE": distance}
     if request.distance_field:
         parameters["DISTANCE_FIELD"] = repr(request.distance_field)
     parameters.update({
-        "SEGMENTS": str(request.segments), "END_CAP_STYLE": str(BUFFER_CAPS.index(request.end_cap)),
-        "JOIN_STYLE": str(BUFFER_JOINS.index(request.join)), "MITER_LIMIT": _number(request.miter_limit),
-        "DISSOLVE": str(request.dissolve), "UNITS": str(BUFFER_UNITS.index(request.units)),
-        "INVALID": str(BUFFER_INVALID.index(request.invalid)),
+        "SEGMENTS": str(request.segments), "END_CAP_STYLE": str(END_CAP.index_of(request.end_cap)),
+        "JOIN_STYLE": str(JOIN.index_of(request.join)), "MITER_LIMIT": _number(request.miter_limit),
+        "DISSOLVE": str(request.dissolve), "UNITS": str(UNITS.index_of(request.units)),
+        "INVALID": str(INVALID.index_of(request.invalid)),
         "OUTPUT": repr(str(request.output)) if request.output is not None else repr(MEMORY_OUTPUT),
     })
     return "offload:buffer", parameters
