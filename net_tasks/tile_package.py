@@ -23,6 +23,9 @@ Tiles that were never given are absent: a package is sparse, never padded with b
 Reopening a package reports the tiles it holds (``holds()``), so a rerun fetches only
 what is missing; a package of another format, CRS or tile size is refused.
 
+``PackageSink`` is the download engine's way in: the same package, written on a thread
+of its own.
+
 Plain ``sqlite3`` (the stdlib) and ``osr`` for the CRS definitions; no Qt.
 """
 from __future__ import annotations
@@ -37,8 +40,9 @@ from typing import Iterator, Optional, Set, Tuple
 from osgeo import osr
 
 from ..core.errors import InputError, TaskFailed
+from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
-from .tiles import MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, tms_row
+from .tiles import MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, range_bounds, tms_row
 
 PACKAGE_KINDS = ("GPKG", "MBTiles")
 TILE_FORMATS = ("png", "jpg", "webp")
@@ -530,3 +534,42 @@ class _MBTiles(TilePackage):
         for z, x, row in self._db.execute("SELECT zoom_level, tile_column, tile_row FROM tiles"):
             yield Tile(x, 2 ** z - 1 - row, z)
 
+
+
+class PackageSink:
+    """The engine's sink for a package: each tile's body as served, stored on a writing thread.
+
+    ``plan`` is the engine's ``TilePlan``; ``destination`` is a new package's temporary
+    name, or an existing package to add to. Whole tiles are committed in SQLite
+    transactions, so a kill loses at most the last batch and never leaves a truncated tile.
+    """
+
+    def __init__(self, plan, destination: Path) -> None:
+        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+        if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
+            x_min, x_max = -ORIGIN_M, ORIGIN_M
+        meta = PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
+                           zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+        self.package = open_package(destination, plan.format, meta)
+        self._writer = OrderedWriter(lambda item: self.package.put(*item), capacity=4 * plan.workers,
+                                     name="offload-package")
+
+    def held(self) -> Set[Tile]:
+        """Tiles the package holds already (a rerun fetches only the others)."""
+        return self.package.holds()
+
+    def write(self, tile: Tile, body: Optional[bytes]) -> None:
+        """Queue a tile's body (None: no tile here, and a package stays sparse)."""
+        if body is None:
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile.wrapped(), body))  # stored as servers name it
+
+    def close(self) -> None:
+        self._writer.close()
+        self.package.close()
+
+    def abandon(self) -> None:
+        """Canceled or failed: keep the whole tiles written (a rerun need not fetch them again)."""
+        self._writer.abandon()
+        self.package.close()

@@ -17,8 +17,8 @@ from osgeo import gdal
 
 from offload.demo.tile_server import Faults, TileServer
 from offload.net_tasks.tile_task import TileDownloadTask
+from offload.net_tasks.tile_decode import decode_image
 from offload.net_tasks.request import TileRequest
-from offload.net_tasks.tile_download import decode_image
 from offload.net_tasks.tiles import Tile, tile_range
 from qgis_helpers import run_to_end
 

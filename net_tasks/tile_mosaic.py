@@ -1,0 +1,133 @@
+"""The mosaic sink: tiles decoded by the workers, written into one GeoTIFF (or a COG) on the tile grid.
+
+A thread of its own (``core.ordered_writer``) writes and so compresses the tiles, so the
+scheduling thread only keeps every worker busy; the queue is short, so memory stays flat.
+A zoom range makes overviews, built from the finest zoom. A COG is staged as a GeoTIFF
+beside the destination, then copied by GDAL's COG driver.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from osgeo import gdal, osr
+
+from ..core.control import Control, gdal_callback
+from ..core.errors import TaskFailed
+from ..core.ordered_writer import OrderedWriter
+from .tile_decode import DEM_NODATA, decode_elevation
+from .tiles import Tile, range_bounds
+
+# The mosaic's codec. ZSTD level 1 with a horizontal predictor: on noisy imagery tiles it
+# compresses a 256² RGBA block in ~0.5 ms, 7× faster than DEFLATE level 3 (3.5 ms), for the same
+# size (60% of uncompressed), so one writing thread keeps up with 16 connections on 2 cores.
+MOSAIC_CODEC = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
+COG_CODEC = ("COMPRESS=ZSTD", "LEVEL=1")  # the COG driver's spelling
+
+
+class MosaicSink:
+    """The output GeoTIFF on the tile grid (or clipped to the bbox), written tile by tile.
+
+    ``plan`` is the engine's ``TilePlan``. Overviews (a zoom range) are GDAL's averaging, one
+    per coarser level. A COG's stage is named from ``destination``, so a dead run's stage is
+    swept like its other leftovers.
+    """
+
+    def __init__(self, plan, destination: Path, control: Control) -> None:
+        self.plan = plan
+        self.destination = destination
+        self.control = control
+        self.stage = destination.with_name(destination.stem + ".stage.tif") if plan.format == "COG" else None
+        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+        self.tile_px = plan.tile_px
+        self.pixel_m = (x_max - x_min) / (plan.tiles.width * self.tile_px)
+        self.col_off = self.row_off = 0
+        width, height = plan.tiles.width * self.tile_px, plan.tiles.height * self.tile_px
+        if plan.clip:  # whole pixels of the tile grid that touch the bbox
+            bx_min, by_min, bx_max, by_max = plan.bounds_m
+            self.col_off = max(0, int((bx_min - x_min) // self.pixel_m))
+            self.row_off = max(0, int((y_max - by_max) // self.pixel_m))
+            width = min(width, int(np.ceil((bx_max - x_min) / self.pixel_m))) - self.col_off
+            height = min(height, int(np.ceil((y_max - by_min) / self.pixel_m))) - self.row_off
+        self.width, self.height = width, height
+        self.dem = plan.decode != "none"
+        # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
+        # and reads as nodata / transparent; without it, closing writes every empty block.
+        options = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, "BIGTIFF=IF_SAFER",
+                   "SPARSE_OK=TRUE", "PREDICTOR=3" if self.dem else "PREDICTOR=2"]
+        self.dataset = gdal.GetDriverByName("GTiff").Create(
+            str(self.stage or destination), width, height, 1 if self.dem else 4, gdal.GDT_Float32 if self.dem else gdal.GDT_Byte,
+            options)
+        if self.dataset is None:
+            raise TaskFailed(f"GDAL could not create {destination}")
+        self.dataset.SetGeoTransform((x_min + self.col_off * self.pixel_m, self.pixel_m, 0.0,
+                                      y_max - self.row_off * self.pixel_m, 0.0, -self.pixel_m))
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(3857)
+        self.dataset.SetProjection(srs.ExportToWkt())
+        if self.dem:
+            band = self.dataset.GetRasterBand(1)
+            band.SetNoDataValue(DEM_NODATA)  # what the blocks never written read as
+        else:
+            for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand), 1):
+                self.dataset.GetRasterBand(index).SetColorInterpretation(colour)
+        # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
+        self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
+                                     name="offload-mosaic")
+
+    def held(self) -> set:
+        """Tiles already written (none: a mosaic is always made anew)."""
+        return set()
+
+    def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
+        """Queue a tile for the writing thread (raises what that thread met, if anything)."""
+        if rgba is None:  # no tile here: nodata / transparent as the file was created
+            self._writer.raise_failure()
+        else:
+            self._writer.put((tile, rgba))
+
+    def _write_now(self, tile: Tile, rgba: np.ndarray) -> None:
+        col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
+        row = (tile.y - self.plan.tiles.y_min) * self.tile_px - self.row_off
+        c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
+        c1, r1 = min(self.tile_px, self.width - col), min(self.tile_px, self.height - row)
+        if c0 >= c1 or r0 >= r1:
+            return
+        if self.dem:
+            band = self.dataset.GetRasterBand(1)
+            band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
+        else:  # all bands at once: the file interleaves pixels, so one block holds all four
+            self.dataset.WriteArray(rgba[:, r0:r1, c0:c1], col + c0, row + r0)
+        self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
+
+    def close(self) -> None:
+        self._writer.close()
+        dataset, self.dataset = self.dataset, None
+        levels = [2 ** i for i in range(1, len(self.plan.zooms))]
+        if levels and self.stage is None:  # a COG makes its own, from the same counts
+            gdal.SetConfigOption("COMPRESS_OVERVIEW", "ZSTD")  # GDAL reads it per call, on this thread
+            try:
+                dataset.BuildOverviews("AVERAGE", levels, callback=gdal_callback(self.control.within(0.9, 0.1)))
+            finally:
+                gdal.SetConfigOption("COMPRESS_OVERVIEW", None)
+        dataset.FlushCache()
+        dataset = None
+        if self.stage is not None:
+            overviews = [f"OVERVIEW_COUNT={len(levels)}"] if levels else []  # else GDAL's AUTO: down to one block
+            copied = gdal.Translate(str(self.destination), str(self.stage), format="COG", creationOptions=[
+                *COG_CODEC, "PREDICTOR=YES", "BLOCKSIZE=256", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS",
+                "OVERVIEW_RESAMPLING=AVERAGE", *overviews], callback=gdal_callback(self.control.within(0.9, 0.1)))
+            if copied is None:
+                self.control.check_canceled()
+                raise TaskFailed(f"GDAL could not write the COG {self.destination}")
+            copied = None
+            self.stage.unlink()
+
+    def abandon(self) -> None:
+        self._writer.abandon()  # canceled or failed: what is still queued is not worth writing
+        self.dataset = None
+        if self.stage is not None:
+            self.stage.unlink(missing_ok=True)
+
+
