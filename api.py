@@ -196,13 +196,11 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     (``zoom_min``, ``format``, ``workers``, ``decode``, ``max_tiles``, ``clip``, ``allow_missing``,
     ``overwrite`` …). Uses QGIS's proxy settings when it has them.
     """
-    from .core.settings import qgis_proxy_pairs
     from .net_tasks.connections import source_options, xyz_source
     from .net_tasks.request import TileRequest
     from .net_tasks.tile_task import TileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    options.setdefault("proxies", qgis_proxy_pairs())
     source = xyz_source(url)
     if source is not None:
         from_source = source_options(source, options.get("zoom_min"), zoom)
@@ -221,12 +219,10 @@ def download(url: str, output: PathLike, start: bool = True, kind: Optional[str]
 
     ``kind``: file (the default: not loaded), raster or vector (loaded as a layer when done).
     """
-    from .core.settings import qgis_proxy_pairs
     from .net_tasks.request import FileRequest
     from .net_tasks.download_task import FileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    options.setdefault("proxies", qgis_proxy_pairs())
     request = FileRequest(url, Path(output), **options)
     kind_option = {"kind": kind} if kind is not None else {}
     return _run(lambda earlier: FileDownloadTask(request, **kind_option, **task_options), start)

@@ -105,7 +105,6 @@ class TilesAlgorithm(OffloadAlgorithm):
             self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from ..core.settings import qgis_proxy_pairs
         from .connections import source_options
         from .request import TileRequest
 
@@ -132,7 +131,6 @@ class TilesAlgorithm(OffloadAlgorithm):
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
             tile_px=int(TILE_SIZE.keyword_of(self.parameterAsEnum(parameters, self.TILE_SIZE, context))),
             overwrite=True,
-            proxies=qgis_proxy_pairs(),
         )
         source = self.chosen_source(parameters, context, fields["template"])
         if source is not None:  # the connection's settings, as the dialog and api.tiles honour them
@@ -226,7 +224,6 @@ class DownloadAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, tr("Downloaded file")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from ..core.settings import qgis_proxy_pairs
         from .request import FileRequest
 
         max_bytes = parameters.get(self.MAX_BYTES)
@@ -237,7 +234,6 @@ class DownloadAlgorithm(OffloadAlgorithm):
             max_bytes=None if max_bytes in (None, "") else self.parameterAsInt(parameters, self.MAX_BYTES, context),
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             overwrite=True,
-            proxies=qgis_proxy_pairs(),
         )
 
     def engine(self):

@@ -46,6 +46,7 @@ def _download(args: argparse.Namespace) -> int:
         user_agent=args.user_agent,
         allow_file_urls=args.allow_file_urls,
         overwrite=args.overwrite,
+        proxies=(),  # the command line's proxy is the environment's (HTTPS_PROXY …), never QGIS's settings
     )
     return run_task(lambda: FileDownloadTask(request), args)
 
@@ -135,6 +136,6 @@ def _tiles(args: argparse.Namespace) -> int:
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
         clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,
         max_age_s=args.max_age_s, overwrite=args.overwrite, max_tile_bytes=args.max_tile_bytes,
-        tile_px=int(args.tile_px),
+        tile_px=int(args.tile_px), proxies=(),  # the environment's proxy, never QGIS's settings
     )
     return run_task(lambda: TileDownloadTask(request), args)

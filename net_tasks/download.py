@@ -26,6 +26,7 @@ from ..core.paths import user_cache_dir
 from .http import (
     TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
 )
+from .proxies import proxies_for
 from .redact import redact_url
 from .request import DOWNLOAD_TIMEOUT, MAX_BYTES, FileRequest
 from .templates import allowed_schemes
@@ -111,7 +112,7 @@ def validate_file_request(request: FileRequest) -> FilePlan:
         timeout_s=float(request.timeout_s),
         user_agent=request.user_agent or user_agent(),
         resume_dir=Path(request.resume_dir or default_resume_dir()),
-        proxies=tuple(request.proxies or ()),
+        proxies=proxies_for(request.proxies),
         overwrite=request.overwrite,
     )
 

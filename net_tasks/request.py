@@ -99,7 +99,8 @@ class TileRequest:
     allow_file_urls: bool = False
     max_age_s: Optional[float] = None
     overwrite: bool = False
-    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
+    # (scheme, proxy URL) pairs; None: QGIS's proxy when it has one, else the environment's; (): the environment's
+    proxies: Optional[Tuple[Tuple[str, str], ...]] = None
     max_tile_bytes: int = MAX_TILE_BYTES.default
     tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
     zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
@@ -141,4 +142,5 @@ class FileRequest:
     allow_file_urls: bool = False
     overwrite: bool = False
     resume_dir: Optional[Path] = None  # where interrupted downloads wait to be resumed
-    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
+    # (scheme, proxy URL) pairs; None: QGIS's proxy when it has one, else the environment's; (): the environment's
+    proxies: Optional[Tuple[Tuple[str, str], ...]] = None

@@ -16,6 +16,7 @@ from osgeo import osr
 from ..core.errors import InputError
 from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
+from .proxies import proxies_for
 from .request import (
     DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS,
     RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
@@ -162,7 +163,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                     Path(request.cache_dir or default_cache_dir(template.text)),
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px,
+                    proxies_for(request.proxies), int(request.max_tile_bytes), request.tile_px,
                     zoom_min, request.format, headers, request.name or Path(request.output).stem,
                     request.attribution)
     count = plan.total  # arithmetic: no tile is listed before these checks

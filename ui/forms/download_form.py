@@ -32,7 +32,6 @@ class DownloadForm(TaskForm):
             self.remember(name, widget)
 
     def build_task(self, overwrite: bool = False):
-        from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.request import FileRequest
         from ...net_tasks.download_task import FileDownloadTask
 
@@ -41,5 +40,5 @@ class DownloadForm(TaskForm):
             raise InputError(tr("type the URL to download"))
         name = PurePosixPath(urlsplit(url).path).name or "download"
         self.request = FileRequest(url, output_path(self.output, name), sha256=self.sha256.text().strip() or None,
-                                   overwrite=overwrite, proxies=qgis_proxy_pairs())
+                                   overwrite=overwrite)
         return FileDownloadTask(self.request, self.kind.currentData())

@@ -264,7 +264,6 @@ class TilesForm(TaskForm):
 
     def build_task(self, overwrite: bool = False):
         from ...net_tasks.connections import source_options
-        from ...core.settings import qgis_proxy_pairs
         from ...net_tasks.tile_task import TileDownloadTask
         from ...net_tasks.request import TileRequest
 
@@ -284,6 +283,6 @@ class TilesForm(TaskForm):
             bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(),
             decode=DECODE.default if package else self.decode.currentData(), max_tiles=self.max_tiles.value(),
             clip=self.clip.isChecked() and not package, allow_missing=self.allow_missing.isChecked(),
-            overwrite=overwrite, proxies=qgis_proxy_pairs(), format=output_format,
+            overwrite=overwrite, format=output_format,
             zoom_min=None if coarsest == finest else coarsest, **options)
         return TileDownloadTask(self.request)
