@@ -200,7 +200,7 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
 # Offload's default compression: ZSTD at level 1 with the predictor for the type. On spatially
 # correlated data (a DEM, its slope, an NDVI of fields) it gives 0.4-0.7× the raw size, as
 # DEFLATE 6 does, at a fraction of DEFLATE's time; on noise-like data no lossless codec gains
-# much (0.95×), so a probe of one window decides for an uncompressed file there (_worth_compressing).
+# much (0.95×), so a probe of one tile decides for an uncompressed file there (_worth_compressing).
 DEFAULT_COMPRESSION = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 WORTH_COMPRESSING = 0.9  # the largest compressed ÷ raw size of the probe that keeps compression
 
@@ -222,12 +222,20 @@ def output_options(format_name: str, gdal_type: int, threads: int, overrides: Se
     return merged_options(defaults, overrides)
 
 
-def _worth_compressing(engine: "_Engine", windows: List[Window], options: List[str], control: Control) -> bool:
-    """Whether the middle window compresses with ``options`` (GTiff's): noise-like data does not,
-    and its file would be barely smaller and take longer to write."""
-    _, results = engine.compute(windows[len(windows) // 2], control)
+def _worth_compressing(results, options: List[str]) -> bool:
+    """Whether a computed window (``engine.compute``'s results) compresses with ``options``
+    (GTiff's): noise-like data does not, and its file would be barely smaller and take longer
+    to write. One output tile from the window's middle is the sample: GTiff compresses tile by
+    tile, and one tile costs a quarter of a window's compression (the probe is paid on every run)."""
     probe = [o for o in options if o.split("=", 1)[0] in ("COMPRESS", "ZSTD_LEVEL", "PREDICTOR")]
-    return all(gdal_io.compressed_ratio(values, probe) <= WORTH_COMPRESSING for values, _ in results)
+    return all(gdal_io.compressed_ratio(_middle_tile(values), probe) <= WORTH_COMPRESSING for values, _ in results)
+
+
+def _middle_tile(values: np.ndarray) -> np.ndarray:
+    height, width = values.shape
+    side = gdal_io.OUTPUT_TILE
+    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
+    return np.ascontiguousarray(values[top:top + side, left:left + side])
 
 
 def merged_options(defaults: Sequence[str], overrides: Sequence[str]) -> List[str]:
@@ -387,9 +395,12 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     engine = _Engine(plan)
     windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
                            MAX_WINDOW_PIXELS)
-    if (not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
-            and not _worth_compressing(engine, windows, options, control)):
-        options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
+    computed = {}  # windows computed before the output exists: the compression probe's
+    if not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options):
+        middle = windows[len(windows) // 2]
+        computed[middle] = engine.compute(middle, control)  # written in its turn, not computed twice
+        if not _worth_compressing(computed[middle][1], options):
+            options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
         options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     stats = [_Stats() for _ in plan.expressions]
@@ -397,7 +408,7 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     try:
         write_span = 0.9 if plan.format == "COG" else 1.0
         writer = gdal_io.Writer(dataset, compressed=_compressed(options))
-        _compute_all(engine, windows, writer, stats, control.within(0.0, write_span))
+        _compute_all(engine, windows, computed, writer, stats, control.within(0.0, write_span))
         for index, band_stats in enumerate(stats, start=1):
             _store_statistics(dataset, index, band_stats, plan.grid)
         dataset.FlushCache()
@@ -418,17 +429,27 @@ def _compressed(options: Sequence[str]) -> bool:
     return values.get("COMPRESS", "NONE").strip().upper() != "NONE"
 
 
-def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer, stats: List[_Stats],
-                 control: Control) -> None:
-    """Compute windows on a pool; this thread writes them in order as they complete."""
+def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, tuple], writer: gdal_io.Writer,
+                 stats: List[_Stats], control: Control) -> None:
+    """Compute windows on a pool (those in ``computed`` are done); this thread writes them in
+    order as they complete. A job of one window runs on this thread alone: a pool would cost
+    more to start than it could share."""
+    threads = min(engine.plan.threads, len(windows) - len(computed))
+    if threads <= 1:
+        for written, window in enumerate(windows, start=1):
+            _write(computed.get(window) or engine.compute(window, control), writer, stats)
+            control.report(written / len(windows), f"window {written} of {len(windows)}")
+        writer.flush()
+        return
     written = 0
-    with ThreadPoolExecutor(max_workers=engine.plan.threads, thread_name_prefix="offload-calc") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="offload-calc") as pool:
         pending: deque = deque()
         try:
             for window in windows:
-                pending.append(pool.submit(engine.compute, window, control))
+                pending.append(_Done(computed[window]) if window in computed
+                               else pool.submit(engine.compute, window, control))
                 # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
-                while len(pending) > engine.plan.threads or (window is windows[-1] and pending):
+                while len(pending) > threads or (window is windows[-1] and pending):
                     _write(pending.popleft().result(), writer, stats)
                     written += 1
                     control.report(written / len(windows), f"window {written} of {len(windows)}")
@@ -437,6 +458,19 @@ def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer,
                 future.cancel()
             raise
     writer.flush()
+
+
+class _Done:
+    """A window computed before the pool started, queued among the pool's futures."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def cancel(self) -> bool:
+        return False
 
 
 def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:

@@ -337,3 +337,20 @@ def test_ndvi_of_integer_bands_as_gdal_calc(tmp_path, small_windows):
                     f"--outfile={theirs}", "--quiet", "--type=Float32"], check=True, capture_output=True)
     ours = calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a}", f"B={b}"], output_type="Float32")
     np.testing.assert_array_equal(read_raster(ours)[0], read_raster(theirs)[0])
+
+
+@pytest.mark.parametrize("kind", ["noise", "smooth"])
+def test_each_window_is_computed_once_with_the_default_output(tmp_path, kind, small_windows, monkeypatch):
+    """The compression probe's window is the one written, not computed a second time."""
+    rows, cols = np.mgrid[0:ODD[0], 0:ODD[1]]
+    values = np.random.default_rng(3).standard_normal(ODD) if kind == "noise" else rows + cols
+    a_path = write_raster(tmp_path / "a.tif", values.astype(np.float32), block=64)
+    computed = []
+    compute = calc_module._Engine.compute
+    monkeypatch.setattr(calc_module._Engine, "compute",
+                        lambda engine, window, control: computed.append(window) or compute(engine, window, control))
+    out = calc(tmp_path, ["A * 2"], [f"A={a_path}"])
+    assert len(computed) > 2 and len(set(computed)) == len(computed)  # several windows, none twice
+    assert sum(window.pixels for window in computed) == ODD[0] * ODD[1]
+    expected = "ZSTD" if kind == "smooth" else None
+    assert gdal.Open(str(out)).GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == expected
