@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 
 from ..core.errors import InputError
 from ..core.task import OffloadTask
-from .calc import check_calc_request, run_calc, validate_calc_request
+from .calc import CalcResult, check_calc_request, run_calc, validate_calc_request
 from .request import CalcRequest
 
 
@@ -30,10 +30,11 @@ class RasterCalcTask(OffloadTask):
         self.request = request
         self.plan = plan
         self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
+        self.details: Optional[CalcResult] = None  # what the run did, once it is done
 
     def work(self) -> None:
         plan = self.plan or validate_calc_request(self.request)  # inputs written by earlier steps
-        run_calc(plan, self.output.temp_path, self.control())
+        self.details = run_calc(plan, self.output.temp_path, self.control())
 
 
 def _inputs_written_by(request: CalcRequest, earlier: Sequence[OffloadTask]) -> bool:

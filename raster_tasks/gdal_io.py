@@ -347,11 +347,11 @@ class Writer:
         self.unflushed = 0
 
 
-def set_statistics(dataset: gdal.Dataset, band_index: int, minimum: float, maximum: float,
-                   mean: float, std: float, valid_percent: float) -> None:
+def set_statistics(dataset: gdal.Dataset, band_index: int, statistics) -> None:
+    """Store a band's statistics (a ``calc.BandStatistics``) as GDAL's own."""
     band = dataset.GetRasterBand(band_index)
-    band.SetStatistics(minimum, maximum, mean, std)
-    band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{valid_percent:.4g}")
+    band.SetStatistics(statistics.minimum, statistics.maximum, statistics.mean, statistics.std)
+    band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{statistics.valid_percent:.4g}")
 
 
 def translate_to_cog(source: Path, destination: Path, options: List[str], callback) -> None:
