@@ -1,8 +1,11 @@
-"""Raster calculator: the request, its validation, and the block-wise engine.
+"""Raster calculator: the request's validation and the window-by-window engine.
 
 ``validate_calc_request`` (main thread, before any work) checks everything and returns a
-``CalcPlan`` of plain values; ``run_calc`` (worker thread) computes the plan window by
-window on a pool of threads with one writer, never holding a whole raster in memory.
+frozen ``CalcPlan`` of plain values; ``run_calc`` (worker thread) computes the plan window by
+window on a pool of threads with one writer, never holding a whole raster in memory, and
+returns a ``CalcResult`` (what the user is told). The default output's creation options and
+the probe that leaves noise-like data uncompressed live here; the request and its
+vocabulary in ``request.py``, every GDAL call in ``gdal_io.py``.
 """
 from __future__ import annotations
 
@@ -132,7 +135,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
-        gdal_type = _widest_type([s for s in sources if s.name in used] or sources)
+        gdal_type = gdal_io.widest_type([s.data_type for s in sources if s.name in used or not used])
     nodata = request.nodata if request.nodata is not None else gdal_io.DEFAULT_NODATA[gdal_type]
     _check_nodata_fits(nodata, gdal_type)
     gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
@@ -148,7 +151,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
         threads=threads,
         format=request.format,
         creation_options=tuple(request.creation_options),
-        geographic=_is_geographic(grid.crs_wkt),
+        geographic=gdal_io.is_geographic(grid.crs_wkt),
         halo=max(e.halo for e in expressions),
     )
 
@@ -180,31 +183,12 @@ def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
 
-def _widest_type(sources: Sequence[gdal_io.Source]) -> int:
-    from osgeo import gdal
-
-    widest = sources[0].data_type
-    for source in sources[1:]:
-        widest = gdal.DataTypeUnion(widest, source.data_type)
-    return widest if widest in gdal_io.DEFAULT_NODATA else gdal.GDT_Float64
-
-
 def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
     dtype = gdal_io.numpy_type(gdal_type)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
             raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
-
-
-def _is_geographic(crs_wkt: str) -> bool:
-    if not crs_wkt:
-        return False
-    from osgeo import osr
-
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(crs_wkt)
-    return bool(srs.IsGeographic())
 
 
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:

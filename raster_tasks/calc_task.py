@@ -1,4 +1,4 @@
-"""RasterCalcTask: the raster calculator on QGIS's task manager."""
+"""RasterCalcTask: the raster calculator on QGIS's task manager; its ``details`` is the run's CalcResult."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
-"""The raster family's only contact with GDAL: describe inputs, align grids, read windows,
-write outputs. Each worker thread opens its own handles (GDAL datasets are not thread-safe);
-one thread writes.
+"""The raster family's only contact with GDAL: describe inputs, compare CRSs, align grids,
+read windows, check creation options, probe compression, write outputs and statistics. Each
+worker thread opens its own handles (GDAL datasets are not thread-safe); one thread writes.
+The command line's cache size is set in ``commands.py``, the one place that owns a process.
 """
 from __future__ import annotations
 
@@ -80,6 +81,22 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} has a rotated geotransform; warp it north-up first")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
                   tuple(raster_band.GetBlockSize()))
+
+
+def widest_type(gdal_types: Sequence[int]) -> int:
+    """The type that holds every value of ``gdal_types`` (Float64 when no output type does)."""
+    widest = gdal_types[0]
+    for gdal_type in gdal_types[1:]:
+        widest = gdal.DataTypeUnion(widest, gdal_type)
+    return widest if widest in DEFAULT_NODATA else gdal.GDT_Float64
+
+
+def is_geographic(crs_wkt: str) -> bool:
+    if not crs_wkt:
+        return False
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    return bool(srs.IsGeographic())
 
 
 def same_crs(wkt_a: str, wkt_b: str) -> bool:
