@@ -117,8 +117,8 @@ def main() -> None:
     print(f"{'offload:calc: rest of processing.run (parameters, output)':62} {rest:7.1f}")
     print(f"{'offload:calc: processing.run, imports done':62} {run:7.1f}")
     print(f"{'offload:calc: first processing.run (imports + run)':62} {imports + run:7.1f}")
-    print(f"\nqgis ÷ Offload: {qgis / (imports + run):.2f}× as the benchmark measures it; {qgis / run:.2f}× with the "
-          f"imports done before the run. 1.5× needs Offload ≤ {qgis / 1.5:.1f} ms; numpy's import alone takes "
+    print(f"\nqgis ÷ Offload: {qgis / (imports + run):.2f}× as the benchmark measures it; {qgis / run:.2f}× with "
+          f"the imports done before the run. 1.5× needs Offload ≤ {qgis / 1.5:.1f} ms; numpy's import alone takes "
           f"{ours['import numpy']:.1f} ms and Processing's context {ours['createContext']:.1f} ms.")
 
 
