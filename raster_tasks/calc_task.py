@@ -1,4 +1,4 @@
-"""RasterCalcTask: the raster calculator on QGIS's task manager."""
+"""RasterCalcTask: the raster calculator on QGIS's task manager; its ``details`` is the run's CalcResult."""
 from __future__ import annotations
 
 from ..core.task import OffloadTask
@@ -23,4 +23,4 @@ class RasterCalcTask(OffloadTask):
         self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
 
     def work(self) -> None:
-        run_calc(self.ready_plan(), self.output.temp_path, self.control())
+        self.details = run_calc(self.ready_plan(), self.output.temp_path, self.control())
