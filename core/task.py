@@ -1,7 +1,10 @@
 """OffloadTask: the one QgsTask subclass every Offload task extends.
 
-A family writes ``__init__`` (snapshot inputs, declare outputs, on the main thread) and
-``work()`` (the worker thread). The base owns the rest of the QgsTask contract:
+A family writes ``__init__`` (its engine's plan and the outputs it declares, on the main
+thread) and ``work()`` (the worker thread: ``self.details = run_x(plan, destination,
+control)``). In a chain, ``after=`` names the earlier steps: ``plan_when_ready()`` makes the
+plan at once, or once those steps have written the inputs it reads. The base owns the rest
+of the QgsTask contract:
 
 * nothing escapes ``run()``: errors are kept with their traceback and logged;
 * ``check_canceled()`` and ``report()`` are cheap Python calls that reach into sip at
