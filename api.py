@@ -209,7 +209,7 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     else:
         options["template"] = url
     request = TileRequest(bbox=tuple(bbox), zoom=zoom, output=Path(output), **options)
-    return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
+    return _run(lambda earlier: TileDownloadTask(request, after=earlier, **task_options), start)
 
 
 @_one_line_errors
@@ -225,7 +225,7 @@ def download(url: str, output: PathLike, start: bool = True, kind: Optional[str]
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     request = FileRequest(url, Path(output), **options)
     kind_option = {"kind": kind} if kind is not None else {}
-    return _run(lambda earlier: FileDownloadTask(request, **kind_option, **task_options), start)
+    return _run(lambda earlier: FileDownloadTask(request, after=earlier, **kind_option, **task_options), start)
 
 
 @_one_line_errors
@@ -244,7 +244,9 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     request = BufferRequest(layer, Path(output) if output is not None else None, **options)
-    task = BufferTask(request, **task_options)  # snapshot now: the layer may change later
+    if isinstance(layer, (str, Path)):  # a file, which an earlier step of a chain may write
+        return _run(lambda earlier: BufferTask(request, after=earlier, **task_options), start)
+    task = BufferTask(request, **task_options)  # a live layer: its snapshot now, as it may change later
     return _run(lambda earlier: task, start)
 
 
