@@ -16,7 +16,6 @@ from osgeo import osr
 from ..core.errors import InputError
 from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
-from .proxies import proxies_for
 from .request import (
     DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS,
     RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
@@ -156,6 +155,8 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                          f"served (take --format GTiff or COG)")
     if request.format in PACKAGE_FORMATS and request.clip:
         raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
+    from .proxies import proxies_for  # QGIS's settings: only once a request is checked, so the tile math loads without QGIS
+
     headers = check_headers(request.headers)
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
     zoom_min = request.zoom if request.zoom_min is None else request.zoom_min
