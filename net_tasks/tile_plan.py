@@ -155,7 +155,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                          f"served (take --format GTiff or COG)")
     if request.format in PACKAGE_FORMATS and request.clip:
         raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
-    from .proxies import proxies_for  # QGIS's settings: only once a request is checked, so the tile math loads without QGIS
+    from .proxies import proxies_for  # QGIS's settings, read here: the tile math above loads without QGIS
 
     headers = check_headers(request.headers)
     bounds_m = to_mercator(request.bbox, request.bbox_crs)
