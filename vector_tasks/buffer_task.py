@@ -6,7 +6,7 @@ from typing import List, Optional
 from qgis.core import QgsMapLayer, QgsVectorLayer
 
 from ..core.task import OffloadTask
-from .buffer import BufferRequest, FileSink, MemorySink, run_buffer, validate_buffer_request
+from .buffer import BufferRequest, run_buffer, validate_buffer_request
 from .destination import check_destination
 
 
@@ -27,17 +27,14 @@ class BufferTask(OffloadTask):
         if destination is not None:  # a layer inside a GeoPackage is loaded by final_layers()
             self.output = self.declare_output(destination.path, "file" if destination.inside else "vector",
                                               overwrite=request.overwrite or destination.inside)
-        self.stats = None
+        self.details = None  # the BufferResult, once work() is done
 
     def work(self) -> None:
         if self.output is None:
-            sink = MemorySink(self.plan, f"{self.plan.layer_name} buffered")
-            self.stats = run_buffer(self.plan, sink, self.control())
-            self.hand_over(sink.layer)
+            self.details = run_buffer(self.plan, None, self.control(), made=self.hand_over)
         else:
             base = self.destination.path if self.destination.inside else None
-            sink = FileSink(self.plan, self.output.temp_path, self.destination.layer, base, self.control())
-            self.stats = run_buffer(self.plan, sink, self.control())
+            self.details = run_buffer(self.plan, self.output.temp_path, self.control(), self.destination.layer, base)
 
     def final_layers(self) -> List[QgsMapLayer]:
         """The memory layer, or the layer written inside a GeoPackage (main thread)."""
