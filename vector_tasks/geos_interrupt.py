@@ -154,6 +154,11 @@ class GeosWatch:
             for thread_id in self._inside:
                 interrupt(thread_id)
 
+    @property
+    def stopped(self) -> bool:
+        """True once the watch has stopped (no sip call: cheap enough to ask after every GEOS call)."""
+        return self._reason is not None
+
     def check(self, what: str = "a geometry") -> None:
         """Raise why the watch stopped, if it did: ``Canceled``; ``TaskFailed`` naming ``what``
         (the feature being buffered) for memory; ``Stopped`` for a failure met elsewhere."""
