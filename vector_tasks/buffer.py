@@ -272,11 +272,11 @@ def _buffer_into(plan: BufferPlan, sink: Sink, control: Control, result: BufferR
     dissolved: List[Tuple[QgsGeometry, list]] = []
     first_attributes: List[list] = []  # the first feature's, which a dissolved feature carries, as native:buffer's
 
-    def write(future: "Future[_Buffered]") -> None:  # the writer thread: waits for each chunk in turn
+    def write(item: "Union[_Buffered, Future[_Buffered]]") -> None:  # the writer thread, chunk by chunk
         try:
-            done = future.result()
+            done = item.result() if isinstance(item, Future) else item  # a future: waits for its chunk
         finally:
-            del future  # a chunk's exception would hold this frame, and this frame the chunk's future
+            del item  # a chunk's exception would hold this frame, and this frame the chunk's future
         if not first_attributes:
             first_attributes.append(done.first_attributes)
         result.fixed += done.fixed
@@ -300,8 +300,11 @@ def _buffer_into(plan: BufferPlan, sink: Sink, control: Control, result: BufferR
             with OrderedWriter(write, capacity=2 * threads, name="offload-buffer-writer") as writer:
                 try:
                     for chunk in chunks:
-                        pace.wait_for_a_thread()
-                        writer.put(pace.started(pool.submit(_buffer_chunk, plan, chunk, control, watch)))
+                        if pace.parallel:
+                            pace.wait_for_a_thread()
+                            writer.put(pace.started(pool.submit(_buffer_chunk, plan, chunk, control, watch)))
+                        else:  # read and buffered in one thread: no GIL hand-over between the two
+                            writer.put(pace.timed(_buffer_chunk(plan, chunk, control, watch)))
                 except BaseException as exc:  # before the writer is abandoned: it may be waiting for a chunk
                     watch.stop("canceled" if isinstance(exc, Canceled) else "failed")
                     raise
@@ -317,43 +320,45 @@ def _buffer_into(plan: BufferPlan, sink: Sink, control: Control, result: BufferR
 
 
 class _Pace:
-    """How many chunks are buffered at once: one, until the first chunks say whether GEOS's work
-    per feature pays for more threads. Each sip call (several per feature) hands the GIL over
-    when another thread waits for it; on light geometries (polygons of 5 to 12 vertices, 5 to 8
-    segments: 15-30 µs of GEOS per feature) those hand-overs cost more than a second thread
-    gains, on heavy ones (lines of 50 vertices: 120 µs) a second thread wins 1.5x."""
+    """Whether chunks are buffered in this thread, one at a time, or by every buffering thread.
+
+    Each sip call (several per feature) hands the GIL over when another thread waits for it.
+    On light geometries (polygons of 5 to 12 vertices, 5 to 8 segments: 15-30 us of GEOS per
+    feature) those hand-overs cost more than a second thread gains, and reading and buffering
+    in one thread (the writer writes meanwhile) is fastest; on heavy ones (lines of 50
+    vertices: 120 us) every thread buffering wins 1.4-1.5x on 2 cores. The first chunks,
+    buffered here and timed, decide.
+    """
 
     def __init__(self, threads: int) -> None:
-        self.threads, self.limit = threads, 1
+        self.threads = threads
+        self.parallel = False
+        self.trial: List[_Buffered] = [] if threads > 1 else [None] * TRIAL_CHUNKS  # 1 thread: decided
         self.running: set = set()
-        self.timed: List["Future[_Buffered]"] = []
-        self.decided = threads == 1
+
+    def timed(self, done: _Buffered) -> _Buffered:
+        """A chunk buffered in this thread: its time per feature may decide."""
+        if len(self.trial) < TRIAL_CHUNKS:
+            self.trial.append(done)
+            if len(self.trial) == TRIAL_CHUNKS:
+                features = sum(chunk.count for chunk in self.trial)
+                self.parallel = bool(features) and sum(c.seconds for c in self.trial) / features >= PARALLEL_FROM_S
+                self.trial = [None] * TRIAL_CHUNKS  # decided, and no chunk kept
+        return done
 
     def started(self, future: "Future[_Buffered]") -> "Future[_Buffered]":
         self.running.add(future)
-        if len(self.timed) < TRIAL_CHUNKS:
-            self.timed.append(future)
         return future
 
     def wait_for_a_thread(self) -> None:
-        while True:
-            self.running = {future for future in self.running if not future.done()}
-            if not self.decided and len(self.timed) == TRIAL_CHUNKS and all(f.done() for f in self.timed):
-                self._decide()
-            if len(self.running) < self.limit:
-                return
+        """Wait until fewer chunks are under way than there are buffering threads."""
+        self.running = {future for future in self.running if not future.done()}
+        while len(self.running) >= self.threads:
             wait(self.running, return_when=FIRST_COMPLETED)
-
-    def _decide(self) -> None:
-        done = [future.result() for future in self.timed if future.exception() is None]
-        features = sum(chunk.count for chunk in done)
-        if features and sum(chunk.seconds for chunk in done) / features >= PARALLEL_FROM_S:
-            self.limit = self.threads
-        self.decided = True
-        self.timed = []
+            self.running = {future for future in self.running if not future.done()}
 
     def forget(self) -> None:
-        self.running, self.timed = set(), []
+        self.running, self.trial = set(), [None] * TRIAL_CHUNKS
 
 
 def _chunks(features, expected: int, control: Control):
