@@ -47,12 +47,18 @@ class OrderedWriter(Generic[Item]):
     def close(self) -> None:
         """Wait until every queued item is written; raise the writer's failure, if any."""
         self._stop()
-        self.raise_failure()
+        failures, self._failures = self._failures, []  # see abandon()
+        if failures:
+            raise failures[0]
 
     def abandon(self) -> None:
         """Drop what is still queued and wait for the write under way (canceled or failed)."""
         self._dropping = True
         self._stop()
+        # Forget the failure (the producer has it): its traceback holds the writing thread's
+        # frame, which holds this writer: a cycle that would keep whatever the write touched
+        # alive until the garbage collector runs, on whatever thread.
+        self._failures = []
 
     def __enter__(self) -> "OrderedWriter[Item]":
         return self

@@ -1,2 +1,3 @@
 """Vector family: buffering a layer's features in the background, with native:buffer's results
-(one thread reads and buffers, another writes; a cancel reaches into a running GEOS call)."""
+(heavy geometry buffered on every core, written in input order by one thread; a cancel reaches
+into a running GEOS call)."""

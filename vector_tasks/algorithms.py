@@ -116,7 +116,7 @@ class BufferAlgorithm(OffloadAlgorithm):
         """As the base's, for a destination that may be a layer inside a GeoPackage
         (``out.gpkg|layername=zones``, or ``ogr:dbname=… table=…`` from the Toolbox)."""
         from ..core.feedback import produce_atomically
-        from .buffer import FileSink, run_buffer, validate_buffer_request
+        from .buffer import run_buffer, validate_buffer_request
         from .destination import check_destination
 
         destination_text = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
@@ -128,6 +128,6 @@ class BufferAlgorithm(OffloadAlgorithm):
         base = destination.path if destination.inside else None
 
         def produce(temp: Path, control) -> None:
-            run_buffer(plan, FileSink(plan, temp, destination.layer, base, control), control)
+            run_buffer(plan, temp, control, destination.layer, base)
 
         return {self.OUTPUT: destination_text} if produce_atomically(destination.path, feedback, produce) else {}

@@ -3,18 +3,20 @@ the engine.
 
 The plan holds a ``QgsVectorLayerFeatureSource``: the thread-safe copy of a layer that QGIS
 itself iterates in background algorithms (it includes unsaved edits), so the layer may be
-changed or deleted once the task is built. The engine reads and buffers chunks of features
-in one thread while another writes them, in input order.
+changed or deleted once the task is built. The engine reads chunks of features; light ones it
+buffers itself, heavy ones go to a thread per core (GEOS releases the GIL); one writer thread
+writes them in input order.
 Results match ``native:buffer`` for the same parameters.
 """
 from __future__ import annotations
 
 import math
-import queue
-import threading
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -27,31 +29,27 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsFields,
     QgsGeometry,
-    QgsMemoryProviderUtils,
     QgsProject,
     QgsProperty,
-    QgsVectorFileWriter,
     QgsVectorLayer,
     QgsVectorLayerFeatureSource,
     QgsWkbTypes,
 )
 
 from ..core.control import Control
-from ..core.errors import InputError, TaskFailed
-from .destination import copy_geopackage
-from .geos_interrupt import interrupted_on_cancel, raise_if_over_memory
-from .gpkg_rtree import add_spatial_index
+from ..core.errors import Canceled, InputError, TaskFailed
+from ..core.ordered_writer import OrderedWriter
+from .geos_interrupt import GeosWatch
 from .request import DISTANCE, MAX_MEMORY_MB, OPTIONS, BufferRequest, input_spec
+from .sinks import FileSink, MemorySink, Sink
 
 # The request's keywords (request.py) as GEOS's styles.
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
 JOINS = {"round": QgsGeometry.JoinStyleRound, "miter": QgsGeometry.JoinStyleMiter, "bevel": QgsGeometry.JoinStyleBevel}
-CHUNK = 1000
-# One thread reads and buffers, another writes. Measured on 100,000 polygons (2 cores), median
-# of 4: reading and buffering in one thread 3.1 s, in two threads 3.7 s; more buffering
-# threads were slower still (4.9 s with two). GEOS and the writer release the GIL, but every
-# sip call around a feature takes it back, and Python threads that each make several calls
-# per feature queue for it.
+CHUNK = 500  # features a buffering thread takes at a time: small enough that the last ones end together
+MAX_THREADS = 8  # buffering threads, at most
+TRIAL_CHUNKS = 2  # chunks buffered one at a time, timed, before deciding how many threads to use
+PARALLEL_FROM_S = 60e-6  # buffering time per feature (one thread) from which more threads pay (see _Pace)
 
 
 @dataclass(frozen=True)
@@ -180,162 +178,171 @@ def expression_context(layer: QgsVectorLayer) -> QgsExpressionContext:
 
 
 @dataclass
-class BufferStats:
+class BufferResult:
+    """What a run did: features written, geometries fixed, skipped (invalid) and null, seconds."""
+
     written: int = 0
     fixed: int = 0
     skipped: int = 0
     null: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        noted = [f"{count:,} {what}" for count, what in ((self.fixed, "fixed"), (self.skipped, "skipped as invalid"),
+                                                           (self.null, "without geometry")) if count]
+        return (f"{self.written:,} feature{'s' if self.written != 1 else ''} written"
+                + (f" ({', '.join(noted)})" if noted else "") + f" in {self.seconds:.1f} s")
 
 
-def run_buffer(plan: BufferPlan, sink: "Sink", control: Control) -> BufferStats:
-    """Buffer every feature of the plan's snapshot into ``sink`` (a file or a memory layer).
+def run_buffer(plan: BufferPlan, destination: Optional[Path], control: Control, layer_name: Optional[str] = None,
+               base: Optional[Path] = None,
+               made: Optional[Callable[[QgsVectorLayer], None]] = None) -> BufferResult:
+    """Buffer every feature of the plan's snapshot into ``destination`` (a new file; the layer
+    ``layer_name`` in a copy of the GeoPackage ``base``; or, for None, a new memory layer,
+    given to ``made`` once complete: it lives on this thread until moved).
 
-    This thread reads and buffers chunks of features; a writer thread writes them in order
-    (QgsVectorFileWriter releases the GIL while it writes), through a short queue that
-    keeps memory flat.
+    This thread reads chunks of features; buffering threads (one per core) buffer them, GEOS
+    releasing the GIL; one writer thread writes them in input order (``OrderedWriter``).
+    Canceled or failed, the sink is closed incomplete and the error raised.
     """
-    stats = BufferStats()
+    started = time.perf_counter()
+    result = BufferResult()
+    if destination is None:
+        sink: Sink = MemorySink(plan.fields, plan.crs, f"{plan.layer_name} buffered")
+    else:
+        sink = FileSink(plan.fields, plan.crs, destination, layer_name or destination.stem, base, control)
+    try:
+        dissolved = _buffer_into(plan, sink, control, result)
+        if plan.dissolve and dissolved:
+            union = QgsGeometry.unaryUnion([geometry for geometry, _ in dissolved])  # chunk unions, then across
+            union.convertToMultiType()
+            feature = QgsFeature(plan.fields)
+            feature.setAttributes(dissolved[0][1])
+            feature.setGeometry(union)
+            sink.add([feature])
+            result.written = 1
+    except BaseException:
+        sink.close(complete=False)  # canceled or failed: the file goes, no index to build
+        raise
+    sink.close()  # the base task renames a file only after work() returns
+    if isinstance(sink, MemorySink) and made is not None:
+        made(sink.layer)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def buffering_threads() -> int:
+    """One buffering thread per core: GEOS is the work, and it runs with the GIL released."""
+    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+
+
+def _buffer_into(plan: BufferPlan, sink: Sink, control: Control, result: BufferResult) -> List[Tuple[QgsGeometry, list]]:
+    """Read, buffer (in a pool) and write (in input order) every feature; return the chunks'
+    unions, each with the attributes the dissolved feature takes, when dissolving."""
     request = QgsFeatureRequest()
     if plan.where:
         request.setFilterExpression(plan.where)
     if plan.feature_ids is not None:
         request.setFilterFids(sorted(plan.feature_ids))
-    dissolved: List[QgsGeometry] = []
-    first_attributes: List = []
-    buffered: "queue.Queue" = queue.Queue(maxsize=2)
-    failure: List[BaseException] = []
+    dissolved: List[Tuple[QgsGeometry, list]] = []
+    first_attributes: List[list] = []  # the first feature's, which a dissolved feature carries, as native:buffer's
 
-    def write_in_order() -> None:
-        while True:
-            done = buffered.get()
-            if done is None:
-                return
-            if failure:
-                continue
-            try:
-                _write(done, plan, sink, dissolved, stats)
-            except BaseException as exc:  # handed to the buffering thread, which raises it
-                failure.append(exc)
-
-    writing = threading.Thread(target=write_in_order, name="offload-buffer-writer", daemon=True)
-    writing.start()
-    try:
+    def write(item: "Union[_Buffered, Future[_Buffered]]") -> None:  # the writer thread, chunk by chunk
         try:
-            with interrupted_on_cancel(control.check_canceled, plan.max_memory_mb * 2 ** 20):  # one GEOS call may run for minutes
-                for chunk in _chunks(plan.source.getFeatures(request), plan.expected, control, first_attributes):
-                    if failure:
-                        break
-                    buffered.put(_buffer_chunk(plan, chunk, control))
+            done = item.result() if isinstance(item, Future) else item  # a future: waits for its chunk
         finally:
-            buffered.put(None)
-            writing.join()
-        if failure:
-            raise failure[0]
-        if plan.dissolve and dissolved:
-            union = QgsGeometry.unaryUnion(dissolved)  # per-chunk unions, then across chunks
-            union.convertToMultiType()
-            feature = QgsFeature(plan.fields)
-            feature.setAttributes(first_attributes[0])
-            feature.setGeometry(union)
-            sink.add([feature])
-            stats.written = 1
-    except BaseException:
-        sink.close(complete=False)  # canceled or failed: the file goes, no index to build
-        raise
-    sink.close()  # the base task renames a file only after work() returns
-    return stats
+            del item  # a chunk's exception would hold this frame, and this frame the chunk's future
+        if not first_attributes:
+            first_attributes.append(done.first_attributes)
+        result.fixed += done.fixed
+        result.skipped += done.skipped
+        result.null += done.null
+        if plan.dissolve:
+            if done.union is not None:
+                dissolved.append((done.union, first_attributes[0]))
+        else:
+            sink.add(done.features)
+            result.written += len(done.features)
+
+    threads = buffering_threads()
+    watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run for minutes
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="offload-buffer")
+    features = plan.source.getFeatures(request)
+    chunks = _chunks(features, plan.expected, control)
+    pace = _Pace(threads)
+    with watch:
+        try:
+            with OrderedWriter(write, capacity=2 * threads, name="offload-buffer-writer") as writer:
+                try:
+                    for chunk in chunks:
+                        if pace.parallel:
+                            pace.wait_for_a_thread()
+                            writer.put(pace.started(pool.submit(_buffer_chunk, plan, chunk, control, watch)))
+                        else:  # read and buffered in one thread: no GIL hand-over between the two
+                            writer.put(pace.timed(_buffer_chunk(plan, chunk, control, watch)))
+                except BaseException as exc:  # before the writer is abandoned: it may be waiting for a chunk
+                    watch.stop("canceled" if isinstance(exc, Canceled) else "failed")
+                    raise
+        except BaseException as exc:  # a chunk failed (the writer raised it): the others stop too
+            watch.stop("canceled" if isinstance(exc, Canceled) else "failed")  # at once; queued ones never start
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pace.forget()  # its futures may hold the error raised now: no cycle through this frame
+            chunks.close()
+            features.close()  # now, on this thread: not when a traceback holding it is collected
+    return dissolved
 
 
-class FileSink:
-    """Features into a new file (GeoPackage, or any OGR format by extension), or into a copy of
-    an existing GeoPackage (``base``), where the layer is added or replaced.
+class _Pace:
+    """Whether chunks are buffered in this thread, one at a time, or by every buffering thread.
 
-    A GeoPackage is written without its spatial index, which is bulk-loaded at close
-    (``gpkg_rtree``): three times faster than GDAL 3.6 inserting one box at a time.
+    Each sip call (several per feature) hands the GIL over when another thread waits for it.
+    On light geometries (polygons of 5 to 12 vertices, 5 to 8 segments: 15-30 us of GEOS per
+    feature) those hand-overs cost more than a second thread gains, and reading and buffering
+    in one thread (the writer writes meanwhile) is fastest; on heavy ones (lines of 50
+    vertices: 120 us) every thread buffering wins 1.4-1.5x on 2 cores. The first chunks,
+    buffered here and timed, decide.
     """
 
-    def __init__(self, plan: BufferPlan, destination: Path, layer_name: str, base: Optional[Path] = None,
-                 control: Control = Control()) -> None:
-        options = QgsVectorFileWriter.SaveVectorOptions()
-        if base is not None:  # the other layers stay; the copy replaces the file only on success
-            copy_geopackage(base, destination, control.check_canceled)
-            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
-        options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
-        options.layerName = layer_name  # not the temporary file's name
-        self.index_later = options.driverName == "GPKG"
-        if self.index_later:
-            options.layerOptions = [o for o in QgsVectorFileWriter.defaultLayerOptions("GPKG")
-                                    if not o.startswith("SPATIAL_INDEX=")] + ["SPATIAL_INDEX=NO"]
-        self.destination, self.layer_name = destination, layer_name
-        self.writer = QgsVectorFileWriter.create(str(destination), plan.fields, QgsWkbTypes.MultiPolygon, plan.crs,
-                                                 QgsCoordinateTransformContext(), options)
-        if self.writer.hasError() != QgsVectorFileWriter.NoError:
-            raise TaskFailed(f"could not create {destination.name}: {self.writer.errorMessage()}")
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.parallel = False
+        self.trial: List[_Buffered] = [] if threads > 1 else [None] * TRIAL_CHUNKS  # 1 thread: decided
+        self.running: set = set()
 
-    def add(self, features: List[QgsFeature]) -> None:
-        if not self.writer.addFeatures(features):
-            raise TaskFailed(f"could not write features: {self.writer.errorMessage()}")
+    def timed(self, done: _Buffered) -> _Buffered:
+        """A chunk buffered in this thread: its time per feature may decide."""
+        if len(self.trial) < TRIAL_CHUNKS:
+            self.trial.append(done)
+            if len(self.trial) == TRIAL_CHUNKS:
+                features = sum(chunk.count for chunk in self.trial)
+                self.parallel = bool(features) and sum(c.seconds for c in self.trial) / features >= PARALLEL_FROM_S
+                self.trial = [None] * TRIAL_CHUNKS  # decided, and no chunk kept
+        return done
 
-    def close(self, complete: bool = True) -> None:
-        """Close the file; give a complete GeoPackage its spatial index."""
-        if self.writer is None:
-            return
-        self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later:
-            if gdal_packs_rtree() or not add_spatial_index(self.destination, self.layer_name):
-                _gdal_spatial_index(self.destination, self.layer_name)
+    def started(self, future: "Future[_Buffered]") -> "Future[_Buffered]":
+        self.running.add(future)
+        return future
 
+    def wait_for_a_thread(self) -> None:
+        """Wait until fewer chunks are under way than there are buffering threads."""
+        self.running = {future for future in self.running if not future.done()}
+        while len(self.running) >= self.threads:
+            wait(self.running, return_when=FIRST_COMPLETED)
+            self.running = {future for future in self.running if not future.done()}
 
-def gdal_packs_rtree() -> bool:
-    """GDAL 3.8 and later bulk-load a GeoPackage's R-tree in memory themselves: ours
-    (``gpkg_rtree``) is only for older GDAL, checked at run time (QGIS may bring either)."""
-    from osgeo import gdal
-
-    return int(gdal.VersionInfo("VERSION_NUM")) >= 3080000
+    def forget(self) -> None:
+        self.running, self.trial = set(), [None] * TRIAL_CHUNKS
 
 
-def _gdal_spatial_index(path: Path, table: str) -> None:
-    """GDAL's own (slower) way to index a GeoPackage table."""
-    from osgeo import ogr
-
-    dataset = ogr.Open(str(path), 1)
-    if dataset is None:
-        raise TaskFailed(f"could not reopen {path.name} to index it")
-    layer = dataset.GetLayerByName(table) or dataset.GetLayer(0)
-    name, geometry = (text.replace("'", "''") for text in (layer.GetName(), layer.GetGeometryColumn()))
-    dataset.ExecuteSQL(f"SELECT CreateSpatialIndex('{name}', '{geometry}')")
-    dataset = None  # closes the file
-
-
-class MemorySink:
-    """Features into a new memory layer, made on this (worker) thread; hand it to the main
-    thread once filled."""
-
-    def __init__(self, plan: BufferPlan, name: str) -> None:
-        self.layer = QgsMemoryProviderUtils.createMemoryLayer(name, plan.fields, QgsWkbTypes.MultiPolygon, plan.crs)
-
-    def add(self, features: List[QgsFeature]) -> None:
-        ok, _ = self.layer.dataProvider().addFeatures(features)
-        if not ok:
-            raise TaskFailed(f"could not add features to the memory layer: {self.layer.dataProvider().lastError()}")
-
-    def close(self, complete: bool = True) -> None:
-        self.layer.updateExtents()
-
-
-Sink = Union[FileSink, MemorySink]
-
-
-def _chunks(features, expected: int, control: Control, first_attributes: List):
-    """Chunks of features (the iterator yields a new object each time: no copy needed);
-    remembers the first feature's attributes (for dissolve)."""
+def _chunks(features, expected: int, control: Control):
+    """Chunks of features (the iterator yields a new object each time: no copy needed)."""
     chunk: List[QgsFeature] = []
     for index, feature in enumerate(features):
         if index % CHUNK == 0:
             control.check_canceled()
             control.report(0.95 * index / expected if expected else 0.0, f"{index} features read")
-        if not first_attributes:
-            first_attributes.append(feature.attributes())
         chunk.append(feature)
         if len(chunk) == CHUNK:
             yield chunk
@@ -344,73 +351,81 @@ def _chunks(features, expected: int, control: Control, first_attributes: List):
         yield chunk
 
 
-def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control):
-    """Buffer a chunk: its features with buffered geometries, or their union to dissolve."""
-    control.check_canceled()
-    to_metres = from_metres = None
-    if plan.metres_crs is not None:  # transforms are not shared across threads: one set per chunk
-        transforms = QgsCoordinateTransformContext()
-        to_metres = QgsCoordinateTransform(plan.crs, plan.metres_crs, transforms)
-        from_metres = QgsCoordinateTransform(plan.metres_crs, plan.crs, transforms)
-    context = property_ = None
-    if plan.distance_property is not None:  # neither is shared across threads: one of each per chunk
-        context = QgsExpressionContext(plan.expression_context)
-        property_ = QgsProperty(plan.distance_property)
-        property_.prepare(context)
-    results, counts = [], {"fixed": 0, "skipped": 0, "null": 0}
-    for feature in chunk:  # few sip calls per feature: each one takes the GIL from the other workers
-        geometry = feature.geometry()
-        buffered = None
-        if geometry.isNull() or geometry.isEmpty():
-            counts["null"] += 1
-        else:
-            if plan.check_validity and not geometry.isGeosValid():
-                if plan.invalid == "fail":
-                    errors = geometry.validateGeometry()
-                    raise TaskFailed(f"feature {feature.id()} has an invalid geometry"
-                                     f"{': ' + errors[0].what() if errors else ''} (--invalid fix|skip)")
-                if plan.invalid == "skip":
-                    counts["skipped"] += 1
-                    continue
-                geometry = geometry.makeValid()
-                counts["fixed"] += 1
-            distance = plan.distance
-            if property_ is not None:  # as native:buffer: a null or non-number value gives the fixed distance
-                context.setFeature(feature)
-                distance, _ = property_.valueAsDouble(context, plan.distance)
-                if not math.isfinite(distance):  # GEOS would crash the process on NaN
-                    raise TaskFailed(f"feature {feature.id()}: the {plan.distance_source} gave {distance}, "
-                                     "not a finite distance (exclude it with a filter, or give it a value)")
-            if to_metres is not None:
-                geometry.transform(to_metres)
-            buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
-            if buffered.isEmpty():  # what an interrupted GEOS call returns: then stop at once
-                control.check_canceled()
-                raise_if_over_memory(f"feature {feature.id()}")
-            if from_metres is not None:
-                buffered.transform(from_metres)
-            buffered.convertToMultiType()
-        if plan.dissolve:
-            if buffered is not None and not buffered.isEmpty():
-                results.append(buffered)
-        else:  # the feature itself carries the attributes: only its geometry changes
-            if buffered is None:
-                feature.clearGeometry()
+@dataclass
+class _Buffered:
+    """A chunk, buffered: its features with their new geometries, or their union to dissolve."""
+
+    features: List[QgsFeature]
+    union: Optional[QgsGeometry]
+    first_attributes: list
+    fixed: int = 0
+    skipped: int = 0
+    null: int = 0
+    count: int = 0  # features buffered
+    seconds: float = 0.0  # buffering them took, in this thread
+
+
+def _buffer_chunk(plan: BufferPlan, chunk: List[QgsFeature], control: Control, watch: GeosWatch) -> _Buffered:
+    """Buffer a chunk (a buffering thread). Few sip calls per feature: each one takes the GIL."""
+    with watch.watched():
+        watch.check()
+        control.check_canceled()
+        to_metres = from_metres = None
+        if plan.metres_crs is not None:  # transforms are not shared across threads: one set per chunk
+            transforms = QgsCoordinateTransformContext()
+            to_metres = QgsCoordinateTransform(plan.crs, plan.metres_crs, transforms)
+            from_metres = QgsCoordinateTransform(plan.metres_crs, plan.crs, transforms)
+        context = property_ = None
+        if plan.distance_property is not None:  # neither is shared across threads: one of each per chunk
+            context = QgsExpressionContext(plan.expression_context)
+            property_ = QgsProperty(plan.distance_property)
+            property_.prepare(context)
+        done = _Buffered([], None, chunk[0].attributes(), count=len(chunk))
+        started = time.perf_counter()
+        for feature in chunk:
+            geometry = feature.geometry()
+            buffered = None
+            if geometry.isEmpty():  # null or empty: one sip call (each takes the GIL from the other threads)
+                done.null += 1
             else:
-                feature.setGeometry(buffered)
-            results.append(feature)
-    if plan.dissolve:
-        return [QgsGeometry.unaryUnion(results)] if results else [], counts
-    return results, counts
-
-
-def _write(done, plan: BufferPlan, sink: Sink, dissolved: List[QgsGeometry], stats: BufferStats) -> None:
-    results, counts = done
-    stats.fixed += counts["fixed"]
-    stats.skipped += counts["skipped"]
-    stats.null += counts["null"]
-    if plan.dissolve:
-        dissolved.extend(results)
-        return
-    sink.add(results)
-    stats.written += len(results)
+                if plan.check_validity and not geometry.isGeosValid():
+                    if plan.invalid == "fail":
+                        errors = geometry.validateGeometry()
+                        raise TaskFailed(f"feature {feature.id()} has an invalid geometry"
+                                         f"{': ' + errors[0].what() if errors else ''} (--invalid fix|skip)")
+                    if plan.invalid == "skip":
+                        done.skipped += 1
+                        continue
+                    geometry = geometry.makeValid()
+                    done.fixed += 1
+                distance = plan.distance
+                if property_ is not None:  # as native:buffer: a null or non-number value gives the fixed distance
+                    context.setFeature(feature)
+                    distance, _ = property_.valueAsDouble(context, plan.distance)
+                    if not math.isfinite(distance):  # GEOS would crash the process on NaN
+                        raise TaskFailed(f"feature {feature.id()}: the {plan.distance_source} gave {distance}, "
+                                         "not a finite distance (exclude it with a filter, or give it a value)")
+                if to_metres is not None:
+                    geometry.transform(to_metres)
+                buffered = geometry.buffer(distance, plan.segments, plan.end_cap, plan.join, plan.miter_limit)
+                if watch.stopped:  # a stopped GEOS call returns an empty geometry: stop at once
+                    watch.check(f"feature {feature.id()}")
+                if from_metres is not None:
+                    buffered.transform(from_metres)
+                buffered.convertToMultiType()
+            if plan.dissolve:
+                if buffered is not None and not buffered.isEmpty():
+                    done.features.append(buffered)
+            else:  # the feature itself carries the attributes: only its geometry changes
+                if buffered is None:
+                    feature.clearGeometry()
+                else:
+                    feature.setGeometry(buffered)
+                done.features.append(feature)
+        done.seconds = time.perf_counter() - started
+        if plan.dissolve:
+            done.union = QgsGeometry.unaryUnion(done.features) if done.features else None
+            done.features = []
+            if done.union is not None and done.union.isEmpty():
+                watch.check("the union of a chunk")
+        return done

@@ -1,13 +1,16 @@
-"""BufferTask: buffering on QGIS's task manager, from a path or a live layer (snapshot at once)."""
+"""BufferTask: buffering on QGIS's task manager, from a path or a live layer (snapshot at once);
+its ``details`` is the run's BufferResult."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List
 
 from qgis.core import QgsMapLayer, QgsVectorLayer
 
 from ..core.task import OffloadTask
-from .buffer import BufferRequest, FileSink, MemorySink, run_buffer, validate_buffer_request
+from .buffer import BufferRequest, run_buffer, validate_buffer_request
 from .destination import check_destination
+from .request import input_spec
 
 
 class BufferTask(OffloadTask):
@@ -15,29 +18,31 @@ class BufferTask(OffloadTask):
     an existing GeoPackage, or a memory layer when the request has no output path."""
 
     def __init__(self, request: BufferRequest, **task_options) -> None:
-        plan = validate_buffer_request(request)  # InputError here: nothing written
+        spec = input_spec(request.input)
+        source_file = Path(spec.split("|", 1)[0])
+        super().__init__(f"Buffer {source_file.stem}", **task_options)
+        # InputError here: nothing written. An input an earlier step of a chain writes is opened once written.
+        plan = self.plan_when_ready(lambda: validate_buffer_request(request),
+                                    [("", spec)] if isinstance(request.input, (str, Path)) else [])
         destination = None
         if request.output is not None:
-            destination = check_destination(request.output, plan.source_path, request.overwrite)
+            destination = check_destination(request.output, plan.source_path if plan else source_file,
+                                            request.overwrite)
         target = f"{destination.path.name}|{destination.layer}" if destination else "memory layer"
-        super().__init__(f"Buffer {plan.layer_name} → {target}", **task_options)
-        self.plan = plan
+        self.title = f"Buffer {plan.layer_name if plan else source_file.stem} → {target}"
+        self.setDescription(self.title)  # main thread, before the task is queued
         self.destination = destination
         self.output = None
         if destination is not None:  # a layer inside a GeoPackage is loaded by final_layers()
             self.output = self.declare_output(destination.path, "file" if destination.inside else "vector",
                                               overwrite=request.overwrite or destination.inside)
-        self.stats = None
 
     def work(self) -> None:
         if self.output is None:
-            sink = MemorySink(self.plan, f"{self.plan.layer_name} buffered")
-            self.stats = run_buffer(self.plan, sink, self.control())
-            self.hand_over(sink.layer)
+            self.details = run_buffer(self.ready_plan(), None, self.control(), made=self.hand_over)
         else:
             base = self.destination.path if self.destination.inside else None
-            sink = FileSink(self.plan, self.output.temp_path, self.destination.layer, base, self.control())
-            self.stats = run_buffer(self.plan, sink, self.control())
+            self.details = run_buffer(self.ready_plan(), self.output.temp_path, self.control(), self.destination.layer, base)
 
     def final_layers(self) -> List[QgsMapLayer]:
         """The memory layer, or the layer written inside a GeoPackage (main thread)."""

@@ -11,8 +11,9 @@ not hit them: on cancel we register a callback that asks for the interrupt only 
 threads named, and remove it when they are done. The callback runs in Python (it holds the
 GIL at every check point), so it is registered only between a cancel and the end of the run.
 
-The same watchdog bounds memory: a GEOS call that makes the process grow by more than the
-run's bound is interrupted too, and ``raise_if_over_memory()`` then fails the run naming it.
+A ``GeosWatch`` does this for every thread of a run that buffers: its watchdog also bounds
+memory (a GEOS call that makes the process grow past the run's bound is interrupted too, and
+the run fails naming the feature), and stops the other threads when one fails.
 
 Where GEOS's C library cannot be found, ``available()`` is False and a cancel waits for the
 running call to end, as before.
@@ -24,21 +25,17 @@ import ctypes.util
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, Optional, Set
+from typing import Callable, Iterator, Optional, Set
 
 from ..core.errors import Canceled, TaskFailed
 from ..core.memory import resident_bytes
 
-# A pathological geometry (a zig-zag of 10⁶ vertices) can make one GEOS buffer grow for minutes
-# into many GB; past this growth of the process the call is stopped and the run fails naming it.
-DEFAULT_MAX_MEMORY_MB = 4096
 WATCH_INTERVAL_S = 0.05  # how often the watchdog asks whether the run was canceled
 _CALLBACK = ctypes.CFUNCTYPE(None)
 _LIBRARY_NAMES = {"win32": ("geos_c.dll", "geos_c"), "darwin": ("libgeos_c.dylib", "geos_c")}
 
 _lock = threading.Lock()
 _targets: Set[int] = set()  # threads whose GEOS calls are to be interrupted
-_over_memory: Dict[int, int] = {}  # thread → the bound (bytes) its GEOS call went past
 _state = {"library": None, "loaded": False, "previous": None}
 
 
@@ -99,42 +96,90 @@ def release(thread_id: int) -> None:
             library.GEOS_interruptCancel()  # a request no check point consumed must not hit anyone later
 
 
-def raise_if_over_memory(what: str) -> None:
-    """Fail the run if this thread's GEOS call was interrupted for memory (``what``: the feature)."""
-    bound = _over_memory.pop(threading.get_ident(), None)
-    if bound is not None:
-        raise TaskFailed(f"{what} needed more than {bound // 2 ** 20:,} MB to buffer; GEOS was stopped "
-                         "(--max-memory-mb raises the bound)")
+class GeosWatch:
+    """While open, a watchdog thread stops the GEOS calls of every thread inside ``watched()``
+    (and of any that enters later) when ``check_canceled()`` raises ``Canceled`` (asked every
+    ``WATCH_INTERVAL_S``), when the process has grown by more than ``max_growth_bytes`` since
+    the watch opened, or when ``stop()`` is called (the run failed elsewhere).
 
+    A stopped call returns an empty geometry; the thread that sees one calls ``check()``,
+    which raises why the run stops. The watch keeps the reason, never an exception: an
+    exception's traceback would hold the threads' frames, and those the watch (a cycle that
+    keeps the layer's snapshot alive until Python's garbage collector runs, on any thread).
+    """
 
-@contextmanager
-def interrupted_on_cancel(check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None) -> Iterator[None]:
-    """While inside, a cancel interrupts this thread's GEOS calls: a watchdog thread polls
-    ``check_canceled()`` (which raises ``Canceled``) every ``WATCH_INTERVAL_S``. So does the
-    process growing by more than ``max_growth_bytes`` from now (see ``raise_if_over_memory``)."""
-    thread_id = threading.get_ident()
-    done = threading.Event()
-    baseline = resident_bytes() if max_growth_bytes else None
+    def __init__(self, check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None) -> None:
+        self._check_canceled = check_canceled
+        self._max_growth = max_growth_bytes
+        self._lock = threading.Lock()
+        self._inside: Set[int] = set()
+        self._reason: Optional[str] = None  # "canceled", "memory" or "failed"
+        self._done = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="offload-geos-watchdog", daemon=True)
 
-    def watch() -> None:
-        while not done.wait(WATCH_INTERVAL_S):
+    def __enter__(self) -> "GeosWatch":
+        self._baseline = resident_bytes() if self._max_growth else None
+        self._watchdog.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._watchdog.join()
+
+    @contextmanager
+    def watched(self) -> Iterator[None]:
+        """While inside, this thread's GEOS calls stop when the watch stops."""
+        thread_id = threading.get_ident()
+        with self._lock:
+            self._inside.add(thread_id)
+            if self._reason is not None:
+                interrupt(thread_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside.discard(thread_id)
+            release(thread_id)
+
+    def stop(self, reason: str = "failed") -> None:
+        """Stop every watched thread's GEOS calls from now on; ``reason`` ("canceled", "memory",
+        "failed") says what ``check()`` raises. The first reason given stays."""
+        with self._lock:
+            if self._reason is not None:
+                return
+            self._reason = reason
+            for thread_id in self._inside:
+                interrupt(thread_id)
+
+    @property
+    def stopped(self) -> bool:
+        """True once the watch has stopped (no sip call: cheap enough to ask after every GEOS call)."""
+        return self._reason is not None
+
+    def check(self, what: str = "a geometry") -> None:
+        """Raise why the watch stopped, if it did: ``Canceled``; ``TaskFailed`` naming ``what``
+        (the feature being buffered) for memory; ``Stopped`` for a failure met elsewhere."""
+        reason = self._reason
+        if reason == "canceled":
+            raise Canceled("canceled")
+        if reason == "memory":
+            raise TaskFailed(f"{what} needed more than {self._max_growth // 2 ** 20:,} MB to buffer; GEOS was "
+                             "stopped (--max-memory-mb raises the bound)")
+        if reason is not None:
+            raise Stopped()
+
+    def _watch(self) -> None:
+        while not self._done.wait(WATCH_INTERVAL_S):
             try:
-                check_canceled()
+                self._check_canceled()
             except Canceled:
-                interrupt(thread_id)
+                self.stop("canceled")
                 return
-            now = resident_bytes() if baseline is not None else None
-            if now is not None and now - baseline > max_growth_bytes:
-                _over_memory[thread_id] = max_growth_bytes
-                interrupt(thread_id)
+            now = resident_bytes() if self._baseline is not None else None
+            if now is not None and now - self._baseline > self._max_growth:
+                self.stop("memory")
                 return
 
-    watchdog = threading.Thread(target=watch, name="offload-geos-watchdog", daemon=True)
-    watchdog.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watchdog.join()
-        release(thread_id)
-        _over_memory.pop(thread_id, None)
+
+class Stopped(Exception):
+    """The run stopped for a failure met elsewhere (that failure is the one reported)."""

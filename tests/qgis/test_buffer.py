@@ -29,7 +29,7 @@ def test_parity_with_native_buffer(qgis_processing, tmp_path, kind, cap, join, n
     theirs = native(qgis_processing, spec, tmp_path, DISTANCE=3.5, SEGMENTS=8, END_CAP_STYLE=native_cap,
                     JOIN_STYLE=native_join)
     assert_same(QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), theirs)
-    assert task.stats.null == 1
+    assert task.details.null == 1
 
 
 def test_parity_with_field_distances_and_dissolve(qgis_processing, tmp_path):
@@ -63,7 +63,7 @@ def test_the_snapshot_survives_the_layer_being_deleted(tmp_path, project):
     layer.setSubsetString('"n" < 3')
     project.removeMapLayer(layer.id())
     wait_until(lambda: task.result is not None, 120, "the buffer to finish")
-    assert task.result is True and task.stats.written == 20_000
+    assert task.result is True and task.details.written == 20_000
     assert [l.name() for l in QgsProject.instance().mapLayers().values()] == ["out"]
 
 
@@ -96,9 +96,9 @@ def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
     source = None
     spec = f"{tmp_path / 'bad.gpkg'}|layername=bad"
     fixed = BufferTask(BufferRequest(spec, tmp_path / "fixed.gpkg", distance=1))
-    assert run_to_end(fixed) is True and fixed.stats.fixed == 1 and fixed.stats.written == 2
+    assert run_to_end(fixed) is True and fixed.details.fixed == 1 and fixed.details.written == 2
     skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
-    assert run_to_end(skipped) is True and skipped.stats.skipped == 1 and skipped.stats.written == 1
+    assert run_to_end(skipped) is True and skipped.details.skipped == 1 and skipped.details.written == 1
     failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))
     assert run_to_end(failed) is False and "feature 1 has an invalid geometry" in failed.error.one_line()
     assert not (tmp_path / "failed.gpkg").exists()
@@ -253,10 +253,10 @@ def test_a_layer_without_geometry_is_refused(tmp_path):
 
 @pytest.mark.parametrize("bulk_index", [True, False])
 def test_the_output_has_a_spatial_index_answering_as_natives(qgis_processing, tmp_path, monkeypatch, bulk_index):
-    import offload.vector_tasks.buffer as buffer_module
+    import offload.vector_tasks.sinks as sinks_module
 
     if not bulk_index:  # the packed tree refused: GDAL builds the index its own way
-        monkeypatch.setattr(buffer_module, "add_spatial_index", lambda path, table: False)
+        monkeypatch.setattr(sinks_module, "add_spatial_index", lambda path, table: False)
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=3000)
     assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
     native(qgis_processing, spec, tmp_path, DISTANCE=3)
@@ -284,11 +284,11 @@ def test_other_formats_by_extension(tmp_path, suffix):
 
 
 def test_gdal_3_8_and_later_build_the_index_themselves(tmp_path, monkeypatch):
-    import offload.vector_tasks.buffer as buffer_module
+    import offload.vector_tasks.sinks as sinks_module
 
     packed = []
-    monkeypatch.setattr(buffer_module, "gdal_packs_rtree", lambda: True)
-    monkeypatch.setattr(buffer_module, "add_spatial_index", lambda path, table: packed.append(table) or True)
+    monkeypatch.setattr(sinks_module, "gdal_packs_rtree", lambda: True)
+    monkeypatch.setattr(sinks_module, "add_spatial_index", lambda path, table: packed.append(table) or True)
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
     assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
     dataset = ogr.Open(str(tmp_path / "ours.gpkg"))

@@ -111,3 +111,30 @@ def test_a_missing_input_no_earlier_step_declares_is_still_refused(tmp_path):
     with pytest.raises(InputError, match="unknown name 'B'"):
         RasterCalcTask(CalcRequest(("B",), (CalcInput("A", str(tmp_path / "one.tif")),), tmp_path / "o.tif"),
                        after=[first])
+
+
+def test_a_buffer_step_reads_the_layer_the_step_before_it_writes(tmp_path, project):
+    from offload import api
+    from qgis.core import QgsVectorLayer
+    from vector_data import make_layer
+
+    spec = make_layer(tmp_path / "points.gpkg", "points", count=40)
+    handle = api.chain(api.buffer(spec, tmp_path / "near.gpkg", distance=2, start=False),
+                       api.buffer(str(tmp_path / "near.gpkg"), tmp_path / "far.gpkg", distance=3, start=False))
+    wait_until(lambda: handle.done, 60, "the chain to end")
+    assert handle.ok, handle.error
+    near = QgsVectorLayer(str(tmp_path / "near.gpkg"), "near", "ogr")
+    far = QgsVectorLayer(str(tmp_path / "far.gpkg"), "far", "ogr")
+    assert far.featureCount() == near.featureCount() == 40
+    areas = [f.geometry().area() for f in far.getFeatures() if f.hasGeometry() and not f.geometry().isEmpty()]
+    assert len(areas) == 39  # one input point has no geometry
+    assert areas == pytest.approx([np.pi * 5 ** 2] * 39, rel=0.02)  # each point buffered by 2, then by 3
+
+
+def test_every_step_type_takes_earlier_steps_and_a_missing_undeclared_input_is_refused(tmp_path):
+    from offload import api
+    from offload.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"input '.*nowhere.gpkg' does not exist"):
+        api.chain(api.buffer(str(tmp_path / "nowhere.gpkg"), tmp_path / "b.gpkg", distance=1, start=False))
+    assert list(tmp_path.iterdir()) == []
