@@ -21,9 +21,9 @@ from ..core.ordered_writer import OrderedWriter
 from .tile_decode import DEM_NODATA, decode_elevation
 from .tiles import Tile, range_bounds
 
-# The mosaic's codec. ZSTD level 1 with a horizontal predictor: on noisy imagery tiles it
-# compresses a 256² RGBA block in ~0.5 ms, 7× faster than DEFLATE level 3 (3.5 ms), for the same
-# size (60% of uncompressed), so one writing thread keeps up with 16 connections on 2 cores.
+# The mosaic's codec. ZSTD level 1 with a horizontal predictor: with the write into the file, 1.1 ms
+# a 256² RGBA tile of noisy PNG imagery (12% of uncompressed) and 0.6 ms of JPEG photos (66%);
+# DEFLATE 3 took 7× as long for the same size. One writing thread keeps ahead of 16 connections.
 MOSAIC_CODEC = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 COG_CODEC = ("COMPRESS=ZSTD", "LEVEL=1")  # the COG driver's spelling
 # GDAL's block cache while overviews are built and while a COG is copied. Both pass the whole
