@@ -79,6 +79,12 @@ class Handle:
             return self.outputs[0] if len(self.outputs) == 1 else self.outputs
         return self.layers()
 
+    @property
+    def details(self):
+        """What the run did, once done: the engine's result (counts, bytes, seconds…; its
+        ``summary()`` is one line), e.g. ``handle.details.written``; None before."""
+        return self.task.details
+
     def layers(self) -> list:
         """The layers it loaded into the project (once done)."""
         return self.task.loaded_layers()
@@ -170,11 +176,11 @@ def calc(expressions: Union[str, Sequence[str]], inputs: Dict[str, Union[PathLik
     ``creation_options``, ``overwrite``) and the task's (``on_success``, ``load_outputs`` …).
     """
     from .raster_tasks.calc_task import RasterCalcTask
-    from .raster_tasks.request import CalcRequest, parse_input
+    from .raster_tasks.request import CalcRequest, bind_input
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
     texts = (expressions,) if isinstance(expressions, str) else tuple(expressions)
-    bound = tuple(parse_input(f"{name}={_source(value)}") for name, value in inputs.items())
+    bound = tuple(bind_input(name, _source(value)) for name, value in inputs.items())
     request = CalcRequest(texts, bound, Path(output), **options)
     return _run(lambda earlier: RasterCalcTask(request, after=earlier, **task_options), start)
 
@@ -190,12 +196,11 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     (``zoom_min``, ``format``, ``workers``, ``decode``, ``max_tiles``, ``clip``, ``allow_missing``,
     ``overwrite`` …). Uses QGIS's proxy settings when it has them.
     """
-    from .core.settings import qgis_proxy_pairs
-    from .net_tasks.tasks import TileDownloadTask
-    from .net_tasks.tile_download import TileRequest
+    from .net_tasks.connections import source_options, xyz_source
+    from .net_tasks.request import TileRequest
+    from .net_tasks.tile_task import TileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    options.setdefault("proxies", qgis_proxy_pairs())
     source = xyz_source(url)
     if source is not None:
         from_source = source_options(source, options.get("zoom_min"), zoom)
@@ -204,63 +209,23 @@ def tiles(url, bbox: Tuple[float, float, float, float], zoom: int, output: PathL
     else:
         options["template"] = url
     request = TileRequest(bbox=tuple(bbox), zoom=zoom, output=Path(output), **options)
-    return _run(lambda earlier: TileDownloadTask(request, **task_options), start)
-
-
-def xyz_source(url):
-    """The XyzSource ``url`` names (an XYZ layer, or a connection's name); None for a URL template.
-
-    :raises InputError: for a layer that is not XYZ, or a name QGIS has no connection for.
-    """
-    from .net_tasks.connections import xyz_connection, xyz_layer_source
-
-    if isinstance(url, (str, Path)):
-        text = str(url)
-        if "{" in text or "://" in text:  # a template: its placeholders or its scheme say so
-            return None
-        return xyz_connection(text)
-    source = xyz_layer_source(url)
-    if source is None:
-        name = url.name() if hasattr(url, "name") else type(url).__name__
-        raise InputError(f"layer {name!r} is not an XYZ tile layer: give a URL template, a connection name "
-                         "or an XYZ layer")
-    return source
-
-
-def source_options(source, zoom_min: Optional[int], zoom: int) -> Dict[str, object]:
-    """The TileRequest options that honour ``source`` (an XyzSource): its template, its referer and
-    HTTP headers, the authentication QGIS's auth manager applies (main thread, in memory only: the
-    request never shows them), its tile size and name.
-
-    :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
-    """
-    from .net_tasks.connections import auth_headers
-    from .net_tasks.tile_download import RESERVED_HEADERS
-
-    for name, _ in source.http_headers:
-        if name.lower() in RESERVED_HEADERS:
-            raise InputError(f"{source.name!r} sets the {name} header, which Offload sets itself: remove it from "
-                             "the connection")
-    for level in (zoom_min, zoom):
-        if level is not None and not source.zoom_min <= level <= source.zoom_max:
-            raise InputError(f"zoom {level} is outside {source.name!r}'s zoom levels "
-                             f"{source.zoom_min}-{source.zoom_max}")
-    headers = {**source.headers(), **auth_headers(source)}
-    return {"template": source.url, "headers": tuple(headers.items()), "tile_px": source.tile_px,
-            "name": source.name}
+    return _run(lambda earlier: TileDownloadTask(request, after=earlier, **task_options), start)
 
 
 @_one_line_errors
-def download(url: str, output: PathLike, start: bool = True, kind: str = "file", **options) -> Union[Handle, Step]:
-    """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``."""
-    from .core.settings import qgis_proxy_pairs
-    from .net_tasks.download import FileRequest
-    from .net_tasks.tasks import FileDownloadTask
+def download(url: str, output: PathLike, start: bool = True, kind: Optional[str] = None,
+             **options) -> Union[Handle, Step]:
+    """One file, streamed and checked: ``download(url, "dem.tif", kind="raster", sha256=…)``.
+
+    ``kind``: file (the default: not loaded), raster or vector (loaded as a layer when done).
+    """
+    from .net_tasks.request import FileRequest
+    from .net_tasks.download_task import FileDownloadTask
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    options.setdefault("proxies", qgis_proxy_pairs())
     request = FileRequest(url, Path(output), **options)
-    return _run(lambda earlier: FileDownloadTask(request, kind, **task_options), start)
+    kind_option = {"kind": kind} if kind is not None else {}
+    return _run(lambda earlier: FileDownloadTask(request, after=earlier, **kind_option, **task_options), start)
 
 
 @_one_line_errors
@@ -271,16 +236,17 @@ def buffer(layer: Union[PathLike, object], output: Optional[PathLike] = None, st
 
     No ``output``: a memory layer. Options as ``BufferRequest``'s (``distance``, ``distance_field``,
     ``distance_expression``, ``segments``, ``end_cap``, ``join``, ``miter_limit``, ``dissolve``,
-    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``).
+    ``units``, ``invalid``, ``where``, ``selected_only``, ``overwrite``, ``max_memory_mb``; their
+    keywords and bounds: ``vector_tasks/request.py``).
     """
-    from .vector_tasks.buffer import BufferRequest
     from .vector_tasks.buffer_task import BufferTask
+    from .vector_tasks.request import BufferRequest
 
     task_options = {k: options.pop(k) for k in list(options) if k in _TASK_OPTIONS}
-    live_layer = None if isinstance(layer, (str, Path)) else layer
-    spec = str(layer) if live_layer is None else live_layer.source()
-    request = BufferRequest(spec, Path(output) if output is not None else None, **options)
-    task = BufferTask(request, live_layer, **task_options)  # snapshot now: the layer may change later
+    request = BufferRequest(layer, Path(output) if output is not None else None, **options)
+    if isinstance(layer, (str, Path)):  # a file, which an earlier step of a chain may write
+        return _run(lambda earlier: BufferTask(request, after=earlier, **task_options), start)
+    task = BufferTask(request, **task_options)  # a live layer: its snapshot now, as it may change later
     return _run(lambda earlier: task, start)
 
 

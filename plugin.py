@@ -1,4 +1,5 @@
-"""OffloadPlugin: what QGIS loads. Declarative: actions, menus and the notifier; no work here.
+"""OffloadPlugin: what QGIS loads. Declarative: the translator, the Processing provider, actions,
+menus and the notifier; no work here.
 
 ``initGui()`` imports nothing heavy (no GDAL, numpy, requests, forms or engines), so QGIS
 starts fast; ``unload()`` undoes everything ``initGui()`` did and cancels our running tasks.

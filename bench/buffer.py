@@ -40,7 +40,7 @@ if tool == "offload":
             result["finished_ms"] = (time.perf_counter() - begun) * 1000
 
     begun = time.perf_counter()
-    task = Timed(BufferRequest(spec, __import__("pathlib").Path(out), distance=5), layer)
+    task = Timed(BufferRequest(layer, __import__("pathlib").Path(out), distance=5))
     result["snapshot_ms"] = (time.perf_counter() - begun) * 1000
     start(task)
     stalls = measure_stalls(lambda: task.result is not None, 600)

@@ -80,8 +80,8 @@ class PanDriver:
 def main() -> None:
     headless_app(full=True)
     from offload.demo.tile_server import Faults, TileServer
-    from offload.net_tasks.tasks import TileDownloadTask
-    from offload.net_tasks.tile_download import TileRequest
+    from offload.net_tasks.tile_task import TileDownloadTask
+    from offload.net_tasks.request import TileRequest
     from offload.raster_tasks.calc_task import RasterCalcTask
     from offload.raster_tasks.request import CalcInput, CalcRequest
     from offload.vector_tasks.buffer import BufferRequest

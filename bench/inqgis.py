@@ -73,6 +73,20 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
             seconds = time.perf_counter() - started
         return {"seconds": seconds, "added_mb": peak.added_mb}
 
+    processing, params = start_qgis(spec)
+    with PeakMemory() as peak:
+        started = time.perf_counter()
+        processing.run(spec["alg"], params)  # as a user types it in the console
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "added_mb": peak.added_mb}
+
+
+KEPT: List[Any] = []  # Python objects QGIS uses but does not keep alive
+
+
+def start_qgis(spec: Dict[str, Any]):
+    """QGIS with Processing and Offload's provider, the spec's inputs loaded as layers of the
+    project (as the Toolbox offers them); returns ``processing`` and the run's parameters."""
     sys.path.append(PLUGINS)
     from offload.core.runner import headless_app
 
@@ -84,8 +98,8 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
     import processing
     from offload.provider import OffloadProvider
 
-    provider = OffloadProvider()  # kept referenced: the registry does not keep the Python object alive
-    assert QgsApplication.processingRegistry().addProvider(provider)
+    KEPT.append(OffloadProvider())  # kept referenced: the registry does not keep the Python object alive
+    assert QgsApplication.processingRegistry().addProvider(KEPT[-1])
     layers = {name: QgsRasterLayer(path, name) for name, path in spec.get("rasters", {}).items()}
     layers.update({name: QgsVectorLayer(source, name, "ogr") for name, source in spec.get("vectors", {}).items()})
     assert all(layer.isValid() for layer in layers.values()), spec
@@ -96,12 +110,7 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
             return [value(item) for item in v]
         return layers[v[len("layer:"):]] if isinstance(v, str) and v.startswith("layer:") else v
 
-    params = {key: value(v) for key, v in spec["params"].items()}
-    with PeakMemory() as peak:
-        started = time.perf_counter()
-        processing.run(spec["alg"], params)  # as a user types it in the console
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "added_mb": peak.added_mb}
+    return processing, {key: value(v) for key, v in spec["params"].items()}
 
 
 def io_floor(a: str, b: str, output: str) -> None:

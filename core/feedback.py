@@ -1,7 +1,8 @@
 """A ``Control`` over Processing's ``QgsProcessingFeedback``, so algorithms run the same engines.
 
 Processing already runs an algorithm on a task; its feedback carries progress and cancel,
-asked through the same ``Gate`` as the base task's.
+asked through the same ``Gate`` as the base task's. ``produce_atomically`` gives an
+algorithm's output the base task's promise: published whole on success, nothing on cancel.
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import InputError, TaskFailed
 
@@ -106,6 +106,25 @@ def dataset_files(main: Path) -> List[Path]:
         elif stem_parts and name.startswith(main.stem + ".") and name[len(main.stem):].lower() in stem_parts:
             found.append(entry)
     return found
+
+
+def written_by_earlier_steps(inputs: Iterable[Tuple[str, str]], declared: Iterable[DeclaredOutput]) -> bool:
+    """True if some ``inputs`` do not exist yet but are ``declared`` outputs of earlier steps of
+    a chain. Inputs are (how the message names it, path) pairs, e.g. ``("A=", "dem.tif")``; a
+    path's ``|layername=…`` suffix is ignored.
+
+    :raises InputError: for an input that does not exist and no earlier step declares.
+    """
+    promised = {output.path for output in declared}
+    pending = False
+    for named, text in inputs:
+        path = Path(str(text).split("|", 1)[0]).absolute()
+        if path.exists():
+            continue
+        if path not in promised:
+            raise InputError(f"input {named}{str(text)!r} does not exist")
+        pending = True
+    return pending
 
 
 def check_output_path(path: Path, overwrite: bool) -> Path:

@@ -1,8 +1,9 @@
 """Progress arithmetic: a rate limiter, weighted steps, and the meter behind the progress text.
 
-Pure: stdlib only. The base task uses these so that a worker loop may report progress
-on every iteration while QGIS sees at most ``max_hz`` updates a second, and so that people
-read counts, a rate, the time left and the time elapsed.
+Pure: stdlib only. ``Throttle`` is what lets a worker loop report on every iteration while
+QGIS hears at most 20 updates a second (``control.Gate``) and a terminal a redraw every 0.1 s;
+a chain weighs its steps' fractions; the meter gives people counts, a rate, the time left and
+the time elapsed.
 """
 from __future__ import annotations
 

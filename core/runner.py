@@ -1,4 +1,6 @@
-"""Run tasks outside the QGIS desktop: a headless QgsApplication and a bounded wait.
+"""Run tasks outside the QGIS desktop: a headless QgsApplication, a bounded wait, and
+``run_task``, the command line's run of one task (terminal progress, Ctrl-C as cancel, its
+exit code).
 
 For the CLI, scripts and tests only. Inside QGIS nothing waits: results arrive in
 ``finished()``; a nested event loop on the GUI thread is what freezes plugins.

@@ -1,7 +1,10 @@
 """OffloadTask: the one QgsTask subclass every Offload task extends.
 
-A family writes ``__init__`` (snapshot inputs, declare outputs, on the main thread) and
-``work()`` (the worker thread). The base owns the rest of the QgsTask contract:
+A family writes ``__init__`` (its engine's plan and the outputs it declares, on the main
+thread) and ``work()`` (the worker thread: ``self.details = run_x(plan, destination,
+control)``). In a chain, ``after=`` names the earlier steps: ``plan_when_ready()`` makes the
+plan at once, or once those steps have written the inputs it reads. The base owns the rest
+of the QgsTask contract:
 
 * nothing escapes ``run()``: errors are kept with their traceback and logged;
 * ``check_canceled()`` and ``report()`` are cheap Python calls that reach into sip at
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Set
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Set, Tuple
 
 from qgis.core import QgsApplication, QgsMapLayer, QgsProject, QgsTask
 from qgis.PyQt.QtCore import QTimer, pyqtSignal
@@ -30,7 +33,7 @@ from .gdal_errors import gdal_errors_raised
 from .i18n import tr
 from .loading import load_output
 from .log import CRITICAL, INFO, SUCCESS, Notifier, default_notifier, log
-from .outputs import DeclaredOutput
+from .outputs import DeclaredOutput, written_by_earlier_steps
 from .progress import ProgressMeter, clamp_fraction, format_duration, format_rate
 from .snapshot import refuse_main_thread_object
 
@@ -140,6 +143,7 @@ class OffloadTask(QgsTask):
         on_failure: Optional[Callback] = None,
         notify: Optional[Notifier] = None,
         load_outputs: bool = True,
+        after: Sequence["OffloadTask"] = (),
     ) -> None:
         # CancelWithoutPrompt: QGIS may quit while an Offload task runs; it cleans up on cancel.
         super().__init__(description, _flags())
@@ -151,6 +155,10 @@ class OffloadTask(QgsTask):
         self.notify: Optional[Notifier] = notify  # None: the default (the plugin's message bar)
         self.load_outputs = load_outputs
         self.in_chain = False  # a Chain loads and notifies for its steps
+        self.after = tuple(after)  # earlier steps of a chain, whose declared outputs this task may read
+        self.plan: Any = None  # the engine's plan: made at once, or by work() once earlier steps wrote its inputs
+        self.details: Any = None  # the engine's result (counts, bytes, seconds…), set by work()
+        self._plan_later: Optional[Callable[[], Any]] = None
         self.status_text = ""
         self.fraction = 0.0
         self.error: Optional[OffloadError] = None
@@ -198,6 +206,29 @@ class OffloadTask(QgsTask):
         output = DeclaredOutput(final, kind, layer_name, style_path, group, overwrite)
         self.outputs.append(output)
         return output
+
+    def plan_when_ready(self, validate: Callable[[], Any], inputs: Iterable[Tuple[str, str]],
+                        check_now: Optional[Callable[[], Any]] = None) -> Any:
+        """The engine's plan (``validate()``), made now; or, when an earlier step of the chain
+        (``after``) is still to write one of ``inputs``, made by ``ready_plan()`` once it has.
+        Then ``check_now()`` runs the checks that need no input, so a mistake is still refused
+        before anything runs.
+
+        :raises InputError: for an input that does not exist and no earlier step declares.
+        """
+        if written_by_earlier_steps(inputs, [o for step in self.after for o in step.outputs]):
+            if check_now is not None:
+                check_now()
+            self._plan_later = validate
+        else:
+            self.plan = validate()
+        return self.plan
+
+    def ready_plan(self) -> Any:
+        """The plan, made now if ``plan_when_ready()`` had to wait for earlier steps (worker thread)."""
+        if self.plan is None and self._plan_later is not None:
+            self.plan = self._plan_later()
+        return self.plan
 
     def _register(self) -> None:
         _RUNNING.add(self)
@@ -383,6 +414,9 @@ class OffloadTask(QgsTask):
         """One line for people: the task, its outcome and duration, and the error if it failed."""
         time = format_duration(self.duration_s or 0.0)
         if self.outcome == "done":
+            summary = self.details.summary() if hasattr(self.details, "summary") else ""
+            if summary:
+                return tr("{task}: done in {time}: {summary}", task=self.title, time=time, summary=summary)
             return tr("{task}: done in {time}", task=self.title, time=time)
         if self.outcome == "canceled":
             return tr("{task}: canceled after {time}; nothing partial was left", task=self.title, time=time)

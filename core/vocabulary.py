@@ -2,7 +2,7 @@
 
 A family declares its options beside its request (``raster_tasks/request.py`` …). Every front
 end is generated from that declaration: the command line's flags (``add_argument`` here),
-Processing's parameters (``core/algorithm.py``) and the dialog's widgets (``ui/forms/base.py``).
+Processing's parameters (``core/algorithm.py``) and the dialog's combo boxes (``ui/choices.py``).
 Keywords are what the command line and the API take; labels are what people see (the dialog and
 Processing pass them through ``tr()``; ``tr_noop`` marks them for ``make translations``). A choice
 whose keyword is ``""`` is the option left out (the request's ``None``: "the inputs' widest type").

@@ -39,11 +39,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..core.chain import Chain
     from ..core.runner import headless_app
     from .tile_server import TileServer
-    from ..net_tasks.tasks import TileDownloadTask
-    from ..net_tasks.tile_download import TileRequest
+    from ..net_tasks.tile_task import TileDownloadTask
+    from ..net_tasks.request import TileRequest
     from ..raster_tasks.calc_task import RasterCalcTask
     from ..raster_tasks.request import CalcInput, CalcRequest
-    from ..vector_tasks.buffer import BufferRequest
+    from ..vector_tasks.request import BufferRequest
     from ..vector_tasks.buffer_task import BufferTask
 
     out = args.output.absolute()

@@ -1,4 +1,5 @@
-"""``offload:tiles`` for Processing: the same validator and engine as the CLI and the task."""
+"""``offload:tiles`` and ``offload:download`` for Processing: the same vocabulary, validators and
+engines as the CLI and the tasks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,21 +16,16 @@ from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
-from ..core.algorithm import OffloadAlgorithm
+from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
-
-DECODINGS = ("none", "terrarium", "terrain-rgb")  # = tile_download.DECODINGS (kept light for start-up)
-DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024  # = fetch.DEFAULT_MAX_TILE_BYTES (kept light for start-up)
-TILE_SIZES = (256, 512)  # = tile_download.TILE_SIZES
-FORMAT_NAMES = ("GTiff", "COG", "GPKG", "MBTiles")  # = tile_download.FORMAT_NAMES
-FORMAT_LABELS = ("GeoTIFF mosaic", "Cloud-Optimized GeoTIFF (with overviews)",
-                 "GeoPackage tiles (original bytes, every zoom)", "MBTiles (original bytes, every zoom)")
+from .request import (
+    BBOX_CRS, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
+)
 
 
 def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
@@ -38,13 +34,14 @@ def _advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParam
 
 
 class TilesAlgorithm(OffloadAlgorithm):
-    """Download XYZ tiles over an extent and mosaic them into a GeoTIFF."""
+    """Download XYZ tiles over an extent into a mosaic (GeoTIFF, COG) or a package (GeoPackage, MBTiles)."""
 
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
     SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
         "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
     TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
-    FORMAT, MIN_ZOOM = "FORMAT", "MIN_ZOOM"
+    FORMAT, MIN_ZOOM, SOURCE = "FORMAT", "MIN_ZOOM", "SOURCE"
+    sources: tuple = ()  # the XyzSources SOURCE offers after its first choice (a typed URL)
 
     def name(self) -> str:
         return "tiles"
@@ -64,6 +61,9 @@ class TilesAlgorithm(OffloadAlgorithm):
             "(EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them "
             "as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An "
             "existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
+            "Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, "
+            "HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template "
+            "also takes a connection's name. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
             "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
@@ -78,51 +78,49 @@ class TilesAlgorithm(OffloadAlgorithm):
         return TilesAlgorithm()
 
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template")))
+        from .connections import source_label, xyz_sources
+
+        self.sources = tuple(xyz_sources())  # read here, on the main thread, when the algorithm is made
+        offered = [tr("A URL template (Tile URL template)")] + [source_label(source) for source in self.sources]
+        self.addParameter(QgsProcessingParameterEnum(self.SOURCE, tr("Source"), offered, defaultValue=0, optional=True))
+        self.addParameter(QgsProcessingParameterString(self.URL, tr("Tile URL template (or a connection's name)"),
+                                                       optional=True))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
-        self.addParameter(QgsProcessingParameterNumber(self.ZOOM, tr("Zoom"), minValue=0, maxValue=24, defaultValue=12))
-        self.addParameter(QgsProcessingParameterNumber(self.MIN_ZOOM, tr("Min zoom (empty: only Zoom)"),
-                                                       optional=True, minValue=0, maxValue=24))
-        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, tr("Format"), list(FORMAT_LABELS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.DECODE, tr("Decode elevation"), list(DECODINGS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(self.WORKERS, tr("Connections"), minValue=1, maxValue=64,
-                                                       defaultValue=4))
+        self.addParameter(number_parameter(self.ZOOM, ZOOM))
+        self.addParameter(number_parameter(self.MIN_ZOOM, ZOOM_MIN, optional=True))
+        self.addParameter(enum_parameter(self.FORMAT, FORMAT))
+        self.addParameter(enum_parameter(self.DECODE, DECODE))
+        self.addParameter(number_parameter(self.WORKERS, WORKERS))
         self.addParameter(QgsProcessingParameterString(self.SUBDOMAINS, tr("Subdomains for {{s}}"), optional=True))
         self.addParameter(QgsProcessingParameterBoolean(self.CLIP, tr("Clip to the extent"), defaultValue=False))
         self.addParameter(QgsProcessingParameterBoolean(self.ALLOW_MISSING, tr("Leave failing tiles empty"),
                                                         defaultValue=False))
-        self.addParameter(QgsProcessingParameterNumber(self.MAX_TILES, tr("Most tiles"), minValue=1,
-                                                       defaultValue=10_000))
+        self.addParameter(number_parameter(self.MAX_TILES, MAX_TILES))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
-        self.addParameter(_advanced(QgsProcessingParameterEnum(
-            self.TILE_SIZE, tr("Tile size (pixels)"), [str(px) for px in TILE_SIZES], defaultValue=0)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.TIMEOUT, tr("Seconds one attempt at a tile may take"), QgsProcessingParameterNumber.Double,
-            defaultValue=30.0, minValue=0.1)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.MAX_TILE_BYTES, tr("Largest tile body (bytes, once inflated)"), minValue=1,
-            defaultValue=DEFAULT_MAX_TILE_BYTES)))
+        self.addParameter(_advanced(enum_parameter(self.TILE_SIZE, TILE_SIZE)))
+        self.addParameter(_advanced(number_parameter(self.TIMEOUT, TIMEOUT)))
+        self.addParameter(_advanced(number_parameter(self.MAX_TILE_BYTES, MAX_TILE_BYTES)))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from ..core.settings import qgis_proxy_pairs
-        from .tile_download import TileRequest
+        from .connections import source_options
+        from .request import TileRequest
 
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         cache = self.parameterAsString(parameters, self.CACHE, context)
         min_zoom = parameters.get(self.MIN_ZOOM)
-        return TileRequest(
+        fields = dict(
             zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
-            format=FORMAT_NAMES[self.parameterAsEnum(parameters, self.FORMAT, context)],
-            template=self.parameterAsString(parameters, self.URL, context),
+            format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
+            template=(self.parameterAsString(parameters, self.URL, context) or "").strip(),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
-            bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem("EPSG:4326")).toWkt(),
+            bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem(BBOX_CRS.default)).toWkt(),
             zoom=self.parameterAsInt(parameters, self.ZOOM, context),
             output=Path(output),
-            decode=DECODINGS[self.parameterAsEnum(parameters, self.DECODE, context)],
+            decode=DECODE.keyword_of(self.parameterAsEnum(parameters, self.DECODE, context)),
             workers=self.parameterAsInt(parameters, self.WORKERS, context),
             subdomains=self.parameterAsString(parameters, self.SUBDOMAINS, context) or "",
             clip=self.parameterAsBool(parameters, self.CLIP, context),
@@ -131,13 +129,31 @@ class TilesAlgorithm(OffloadAlgorithm):
             cache_dir=Path(cache) if cache else None,
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
-            tile_px=TILE_SIZES[self.parameterAsEnum(parameters, self.TILE_SIZE, context)],
+            tile_px=int(TILE_SIZE.keyword_of(self.parameterAsEnum(parameters, self.TILE_SIZE, context))),
             overwrite=True,
-            proxies=qgis_proxy_pairs(),
         )
+        source = self.chosen_source(parameters, context, fields["template"])
+        if source is not None:  # the connection's settings, as the dialog and api.tiles honour them
+            from_source = source_options(source, fields["zoom_min"], fields["zoom"])
+            if parameters.get(self.TILE_SIZE) not in (None, ""):
+                del from_source["tile_px"]  # a tile size given to the run wins over the connection's
+            fields.update(from_source)
+        elif not fields["template"]:
+            raise InputError("choose a Source or type a Tile URL template")
+        return TileRequest(**fields)
+
+    def chosen_source(self, parameters: Dict[str, Any], context: QgsProcessingContext, url: str):
+        """The XyzSource picked in SOURCE, or named in URL; None for a typed template."""
+        from .connections import xyz_source
+
+        picked = self.parameterAsEnum(parameters, self.SOURCE, context) if parameters.get(self.SOURCE) else 0
+        if 0 < picked <= len(self.sources):
+            return self.sources[picked - 1]
+        return xyz_source(url) if url else None
 
     def engine(self):
-        from .tile_download import run_tiles, validate_tile_request
+        from .tile_download import run_tiles
+        from .tile_plan import validate_tile_request
 
         return validate_tile_request, run_tiles
 
@@ -145,8 +161,9 @@ class TilesAlgorithm(OffloadAlgorithm):
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         """A new output as every algorithm's; an existing package is added to in place (resume)."""
         from ..core.feedback import feedback_control
-        from .tasks import resumes_package
-        from .tile_download import run_tiles, validate_tile_request
+        from .tile_task import resumes_package
+        from .tile_download import run_tiles
+        from .tile_plan import validate_tile_request
 
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
@@ -202,16 +219,12 @@ class DownloadAlgorithm(OffloadAlgorithm):
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.URL, tr("URL")))
         self.addParameter(QgsProcessingParameterString(self.SHA256, tr("Expected SHA-256 (hex)"), optional=True))
-        self.addParameter(QgsProcessingParameterNumber(self.MAX_BYTES, tr("Largest file (bytes)"), optional=True,
-                                                       minValue=1))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
-            self.TIMEOUT, tr("Timeout (seconds without a KiB)"), QgsProcessingParameterNumber.Double,
-            defaultValue=30.0, minValue=0.1)))
+        self.addParameter(number_parameter(self.MAX_BYTES, MAX_BYTES, optional=True))
+        self.addParameter(_advanced(number_parameter(self.TIMEOUT, DOWNLOAD_TIMEOUT)))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, tr("Downloaded file")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from ..core.settings import qgis_proxy_pairs
-        from .download import FileRequest
+        from .request import FileRequest
 
         max_bytes = parameters.get(self.MAX_BYTES)
         return FileRequest(
@@ -221,7 +234,6 @@ class DownloadAlgorithm(OffloadAlgorithm):
             max_bytes=None if max_bytes in (None, "") else self.parameterAsInt(parameters, self.MAX_BYTES, context),
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             overwrite=True,
-            proxies=qgis_proxy_pairs(),
         )
 
     def engine(self):

@@ -1,5 +1,7 @@
 """The user's XYZ sources as plain values: the Browser's *XYZ Tiles* connections and the XYZ
-layers of a project. Read on the main thread; a task receives only the frozen values.
+layers of a project, and the TileRequest options that honour one (``source_options``), for the
+dialog, Processing and the API alike. Read on the main thread; a task receives only the frozen
+values.
 
 QGIS reads its connections itself: the Browser's "XYZ Tiles" data item provider lists them
 (``QgsXyzConnectionUtils`` behind it, which is not exposed to Python on 3.22) and gives each as
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -27,6 +30,7 @@ from qgis.PyQt.QtCore import QUrl
 from qgis.PyQt.QtNetwork import QNetworkRequest
 
 from ..core.errors import InputError
+from ..core.i18n import tr
 
 SETTINGS_ROOT = "qgis/connections-xyz"
 BROWSER_PROVIDER = "XYZ Tiles"
@@ -168,6 +172,58 @@ def source_from_uri(name: str, encoded_uri: str, origin: str = "connection", lay
         username=uri.username(),
         password=uri.password(),
     )
+
+
+def xyz_sources(project: Optional[QgsProject] = None) -> List[XyzSource]:
+    """Every XYZ source QGIS offers: the Browser's connections, then the project's XYZ layers."""
+    return xyz_connections() + project_xyz_layers(project)
+
+
+def source_label(source: XyzSource) -> str:
+    """How the dialog and Processing name a source for people."""
+    if source.origin == "layer":
+        return tr("Project layer: {name}", name=source.name)
+    return tr("XYZ connection: {name}", name=source.name)
+
+
+def xyz_source(url) -> Optional[XyzSource]:
+    """The XyzSource ``url`` names (an XYZ layer, or a connection's name); None for a URL template.
+
+    :raises InputError: for a layer that is not XYZ, or a name QGIS has no connection for.
+    """
+    if isinstance(url, (str, Path)):
+        text = str(url)
+        if "{" in text or "://" in text:  # a template: its placeholders or its scheme say so
+            return None
+        return xyz_connection(text)
+    source = xyz_layer_source(url)
+    if source is None:
+        name = url.name() if hasattr(url, "name") else type(url).__name__
+        raise InputError(f"layer {name!r} is not an XYZ tile layer: give a URL template, a connection name "
+                         "or an XYZ layer")
+    return source
+
+
+def source_options(source: XyzSource, zoom_min: Optional[int], zoom: int) -> Dict[str, object]:
+    """The TileRequest options that honour ``source``: its template, its referer and HTTP
+    headers, the authentication QGIS's auth manager applies (main thread, in memory only: the
+    request never shows them), its tile size and name.
+
+    :raises InputError: when the zoom range leaves the source's zoom levels, or its auth cannot apply.
+    """
+    from .tile_plan import RESERVED_HEADERS
+
+    for name, _ in source.http_headers:
+        if name.lower() in RESERVED_HEADERS:
+            raise InputError(f"{source.name!r} sets the {name} header, which Offload sets itself: remove it from "
+                             "the connection")
+    for level in (zoom_min, zoom):
+        if level is not None and not source.zoom_min <= level <= source.zoom_max:
+            raise InputError(f"zoom {level} is outside {source.name!r}'s zoom levels "
+                             f"{source.zoom_min}-{source.zoom_max}")
+    headers = {**source.headers(), **auth_headers(source)}
+    return {"template": source.url, "headers": tuple(headers.items()), "tile_px": source.tile_px,
+            "name": source.name}
 
 
 def auth_headers(source: XyzSource) -> Dict[str, str]:

@@ -1,7 +1,7 @@
-"""Plain file downloads: the request, its validation, and the engine.
+"""Plain file downloads: the request checked into a plan, and the engine.
 
-``validate_file_request`` is what every front end calls before any work;
-``run_download`` streams the body to a file, checking size and SHA-256 as it goes.
+``validate_file_request`` is what every front end calls before any work; ``run_download``
+streams the body to a file, checking size and SHA-256 as it goes, and says what it got.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
@@ -25,7 +26,9 @@ from ..core.paths import user_cache_dir
 from .http import (
     TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
 )
+from .proxies import proxies_for
 from .redact import redact_url
+from .request import DOWNLOAD_TIMEOUT, MAX_BYTES, FileRequest
 from .templates import allowed_schemes
 
 try:
@@ -40,28 +43,45 @@ STALL_BYTES = 1024  # --timeout: the longest wait for the answer, and for each f
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
-class FileRequest:
-    """One file to fetch, and how."""
-
-    url: str
-    output: Path
-    sha256: Optional[str] = None
-    max_bytes: Optional[int] = None
-    timeout_s: float = 30.0
-    user_agent: str = ""
-    allow_file_urls: bool = False
-    overwrite: bool = False
-    resume_dir: Optional[Path] = None  # where interrupted downloads wait to be resumed
-    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
-
-
 def default_resume_dir() -> Path:
     return user_cache_dir() / "downloads"
 
 
-def validate_file_request(request: FileRequest) -> FileRequest:
-    """Refuse a bad request before any work; return it with defaults filled in.
+@dataclass(frozen=True)
+class FilePlan:
+    """A checked file request: plain values for the worker thread."""
+
+    url: str
+    output: Path
+    sha256: Optional[str]  # lower-case hex
+    max_bytes: Optional[int]
+    timeout_s: float
+    user_agent: str
+    resume_dir: Path  # where interrupted downloads wait to be resumed
+    proxies: Tuple[Tuple[str, str], ...] = ()  # (scheme, proxy URL); empty: the environment's
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What a download got: the file's size and SHA-256, and how long it took."""
+
+    bytes: int
+    sha256: str
+    seconds: float
+    resumed_bytes: int = 0  # kept from an interrupted run, not fetched again
+
+    def summary(self) -> str:
+        resumed = f", resumed after {_megabytes(self.resumed_bytes)}" if self.resumed_bytes else ""
+        return f"{_megabytes(self.bytes)} in {self.seconds:.1f} s{resumed}, SHA-256 {self.sha256}"
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count} bytes"
+
+
+def validate_file_request(request: FileRequest) -> FilePlan:
+    """Refuse a bad request before any work; return the plan, defaults filled in.
 
     :raises InputError: naming the bad value.
     """
@@ -82,57 +102,56 @@ def validate_file_request(request: FileRequest) -> FileRequest:
     sha256 = request.sha256.lower() if request.sha256 else None
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise InputError(f"sha256 {request.sha256!r} is not 64 hexadecimal digits")
-    if request.max_bytes is not None and request.max_bytes <= 0:
-        raise InputError(f"max_bytes {request.max_bytes} is not a positive number of bytes")
-    if not request.timeout_s > 0:
-        raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
-    return FileRequest(
+    for option in (MAX_BYTES, DOWNLOAD_TIMEOUT):
+        option.check(getattr(request, option.name))
+    return FilePlan(
         url=request.url,
         output=Path(request.output),
         sha256=sha256,
         max_bytes=request.max_bytes,
         timeout_s=float(request.timeout_s),
         user_agent=request.user_agent or user_agent(),
-        allow_file_urls=request.allow_file_urls,
-        overwrite=request.overwrite,
         resume_dir=Path(request.resume_dir or default_resume_dir()),
-        proxies=request.proxies,
+        proxies=proxies_for(request.proxies),
+        overwrite=request.overwrite,
     )
 
 
-def run_download(request: FileRequest, destination: Path, control: Control) -> str:
-    """Fetch ``request.url`` into ``destination``; return the SHA-256 of the bytes written.
+def run_download(plan: FilePlan, destination: Path, control: Control) -> DownloadResult:
+    """Fetch ``plan.url`` into ``destination``; say its size, SHA-256 and time.
 
-    The body streams, a piece at a time, into a partial file in ``request.resume_dir`` kept
+    The body streams, a piece at a time, into a partial file in ``plan.resume_dir`` kept
     per URL *and* output and locked while a run uses it; an interrupted download (cancel,
     failure, a dropped connection) is resumed from there by the next run with an HTTP Range
     request, and starts over if the server's file changed (If-Range). The size and the
     checksum are verified on the file as written, read back from disk.
     """
-    if urlsplit(request.url).scheme == "file":
-        return _copy_local(request, destination, control)
-    session = OffloadSession(request.user_agent, pool_size=1, proxies=dict(request.proxies or ()))
+    started = time.monotonic()
+    if urlsplit(plan.url).scheme == "file":
+        digest, size = _copy_local(plan, destination, control)
+        return DownloadResult(size, digest, time.monotonic() - started)
+    session = OffloadSession(plan.user_agent, pool_size=1, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
     try:
-        with _Partial(request) as partial, session.deadline(request.timeout_s) as deadline:
+        with _Partial(plan) as partial, session.deadline(plan.timeout_s) as deadline:
             try:
-                with session.get(request.url, stream=True, timeout=request.timeout_s,
+                with session.get(plan.url, stream=True, timeout=plan.timeout_s,
                                  headers=partial.headers()) as response:
-                    _receive(request, response, partial, deadline, control)
+                    _receive(plan, response, partial, deadline, control)
             except (BodyTruncated, *TRANSFER_ERRORS) as exc:
                 control.check_canceled()
                 if deadline.expired:
-                    raise TaskFailed(f"{redact_url(request.url)} stalled: less than {STALL_BYTES} bytes came in "
-                                     f"{request.timeout_s:g} s (--timeout)") from None
+                    raise TaskFailed(f"{redact_url(plan.url)} stalled: less than {STALL_BYTES} bytes came in "
+                                     f"{plan.timeout_s:g} s (--timeout)") from None
                 had = partial.path.stat().st_size if partial.path.exists() else 0
                 if isinstance(exc, BodyTruncated) or (partial.expected_size or 0) > had:
                     # urllib3 1.x returns a short body; 2.x raises on it: one message for both
-                    raise TaskFailed(f"{redact_url(request.url)} ended after {had} of "
+                    raise TaskFailed(f"{redact_url(plan.url)} ended after {had} of "
                                      f"{partial.expected_size} bytes") from None
-                raise_if_canceled_or(control, request.url, exc)
-            digest = _verify(request, partial)
+                raise_if_canceled_or(control, plan.url, exc)
+            digest, size = _verify(plan, partial)
             partial.move_to(destination)
-            return digest
+            return DownloadResult(size, digest, time.monotonic() - started, partial.resumed_bytes)
     finally:
         remove_hook()
         session.close()
@@ -146,24 +165,25 @@ class _Partial:
     of one URL to two outputs never share bytes.
     """
 
-    def __init__(self, request: FileRequest) -> None:
-        identity = f"{request.url}\n{Path(request.output).absolute()}"
+    def __init__(self, plan: FilePlan) -> None:
+        identity = f"{plan.url}\n{Path(plan.output).absolute()}"
         key = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
-        request.resume_dir.mkdir(parents=True, exist_ok=True)
-        sweep_dead_temps(request.resume_dir)
-        self.request = request
-        self.path = request.resume_dir / f"{key}.part"
-        self.meta_path = request.resume_dir / f"{key}.json"
-        self.lock_path = request.resume_dir / f"{key}.lock"
+        plan.resume_dir.mkdir(parents=True, exist_ok=True)
+        sweep_dead_temps(plan.resume_dir)
+        self.plan = plan
+        self.path = plan.resume_dir / f"{key}.part"
+        self.meta_path = plan.resume_dir / f"{key}.json"
+        self.lock_path = plan.resume_dir / f"{key}.lock"
         self._lock = None
         self.meta, self.size = {}, 0
         self.expected_size: Optional[int] = None  # what the answer promised, counting what we had
+        self.resumed_bytes = 0  # what we had, when the server continued it
 
     def __enter__(self) -> "_Partial":
         self._lock = open(self.lock_path, "a+b")
         if not lock_exclusively(self._lock):
             self._lock.close()
-            raise TaskFailed(f"another download to {self.request.output} is running (it holds {self.lock_path}); "
+            raise TaskFailed(f"another download to {self.plan.output} is running (it holds {self.lock_path}); "
                              f"wait for it to end")
         try:  # the state is read only under the lock: nobody else writes it now
             self.meta = json.loads(self.meta_path.read_text())
@@ -221,24 +241,25 @@ def lock_exclusively(handle) -> bool:
     return True
 
 
-def _receive(request: FileRequest, response: requests.Response, partial: _Partial, deadline: Deadline,
+def _receive(plan: FilePlan, response: requests.Response, partial: _Partial, deadline: Deadline,
              control: Control) -> None:
     """Stream the body into the partial file; each STALL_BYTES that arrive push the deadline on."""
-    shown = redact_url(request.url)
+    shown = redact_url(plan.url)
     resuming = response.status_code == 206 and response.headers.get("Content-Range", "").startswith(
         f"bytes {partial.size}-")
     if response.status_code != 200 and not resuming:
         raise TaskFailed(f"{shown} answered HTTP {response.status_code} {response.reason}")
     already = partial.size if resuming else 0
+    partial.resumed_bytes = already
     length = response.headers.get("Content-Length", "")
     # A compressed transfer's Content-Length counts compressed bytes: no size to expect then.
     encoded = response.headers.get("Content-Encoding", "identity") != "identity"
     expected = int(length) + already if length.isdigit() and not encoded else None
     partial.expected_size = expected
-    limit = request.max_bytes
+    limit = plan.max_bytes
     if limit is not None and expected is not None and expected > limit:
         raise TaskFailed(f"{shown} is {expected} bytes, more than max_bytes {limit}")
-    _check_free_space(request, expected, already)
+    _check_free_space(plan, expected, already)
     received, since_extended = already, 0
     try:
         with partial.start(response, resuming) as out:
@@ -257,17 +278,17 @@ def _receive(request: FileRequest, response: requests.Response, partial: _Partia
         raise TaskFailed(f"{shown} sent {exc}") from None
 
 
-def _check_free_space(request: FileRequest, expected: Optional[int], already: int) -> None:
+def _check_free_space(plan: FilePlan, expected: Optional[int], already: int) -> None:
     if expected is None:
         return
-    free = shutil.disk_usage(request.resume_dir).free
+    free = shutil.disk_usage(plan.resume_dir).free
     if expected - already > free:
-        raise TaskFailed(f"{redact_url(request.url)} is {expected} bytes; {request.resume_dir} has only {free} free")
+        raise TaskFailed(f"{redact_url(plan.url)} is {expected} bytes; {plan.resume_dir} has only {free} free")
 
 
-def _verify(request: FileRequest, partial: _Partial) -> str:
+def _verify(plan: FilePlan, partial: _Partial) -> Tuple[str, int]:
     """Size and SHA-256 of the partial file as it is on disk (read back, a piece at a time)."""
-    shown = redact_url(request.url)
+    shown = redact_url(plan.url)
     hasher, size = hashlib.sha256(), 0
     with open(partial.path, "rb") as written:
         for piece in iter(lambda: written.read(CHUNK_BYTES), b""):
@@ -277,17 +298,17 @@ def _verify(request: FileRequest, partial: _Partial) -> str:
     if expected is not None and size != expected:
         raise TaskFailed(f"{shown} ended after {size} of {expected} bytes")
     digest = hasher.hexdigest()
-    if request.sha256 is not None and digest != request.sha256:
+    if plan.sha256 is not None and digest != plan.sha256:
         partial.drop()  # wrong bytes: nothing worth resuming
-        raise TaskFailed(f"{shown} has SHA-256 {digest}, not the expected {request.sha256}")
-    return digest
+        raise TaskFailed(f"{shown} has SHA-256 {digest}, not the expected {plan.sha256}")
+    return digest, size
 
 
-def _copy_local(request: FileRequest, destination: Path, control: Control) -> str:
-    source = Path(unquote(urlsplit(request.url).path))
+def _copy_local(plan: FilePlan, destination: Path, control: Control) -> Tuple[str, int]:
+    source = Path(unquote(urlsplit(plan.url).path))
     size = source.stat().st_size
-    if request.max_bytes is not None and size > request.max_bytes:
-        raise TaskFailed(f"{redact_url(request.url)} is {size} bytes, more than max_bytes {request.max_bytes}")
+    if plan.max_bytes is not None and size > plan.max_bytes:
+        raise TaskFailed(f"{redact_url(plan.url)} is {size} bytes, more than max_bytes {plan.max_bytes}")
     hasher, copied = hashlib.sha256(), 0
     with open(source, "rb") as src, open(destination, "wb") as out:
         for chunk in iter(lambda: src.read(CHUNK_BYTES), b""):
@@ -297,6 +318,6 @@ def _copy_local(request: FileRequest, destination: Path, control: Control) -> st
             copied += len(chunk)
             control.report(copied / size if size else 1.0)
     digest = hasher.hexdigest()
-    if request.sha256 is not None and digest != request.sha256:
-        raise TaskFailed(f"{redact_url(request.url)} has SHA-256 {digest}, not the expected {request.sha256}")
-    return digest
+    if plan.sha256 is not None and digest != plan.sha256:
+        raise TaskFailed(f"{redact_url(plan.url)} has SHA-256 {digest}, not the expected {plan.sha256}")
+    return digest, copied

@@ -11,18 +11,18 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from datetime import timezone
+from typing import Mapping, Optional
 
 import requests
 
 from .http import TRANSFER_ERRORS, BodyRefused, BodyTruncated, OffloadSession, body_chunks
+from .request import DEFAULT_MAX_TILE_BYTES  # a tile body's bound, raw or inflated
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 EMPTY_STATUSES = {204, 404}  # "no tile here" (oceans): filled with nodata
 MAX_RETRY_AFTER_S = 30.0
 MAX_BACKOFF_S = 8.0
-# A tile body's bound, raw or inflated: a 512² RGBA PNG that does not compress is ~1 MB.
-DEFAULT_MAX_TILE_BYTES = 4 * 1024 * 1024
 DRAIN_BYTES = 64 * 1024  # an error page longer than this costs its connection
 
 
@@ -36,7 +36,7 @@ class Answer:
 
     kind: str
     body: Optional[bytes] = None
-    headers: dict = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # looked up case-insensitively
     problem: str = ""
     retry_after_s: Optional[float] = None
     throttled: bool = False  # a 429: the server asks the whole client to slow down
@@ -52,7 +52,8 @@ def attempt(session: OffloadSession, url: str, timeout_s: float, headers: Option
     with session.deadline(timeout_s) as deadline:
         try:
             with session.get(url, timeout=timeout_s, headers=headers, stream=True) as response:
-                status, answer_headers = response.status_code, dict(response.headers)
+                # requests' own mapping: header names are case-insensitive (a server may send `etag`)
+                status, answer_headers = response.status_code, response.headers.copy()
                 if status != 200:
                     _drain(response)  # so the connection goes back to the pool
                     return _not_ok(status, answer_headers)
@@ -74,7 +75,7 @@ def _drain(response: requests.Response) -> None:
         pass  # the connection closes instead
 
 
-def _not_ok(status: int, headers: dict) -> Answer:
+def _not_ok(status: int, headers: Mapping[str, str]) -> Answer:
     if status in EMPTY_STATUSES:
         return Answer("empty", headers=headers)
     if status == 304:
@@ -98,19 +99,22 @@ def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # HTTP's digits: '²' is one to str.isdigit
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if parsed.tzinfo is None:  # "-0000" is UTC (RFC 5322), not this machine's zone
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        seconds = parsed.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, OverflowError):
         return None
-    seconds = parsed.timestamp() - (time.time() if now is None else now)
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
 def backoff_s(attempt_number: int, rng: random.Random) -> float:
     """Exponential backoff with full jitter: up to 0.25·2^n seconds, capped."""
-    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** attempt_number))
+    exponent = min(attempt_number, 16)  # past the cap already; 2**1024 is no float
+    return rng.uniform(0.0, min(MAX_BACKOFF_S, 0.25 * 2 ** exponent))
 
 
 class Limiter:

@@ -2,17 +2,19 @@
 
 A tile is written atomically (a whole body or none); its sidecar is written in place after
 it, and a tile without a readable sidecar is fetched again, so a kill never leaves a wrong
-tile trusted. Freshness comes from the server's ``Cache-Control: max-age``, else the OSM
-usage policy's week, unless the user's ``--max-age`` overrides both. A stale tile with an
-ETag is asked for conditionally (a 304 renews its sidecar only).
+tile trusted. Freshness comes from the server's headers (``no-cache``, ``max-age``,
+``Expires``), else the OSM usage policy's week, unless the user's ``--max-age`` overrides
+both. A stale tile with an ETag is asked for conditionally (a 304 renews its sidecar only).
 
 Pure: stdlib only (the engine decides what is cached; this module only stores and reads).
 """
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -20,6 +22,7 @@ from ..core.outputs import temp_name_for
 from .templates import Template
 
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
+MAX_LIFETIME_S = 2.0 ** 31  # RFC 9111's ceiling for a lifetime too large to hold
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,34 @@ class CacheEntry:
 
 
 def max_age_from(headers: Mapping[str, str], default_s: float) -> float:
-    """Seconds a tile stays fresh: Cache-Control max-age when the server gives it, else the default."""
+    """Seconds a tile stays fresh, as a private cache reads a server's answer (RFC 9111 §4.2.1).
+
+    ``no-cache``/``no-store``: none (asked again each time; a 304 costs little). Else
+    ``Cache-Control: max-age``, else ``Expires`` minus the server's ``Date`` (an ``Expires``
+    that is no date: already stale), else ``default_s``.
+    """
+    directives = {}
     for part in (headers.get("Cache-Control") or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "max-age" and value.isdigit():
-            return float(value)
+        key, _, value = part.partition("=")
+        directives.setdefault(key.strip().lower(), value.strip())
+    if "no-cache" in directives or "no-store" in directives:
+        return 0.0
+    max_age = directives.get("max-age", "")
+    if max_age.isascii() and max_age.isdigit():  # HTTP's digits: '²' is one to str.isdigit
+        return min(float(max_age), MAX_LIFETIME_S)
+    if headers.get("Expires") and headers.get("Date"):
+        expires, date = _http_time(headers["Expires"]), _http_time(headers["Date"])
+        if date is not None:
+            return 0.0 if expires is None else min(max(expires - date, 0.0), MAX_LIFETIME_S)
     return default_s
+
+
+def _http_time(text: str) -> Optional[float]:
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+        return when.replace(tzinfo=when.tzinfo or timezone.utc).timestamp()  # "-0000" is UTC
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def cache_extension(template: Template) -> str:

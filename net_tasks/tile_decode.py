@@ -14,9 +14,9 @@ import numpy as np
 from osgeo import gdal
 
 from .image_size import image_size
+from .request import TILE_SIZES  # a tile is 256² or 512²: nothing larger is ever decoded
 from .tiles import TILE_PX
 
-TILE_SIZES = (256, 512)  # a tile is 256² or 512²: nothing larger is ever decoded
 MAX_DECODED_PX = max(TILE_SIZES)
 DEM_NODATA = -32768.0  # a height tile's transparent pixels, and a DEM mosaic's unwritten blocks
 

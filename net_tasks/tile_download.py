@@ -1,6 +1,6 @@
-"""Tiled downloads: the request, its validation, and the scheduler that fetches the tiles.
+"""Tiled downloads: the scheduler that fetches a checked plan's tiles.
 
-``validate_tile_request`` refuses bad input before any request; ``run_tiles`` fetches on
+``tile_plan.validate_tile_request`` refuses bad input before any request; ``run_tiles`` fetches on
 ``workers`` threads sharing one session (never more connections than workers), retries on a
 timed queue, and hands each tile to its sink as it arrives, so memory does not grow with the
 tile count. The rest lives beside it: the disk cache (``tile_cache``), checking and decoding
@@ -8,250 +8,29 @@ a tile (``tile_decode``), the mosaic (``tile_mosaic``) and the packages (``tile_
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
-import math
 import os
 import random
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
-
-from osgeo import osr
+from typing import Callable, Optional
 
 from ..core.control import Control
-from ..core.errors import InputError, TaskFailed
-from ..core.metadata import user_agent
+from ..core.errors import TaskFailed
 from ..core.ordered_writer import OrderedWriter
-from ..core.paths import user_cache_dir
-from .fetch import DEFAULT_MAX_TILE_BYTES, Answer, Limiter, attempt, backoff_s
+from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
-from .templates import BULK_FORBIDDEN_LIMIT, Template, cache_path, parse_template
+from .templates import cache_path
 from .tile_cache import cache_extension, forget_cache, read_cache, write_cache
 from .tile_decode import decode_image, tile_problem
 from .tile_mosaic import MosaicSink
 from .tile_package import PackageSink
 from .tile_package import tile_problem as whole_tile_problem
-from .tiles import MAX_LAT, MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, TileRange, tile_range
-
-DECODINGS = ("none", "terrarium", "terrain-rgb")
-# The outputs: a mosaic (GeoTIFF, or a Cloud-Optimized GeoTIFF with overviews) decodes the tiles;
-# a package (GeoPackage tiles, MBTiles) stores each tile's bytes as the server sent them.
-FORMATS = (("GTiff", "GeoTIFF mosaic"), ("COG", "Cloud-Optimized GeoTIFF (with overviews)"),
-           ("GPKG", "GeoPackage tiles (original bytes, every zoom)"), ("MBTiles", "MBTiles (original bytes, every zoom)"))
-FORMAT_NAMES = tuple(name for name, _ in FORMATS)
-PACKAGE_FORMATS = ("GPKG", "MBTiles")
-# Header names a request may not set: the session owns these (politeness, caching, the body's framing).
-RESERVED_HEADERS = ("host", "user-agent", "if-none-match", "content-length", "transfer-encoding", "connection")
-DEM_NODATA = -32768.0
-DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
-# Past a million tiles (65 gigapixels) a GeoTIFF's own tile index takes seconds to write and
-# cannot be canceled; --max-tiles may be raised up to here.
-MOSAIC_MAX_TILES = 1_000_000
-TILE_SIZES = (256, 512)  # a tile is 256² or 512²: nothing larger is ever decoded
-MAX_DECODED_PX = max(TILE_SIZES)
-
-
-@dataclass(frozen=True)
-class TileRequest:
-    """Which tiles to fetch and how to mosaic them."""
-
-    template: str
-    bbox: Tuple[float, float, float, float]
-    zoom: int
-    output: Path
-    bbox_crs: str = "EPSG:4326"
-    cache_dir: Optional[Path] = None
-    workers: int = 4
-    retries: int = 4
-    timeout_s: float = 30.0
-    decode: str = "none"
-    max_tiles: int = 10_000
-    user_agent: str = ""
-    subdomains: str = ""
-    clip: bool = False
-    allow_missing: bool = False
-    allow_file_urls: bool = False
-    max_age_s: Optional[float] = None
-    overwrite: bool = False
-    proxies: Optional[Tuple[Tuple[str, str], ...]] = None  # (scheme, proxy URL); None: the environment
-    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
-    tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
-    zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
-    format: str = "GTiff"  # one of FORMAT_NAMES
-    # Extra HTTP headers on every tile request (Referer, Authorization from QGIS's auth manager):
-    # never logged, never in a cache path or a message.
-    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
-    name: str = ""  # a package's name (default: the output file's stem)
-    attribution: str = ""  # a package's attribution (the connection's, when it has one)
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """A checked tile request: plain values for the worker thread."""
-
-    template: Template
-    tiles: TileRange
-    bounds_m: Tuple[float, float, float, float]
-    cache_dir: Path
-    workers: int
-    retries: int
-    timeout_s: float
-    decode: str
-    user_agent: str
-    clip: bool
-    allow_missing: bool
-    max_age_s: Optional[float]
-    proxies: Tuple[Tuple[str, str], ...] = ()
-    max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES
-    tile_px: int = TILE_PX
-    zoom_min: int = -1  # -1: the same as tiles.z (one level)
-    format: str = "GTiff"
-    headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
-    name: str = ""
-    attribution: str = ""
-
-    @property
-    def zooms(self) -> range:
-        """Every zoom level of the request, coarsest first."""
-        return range(self.tiles.z if self.zoom_min < 0 else self.zoom_min, self.tiles.z + 1)
-
-    def ranges(self) -> List[TileRange]:
-        """The tiles to fetch, one range per zoom, coarsest first.
-
-        A package takes every level; a mosaic only the finest (its overviews are built from it).
-        A package's range is never wider than the world, so no two of its tiles wrap to one.
-        """
-        if not self.is_package:
-            return [self.tiles]
-        ranges = [tile_range(self.bounds_m, z) for z in self.zooms[:-1]] + [self.tiles]
-        return [r if r.width <= 2 ** r.z else TileRange(0, r.y_min, 2 ** r.z - 1, r.y_max, r.z) for r in ranges]
-
-    @property
-    def total(self) -> int:
-        """Tiles to fetch over every zoom level."""
-        return sum(r.count for r in self.ranges())
-
-    @property
-    def is_package(self) -> bool:
-        return self.format in PACKAGE_FORMATS
-
-
-def check_headers(headers) -> Tuple[Tuple[str, str], ...]:
-    """Extra request headers as (name, value) pairs; a bad one is named, its value never shown.
-
-    :raises InputError: for a name that is not an HTTP token, one the session owns, or a value
-        with a line break (header injection).
-    """
-    checked = []
-    for pair in headers or ():
-        if len(pair) != 2:
-            raise InputError("a header is not a (name, value) pair")
-        name, value = str(pair[0]).strip(), str(pair[1]).strip()
-        if not name or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
-            raise InputError(f"header name {name!r} is not an HTTP header name")
-        if name.lower() in RESERVED_HEADERS:
-            raise InputError(f"header {name} is set by Offload itself (--user-agent sets the User-Agent)")
-        if any(c in value for c in "\r\n\0"):
-            raise InputError(f"header {name}'s value holds a line break")
-        checked.append((name, value))
-    return tuple(checked)
-
-
-def default_cache_dir(template: str) -> Path:
-    """A per-user cache folder per template (named by a digest, never by URL text)."""
-    return user_cache_dir() / "tiles" / hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
-
-
-def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[float, float, float, float]:
-    """The bbox in EPSG:3857, clamped to Mercator's latitudes.
-
-    :raises InputError: for an unknown CRS or an inverted bbox.
-    """
-    x_min, y_min, x_max, y_max = bbox
-    if not (x_min < x_max and y_min < y_max):
-        raise InputError(f"bbox {x_min:g},{y_min:g},{x_max:g},{y_max:g} is not XMIN,YMIN,XMAX,YMAX with min < max")
-    source = osr.SpatialReference()
-    if source.SetFromUserInput(crs) != 0:
-        raise InputError(f"bbox CRS {crs!r} is not a CRS GDAL knows")
-    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    mercator = osr.SpatialReference()
-    mercator.ImportFromEPSG(3857)
-    mercator.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = osr.CoordinateTransformation(source, mercator)
-    if not source.IsGeographic():
-        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
-    y_min, y_max = max(y_min, -MAX_LAT), min(y_max, MAX_LAT)  # Mercator's valid latitudes
-    if x_max - x_min >= 360.0:
-        x_min, x_max = -180.0, 180.0
-    shift = 360.0 * math.floor((x_min + 180.0) / 360.0)  # x_min into [-180, 180)
-    x_min, x_max = x_min - shift, x_max - shift
-    if x_max <= 180.0:
-        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
-    # Across the antimeridian: each side on its own, joined east of 180° (tile_range unwraps).
-    west = transform.TransformBounds(x_min, y_min, 180.0, y_max, 21)
-    east = transform.TransformBounds(-180.0, y_min, x_max - 360.0, y_max, 21)
-    return (west[0], min(west[1], east[1]), east[2] + 2 * ORIGIN_M, max(west[3], east[3]))
-
-
-def validate_tile_request(request: TileRequest) -> TilePlan:
-    """Check everything before any request; return the plan.
-
-    :raises InputError: naming the bad value.
-    """
-    template = parse_template(request.template, request.subdomains, request.allow_file_urls)
-    if not 0 <= request.zoom <= MAX_ZOOM:
-        raise InputError(f"zoom {request.zoom} is not within 0..{MAX_ZOOM}")
-    if request.decode not in DECODINGS:
-        raise InputError(f"decode {request.decode!r} is not one of {', '.join(DECODINGS)}")
-    if not 1 <= request.workers <= 64:
-        raise InputError(f"workers {request.workers} is not within 1..64")
-    if not 0 <= request.retries <= 20:
-        raise InputError(f"retries {request.retries} is not within 0..20")
-    if not request.timeout_s > 0:
-        raise InputError(f"timeout {request.timeout_s} is not a positive number of seconds")
-    if request.max_age_s is not None and request.max_age_s < 0:
-        raise InputError(f"max-age {request.max_age_s} is negative")
-    if request.tile_px not in TILE_SIZES:
-        raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
-    if not request.max_tile_bytes > 0:
-        raise InputError(f"max-tile-bytes {request.max_tile_bytes} is not a positive number of bytes")
-    if request.format not in FORMAT_NAMES:
-        raise InputError(f"format {request.format!r} is not one of {', '.join(FORMAT_NAMES)}")
-    if request.zoom_min is not None and not 0 <= request.zoom_min <= request.zoom:
-        raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within 0-{MAX_ZOOM}")
-    if request.format in PACKAGE_FORMATS and request.decode != "none":
-        raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
-                         f"served (take --format GTiff or COG)")
-    if request.format in PACKAGE_FORMATS and request.clip:
-        raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
-    headers = check_headers(request.headers)
-    bounds_m = to_mercator(request.bbox, request.bbox_crs)
-    zoom_min = request.zoom if request.zoom_min is None else request.zoom_min
-    plan = TilePlan(template, tile_range(bounds_m, request.zoom), bounds_m,
-                    Path(request.cache_dir or default_cache_dir(template.text)),
-                    request.workers, request.retries, float(request.timeout_s), request.decode,
-                    request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
-                    tuple(request.proxies or ()), int(request.max_tile_bytes), request.tile_px,
-                    zoom_min, request.format, headers, request.name or Path(request.output).stem,
-                    request.attribution)
-    count = plan.total  # arithmetic: no tile is listed before these checks
-    several = len(plan.ranges()) > 1
-    zooms = f"zooms {zoom_min}-{request.zoom} need" if several else f"zoom {request.zoom} needs"
-    if count > request.max_tiles:
-        raise InputError(f"{zooms} {count} tiles, more than --max-tiles {request.max_tiles}")
-    if not plan.is_package and count > MOSAIC_MAX_TILES:
-        raise InputError(f"{zooms} {count} tiles, more than the {MOSAIC_MAX_TILES} a GeoTIFF "
-                         f"mosaic holds (its tile index alone would take {16 * count / 1e9:.1f} GB): "
-                         f"take a smaller bbox or a lower zoom")
-    if template.bulk_forbidden and count > BULK_FORBIDDEN_LIMIT:
-        raise InputError(f"{template.host} forbids bulk downloads: {count} tiles is more than "
-                         f"{BULK_FORBIDDEN_LIMIT} (its tile usage policy)")
-    return plan
-
+from .tile_plan import TilePlan
+from .tiles import Tile
 
 # -- the scheduler -------------------------------------------------------------------------------
 

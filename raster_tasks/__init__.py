@@ -1,1 +1,1 @@
-"""Raster family: block-wise raster math over GDAL rasters (see issue: Raster family)."""
+"""Raster family: numpy expressions over GDAL rasters, window by window (``offload:calc``, ``calc``)."""

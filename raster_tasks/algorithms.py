@@ -1,8 +1,10 @@
 """``offload:calc`` for Processing: the Toolbox, batch mode, the modeler and qgis_process.
 
-Only parameter plumbing lives here: ``checkParameterValues`` calls the same validator as
-the CLI and the task, ``processAlgorithm`` the same engine, synchronously (Processing
-already runs algorithms on a task), writing atomically like every Offload output.
+Only parameter plumbing lives here: the parameters (generated from ``request.py``'s
+vocabulary), ``build_request()`` and ``engine()``. ``core/algorithm.py`` does the rest, as
+for every family: ``checkParameterValues`` validates with the CLI's and the task's validator,
+and the run reuses that plan (``recheck``: the free space where the output goes) and runs the
+same engine synchronously (Processing already runs algorithms on a task), writing atomically.
 """
 from __future__ import annotations
 

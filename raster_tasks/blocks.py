@@ -1,4 +1,5 @@
-"""Windows over a raster: aligned to the inputs' block grid, bounded in memory, with halos.
+"""Windows over a raster: made of whole blocks (the caller's unit: the first input's blocks
+that are also whole output tiles), bounded in memory, with halos.
 
 Pure: stdlib only.
 """

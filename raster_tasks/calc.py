@@ -1,14 +1,18 @@
-"""Raster calculator: the request, its validation, and the block-wise engine.
+"""Raster calculator: the request's validation and the window-by-window engine.
 
 ``validate_calc_request`` (main thread, before any work) checks everything and returns a
-``CalcPlan`` of plain values; ``run_calc`` (worker thread) computes the plan window by
-window on a pool of threads with one writer, never holding a whole raster in memory.
+frozen ``CalcPlan`` of plain values; ``run_calc`` (worker thread) computes the plan window by
+window on a pool of threads with one writer, never holding a whole raster in memory, and
+returns a ``CalcResult`` (what the user is told). The default output's creation options and
+the probe that leaves noise-like data uncompressed live here; the request and its
+vocabulary in ``request.py``, every GDAL call in ``gdal_io.py``.
 """
 from __future__ import annotations
 
 import math
 import os
 import shutil
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +49,46 @@ class CalcPlan:
     creation_options: Tuple[str, ...]
     geographic: bool
     halo: int = field(default=0)
+
+
+@dataclass(frozen=True)
+class BandStatistics:
+    """Statistics of one output band's valid pixels (also stored in the file, as GDAL's)."""
+
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+    valid_percent: float  # of the grid's pixels
+
+
+@dataclass(frozen=True)
+class CalcResult:
+    """What a calculation did, as the user is told it."""
+
+    width: int
+    height: int
+    windows: int
+    seconds: float
+    bytes_written: int  # the output file (and its .aux.xml, if GDAL wrote one)
+    compression: str  # the output's codec, "NONE" when uncompressed
+    statistics: Tuple[Optional[BandStatistics], ...]  # per band; None when it has no valid pixel
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    def summary(self) -> str:
+        """One line: ``1,024×1,024 pixels, 1 band in 0.1 s (4 windows): 4.0 MB uncompressed; band 1: …``."""
+        bands = len(self.statistics)
+        codec = "uncompressed" if self.compression == "NONE" else self.compression
+        parts = [f"{self.width:,}×{self.height:,} pixels, {bands} band{'s' if bands > 1 else ''} in "
+                 f"{self.seconds:.1f} s ({self.windows:,} windows): {self.bytes_written / 1e6:.1f} MB {codec}"]
+        for index, stats in enumerate(self.statistics, start=1):
+            parts.append(f"band {index}: no valid pixel" if stats is None else
+                         f"band {index}: {stats.minimum:.6g} to {stats.maximum:.6g}, mean {stats.mean:.6g}, "
+                         f"{stats.valid_percent:.4g} % valid")
+        return "; ".join(parts)
 
 
 def check_calc_request(request: CalcRequest) -> Tuple[Expression, ...]:
@@ -91,7 +135,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
-        gdal_type = _widest_type([s for s in sources if s.name in used] or sources)
+        gdal_type = gdal_io.widest_type([s.data_type for s in sources if s.name in used or not used])
     nodata = request.nodata if request.nodata is not None else gdal_io.DEFAULT_NODATA[gdal_type]
     _check_nodata_fits(nodata, gdal_type)
     gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
@@ -107,7 +151,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
         threads=threads,
         format=request.format,
         creation_options=tuple(request.creation_options),
-        geographic=_is_geographic(grid.crs_wkt),
+        geographic=gdal_io.is_geographic(grid.crs_wkt),
         halo=max(e.halo for e in expressions),
     )
 
@@ -139,31 +183,12 @@ def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
 
-def _widest_type(sources: Sequence[gdal_io.Source]) -> int:
-    from osgeo import gdal
-
-    widest = sources[0].data_type
-    for source in sources[1:]:
-        widest = gdal.DataTypeUnion(widest, source.data_type)
-    return widest if widest in gdal_io.DEFAULT_NODATA else gdal.GDT_Float64
-
-
 def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
     dtype = gdal_io.numpy_type(gdal_type)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
             raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
-
-
-def _is_geographic(crs_wkt: str) -> bool:
-    if not crs_wkt:
-        return False
-    from osgeo import osr
-
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(crs_wkt)
-    return bool(srs.IsGeographic())
 
 
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:
@@ -200,7 +225,7 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
 # Offload's default compression: ZSTD at level 1 with the predictor for the type. On spatially
 # correlated data (a DEM, its slope, an NDVI of fields) it gives 0.4-0.7× the raw size, as
 # DEFLATE 6 does, at a fraction of DEFLATE's time; on noise-like data no lossless codec gains
-# much (0.95×), so a probe of one window decides for an uncompressed file there (_worth_compressing).
+# much (0.95×), so a probe of one tile decides for an uncompressed file there (_worth_compressing).
 DEFAULT_COMPRESSION = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 WORTH_COMPRESSING = 0.9  # the largest compressed ÷ raw size of the probe that keeps compression
 
@@ -222,12 +247,20 @@ def output_options(format_name: str, gdal_type: int, threads: int, overrides: Se
     return merged_options(defaults, overrides)
 
 
-def _worth_compressing(engine: "_Engine", windows: List[Window], options: List[str], control: Control) -> bool:
-    """Whether the middle window compresses with ``options`` (GTiff's): noise-like data does not,
-    and its file would be barely smaller and take longer to write."""
-    _, results = engine.compute(windows[len(windows) // 2], control)
+def _worth_compressing(results, options: List[str]) -> bool:
+    """Whether a computed window (``engine.compute``'s results) compresses with ``options``
+    (GTiff's): noise-like data does not, and its file would be barely smaller and take longer
+    to write. One output tile from the window's middle is the sample: GTiff compresses tile by
+    tile, and one tile costs a quarter of a window's compression (the probe is paid on every run)."""
     probe = [o for o in options if o.split("=", 1)[0] in ("COMPRESS", "ZSTD_LEVEL", "PREDICTOR")]
-    return all(gdal_io.compressed_ratio(values, probe) <= WORTH_COMPRESSING for values, _ in results)
+    return all(gdal_io.compressed_ratio(_middle_tile(values), probe) <= WORTH_COMPRESSING for values, _ in results)
+
+
+def _middle_tile(values: np.ndarray) -> np.ndarray:
+    height, width = values.shape
+    side = gdal_io.OUTPUT_TILE
+    top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
+    return np.ascontiguousarray(values[top:top + side, left:left + side])
 
 
 def merged_options(defaults: Sequence[str], overrides: Sequence[str]) -> List[str]:
@@ -378,8 +411,9 @@ def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
     return abs(grid.x_res) * lon_m, abs(grid.y_res) * lat_m
 
 
-def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
+def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
+    started = time.perf_counter()
     # The COG's staging file is named from the temporary output's, so a sweep of temp files finds it.
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
     options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
@@ -387,9 +421,12 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     engine = _Engine(plan)
     windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
                            MAX_WINDOW_PIXELS)
-    if (not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
-            and not _worth_compressing(engine, windows, options, control)):
-        options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
+    computed = {}  # windows computed before the output exists: the compression probe's
+    if not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options):
+        middle = windows[len(windows) // 2]
+        computed[middle] = engine.compute(middle, control)  # written in its turn, not computed twice
+        if not _worth_compressing(computed[middle][1], options):
+            options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
         options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     stats = [_Stats() for _ in plan.expressions]
@@ -397,9 +434,11 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
     try:
         write_span = 0.9 if plan.format == "COG" else 1.0
         writer = gdal_io.Writer(dataset, compressed=_compressed(options))
-        _compute_all(engine, windows, writer, stats, control.within(0.0, write_span))
-        for index, band_stats in enumerate(stats, start=1):
-            _store_statistics(dataset, index, band_stats, plan.grid)
+        _compute_all(engine, windows, computed, writer, stats, control.within(0.0, write_span))
+        statistics = tuple(_band_statistics(band_stats, plan.grid) for band_stats in stats)
+        for index, band_statistics in enumerate(statistics, start=1):
+            if band_statistics is not None:
+                gdal_io.set_statistics(dataset, index, band_statistics)
         dataset.FlushCache()
         dataset = None
         if plan.format == "COG":
@@ -411,24 +450,42 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> None:
             for leftover in (geotiff, Path(str(geotiff) + ".aux.xml")):
                 if leftover.exists():
                     leftover.unlink()
+    written = sum(p.stat().st_size for p in (destination, Path(f"{destination}.aux.xml")) if p.exists())
+    return CalcResult(plan.grid.width, plan.grid.height, len(windows), time.perf_counter() - started, written,
+                      _option(final_options, "COMPRESS", "NONE").upper(), statistics)
+
+
+def _option(options: Sequence[str], key: str, default: str) -> str:
+    """The value of creation option ``key`` (the last one given wins)."""
+    values = {name.strip().upper(): value.strip() for name, value in (o.split("=", 1) for o in options)}
+    return values.get(key, default)
 
 
 def _compressed(options: Sequence[str]) -> bool:
-    values = {key.strip().upper(): value for key, value in (o.split("=", 1) for o in options)}
-    return values.get("COMPRESS", "NONE").strip().upper() != "NONE"
+    return _option(options, "COMPRESS", "NONE").upper() != "NONE"
 
 
-def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer, stats: List[_Stats],
-                 control: Control) -> None:
-    """Compute windows on a pool; this thread writes them in order as they complete."""
+def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, tuple], writer: gdal_io.Writer,
+                 stats: List[_Stats], control: Control) -> None:
+    """Compute windows on a pool (those in ``computed`` are done); this thread writes them in
+    order as they complete. A job of one window runs on this thread alone: a pool would cost
+    more to start than it could share."""
+    threads = min(engine.plan.threads, len(windows) - len(computed))
+    if threads <= 1:
+        for written, window in enumerate(windows, start=1):
+            _write(computed.get(window) or engine.compute(window, control), writer, stats)
+            control.report(written / len(windows), f"window {written} of {len(windows)}")
+        writer.flush()
+        return
     written = 0
-    with ThreadPoolExecutor(max_workers=engine.plan.threads, thread_name_prefix="offload-calc") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="offload-calc") as pool:
         pending: deque = deque()
         try:
             for window in windows:
-                pending.append(pool.submit(engine.compute, window, control))
+                pending.append(_Done(computed[window]) if window in computed
+                               else pool.submit(engine.compute, window, control))
                 # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
-                while len(pending) > engine.plan.threads or (window is windows[-1] and pending):
+                while len(pending) > threads or (window is windows[-1] and pending):
                     _write(pending.popleft().result(), writer, stats)
                     written += 1
                     control.report(written / len(windows), f"window {written} of {len(windows)}")
@@ -439,6 +496,19 @@ def _compute_all(engine: _Engine, windows: List[Window], writer: gdal_io.Writer,
     writer.flush()
 
 
+class _Done:
+    """A window computed before the pool started, queued among the pool's futures."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def cancel(self) -> bool:
+        return False
+
+
 def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:
     window, results = done
     for index, (values, window_stats) in enumerate(results, start=1):
@@ -446,13 +516,13 @@ def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:
         stats[index - 1].merge(window_stats)
 
 
-def _store_statistics(dataset, index: int, band_stats: _Stats, grid: Grid) -> None:
+def _band_statistics(band_stats: _Stats, grid: Grid) -> Optional[BandStatistics]:
     if band_stats.count == 0:
-        return
+        return None
     mean = band_stats.total / band_stats.count
     variance = max(0.0, band_stats.total_sq / band_stats.count - mean * mean)
-    gdal_io.set_statistics(dataset, index, band_stats.minimum, band_stats.maximum, mean, math.sqrt(variance),
-                           100.0 * band_stats.count / (grid.width * grid.height))
+    return BandStatistics(band_stats.minimum, band_stats.maximum, mean, math.sqrt(variance),
+                          100.0 * band_stats.count / (grid.width * grid.height))
 
 
 def _tile_size(options: Sequence[str]) -> Tuple[int, int]:

@@ -1,6 +1,7 @@
-"""The raster family's only contact with GDAL: describe inputs, align grids, read windows,
-write outputs. Each worker thread opens its own handles (GDAL datasets are not thread-safe);
-one thread writes.
+"""The raster family's only contact with GDAL: describe inputs, compare CRSs, align grids,
+read windows, check creation options, probe compression, write outputs and statistics. Each
+worker thread opens its own handles (GDAL datasets are not thread-safe); one thread writes.
+The command line's cache size is set in ``commands.py``, the one place that owns a process.
 """
 from __future__ import annotations
 
@@ -82,8 +83,24 @@ def describe(name: str, path: str, band: int) -> Source:
                   tuple(raster_band.GetBlockSize()))
 
 
+def widest_type(gdal_types: Sequence[int]) -> int:
+    """The type that holds every value of ``gdal_types`` (Float64 when no output type does)."""
+    widest = gdal_types[0]
+    for gdal_type in gdal_types[1:]:
+        widest = gdal.DataTypeUnion(widest, gdal_type)
+    return widest if widest in DEFAULT_NODATA else gdal.GDT_Float64
+
+
+def is_geographic(crs_wkt: str) -> bool:
+    if not crs_wkt:
+        return False
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    return bool(srs.IsGeographic())
+
+
 def same_crs(wkt_a: str, wkt_b: str) -> bool:
-    if not wkt_a or not wkt_b:
+    if wkt_a == wkt_b or not wkt_a or not wkt_b:  # the same text needs no parsing (~1 ms a pair)
         return wkt_a == wkt_b
     a, b = osr.SpatialReference(), osr.SpatialReference()
     a.ImportFromWkt(wkt_a)
@@ -347,11 +364,11 @@ class Writer:
         self.unflushed = 0
 
 
-def set_statistics(dataset: gdal.Dataset, band_index: int, minimum: float, maximum: float,
-                   mean: float, std: float, valid_percent: float) -> None:
+def set_statistics(dataset: gdal.Dataset, band_index: int, statistics) -> None:
+    """Store a band's statistics (a ``calc.BandStatistics``) as GDAL's own."""
     band = dataset.GetRasterBand(band_index)
-    band.SetStatistics(minimum, maximum, mean, std)
-    band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{valid_percent:.4g}")
+    band.SetStatistics(statistics.minimum, statistics.maximum, statistics.mean, statistics.std)
+    band.SetMetadataItem("STATISTICS_VALID_PERCENT", f"{statistics.valid_percent:.4g}")
 
 
 def translate_to_cog(source: Path, destination: Path, options: List[str], callback) -> None:

@@ -88,12 +88,21 @@ class CalcRequest:
 def parse_input(binding: str) -> CalcInput:
     """Parse ``NAME=PATH[@BAND]`` (the CLI's ``--input``)."""
     name, sep, rest = binding.partition("=")
-    if not sep or not NAME_PATTERN.fullmatch(name.strip()):
+    if not sep:
         raise InputError(f"input {binding!r} is not NAME=PATH[@BAND]")
-    path, band = rest, 1
-    match = re.fullmatch(r"(.*)@(\d+)", rest)
+    return bind_input(name.strip(), rest, binding)
+
+
+def bind_input(name: str, source: str, as_given: str = "") -> CalcInput:
+    """An input named ``name`` for the expressions, from ``PATH[@BAND]`` (the API's and the
+    Processing's inputs). ``as_given`` is what the user typed, for the message."""
+    as_given = as_given or f"{name}={source}"
+    if not NAME_PATTERN.fullmatch(name):
+        raise InputError(f"input {as_given!r} is not NAME=PATH[@BAND]")
+    path, band = source, 1
+    match = re.fullmatch(r"(.*)@(\d+)", source)
     if match:
         path, band = match.group(1), int(match.group(2))
     if not path:
-        raise InputError(f"input {binding!r} has no path")
-    return CalcInput(name.strip(), path, band)
+        raise InputError(f"input {as_given!r} has no path")
+    return CalcInput(name, path, band)

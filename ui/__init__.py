@@ -1,1 +1,1 @@
-"""What people see: the dialog, message-bar notices and layer styles."""
+"""What people see: the dialog with its task forms and task list, and message-bar notices."""

@@ -1,46 +1,15 @@
-"""Every choice the dialog offers: the keyword the CLI and the API use → the label people read.
-
-One place for now, keyed by the CLI's keywords, so each vocabulary can move beside its
-family's request unchanged. Functions, not constants: ``tr()`` must run once a translator
-is installed, never at import.
+"""The dialog's combo boxes and spin boxes, made from a family's vocabulary: a combo shows the
+labels (translated when shown, never at import) and keeps the keywords the CLI and the API use
+as its items' data; a spin box takes an option's bounds and default.
 """
 from __future__ import annotations
 
 from typing import Dict
 
-from qgis.PyQt.QtWidgets import QComboBox
+from qgis.PyQt.QtWidgets import QComboBox, QSpinBox
 
 from ..core.i18n import tr
 from ..core.vocabulary import Option
-
-def tile_decodings() -> Dict[str, str]:
-    return {"none": tr("Imagery (RGBA)"), "terrarium": tr("Terrarium elevation → Float32 DEM"),
-            "terrain-rgb": tr("Terrain-RGB elevation → Float32 DEM")}
-
-
-def tile_formats() -> Dict[str, str]:
-    return {"GTiff": tr("GeoTIFF mosaic"), "COG": tr("Cloud Optimized GeoTIFF (with overviews)"),
-            "GPKG": tr("GeoPackage tiles (as served, every zoom)"), "MBTiles": tr("MBTiles (as served, every zoom)")}
-
-
-def download_kinds() -> Dict[str, str]:
-    return {"file": tr("A file (not loaded)"), "raster": tr("A raster layer"), "vector": tr("A vector layer")}
-
-
-def buffer_end_caps() -> Dict[str, str]:
-    return {"round": tr("Round"), "flat": tr("Flat"), "square": tr("Square")}
-
-
-def buffer_joins() -> Dict[str, str]:
-    return {"round": tr("Round"), "miter": tr("Miter"), "bevel": tr("Bevel")}
-
-
-def buffer_units() -> Dict[str, str]:
-    return {"layer": tr("The layer's units"), "meters": tr("Meters (also on a geographic layer)")}
-
-
-def buffer_invalid() -> Dict[str, str]:
-    return {"fix": tr("Fix them (make valid)"), "skip": tr("Skip them"), "fail": tr("Stop with an error")}
 
 
 def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
@@ -53,3 +22,17 @@ def fill(combo: QComboBox, choices: Dict[str, str]) -> QComboBox:
 def fill_option(combo: QComboBox, option: Option) -> QComboBox:
     """A vocabulary option's choices: its labels shown (translated), its keywords as the data."""
     return fill(combo, {choice.keyword: tr(choice.label) for choice in option.choices})
+
+
+def fit_spin(spin: QSpinBox, option: Option) -> QSpinBox:
+    """A whole-number option's bounds as the spin box's range (its widest where the option has
+    none), its default as the value the box starts at and clears to."""
+    widest = 2 ** 31 - 1  # a QSpinBox holds a 32-bit int
+    low = int(option.minimum) if option.minimum is not None else -widest
+    high = int(option.maximum) if option.maximum is not None else widest
+    spin.setRange(low, high)
+    if option.default is not None:
+        spin.setValue(int(option.default))
+        if hasattr(spin, "setClearValue"):  # QgsSpinBox: its clear button returns to the default
+            spin.setClearValue(int(option.default))
+    return spin

@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from ..net_tasks import request as tiles
 from ..net_tasks.redact import REDACTED, redact_url
-
 from ..raster_tasks.request import EXTENT, FORMAT, OUTPUT_TYPE
+from ..vector_tasks.request import (DISTANCE, END_CAP, INVALID, JOIN, MAX_MEMORY_MB, MITER_LIMIT, SEGMENTS, UNITS,
+                                    input_spec)
 
-# The Processing algorithms' enum orders (offload:tiles, offload:buffer).
-TILE_DECODINGS = ("none", "terrarium", "terrain-rgb")
-TILE_FORMATS = ("GTiff", "COG", "GPKG", "MBTiles")
+# The Processing algorithms' enum orders (offload:buffer).
 SHOWN_HEADERS = ("referer",)  # header values that are no secret; every other reads <redacted>
-BUFFER_CAPS, BUFFER_JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")
-BUFFER_UNITS, BUFFER_INVALID = ("layer", "meters"), ("fix", "skip", "fail")
 MEMORY_OUTPUT = "TEMPORARY_OUTPUT"
 SHOWN_REDACTED = "<redacted>"  # what a hidden secret reads as: plain enough to know to put yours back
 _PLACEHOLDER = re.compile(r"^\{\w+\}$")  # {z}, {x}, {y}, {s}: template text, never a secret
@@ -113,7 +111,7 @@ def _calc_args(request) -> List[str]:
     args += ["--output", str(request.output)]
     args += _options((("--extent", request.extent), ("--resolution", request.resolution),
                       ("--type", request.output_type), ("--nodata", request.nodata), ("--threads", request.threads)))
-    if request.format != "GTiff":
+    if request.format != FORMAT.default:
         args += ["--format", request.format]
     for option in request.creation_options:
         args += ["--co", option]
@@ -124,18 +122,18 @@ def _tiles_args(request) -> List[str]:
     zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
             "--zoom", zooms, "--output", str(request.output)]
-    if request.format != "GTiff":
+    if request.format != tiles.FORMAT.default:
         args += ["--format", request.format]
     for name, value in request.headers:
         args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
     args += _options((("--name", request.name), ("--attribution", request.attribution)))
-    if request.bbox_crs != "EPSG:4326":
+    if request.bbox_crs != tiles.BBOX_CRS.default:
         args += ["--bbox-crs", request.bbox_crs]
-    if request.workers != 4:
+    if request.workers != tiles.WORKERS.default:
         args += ["--workers", str(request.workers)]
-    if request.decode != "none":
+    if request.decode != tiles.DECODE.default:
         args += ["--decode", request.decode]
-    if request.max_tiles != 10_000:
+    if request.max_tiles != tiles.MAX_TILES.default:
         args += ["--max-tiles", str(request.max_tiles)]
     for flag, on in (("--clip", request.clip), ("--allow-missing", request.allow_missing),
                      ("--overwrite", request.overwrite)):
@@ -151,22 +149,15 @@ def _download_args(request) -> List[str]:
 
 def _buffer_args(request) -> List[str]:
     # The command line writes files: a memory layer's run writes a GeoPackage beside the input.
-    output = request.output if request.output is not None else _beside_input(request.input, "buffered.gpkg")
-    args = ["buffer", "--input", request.input, "--output", str(output)]
+    spec = input_spec(request.input)
+    output = request.output if request.output is not None else _beside_input(spec, "buffered.gpkg")
+    args = ["buffer", "--input", spec, "--output", str(output)]
     args += _options((("--distance", request.distance), ("--distance-field", request.distance_field),
                       ("--distance-expression", request.distance_expression)))
-    if request.segments != 5:
-        args += ["--segments", str(request.segments)]
-    if request.end_cap != "round":
-        args += ["--cap", request.end_cap]
-    if request.join != "round":
-        args += ["--join", request.join]
-    if request.miter_limit != 2.0:
-        args += ["--miter-limit", _number(request.miter_limit)]
-    if request.units != "layer":
-        args += ["--units", request.units]
-    if request.invalid != "fix":
-        args += ["--invalid", request.invalid]
+    for option in (SEGMENTS, END_CAP, JOIN, MITER_LIMIT, UNITS, INVALID, MAX_MEMORY_MB):
+        value = getattr(request, option.name)
+        if value != option.default:
+            args += [option.cli_flag, _number(value) if isinstance(value, float) else str(value)]
     args += _options((("--where", request.where),))
     for flag, on in (("--dissolve", request.dissolve), ("--overwrite", request.overwrite)):
         args += [flag] if on else []
@@ -216,8 +207,8 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     if request.zoom_min is not None:
         parameters["MIN_ZOOM"] = str(request.zoom_min)
     parameters.update({
-        "FORMAT": str(TILE_FORMATS.index(request.format) if request.format in TILE_FORMATS else 0),
-        "DECODE": str(TILE_DECODINGS.index(request.decode) if request.decode in TILE_DECODINGS else 0),
+        "FORMAT": str(tiles.FORMAT.index_of(request.format)),
+        "DECODE": str(tiles.DECODE.index_of(request.decode)),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })
@@ -232,17 +223,17 @@ def _download_parameters(request) -> Tuple[str, Dict[str, str]]:
 
 
 def _buffer_parameters(request) -> Tuple[str, Dict[str, str]]:
-    distance = _number(request.distance if request.distance is not None else 10.0)
+    distance = _number(request.distance if request.distance is not None else DISTANCE.default)
     if request.distance_expression:
         distance = f"QgsProperty.fromExpression({request.distance_expression!r})"
-    parameters = {"INPUT": repr(request.input), "DISTANCE": distance}
+    parameters = {"INPUT": repr(input_spec(request.input)), "DISTANCE": distance}
     if request.distance_field:
         parameters["DISTANCE_FIELD"] = repr(request.distance_field)
     parameters.update({
-        "SEGMENTS": str(request.segments), "END_CAP_STYLE": str(BUFFER_CAPS.index(request.end_cap)),
-        "JOIN_STYLE": str(BUFFER_JOINS.index(request.join)), "MITER_LIMIT": _number(request.miter_limit),
-        "DISSOLVE": str(request.dissolve), "UNITS": str(BUFFER_UNITS.index(request.units)),
-        "INVALID": str(BUFFER_INVALID.index(request.invalid)),
+        "SEGMENTS": str(request.segments), "END_CAP_STYLE": str(END_CAP.index_of(request.end_cap)),
+        "JOIN_STYLE": str(JOIN.index_of(request.join)), "MITER_LIMIT": _number(request.miter_limit),
+        "DISSOLVE": str(request.dissolve), "UNITS": str(UNITS.index_of(request.units)),
+        "INVALID": str(INVALID.index_of(request.invalid)),
         "OUTPUT": repr(str(request.output)) if request.output is not None else repr(MEMORY_OUTPUT),
     })
     return "offload:buffer", parameters

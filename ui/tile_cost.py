@@ -10,13 +10,13 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
+from ..net_tasks.request import PACKAGE_FORMATS
 from ..net_tasks.templates import BULK_FORBIDDEN_LIMIT
 from ..net_tasks.tiles import MAX_ZOOM, ORIGIN_M, tile_range
 
 # An imagery tile (PNG or JPEG of a photo) weighs ~20-25 KB (issue 13's measurements); smooth
 # maps weigh less, so the estimate is an upper guide, said with "about".
 TYPICAL_TILE_BYTES = 20_000
-PACKAGE_FORMATS = ("GPKG", "MBTiles")  # they hold every zoom as served: no mosaic size limit
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ def tile_cost(bounds_m: Tuple[float, float, float, float], zoom_min: int, zoom_m
         refusals.append(f"{bulk_forbidden_host}'s tile usage policy forbids bulk downloads: {total:,} tiles is "
                         f"more than the {BULK_FORBIDDEN_LIMIT:,} it allows, whatever the zoom range")
     finest = per_zoom[-1][1] if per_zoom else 0
+    # a package holds every zoom as served: no mosaic size limit
     if mosaic_max_tiles is not None and output_format not in PACKAGE_FORMATS and finest > mosaic_max_tiles:
         refusals.append(f"zoom {zoom_max} needs {finest:,} tiles, more than the {mosaic_max_tiles:,} a GeoTIFF "
                         "holds: choose GeoPackage or MBTiles, a smaller area or a lower zoom")

@@ -10,9 +10,8 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterField,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
     QgsProcessingParameters,
     QgsProcessingParameterVectorLayer,
@@ -20,12 +19,11 @@ from qgis.core import (
     QgsPropertyDefinition,
 )
 
-from ..core.algorithm import OffloadAlgorithm
+from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import InputError
 from ..core.i18n import tr
-
-END_CAPS, JOINS = ("round", "flat", "square"), ("round", "miter", "bevel")  # native:buffer's order
-UNITS, INVALID = ("layer", "meters"), ("fix", "skip", "fail")
+from . import request as vocabulary
+from .request import BufferRequest
 
 
 class BufferAlgorithm(OffloadAlgorithm):
@@ -59,8 +57,7 @@ class BufferAlgorithm(OffloadAlgorithm):
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterVectorLayer(self.INPUT, tr("Input layer"),
                                                             [QgsProcessing.TypeVectorAnyGeometry]))
-        distance = QgsProcessingParameterNumber(self.DISTANCE, tr("Distance"), QgsProcessingParameterNumber.Double,
-                                                defaultValue=10.0)
+        distance = number_parameter(self.DISTANCE, vocabulary.DISTANCE)
         distance.setIsDynamic(True)  # data-defined, as native:buffer's: a field or an expression per feature
         distance.setDynamicPropertyDefinition(QgsPropertyDefinition(
             "DISTANCE", tr("Buffer distance"), QgsPropertyDefinition.DoublePositive))
@@ -68,28 +65,21 @@ class BufferAlgorithm(OffloadAlgorithm):
         self.addParameter(distance)
         self.addParameter(QgsProcessingParameterField(self.FIELD, tr("Distance field (instead)"), None, self.INPUT,
                                                       QgsProcessingParameterField.Numeric, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(self.SEGMENTS, tr("Segments"), minValue=1, defaultValue=5))
-        self.addParameter(QgsProcessingParameterEnum(self.END_CAP, tr("End cap style"), list(END_CAPS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.JOIN, tr("Join style"), list(JOINS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(self.MITER, tr("Miter limit"),
-                                                       QgsProcessingParameterNumber.Double, defaultValue=2.0))
+        self.addParameter(number_parameter(self.SEGMENTS, vocabulary.SEGMENTS))
+        self.addParameter(enum_parameter(self.END_CAP, vocabulary.END_CAP))
+        self.addParameter(enum_parameter(self.JOIN, vocabulary.JOIN))
+        self.addParameter(number_parameter(self.MITER, vocabulary.MITER_LIMIT))
         self.addParameter(QgsProcessingParameterBoolean(self.DISSOLVE, tr("Dissolve result"), defaultValue=False))
-        self.addParameter(QgsProcessingParameterEnum(self.UNITS, tr("Distance units"), list(UNITS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(self.INVALID, tr("Invalid geometries"), list(INVALID),
-                                                     defaultValue=0))
-        from qgis.core import QgsProcessingParameterDefinition
-
-        from .geos_interrupt import DEFAULT_MAX_MEMORY_MB
-
-        memory = QgsProcessingParameterNumber(self.MAX_MEMORY, tr("Largest growth while buffering one geometry (MB)"),
-                                              minValue=1, defaultValue=DEFAULT_MAX_MEMORY_MB)
+        self.addParameter(enum_parameter(self.UNITS, vocabulary.UNITS))
+        self.addParameter(enum_parameter(self.INVALID, vocabulary.INVALID))
+        memory = number_parameter(self.MAX_MEMORY, vocabulary.MAX_MEMORY_MB)
         memory.setFlags(memory.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(memory)
         self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, tr("Buffered")))
 
-    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
-        from .buffer import BufferRequest
-
+    def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> BufferRequest:
+        # The layer's source, not the layer: this may run on Processing's worker thread, where
+        # the validator must open its own layer rather than snapshot one of the main thread's.
         layer = self.parameterAsVectorLayer(parameters, self.INPUT, context)
         field = self.parameterAsString(parameters, self.FIELD, context)
         expression = None
@@ -106,12 +96,12 @@ class BufferAlgorithm(OffloadAlgorithm):
             distance_field=field or None,
             distance_expression=expression,
             segments=self.parameterAsInt(parameters, self.SEGMENTS, context),
-            end_cap=END_CAPS[self.parameterAsEnum(parameters, self.END_CAP, context)],
-            join=JOINS[self.parameterAsEnum(parameters, self.JOIN, context)],
+            end_cap=vocabulary.END_CAP.keyword_of(self.parameterAsEnum(parameters, self.END_CAP, context)),
+            join=vocabulary.JOIN.keyword_of(self.parameterAsEnum(parameters, self.JOIN, context)),
             miter_limit=self.parameterAsDouble(parameters, self.MITER, context),
             dissolve=self.parameterAsBool(parameters, self.DISSOLVE, context),
-            units=UNITS[self.parameterAsEnum(parameters, self.UNITS, context)],
-            invalid=INVALID[self.parameterAsEnum(parameters, self.INVALID, context)],
+            units=vocabulary.UNITS.keyword_of(self.parameterAsEnum(parameters, self.UNITS, context)),
+            invalid=vocabulary.INVALID.keyword_of(self.parameterAsEnum(parameters, self.INVALID, context)),
             overwrite=True,
             max_memory_mb=self.parameterAsInt(parameters, self.MAX_MEMORY, context),
         )

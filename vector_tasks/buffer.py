@@ -1,4 +1,5 @@
-"""Buffering: the request, its validation (main thread: it opens the layer), and the engine.
+"""Buffering: the validation of a request (main thread: it opens or snapshots the layer), and
+the engine.
 
 The plan holds a ``QgsVectorLayerFeatureSource``: the thread-safe copy of a layer that QGIS
 itself iterates in background algorithms (it includes unsaved edits), so the layer may be
@@ -38,12 +39,13 @@ from qgis.core import (
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from .destination import copy_geopackage
-from .geos_interrupt import DEFAULT_MAX_MEMORY_MB, interrupted_on_cancel, raise_if_over_memory
+from .geos_interrupt import interrupted_on_cancel, raise_if_over_memory
 from .gpkg_rtree import add_spatial_index
+from .request import DISTANCE, MAX_MEMORY_MB, OPTIONS, BufferRequest, input_spec
 
+# The request's keywords (request.py) as GEOS's styles.
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
 JOINS = {"round": QgsGeometry.JoinStyleRound, "miter": QgsGeometry.JoinStyleMiter, "bevel": QgsGeometry.JoinStyleBevel}
-INVALID = ("fix", "skip", "fail")
 CHUNK = 1000
 # One thread reads and buffers, another writes. Measured on 100,000 polygons (2 cores), median
 # of 4: reading and buffering in one thread 3.1 s, in two threads 3.7 s; more buffering
@@ -53,30 +55,9 @@ CHUNK = 1000
 
 
 @dataclass(frozen=True)
-class BufferRequest:
-    """native:buffer's parameters, with its defaults."""
-
-    input: str  # PATH[|layername=NAME]
-    output: Optional[Union[str, Path]]  # PATH[|layername=NAME] (a layer inside a GeoPackage); None: a memory layer
-    distance: Optional[float] = None  # default 10; with a field or an expression, the distance where they are null
-    distance_field: Optional[str] = None
-    distance_expression: Optional[str] = None  # a QGIS expression, evaluated per feature
-    segments: int = 5
-    end_cap: str = "round"
-    join: str = "round"
-    miter_limit: float = 2.0
-    dissolve: bool = False
-    units: str = "layer"  # layer | meters (buffer geographic layers in metres)
-    invalid: str = "fix"  # fix (makeValid) | skip | fail
-    where: Optional[str] = None
-    selected_only: bool = False  # only the layer's selected features (a layer given to the task)
-    overwrite: bool = False
-    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB  # a run may grow by this much while GEOS buffers
-
-
-@dataclass
 class BufferPlan:
-    """A checked request with the layer's snapshot (no QObject: safe for a worker thread)."""
+    """A checked request: plain values, QGIS's value types (copied, not shared) and the layer's
+    snapshot; no QObject, so a worker thread may read it."""
 
     source: QgsVectorLayerFeatureSource
     source_path: Optional[Path]  # the input's file, never written
@@ -90,15 +71,15 @@ class BufferPlan:
     feature_ids: Optional[frozenset]  # the selection, when only selected features are buffered
     expected: int  # features to read, for progress (an upper bound when a filter is given)
     segments: int
-    end_cap: int
-    join: int
+    end_cap: int  # QgsGeometry.EndCapStyle
+    join: int  # QgsGeometry.JoinStyle
     miter_limit: float
     dissolve: bool
     metres_crs: Optional[QgsCoordinateReferenceSystem]
     invalid: str
     check_validity: bool  # points are always valid: one call per feature saved
     where: Optional[str]
-    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    max_memory_mb: int = MAX_MEMORY_MB.default
 
 
 def open_layer(spec: str) -> QgsVectorLayer:
@@ -115,50 +96,27 @@ def open_layer(spec: str) -> QgsVectorLayer:
     return layer
 
 
-def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLayer] = None) -> BufferPlan:
-    """Check everything and snapshot the layer (main thread).
+def validate_buffer_request(request: BufferRequest) -> BufferPlan:
+    """Check everything and snapshot the request's layer, or the file it names (main thread).
 
     :raises InputError: naming the bad value.
     """
-    layer = layer or open_layer(request.input)
-    if layer.geometryType() in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry):
-        raise InputError(f"input {request.input!r} has no geometry")
+    for option in OPTIONS:
+        value = option.check(getattr(request, option.name))  # the declared choices and bounds
+        if value is None and option is not DISTANCE:  # a distance of None is native:buffer's default
+            raise InputError(f"{option.name} None is not allowed (default {option.default})")
     if request.distance_field is not None and request.distance_expression is not None:
         raise InputError("give a distance field or a distance expression, not both")
+    layer = request.input if isinstance(request.input, QgsVectorLayer) else open_layer(input_spec(request.input))
+    if layer.geometryType() in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry):
+        raise InputError(f"input {input_spec(request.input)!r} has no geometry")
     context = expression_context(layer)
-    distance_property = None
-    if request.distance_field is not None:
-        field_index = layer.fields().lookupField(request.distance_field)
-        if field_index < 0:
-            raise InputError(f"distance field {request.distance_field!r} is not a field of {layer.name()!r}")
-        if not layer.fields().at(field_index).isNumeric():
-            raise InputError(f"distance field {request.distance_field!r} is not numeric")
-        distance_property = QgsProperty.fromField(request.distance_field)
-    if request.distance_expression is not None:
-        check_expression(request.distance_expression, context, "distance expression")
-        distance_property = QgsProperty.fromExpression(request.distance_expression)
+    distance_property = _distance_property(request, layer, context)
     feature_ids = None
     if request.selected_only:
         feature_ids = frozenset(layer.selectedFeatureIds())
         if not feature_ids:
             raise InputError(f"layer {layer.name()!r} has no selected features")
-    distance = 10.0 if request.distance is None else float(request.distance)
-    if not math.isfinite(distance):  # GEOS crashes on NaN, and an infinite buffer is empty
-        raise InputError(f"distance {request.distance} is not a finite number")
-    if request.max_memory_mb < 1:
-        raise InputError(f"max_memory_mb {request.max_memory_mb} is below 1")
-    if request.segments < 1:
-        raise InputError(f"segments {request.segments} is below 1")
-    if request.end_cap not in END_CAPS:
-        raise InputError(f"end cap {request.end_cap!r} is not one of {', '.join(END_CAPS)}")
-    if request.join not in JOINS:
-        raise InputError(f"join {request.join!r} is not one of {', '.join(JOINS)}")
-    if not request.miter_limit > 0:
-        raise InputError(f"miter limit {request.miter_limit} is not positive")
-    if request.units not in ("layer", "meters"):
-        raise InputError(f"units {request.units!r} is not layer or meters")
-    if request.invalid not in INVALID:
-        raise InputError(f"invalid {request.invalid!r} is not one of {', '.join(INVALID)}")
     if request.where:
         check_expression(request.where, context, "filter")
     metres_crs = None
@@ -168,16 +126,32 @@ def validate_buffer_request(request: BufferRequest, layer: Optional[QgsVectorLay
             f"+proj=aeqd +lat_0={centre.y():.6f} +lon_0={centre.x():.6f} +datum=WGS84 +units=m +no_defs")
     return BufferPlan(
         source=QgsVectorLayerFeatureSource(layer),
-        source_path=Path(layer.source().split("|", 1)[0]) if layer.providerType() == "ogr" else None, fields=QgsFields(layer.fields()),
-        crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
-        distance=distance, distance_source=(
-            "distance field" if request.distance_field is not None else "distance expression"),
+        source_path=Path(layer.source().split("|", 1)[0]) if layer.providerType() == "ogr" else None,
+        fields=QgsFields(layer.fields()), crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
+        distance=float(DISTANCE.default if request.distance is None else request.distance),
+        distance_source="distance field" if request.distance_field is not None else "distance expression",
         distance_property=distance_property, expression_context=context, feature_ids=feature_ids,
         expected=len(feature_ids) if feature_ids is not None else max(layer.featureCount(), 0),
-        segments=request.segments, end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
+        segments=int(request.segments), end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
         invalid=request.invalid, where=request.where or None,
-        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry, max_memory_mb=request.max_memory_mb)
+        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry, max_memory_mb=int(request.max_memory_mb))
+
+
+def _distance_property(request: BufferRequest, layer: QgsVectorLayer,
+                       context: QgsExpressionContext) -> Optional[QgsProperty]:
+    """The per-feature distance: a checked numeric field or expression; None for the fixed distance."""
+    if request.distance_field is not None:
+        field_index = layer.fields().lookupField(request.distance_field)
+        if field_index < 0:
+            raise InputError(f"distance field {request.distance_field!r} is not a field of {layer.name()!r}")
+        if not layer.fields().at(field_index).isNumeric():
+            raise InputError(f"distance field {request.distance_field!r} is not numeric")
+        return QgsProperty.fromField(request.distance_field)
+    if request.distance_expression is not None:
+        check_expression(request.distance_expression, context, "distance expression")
+        return QgsProperty.fromExpression(request.distance_expression)
+    return None
 
 
 def check_expression(text: str, context: QgsExpressionContext, what: str) -> None:

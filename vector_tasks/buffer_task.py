@@ -1,7 +1,7 @@
 """BufferTask: buffering on QGIS's task manager, from a path or a live layer (snapshot at once)."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 from qgis.core import QgsMapLayer, QgsVectorLayer
 
@@ -14,8 +14,8 @@ class BufferTask(OffloadTask):
     """Buffer a layer's features into a GeoPackage (any OGR format, by extension), a layer inside
     an existing GeoPackage, or a memory layer when the request has no output path."""
 
-    def __init__(self, request: BufferRequest, layer: Optional[QgsVectorLayer] = None, **task_options) -> None:
-        plan = validate_buffer_request(request, layer)  # InputError here: nothing written
+    def __init__(self, request: BufferRequest, **task_options) -> None:
+        plan = validate_buffer_request(request)  # InputError here: nothing written
         destination = None
         if request.output is not None:
             destination = check_destination(request.output, plan.source_path, request.overwrite)

@@ -119,9 +119,9 @@ def step_3b_a_task_longer_than_5_s():
     """QGIS 3.22 adds its own notice ("Task complete") for tasks of 5 s or more: record it."""
     try:
         from offload.core.task import start
-        from offload.net_tasks.download import FileRequest
+        from offload.net_tasks.request import FileRequest
         from offload.demo.tile_server import Faults, TileServer
-        from offload.net_tasks.tasks import FileDownloadTask
+        from offload.net_tasks.download_task import FileDownloadTask
 
         slow = TileServer("imagery", Faults(latency_ms=5500))
         slow.__enter__()
@@ -154,8 +154,8 @@ def step_4_screenshot_and_quit():
         for server in servers:
             server.__exit__(None, None, None)
         from offload.core.task import start
-        from offload.net_tasks.download import FileRequest
-        from offload.net_tasks.tasks import FileDownloadTask
+        from offload.net_tasks.request import FileRequest
+        from offload.net_tasks.download_task import FileDownloadTask
 
         # A download from a server that never answers: still running when QGIS quits.
         hanging = FileRequest(os.environ["OFFLOAD_PROBE_HANGING_URL"], OUT.parent / "never.bin", timeout_s=60)

@@ -4,12 +4,14 @@ text, and their referer and authentication reaching a loopback server."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 import requests
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsRasterLayer, QgsSettings, QgsVectorLayer
 
 from offload.core.errors import InputError
+from offload.demo.tile_server import TileServer
 from offload.net_tasks import connections
 from offload.net_tasks.connections import (
     XyzSource,
@@ -162,3 +164,69 @@ def test_an_auth_config_that_cannot_be_applied_is_refused(browser_connections, b
         manager.removeAuthenticationConfig(certificate.id())
     assert auth_headers(XyzSource("Legacy", TEMPLATE, username="ann", password=SECRETS[1])) == {
         "Authorization": "Basic " + base64.b64encode(f"ann:{SECRETS[1]}".encode()).decode()}
+
+
+class RecordingTileServer(TileServer):
+    """The project's tile server, keeping the headers of every request it answers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def answer(self, handler) -> None:
+        self.seen.append(dict(handler.headers.items()))
+        super().answer(handler)
+
+
+@pytest.fixture
+def offload_provider(qgis_processing):
+    from offload.provider import OffloadProvider
+
+    registry = QgsApplication.processingRegistry()
+    added = registry.providerById("offload") is None
+    if added:
+        registry.addProvider(OffloadProvider())
+    yield registry
+    if added:
+        registry.removeProvider("offload")
+
+
+def test_processing_tiles_offers_browser_connections_and_sends_their_referer(
+        browser_connections, offload_provider, tmp_path):
+    import processing
+
+    with RecordingTileServer("imagery") as server:
+        browser_connections("Loopback imagery", url=server.template, zmin=3, zmax=11,
+                            referer="https://maps.example.org/")
+        algorithm = offload_provider.algorithmById("offload:tiles").create()  # made now: today's connections
+        offered = algorithm.parameterDefinition("SOURCE").options()
+        picked = offered.index("XYZ connection: Loopback imagery")
+        area = {"EXTENT": "6.95,7.0,45.95,46.0 [EPSG:4326]", "ZOOM": 11, "CACHE": str(tmp_path / "cache")}
+        result = processing.run("offload:tiles", {"SOURCE": picked, **area, "OUTPUT": str(tmp_path / "picked.tif")})
+        assert Path(result["OUTPUT"]).is_file()
+        assert server.seen and all(h.get("Referer") == "https://maps.example.org/" for h in server.seen)
+        # the connection's name in the URL box works as in api.tiles; its zoom levels bound the run
+        seen = len(server.seen)
+        processing.run("offload:tiles", {"URL": "Loopback imagery", **area, "CACHE": str(tmp_path / "again"),
+                                         "OUTPUT": str(tmp_path / "named.tif")})
+        assert len(server.seen) > seen and all(h.get("Referer") for h in server.seen[seen:])
+        with pytest.raises(Exception, match="zoom 12 is outside 'Loopback imagery'"):
+            processing.run("offload:tiles", {"SOURCE": picked, **area, "ZOOM": 12,
+                                             "OUTPUT": str(tmp_path / "too_fine.tif")})
+    assert not (tmp_path / "too_fine.tif").exists()
+
+
+def test_processing_tiles_offers_the_projects_xyz_layers_with_their_headers(
+        project_layers, offload_provider, tmp_path):
+    import processing
+
+    with RecordingTileServer("imagery") as server:
+        uri = (f"type=xyz&url={requests.utils.quote(server.template, safe=':/')}&zmin=2&zmax=12"
+               "&referer=https://app.example.org/&http-header:X-Client=offload-test")
+        project_layers(QgsRasterLayer(uri, "Loopback XYZ", "wms"))
+        algorithm = offload_provider.algorithmById("offload:tiles").create()
+        picked = algorithm.parameterDefinition("SOURCE").options().index("Project layer: Loopback XYZ")
+        processing.run("offload:tiles", {"SOURCE": picked, "EXTENT": "6.95,7.0,45.95,46.0 [EPSG:4326]", "ZOOM": 10,
+                                         "CACHE": str(tmp_path / "cache"), "OUTPUT": str(tmp_path / "layer.tif")})
+    assert server.seen and all(h.get("Referer") == "https://app.example.org/" and h.get("X-Client") == "offload-test"
+                               for h in server.seen)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from offload.core.errors import InputError
-from offload.net_tasks.download import FileRequest, validate_file_request
-from offload.net_tasks.tasks import FileDownloadTask
+from offload.net_tasks.download import validate_file_request
+from offload.net_tasks.request import FileRequest
+from offload.net_tasks.download_task import FileDownloadTask
 from offload.core.task import start
 from qgis_helpers import cancel_and_time, leftovers, run_to_end, wait_until
 
@@ -25,7 +26,9 @@ def test_download_writes_the_file_checks_its_sha256_and_names_offload(httpserver
     task = FileDownloadTask(FileRequest(url, tmp_path / "f.bin", sha256=hashlib.sha256(BODY).hexdigest().upper()))
     assert run_to_end(task) is True
     assert (tmp_path / "f.bin").read_bytes() == BODY
-    assert task.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert (task.details.sha256, task.details.bytes, task.details.resumed_bytes) == (hashlib.sha256(BODY).hexdigest(),
+                                                                                     len(BODY), 0)
+    assert task.details.summary().endswith(f"SHA-256 {hashlib.sha256(BODY).hexdigest()}")
     (request, _response), = httpserver.log
     assert request.headers["User-Agent"].startswith("Offload/")
     assert "no-cache" not in request.headers.get("Cache-Control", "")
@@ -96,8 +99,8 @@ def test_file_urls_need_permission(tmp_path):
     ({"url": "ftp://example.org/x"}, "URL scheme 'ftp'"),
     ({"url": "http:///x"}, "has no host"),
     ({"sha256": "abc"}, "sha256 'abc' is not 64 hexadecimal digits"),
-    ({"max_bytes": 0}, "max_bytes 0 is not a positive"),
-    ({"timeout_s": -1}, "timeout -1 is not a positive"),
+    ({"max_bytes": 0}, "max_bytes 0 is below the smallest allowed, 1"),
+    ({"timeout_s": -1}, "timeout_s -1 is below the smallest allowed, 0.1"),
 ])
 def test_bad_requests_are_refused_naming_the_value(tmp_path, request_fields, message):
     fields = {"url": "http://127.0.0.1:9/x", "output": tmp_path / "o.bin", **request_fields}
@@ -127,7 +130,9 @@ def test_an_interrupted_download_resumes_with_a_range_request(range_server, tmp_
     assert run_to_end(second) is True
     assert range_server.ranges_asked == [len(body) // 2], "only the missing half was asked for"
     assert (tmp_path / "data.bin").read_bytes() == body
-    left = [p.suffix for p in second.request.resume_dir.iterdir()]
+    assert (second.details.bytes, second.details.resumed_bytes) == (len(body), len(body) // 2)
+    assert "resumed after" in second.details.summary()
+    left = [p.suffix for p in second.plan.resume_dir.iterdir()]
     assert left == [".lock"], "the partial is gone once complete (an empty lock file stays)"
 
 

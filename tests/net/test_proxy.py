@@ -8,10 +8,10 @@ import pytest
 import requests
 from qgis.core import QgsSettings
 
-from offload.core.settings import qgis_proxies
-from offload.net_tasks.download import FileRequest
+from offload.net_tasks.proxies import qgis_proxies
+from offload.net_tasks.request import FileRequest
 from offload.demo.tile_server import LOOPBACK
-from offload.net_tasks.tasks import FileDownloadTask
+from offload.net_tasks.download_task import FileDownloadTask
 from qgis_helpers import run_to_end
 
 
@@ -75,12 +75,37 @@ def test_a_download_goes_through_qgis_proxy(proxy_settings, httpserver, tmp_path
         for key, value in {"proxy/proxyEnabled": True, "proxy/proxyType": "HttpProxy", "proxy/proxyHost": LOOPBACK,
                            "proxy/proxyPort": str(proxy.server_address[1])}.items():
             proxy_settings.setValue(key, value)
-        proxies = qgis_proxies()  # read on the main thread, handed to the task as plain values
-        task = FileDownloadTask(FileRequest(httpserver.url_for("/f.bin"), tmp_path / "f.bin",
-                                            proxies=tuple(proxies.items())))
+        # a request that says nothing of proxies gets QGIS's, read as plain values when it is checked
+        task = FileDownloadTask(FileRequest(httpserver.url_for("/f.bin"), tmp_path / "f.bin"))
         assert run_to_end(task) is True
     finally:
         proxy.shutdown()
         proxy.server_close()
     assert (tmp_path / "f.bin").read_bytes() == b"through the proxy"
     assert [path for path, _ in proxy.forwarded] == [httpserver.url_for("/f.bin")]
+
+
+def test_tiles_go_through_qgis_proxy_and_the_command_lines_empty_choice_does_not(proxy_settings, tmp_path):
+    from offload.demo.tile_server import TileServer
+    from offload.net_tasks.request import TileRequest
+    from offload.net_tasks.tile_task import TileDownloadTask
+
+    proxy = ForwardProxy()
+    try:
+        for key, value in {"proxy/proxyEnabled": True, "proxy/proxyType": "HttpProxy", "proxy/proxyHost": LOOPBACK,
+                           "proxy/proxyPort": str(proxy.server_address[1])}.items():
+            proxy_settings.setValue(key, value)
+        with TileServer("terrain") as server:
+            bbox = (6.95, 45.95, 7.0, 46.0)
+            through = TileDownloadTask(TileRequest(server.template, bbox, 10, tmp_path / "a.tif",
+                                                   cache_dir=tmp_path / "cache-a"))
+            assert run_to_end(through) is True
+            passed = len(proxy.forwarded)
+            direct = TileDownloadTask(TileRequest(server.template, bbox, 10, tmp_path / "b.tif",
+                                                  cache_dir=tmp_path / "cache-b", proxies=()))
+            assert run_to_end(direct) is True
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert passed == through.plan.total >= 1
+    assert len(proxy.forwarded) == passed  # proxies=() (the command line's): the environment, not QGIS

@@ -16,9 +16,9 @@ import pytest
 from osgeo import gdal
 
 from offload.demo.tile_server import Faults, TileServer
-from offload.net_tasks.tasks import TileDownloadTask
+from offload.net_tasks.tile_task import TileDownloadTask
 from offload.net_tasks.tile_decode import decode_image
-from offload.net_tasks.tile_download import TileRequest
+from offload.net_tasks.request import TileRequest
 from offload.net_tasks.tiles import Tile, tile_range
 from qgis_helpers import run_to_end
 
@@ -40,7 +40,7 @@ def package_tiles(path: Path) -> dict:
 
 
 def expected_tiles(server: TileServer, bbox: str, zooms) -> dict:
-    from offload.net_tasks.tile_download import to_mercator
+    from offload.net_tasks.tile_plan import to_mercator
 
     bounds = to_mercator(tuple(float(v) for v in bbox.split(",")), "EPSG:4326")
     return {t: server._tile(t.z, t.x, t.y) for z in zooms for t in tile_range(bounds, z).tiles()}

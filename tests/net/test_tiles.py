@@ -9,9 +9,9 @@ from osgeo import gdal
 from offload.core.errors import InputError
 from offload.core.task import start
 from offload.demo.tile_server import Faults, TileServer
-from offload.net_tasks.tasks import TileDownloadTask
+from offload.net_tasks.tile_task import TileDownloadTask
 from offload.net_tasks.tile_decode import decode_elevation
-from offload.net_tasks.tile_download import TileRequest
+from offload.net_tasks.request import TileRequest
 from offload.demo.tile_images import imagery_rgb, terrarium_rgb, tile_heights
 from offload.net_tasks.tiles import Tile
 from qgis_helpers import cancel_and_time, run_to_end, wait_until
@@ -53,10 +53,10 @@ def test_the_dem_mosaic_equals_the_source_and_sits_on_the_tile_grid(server, tmp_
     geotransform = dataset.GetGeoTransform()
     assert geotransform[1] == pytest.approx(2 * 20037508.342789244 / 2 ** 12 / 256)
     assert geotransform[0] == pytest.approx(-20037508.342789244 + tiles.x_min * 256 * geotransform[1])
-    assert task.stats.fetched == 6 and max(server.requests.values()) == 1
+    assert task.details.fetched == 6 and max(server.requests.values()) == 1
     served = sum(path.stat().st_size for path in (tmp_path / "cache").rglob("*.png"))
-    assert task.stats.bytes_fetched == served and task.stats.seconds > 0
-    assert task.stats.summary().startswith(f"6 tiles in {task.stats.seconds:.1f} s: 6 downloaded (")
+    assert task.details.bytes_fetched == served and task.details.seconds > 0
+    assert task.details.summary().startswith(f"6 tiles in {task.details.seconds:.1f} s: 6 downloaded (")
     assert set(server.user_agents) == {task.plan.user_agent} and task.plan.user_agent.startswith("Offload/")
 
 
@@ -92,10 +92,10 @@ def test_a_second_run_downloads_nothing_and_max_age_zero_revalidates(server, tmp
     assert run_to_end(tiles_task(server, tmp_path), 60) is True
     again = tiles_task(server, tmp_path)
     assert run_to_end(again, 60) is True
-    assert again.stats.cached == 6 and again.stats.fetched == 0 and max(server.requests.values()) == 1
+    assert again.details.cached == 6 and again.details.fetched == 0 and max(server.requests.values()) == 1
     revalidated = tiles_task(server, tmp_path, max_age_s=0)
     assert run_to_end(revalidated, 60) is True
-    assert revalidated.stats.cached == 6 and max(server.requests.values()) == 2  # 304s, bodies from cache
+    assert revalidated.details.cached == 6 and max(server.requests.values()) == 2  # 304s, bodies from cache
 
 
 def test_a_cached_tile_that_no_longer_decodes_is_fetched_again_even_when_the_server_says_unchanged(server, tmp_path):
@@ -121,7 +121,7 @@ def test_cancel_is_prompt_and_a_rerun_fetches_only_what_is_missing(server, tmp_p
     asked_again = {tile for tile, count in server.requests.items() if count > 1}
     assert cached and not asked_again & cached, "a tile already had is never fetched twice"
     assert len(asked_again) <= 2, "only the tiles in flight at the cancel (≤ workers) are asked again"
-    assert rerun.stats.cached >= 1 and rerun.stats.fetched + rerun.stats.cached == rerun.plan.tiles.count
+    assert rerun.details.cached >= 1 and rerun.details.fetched + rerun.details.cached == rerun.plan.tiles.count
     assert len(list((tmp_path / "cache").rglob("*.png"))) == rerun.plan.tiles.count
     assert fetched_before_cancel < rerun.plan.tiles.count
 
@@ -163,7 +163,7 @@ def test_a_tile_that_always_fails_is_named_and_404_is_nodata(tmp_path):
         assert run_to_end(tolerant, 60) is True
     values = gdal.Open(str(tmp_path / "out.tif")).ReadAsArray()
     assert (values[512:768, 0:256] == -32768).all() and (values[256:512, 256:512] == -32768).all()
-    assert tolerant.stats.missing == 1 and tolerant.stats.failed == 1
+    assert tolerant.details.missing == 1 and tolerant.details.failed == 1
 
 
 def test_elevation_decodings():
@@ -208,11 +208,8 @@ def test_processing_tiles_gives_the_tasks_mosaic(qgis_processing, server, tmp_pa
     import processing
     from qgis.core import QgsApplication
 
-    from offload.net_tasks.tile_download import DECODINGS as ENGINE_DECODINGS, TILE_SIZES as ENGINE_TILE_SIZES
-    from offload.net_tasks.algorithms import DECODINGS, TILE_SIZES
     from offload.provider import OffloadProvider
 
-    assert DECODINGS == ENGINE_DECODINGS and TILE_SIZES == ENGINE_TILE_SIZES
     registry = QgsApplication.processingRegistry()
     added = registry.providerById("offload") is None
     if added:

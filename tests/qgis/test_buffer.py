@@ -1,6 +1,7 @@
 """Buffering matches native:buffer feature for feature, and stays off the main thread."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -10,8 +11,8 @@ from qgis.core import QgsProject, QgsVectorLayer
 
 from offload.core.errors import InputError
 from offload.core.task import start
-from offload.vector_tasks.buffer import BufferRequest
 from offload.vector_tasks.buffer_task import BufferTask
+from offload.vector_tasks.request import BufferRequest
 from qgis_helpers import run_to_end, wait_until
 from vector_data import assert_same, make_layer, native
 
@@ -58,12 +59,29 @@ def test_the_snapshot_survives_the_layer_being_deleted(tmp_path, project):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20_000)
     layer = QgsVectorLayer(spec, "in", "ogr")
     project.addMapLayer(layer)
-    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2), layer))
+    task = start(BufferTask(BufferRequest(layer, tmp_path / "out.gpkg", distance=2)))
     layer.setSubsetString('"n" < 3')
     project.removeMapLayer(layer.id())
     wait_until(lambda: task.result is not None, 120, "the buffer to finish")
     assert task.result is True and task.stats.written == 20_000
     assert [l.name() for l in QgsProject.instance().mapLayers().values()] == ["out"]
+
+
+def test_a_live_layer_in_the_request_is_read_as_it_is_into_a_frozen_plan(tmp_path, project):
+    from offload.core.snapshot import refuse_main_thread_object
+    from offload.vector_tasks.buffer import validate_buffer_request
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=10)
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    layer.startEditing()
+    layer.deleteFeatures([1, 2, 3])  # unsaved: only the live layer knows
+    plan = validate_buffer_request(BufferRequest(layer, None, distance=2))
+    layer.rollBack()
+    assert plan.expected == 7 and len(list(plan.source.getFeatures())) == 7
+    assert validate_buffer_request(BufferRequest(spec, None)).expected == 10  # a path: the file as saved
+    refuse_main_thread_object(plan, "plan")  # nothing in it lives on the main thread
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.distance = 3.0
 
 
 def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
@@ -88,11 +106,14 @@ def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     ({"input": "missing.gpkg"}, "input 'missing.gpkg' does not exist"),
+    ({"input": 42}, "input 42 is neither a path nor a layer"),
     ({"distance_field": "nope"}, "distance field 'nope' is not a field"),
     ({"distance_field": "n", "distance_expression": '"n" * 2'}, "a distance field or a distance expression, not both"),
-    ({"segments": 0}, "segments 0 is below 1"),
-    ({"end_cap": "pointy"}, "end cap 'pointy'"),
-    ({"join": "glue"}, "join 'glue'"),
+    ({"segments": 0}, "segments 0 is below the smallest allowed, 1"),
+    ({"end_cap": "pointy"}, "end_cap 'pointy' is not one of round, flat, square"),
+    ({"join": "glue"}, "join 'glue' is not one of round, miter, bevel"),
+    ({"miter_limit": 0}, "miter_limit 0 is below the smallest allowed, 0.01"),
+    ({"units": None}, "units None is not allowed"),
     ({"where": '"n" >'}, "filter"),
 ])
 def test_refusals_name_the_bad_value(tmp_path, options, message):
@@ -193,9 +214,9 @@ def test_selected_features_only_into_a_memory_layer(tmp_path, project):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=400)
     layer = QgsVectorLayer(spec, "in", "ogr")
     with pytest.raises(InputError, match="layer 'in' has no selected features"):
-        BufferTask(BufferRequest(spec, None, selected_only=True), layer)
+        BufferTask(BufferRequest(layer, None, selected_only=True))
     layer.selectByExpression('"n" >= 390')
-    task = start(BufferTask(BufferRequest(spec, None, distance=2, selected_only=True), layer))
+    task = start(BufferTask(BufferRequest(layer, None, distance=2, selected_only=True)))
     layer.removeSelection()  # after submission: changes nothing
     wait_until(lambda: task.result is not None, 60, "the buffer to finish")
     assert task.result is True

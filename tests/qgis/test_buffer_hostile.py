@@ -223,7 +223,7 @@ def test_cancel_interrupts_a_long_geos_call_and_the_next_buffer_is_whole(qgis_pr
     import time
 
     from offload.core.task import start
-    from offload.vector_tasks.buffer import BufferRequest
+    from offload.vector_tasks.request import BufferRequest
     from offload.vector_tasks.buffer_task import BufferTask
     from qgis_helpers import run_to_end, wait_until
     from vector_data import assert_same, make_zigzag, native
@@ -303,6 +303,6 @@ def test_a_geometry_whose_buffer_outgrows_the_memory_bound_fails_naming_it(tmp_p
 def test_the_memory_bound_is_checked_before_any_work(tmp_path, two_layers):
     from offload import api
 
-    with pytest.raises(InputError, match="max_memory_mb 0 is below 1"):
+    with pytest.raises(InputError, match="max_memory_mb 0 is below the smallest allowed, 1"):
         api.buffer(two_layers, tmp_path / "out.gpkg", max_memory_mb=0)
     assert not (tmp_path / "out.gpkg").exists()

@@ -2,6 +2,8 @@
 grids, refusals, cancel, multi-band and COG outputs."""
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import shutil
 import subprocess
 import sys
@@ -337,3 +339,49 @@ def test_ndvi_of_integer_bands_as_gdal_calc(tmp_path, small_windows):
                     f"--outfile={theirs}", "--quiet", "--type=Float32"], check=True, capture_output=True)
     ours = calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a}", f"B={b}"], output_type="Float32")
     np.testing.assert_array_equal(read_raster(ours)[0], read_raster(theirs)[0])
+
+
+@pytest.mark.parametrize("kind", ["noise", "smooth"])
+def test_each_window_is_computed_once_with_the_default_output(tmp_path, kind, small_windows, monkeypatch):
+    """The compression probe's window is the one written, not computed a second time."""
+    rows, cols = np.mgrid[0:ODD[0], 0:ODD[1]]
+    values = np.random.default_rng(3).standard_normal(ODD) if kind == "noise" else rows + cols
+    a_path = write_raster(tmp_path / "a.tif", values.astype(np.float32), block=64)
+    computed = []
+    compute = calc_module._Engine.compute
+    monkeypatch.setattr(calc_module._Engine, "compute",
+                        lambda engine, window, control: computed.append(window) or compute(engine, window, control))
+    out = calc(tmp_path, ["A * 2"], [f"A={a_path}"])
+    assert len(computed) > 2 and len(set(computed)) == len(computed)  # several windows, none twice
+    assert sum(window.pixels for window in computed) == ODD[0] * ODD[1]
+    expected = "ZSTD" if kind == "smooth" else None
+    assert gdal.Open(str(out)).GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == expected
+
+
+def test_the_plan_is_plain_frozen_values(pair):
+    """The plan crosses to the worker thread: frozen, and nothing in it is a live handle (it pickles)."""
+    a_path, b_path, _, _ = pair
+    plan = validate_calc_request(CalcRequest(("A - B",), (CalcInput("A", str(a_path)), CalcInput("B", str(b_path))),
+                                             a_path.with_name("out.tif")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.threads = 1
+    assert pickle.loads(pickle.dumps(plan)) == plan
+
+
+def test_the_task_tells_what_it_did(tmp_path, pair, small_windows):
+    a_path, b_path, _, _ = pair
+    task = RasterCalcTask(CalcRequest(("A * 2", "where(A > 50, A, B)"), (CalcInput("A", str(a_path)),
+                                      CalcInput("B", str(b_path))), tmp_path / "out.tif"))
+    assert run_to_end(task, 60) is True, task.error
+    result, out = task.details, tmp_path / "out.tif"
+    assert (result.width, result.height, result.pixels) == (ODD[1], ODD[0], ODD[0] * ODD[1])
+    assert result.windows > 1 and result.seconds > 0
+    assert result.bytes_written == sum(p.stat().st_size for p in tmp_path.iterdir() if p.name.startswith("out.tif"))
+    dataset = gdal.Open(str(out))
+    assert result.compression == (dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") or "NONE")
+    for index, stats in enumerate(result.statistics, start=1):
+        band = dataset.GetRasterBand(index)
+        assert (stats.minimum, stats.maximum, stats.mean, stats.std) == pytest.approx(band.GetStatistics(False, False))
+        assert f"{stats.valid_percent:.4g}" == band.GetMetadataItem("STATISTICS_VALID_PERCENT")
+    summary = result.summary()
+    assert "\n" not in summary and f"{ODD[1]:,}×{ODD[0]:,} pixels, 2 bands" in summary and "band 2: " in summary

@@ -87,18 +87,6 @@ def test_qgis_process_run_gives_the_clis_output(rasters, tmp_path):
     np.testing.assert_array_equal(read_raster(out)[0], read_raster(reference)[0])
 
 
-def test_every_algorithm_has_help_an_icon_and_a_typed_output(provider):
-    from qgis.core import QgsProcessingDestinationParameter
-
-    algorithms = {algorithm.id(): algorithm for algorithm in provider.algorithms()}
-    assert {"offload:calc", "offload:tiles", "offload:buffer"} <= set(algorithms)
-    generic = QgsApplication.getThemeIcon("/processingAlgorithm.svg").cacheKey()
-    for algorithm in algorithms.values():
-        assert len(algorithm.shortHelpString()) > 80, algorithm.id()
-        assert not algorithm.icon().isNull() and algorithm.icon().cacheKey() != generic
-        assert any(isinstance(p, QgsProcessingDestinationParameter) for p in algorithm.parameterDefinitions())
-
-
 def test_offload_calc_steps_chain_in_a_graphical_model(provider, rasters, tmp_path):
     """A model as the Graphical Modeler saves it: dem → offload:calc A * 2 → offload:calc A + 1."""
     import processing

@@ -98,7 +98,7 @@ def test_init_gui_adds_and_unload_removes_everything(iface, tmp_path):
     assert offload_log.default_notifier() is offload_log.log_notifier
     assert task_added_receivers() == 0  # neither the task list nor core's lifetime hook
     assert QgsApplication.processingRegistry().providerById("offload") is None
-    wait_until(lambda: not running_tasks(), 2, "the running task to be canceled by unload()")
+    wait_until(lambda: not running_tasks(), 10, "the running task to be canceled by unload()")
     assert task.result is False and task.canceled
     assert list(tmp_path.iterdir()) == []
 
@@ -116,8 +116,8 @@ def test_task_list_shows_progress_and_cancels(iface, tmp_path):
         wait_until(lambda: item.text(2).endswith(" s elapsed"), 5, "the running task's progress text")
         assert item.text(0) == "loop task"
         tree.itemWidget(item, 3).click()  # Cancel
-        wait_until(lambda: task.result is not None, 2, "the canceled task to finish")
-        wait_until(lambda: item.text(2).startswith("Canceled after "), 2, "the Canceled status")
+        wait_until(lambda: task.result is not None, 10, "the canceled task to finish")
+        wait_until(lambda: item.text(2).startswith("Canceled after "), 10, "the Canceled status")
         assert not tree.itemWidget(item, 3).isEnabled()
     finally:
         plugin.unload()
@@ -134,7 +134,7 @@ def test_failed_task_shows_its_error_in_the_list_and_the_message_bar(iface, qgis
         task = start(RaisingTask(tmp_path / "out.tif"))
         wait_until(lambda: task.result is not None, 10, "the task to fail")
         item = plugin.dialog.tasks.topLevelItem(0)
-        wait_until(lambda: item.text(2).startswith("Failed"), 2, "the Failed status")
+        wait_until(lambda: item.text(2).startswith("Failed"), 10, "the Failed status")
         assert re.fullmatch(r"Failed after \d+ s: ValueError: boom at block 42", item.text(2))
         critical = qgis_iface.messageBar().get_messages(2)
         assert critical == ["Offload:raising task: ValueError: boom at block 42"]

@@ -27,6 +27,7 @@ def test_a_tight_loop_through_the_base_does_not_stall_the_main_thread():
     task = start(BusyLoopTask(1.5))
     report = measure_stalls(lambda: task.result is not None, timeout_s=20)
     assert task.result is True
-    assert task.iterations > 100_000, "the loop must call the base far more often than every 20 ms"
-    # Generous: a starved main thread stalls for the whole loop (1.5 s); bench-canvas measures the real figure.
-    assert report.max_ms < 1000, f"main thread stalled {report.max_ms:.0f} ms"
+    assert task.iterations > 1000, "the loop must call the base far more often than it may ask QGIS"
+    # Behaviour, not a figure: the main thread's 10 ms timer kept firing while the loop ran (a
+    # starved main thread ticks once, when the loop ends). bench-responsiveness measures the stall.
+    assert len(report.gaps_ms) > 5, f"the main thread ran {len(report.gaps_ms)} times in 1.5 s of work"

@@ -4,11 +4,10 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from offload.net_tasks.download import FileRequest
-from offload.net_tasks.tile_download import TileRequest
+from offload.net_tasks.request import FileRequest, TileRequest
 from offload.raster_tasks.request import CalcInput, CalcRequest
 from offload.ui.run_log import command_line, processing_call, run_log
-from offload.vector_tasks.buffer import BufferRequest
+from offload.vector_tasks.request import BufferRequest
 
 
 def test_calc_command_line_quotes_what_a_shell_would_split():
@@ -45,6 +44,21 @@ def test_a_memory_buffer_says_what_the_command_line_and_processing_cannot():
     assert "# the command line writes files" in log and "# the command line has no selection" in log
     assert "'OUTPUT': 'TEMPORARY_OUTPUT'" in log and "'END_CAP_STYLE': 1" in log
     assert "# offload:buffer has no filter" in log and "selectedFeaturesOnly=True" in log
+
+
+def test_a_buffer_of_a_live_layer_names_the_layers_source(tmp_path):
+    from qgis.core import QgsVectorLayer
+    from vector_data import make_layer
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    layer = QgsVectorLayer(spec, "in", "ogr")
+    request = BufferRequest(layer, tmp_path / "out.gpkg", join="bevel", invalid="skip", max_memory_mb=512)
+    args = shlex.split(command_line(request))[3:]
+    assert args[:3] == ["buffer", "--input", layer.source()]
+    assert args[args.index("--join") + 1] == "bevel" and args[args.index("--invalid") + 1] == "skip"
+    assert args[args.index("--max-memory-mb") + 1] == "512"
+    call = processing_call(request)
+    assert f"'INPUT': {layer.source()!r}" in call and "'JOIN_STYLE': 2" in call and "'INVALID': 1" in call
 
 
 def test_secrets_in_urls_read_redacted_and_the_template_still_runs():

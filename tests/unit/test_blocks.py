@@ -1,4 +1,5 @@
-"""Windows cover a raster exactly once, follow the block grid, stay bounded; halos pad right."""
+"""``raster_tasks/blocks.py``: windows cover a raster exactly once, follow the block grid, stay
+bounded; halos pad right."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offload.raster_tasks.blocks import Window, plan_windows, window_shape, with_halo
-from offload.raster_tasks.grid import Grid, combined_bounds, grid_over
 
 
 @settings(max_examples=200, deadline=None)
@@ -40,13 +40,3 @@ def test_halo_reads_stay_inside_and_padding_makes_up_the_rest(col, row, w, h, ha
     assert 0 <= read.read.row_off and read.read.row_off + read.read.height <= height
     assert read.read.width + read.pad_left + read.pad_right == w + 2 * halo
     assert read.read.height + read.pad_top + read.pad_bottom == h + 2 * halo
-
-
-def test_intersect_and_union_grids_follow_gdal_calc():
-    a = Grid((0.0, 10.0, 0.0, 1000.0, 0.0, -10.0), 50, 40)
-    b = Grid((200.0, 10.0, 0.0, 900.0, 0.0, -10.0), 50, 40)
-    inter = grid_over(combined_bounds([a.bounds, b.bounds], "intersect"), 10.0, 10.0, "")
-    assert inter.geotransform == (200.0, 10.0, 0.0, 900.0, 0.0, -10.0) and (inter.width, inter.height) == (30, 30)
-    union = grid_over(combined_bounds([a.bounds, b.bounds], "union"), 10.0, 10.0, "")
-    assert union.geotransform == (0.0, 10.0, 0.0, 1000.0, 0.0, -10.0) and (union.width, union.height) == (70, 50)
-    assert a.differences(b).startswith("geotransform") and a.differences(a) == ""

@@ -13,10 +13,11 @@ def test_control_within_maps_progress_into_a_span():
 
 
 def test_default_control_does_nothing_and_never_cancels():
-    control = Control()
-    control.report(0.5)
-    control.check_canceled()
-    control.on_cancel(lambda: None)()
+    control, hooked = Control(), []
+    assert control.report(0.5, "half") is None and control.within(0.5, 0.5).report(1.0) is None
+    assert control.check_canceled() is None  # no Canceled, however often it is asked
+    remove = control.on_cancel(lambda: hooked.append("ran"))
+    assert remove() is None and hooked == []  # nothing ever cancels, so the hook never runs
 
 
 def test_the_gate_asks_the_source_at_most_every_interval_and_remembers_a_cancel():

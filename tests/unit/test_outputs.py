@@ -16,6 +16,7 @@ from offload.core.outputs import (
     sweep_dead_temps,
     temp_name_for,
     temp_owner,
+    written_by_earlier_steps,
 )
 
 
@@ -178,3 +179,19 @@ def test_gml_names_its_schema_by_the_final_name(tmp_path):
     assert reopened.GetLayer(0).GetFeatureCount() == 1
     reopened = None
     assert not (tmp_path / "roads.gfs").exists()  # OGR read the schema, so it guessed nothing
+
+
+def test_an_input_an_earlier_step_will_write_waits_and_an_existing_one_does_not(tmp_path):
+    existing = tmp_path / "dem.tif"
+    existing.write_bytes(b"x")
+    promised = DeclaredOutput(tmp_path / "slope.tif", "raster")
+    assert written_by_earlier_steps([("A=", str(existing))], [promised]) is False
+    assert written_by_earlier_steps([("A=", str(existing)), ("B=", str(tmp_path / "slope.tif"))], [promised]) is True
+    # a vector source's layer name is not part of its path
+    assert written_by_earlier_steps([("", f"{tmp_path / 'slope.tif'}|layername=zones")], [promised]) is True
+
+
+def test_a_missing_input_no_earlier_step_declares_is_refused_by_name(tmp_path):
+    promised = DeclaredOutput(tmp_path / "slope.tif", "raster")
+    with pytest.raises(InputError, match=r"input B='.*other.tif' does not exist"):
+        written_by_earlier_steps([("B=", str(tmp_path / "other.tif"))], [promised])

@@ -1,14 +1,12 @@
-"""Tile math and URL templates (pure), with properties checked by hypothesis."""
+"""Tile math (``net_tasks/tiles.py``, pure), with properties checked by hypothesis."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from offload.core.errors import InputError
-from offload.net_tasks.templates import cache_path, parse_template
+from offload.net_tasks.templates import parse_template
 from offload.net_tasks.tiles import (
     MAX_LAT, ORIGIN_M, Tile, lonlat_to_mercator, quadkey, range_bounds, tile_bounds, tile_range, tms_row,
 )
@@ -65,46 +63,9 @@ def test_tile_range_refusals(bounds, zoom, message):
         tile_range(bounds, zoom)
 
 
-def test_templates_fill_every_placeholder():
-    tile = Tile(3, 5, 3)
-    assert parse_template("https://t.example/{z}/{x}/{y}.png").url(tile) == "https://t.example/3/3/5.png"
-    assert parse_template("https://t.example/{z}/{x}/{-y}.png").url(tile) == "https://t.example/3/3/2.png"
-    assert parse_template("https://t.example/q/{q}.jpeg").url(tile) == "https://t.example/q/213.jpeg"
-    template = parse_template("https://{s}.t.example/{z}/{x}/{y}.png", "abc")
-    assert {template.url(Tile(x, 0, 3)) for x in range(3)} == {
-        "https://a.t.example/3/0/0.png", "https://b.t.example/3/1/0.png", "https://c.t.example/3/2/0.png"}
-
-
-@pytest.mark.parametrize("text, subdomains, message", [
-    ("ftp://t.example/{z}/{x}/{y}", "", "URL scheme 'ftp'"),
-    ("file:///tiles/{z}/{x}/{y}.png", "", "--allow-file-urls"),
-    ("https://t.example/{z}/{x}.png", "", "neither"),
-    ("https://t.example/{z}/{x}/{y}/{w}.png", "", "placeholder {w}"),
-    ("https://{s}.t.example/{z}/{x}/{y}.png", "", "uses {s}"),
-    ("https://{s}.t.example/{z}/{x}/{y}.png", "a.b", "subdomains 'a.b'"),
-    ("https:///{z}/{x}/{y}.png", "", "has no host"),
-])
-def test_template_refusals(text, subdomains, message):
-    with pytest.raises(InputError, match=message.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")):
-        parse_template(text, subdomains)
-
-
-def test_bulk_download_policy_hosts():
-    assert parse_template("https://tile.openstreetmap.org/{z}/{x}/{y}.png").bulk_forbidden
-    assert parse_template("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "abc").bulk_forbidden
-    assert not parse_template("https://tiles.example.org/{z}/{x}/{y}.png").bulk_forbidden
-    assert not parse_template("https://tile.openstreetmap.org.evil.example/{z}/{x}/{y}.png").bulk_forbidden
-
-
-def test_cache_paths_come_from_integers_only():
-    assert cache_path(Path("/c"), Tile(1, 2, 3), "png") == Path("/c/3/1/2.png")
-    with pytest.raises(ValueError):
-        cache_path(Path("/c"), Tile(1, 2, 3), "../x")
-
-
 @pytest.mark.parametrize("x_min, x_max", [(170.0, 190.0), (-190.0, -170.0), (530.0, 550.0)])
 def test_a_bbox_across_the_antimeridian_touches_only_its_columns(x_min, x_max):
-    from offload.net_tasks.tile_download import to_mercator
+    from offload.net_tasks.tile_plan import to_mercator
 
     tiles = tile_range(to_mercator((x_min, -10.0, x_max, 10.0), "EPSG:4326"), 3)
     assert (tiles.x_min, tiles.x_max, tiles.count) == (7, 8, 4)

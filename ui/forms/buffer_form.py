@@ -8,6 +8,8 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox
 
 from ...core.errors import InputError
 from ...core.i18n import tr
+from ...core.vocabulary import Option
+from ...vector_tasks import request as vocabulary
 from .. import choices
 from .base import WARNING_STYLE, TaskForm, ValidityLabel
 
@@ -21,11 +23,8 @@ class BufferForm(TaskForm):
         self.layer.setFilters(QgsMapLayerProxyModel.PointLayer | QgsMapLayerProxyModel.LineLayer
                               | QgsMapLayerProxyModel.PolygonLayer)
         self.selected_only = QCheckBox(tr("Selected features only"))
-        self.distance = QgsDoubleSpinBox()
-        self.distance.setRange(-1e9, 1e9)
+        self.distance = spin_box(QgsDoubleSpinBox(), vocabulary.DISTANCE)
         self.distance.setDecimals(6)
-        self.distance.setValue(10.0)
-        self.distance.setClearValue(10.0)
         self.distance_warning = ValidityLabel()
         self.distance_warning.setObjectName("offload_distance_warning")
         self.distance_expression = QgsFieldExpressionWidget()
@@ -35,31 +34,27 @@ class BufferForm(TaskForm):
         self.where = QgsFieldExpressionWidget()
         self.where.setToolTip(tr("Optional: buffer only the features for which this expression is true"))
         self.where_validity = ValidityLabel()
-        self.segments = QgsSpinBox()
-        self.segments.setRange(1, 1000)
-        self.segments.setValue(5)
-        self.segments.setClearValue(5)
-        self.end_cap = choices.fill(QComboBox(), choices.buffer_end_caps())
-        self.join = choices.fill(QComboBox(), choices.buffer_joins())
-        self.miter_limit = QgsDoubleSpinBox()
-        self.miter_limit.setRange(0.01, 1000)
-        self.miter_limit.setValue(2.0)
-        self.miter_limit.setClearValue(2.0)
+        self.segments = spin_box(QgsSpinBox(), vocabulary.SEGMENTS)
+        self.end_cap = choices.fill_option(QComboBox(), vocabulary.END_CAP)
+        self.join = choices.fill_option(QComboBox(), vocabulary.JOIN)
+        self.miter_limit = spin_box(QgsDoubleSpinBox(), vocabulary.MITER_LIMIT)
         self.dissolve = QCheckBox(tr("Dissolve the result into one feature"))
-        self.units = choices.fill(QComboBox(), choices.buffer_units())
+        self.units = choices.fill_option(QComboBox(), vocabulary.UNITS)
         self.units.setToolTip(tr("Meters: buffer a geographic layer in metres, not degrees"))
-        self.invalid = choices.fill(QComboBox(), choices.buffer_invalid())
+        self.invalid = choices.fill_option(QComboBox(), vocabulary.INVALID)
         self.output = QgsFileWidget()
         self.output.setStorageMode(QgsFileWidget.SaveFile)
         self.output.setFilter(tr("GeoPackage (*.gpkg);;ESRI Shapefile (*.shp);;GeoJSON (*.geojson)"))
         self.output.lineEdit().setPlaceholderText(tr("[a memory layer]"))
-        for label, widget in ((tr("Layer"), self.layer), ("", self.selected_only), (tr("Distance"), self.distance),
-                              ("", self.distance_warning),
+        labels = {option.name: tr(option.label) for option in vocabulary.OPTIONS}
+        for label, widget in ((tr("Layer"), self.layer), ("", self.selected_only),
+                              (labels["distance"], self.distance), ("", self.distance_warning),
                               (tr("Distance per feature"), self.distance_expression), ("", self.distance_validity),
                               (tr("Only where"), self.where), ("", self.where_validity),
-                              (tr("Segments"), self.segments), (tr("End cap"), self.end_cap), (tr("Join"), self.join),
-                              (tr("Miter limit"), self.miter_limit), ("", self.dissolve), (tr("Units"), self.units),
-                              (tr("Invalid geometries"), self.invalid), (tr("Output"), self.output)):
+                              (labels["segments"], self.segments), (labels["end_cap"], self.end_cap),
+                              (labels["join"], self.join), (labels["miter_limit"], self.miter_limit),
+                              ("", self.dissolve), (labels["units"], self.units),
+                              (labels["invalid"], self.invalid), (tr("Output"), self.output)):
             self.rows.addRow(label, widget)
         for name, widget in (("distance", self.distance), ("segments", self.segments), ("end_cap", self.end_cap),
                              ("join", self.join), ("miter_limit", self.miter_limit), ("dissolve", self.dissolve),
@@ -111,7 +106,6 @@ class BufferForm(TaskForm):
     def build_task(self, overwrite: bool = False):
         from pathlib import Path
 
-        from ...vector_tasks.buffer import BufferRequest
         from ...vector_tasks.buffer_task import BufferTask
 
         layer = self.layer.currentLayer()
@@ -119,11 +113,19 @@ class BufferForm(TaskForm):
             raise InputError(tr("choose a vector layer to buffer"))
         expression = self.distance_expression.currentText().strip() or None
         output = self.output.filePath().strip()
-        self.request = BufferRequest(
-            input=layer.source(), output=Path(output) if output else None,
+        self.request = vocabulary.BufferRequest(
+            input=layer, output=Path(output) if output else None,
             distance=self.distance.value(), distance_expression=expression,
             segments=self.segments.value(), end_cap=self.end_cap.currentData(), join=self.join.currentData(),
             miter_limit=self.miter_limit.value(), dissolve=self.dissolve.isChecked(), units=self.units.currentData(),
             invalid=self.invalid.currentData(), where=self.where.currentText().strip() or None,
             selected_only=self.selected_only.isChecked(), overwrite=overwrite)
-        return BufferTask(self.request, layer)
+        return BufferTask(self.request)  # the layer is snapshot now: it may change once the task runs
+
+
+def spin_box(widget, option: Option):
+    """A spin box holding an option's range and default (its clear value too)."""
+    widget.setRange(option.minimum, option.maximum)
+    widget.setValue(option.default)
+    widget.setClearValue(option.default)
+    return widget

@@ -13,15 +13,15 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 
 from ...core.errors import InputError
 from ...core.i18n import tr
+from ...net_tasks.request import (
+    BBOX_CRS, DECODE, FORMAT, FORMAT_SUFFIXES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS, WORKERS, ZOOM, ZOOM_MIN,
+    format_for_output,
+)
 from .. import choices
 from ..tile_cost import describe, tile_cost, zoom_for_resolution
 from .base import ERROR_STYLE, TaskForm, ValidityLabel, output_path, temporary_output_widget
 
-MAX_ZOOM = 24
-DEFAULT_ZOOM = 12
 ONE_LEVEL = -1  # the coarsest-zoom box's special value: only the finest zoom
-SUFFIXES = {"GTiff": ".tif", "COG": ".tif", "GPKG": ".gpkg", "MBTiles": ".mbtiles"}
-PACKAGES = ("GPKG", "MBTiles")  # the tiles as served: nothing decoded, nothing clipped
 
 
 def output_filter(output_format: str) -> str:
@@ -45,10 +45,10 @@ class TilesForm(TaskForm):
         self.url = QLineEdit()
         self.url.setPlaceholderText("https://tiles.example.com/{z}/{x}/{y}.png")
         self.url_validity = ValidityLabel()
-        self.output_format = choices.fill(QComboBox(), choices.tile_formats())
-        self.output = temporary_output_widget(output_filter("GTiff"))
+        self.output_format = choices.fill_option(QComboBox(), FORMAT)
+        self.output = temporary_output_widget(output_filter(FORMAT.default))
         self.crs = QgsProjectionSelectionWidget()
-        self.crs.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+        self.crs.setCrs(QgsCoordinateReferenceSystem(BBOX_CRS.default))
         self.extent = QgsExtentGroupBox()
         self.extent.setTitle(tr("Area"))
         self.extent.setCheckable(False)
@@ -61,13 +61,10 @@ class TilesForm(TaskForm):
         else:
             self.extent.setCurrentExtent(QgsRectangle(), QgsProject.instance().crs())
         self.crs.crsChanged.connect(self.extent.setOutputCrs)
-        self.zoom = QgsSpinBox()
-        self.zoom.setRange(0, MAX_ZOOM)
-        self.zoom.setValue(DEFAULT_ZOOM)
-        self.zoom.setClearValue(DEFAULT_ZOOM)
+        self.zoom = choices.fit_spin(QgsSpinBox(), ZOOM)
         self.zoom.setToolTip(tr("The finest zoom: the GeoTIFF's resolution, a package's most detailed level"))
         self.zoom_min = QgsSpinBox()
-        self.zoom_min.setRange(ONE_LEVEL, MAX_ZOOM)
+        self.zoom_min.setRange(ONE_LEVEL, int(ZOOM_MIN.maximum))
         self.zoom_min.setSpecialValueText(tr("only the zoom above"))
         self.zoom_min.setValue(ONE_LEVEL)
         self.zoom_min.setClearValue(ONE_LEVEL)
@@ -76,23 +73,17 @@ class TilesForm(TaskForm):
         self.cost = QLabel()
         self.cost.setWordWrap(True)
         self.cost.setObjectName("offload_tiles_cost")
-        self.decode = choices.fill(QComboBox(), choices.tile_decodings())
-        self.workers = QgsSpinBox()
-        self.workers.setRange(1, 64)
-        self.workers.setValue(4)
-        self.workers.setClearValue(4)
+        self.decode = choices.fill_option(QComboBox(), DECODE)
+        self.workers = choices.fit_spin(QgsSpinBox(), WORKERS)
         self.workers.setToolTip(tr("Concurrent connections: tile servers' usage policies ask for few"))
-        self.max_tiles = QgsSpinBox()
-        self.max_tiles.setRange(1, 10_000_000)
-        self.max_tiles.setValue(10_000)
-        self.max_tiles.setClearValue(10_000)
+        self.max_tiles = choices.fit_spin(QgsSpinBox(), MAX_TILES)
         self.clip = QCheckBox(tr("Clip the mosaic to the area (not whole tiles)"))
         self.allow_missing = QCheckBox(tr("Fill tiles that fail after their retries with nodata"))
         for label, widget in ((tr("Source"), self.source), (tr("URL template"), self.url), ("", self.url_validity),
-                              (tr("Output"), self.output), (tr("Format"), self.output_format),
-                              (tr("Area CRS"), self.crs), ("", self.extent), (tr("Zoom"), self.zoom),
-                              (tr("From zoom"), self.zoom_min), ("", self.cost), (tr("Decode"), self.decode),
-                              (tr("Connections"), self.workers), (tr("Max tiles"), self.max_tiles),
+                              (tr("Output"), self.output), (tr(FORMAT.label), self.output_format),
+                              (tr("Area CRS"), self.crs), ("", self.extent), (tr(ZOOM.label), self.zoom),
+                              (tr("From zoom"), self.zoom_min), ("", self.cost), (tr(DECODE.label), self.decode),
+                              (tr(WORKERS.label), self.workers), (tr(MAX_TILES.label), self.max_tiles),
                               ("", self.clip), ("", self.allow_missing)):
             self.rows.addRow(label, widget)
         self.list_sources()
@@ -125,19 +116,17 @@ class TilesForm(TaskForm):
     def list_sources(self) -> None:
         """Offer the Browser's XYZ connections and the project's XYZ layers beside a typed URL
         (the one picked stays picked while it exists)."""
-        from ...net_tasks.connections import project_xyz_layers, xyz_connections
+        from ...net_tasks.connections import source_label, xyz_sources
 
         picked = self.source.currentData()
         self.source.blockSignals(True)
         self.source.clear()
         self.sources.clear()
         self.source.addItem(tr("A URL template (type it below)"), "")
-        for source in xyz_connections() + project_xyz_layers():
+        for source in xyz_sources():
             key = f"{source.origin}:{source.layer_id or source.name}"
             self.sources[key] = source
-            label = (tr("Project layer: {name}", name=source.name) if source.origin == "layer"
-                     else tr("XYZ connection: {name}", name=source.name))
-            self.source.addItem(label, key)
+            self.source.addItem(source_label(source), key)
         self.source.setCurrentIndex(max(0, self.source.findData(picked)) if picked else 0)
         self.source.blockSignals(False)
         if picked and self.chosen_source() is None:  # it is gone: back to the typed URL's zooms
@@ -158,7 +147,7 @@ class TilesForm(TaskForm):
 
     def _source_picked(self) -> None:
         source = self.chosen_source()
-        low, high = (source.zoom_min, source.zoom_max) if source is not None else (0, MAX_ZOOM)
+        low, high = (source.zoom_min, source.zoom_max) if source is not None else (ZOOM.minimum, ZOOM.maximum)
         self.zoom.setRange(low, high)  # the connection's zoom levels bound the request
         self.zoom_min.setRange(ONE_LEVEL, high)
         if source is not None:
@@ -181,14 +170,14 @@ class TilesForm(TaskForm):
         self.show_cost()
 
     def _format_changed(self) -> None:
-        output_format = self.output_format.currentData() or "GTiff"
+        output_format = self.output_format.currentData() or FORMAT.default
         self.output.setFilter(output_filter(output_format))
         path = self.output.filePath().strip()
         if path and Path(path).suffix.lower() in (".tif", ".tiff", ".gpkg", ".mbtiles"):
-            wanted = SUFFIXES[output_format]
+            wanted = FORMAT_SUFFIXES[output_format]
             if Path(path).suffix.lower() != wanted and not (wanted == ".tif" and path.lower().endswith(".tiff")):
                 self.output.setFilePath(str(Path(path).with_suffix(wanted)))  # the file Format makes
-        package = output_format in PACKAGES
+        package = output_format in PACKAGE_FORMATS
         for widget in (self.decode, self.clip):
             widget.setEnabled(not package)
             widget.setToolTip(tr("A package keeps the tiles as the server sent them") if package else "")
@@ -196,12 +185,10 @@ class TilesForm(TaskForm):
 
     def _output_chosen(self, path: str) -> None:
         """A file chosen as .gpkg or .mbtiles says the format; a .tif for a package, the mosaic."""
-        suffix = Path(path.strip()).suffix.lower()
         current = self.output_format.currentData()
-        wanted = {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix)
-        if wanted is None and suffix in (".tif", ".tiff") and current in PACKAGES:
-            wanted = "GTiff"
-        if wanted is not None and wanted != current:
+        wanted = format_for_output(path)  # a package's suffix, else GTiff
+        leaves_package = current in PACKAGE_FORMATS and Path(path.strip()).suffix.lower() in (".tif", ".tiff")
+        if (wanted in PACKAGE_FORMATS or leaves_package) and wanted != current:
             self.output_format.setCurrentIndex(self.output_format.findData(wanted))
 
     def zoom_range(self):
@@ -213,7 +200,7 @@ class TilesForm(TaskForm):
     def estimate(self):
         """The TileCost of the current values. :raises InputError: when there is no area or template."""
         from ...net_tasks.templates import parse_template
-        from ...net_tasks.tile_download import MOSAIC_MAX_TILES, to_mercator
+        from ...net_tasks.tile_plan import to_mercator
 
         crs = self.extent.outputCrs()
         bounds_m = to_mercator(self.bbox(), crs.authid() or crs.toWkt())
@@ -225,7 +212,7 @@ class TilesForm(TaskForm):
             pass  # the URL's own line says what is wrong with it
         coarsest, finest = self.zoom_range()
         return tile_cost(bounds_m, coarsest, finest, self.max_tiles.value(), host,
-                         self.output_format.currentData() or "GTiff", MOSAIC_MAX_TILES)
+                         self.output_format.currentData() or FORMAT.default, MOSAIC_MAX_TILES)
 
     def show_cost(self) -> None:
         try:
@@ -239,7 +226,7 @@ class TilesForm(TaskForm):
 
     def _canvas_zoom(self, canvas) -> int:
         """The zoom whose tile pixels match the canvas's screen pixels (12 without a canvas)."""
-        from ...net_tasks.tile_download import to_mercator
+        from ...net_tasks.tile_plan import to_mercator
 
         width_px = canvas.mapSettings().outputSize().width() if canvas is not None else 0
         if width_px <= 0 or canvas.extent().isEmpty():
@@ -276,27 +263,26 @@ class TilesForm(TaskForm):
         return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
 
     def build_task(self, overwrite: bool = False):
-        from ...api import source_options
-        from ...core.settings import qgis_proxy_pairs
-        from ...net_tasks.tasks import TileDownloadTask
-        from ...net_tasks.tile_download import TileRequest
+        from ...net_tasks.connections import source_options
+        from ...net_tasks.tile_task import TileDownloadTask
+        from ...net_tasks.request import TileRequest
 
         self._check_url()
         cost = self.estimate()
         if cost.refused:  # in the form's words, before the engine says it in the command line's
             raise InputError(cost.refusals[0])
         crs = self.extent.outputCrs()
-        output_format = self.output_format.currentData() or "GTiff"
-        package = output_format in PACKAGES
+        output_format = self.output_format.currentData() or FORMAT.default
+        package = output_format in PACKAGE_FORMATS
         coarsest, finest = self.zoom_range()
         source = self.chosen_source()
         options = source_options(source, coarsest, finest) if source is not None else {}
         options.setdefault("template", self.url.text().strip())
         self.request = TileRequest(
-            bbox=self.bbox(), zoom=finest, output=output_path(self.output, "tiles" + SUFFIXES[output_format]),
+            bbox=self.bbox(), zoom=finest, output=output_path(self.output, "tiles" + FORMAT_SUFFIXES[output_format]),
             bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(),
-            decode="none" if package else self.decode.currentData(), max_tiles=self.max_tiles.value(),
+            decode=DECODE.default if package else self.decode.currentData(), max_tiles=self.max_tiles.value(),
             clip=self.clip.isChecked() and not package, allow_missing=self.allow_missing.isChecked(),
-            overwrite=overwrite, proxies=qgis_proxy_pairs(), format=output_format,
+            overwrite=overwrite, format=output_format,
             zoom_min=None if coarsest == finest else coarsest, **options)
         return TileDownloadTask(self.request)

@@ -1,25 +1,12 @@
-"""The network family's tasks: thin ``OffloadTask`` wrappers around the engines."""
+"""The tile download task: a thin ``OffloadTask`` around ``tile_download.run_tiles``."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
-from .download import FileRequest, run_download, validate_file_request
-
-
-class FileDownloadTask(OffloadTask):
-    """Download one file, streamed and checked, into ``request.output`` (atomically)."""
-
-    def __init__(self, request: FileRequest, kind: str = "file", **task_options) -> None:
-        request = validate_file_request(request)
-        super().__init__(f"Download {request.output.name}", **task_options)
-        self.request = request
-        self.output = self.declare_output(self.request.output, kind, overwrite=self.request.overwrite)
-        self.sha256 = ""
-
-    def work(self) -> None:
-        self.sha256 = run_download(self.request, self.output.temp_path, self.control())
+from .request import TileRequest
+from .tile_plan import TilePlan, validate_tile_request
 
 
 class TileDownloadTask(OffloadTask):
@@ -31,9 +18,7 @@ class TileDownloadTask(OffloadTask):
     what it had.
     """
 
-    def __init__(self, request, **task_options) -> None:
-        from .tile_download import validate_tile_request
-
+    def __init__(self, request: TileRequest, **task_options) -> None:
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
@@ -43,18 +28,17 @@ class TileDownloadTask(OffloadTask):
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
         else:
             self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
-        self.stats = None
 
     def work(self) -> None:
-        from .tile_download import run_tiles
+        from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
 
         destination = self.output.path if self.resuming else self.output.temp_path
-        self.stats = run_tiles(self.plan, destination, self.control())
+        self.details = run_tiles(self.plan, destination, self.control())
 
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
 
-def resumes_package(plan, output: Path, overwrite: bool) -> bool:
+def resumes_package(plan: TilePlan, output: Path, overwrite: bool) -> bool:
     """Whether this run adds to an existing package in place (rather than making a new output)."""
     return plan.is_package and output.is_file() and not overwrite

@@ -1,4 +1,6 @@
-"""QGIS settings Offload reads, as plain values, on the main thread (tasks never see QgsSettings)."""
+"""The proxy QGIS is set to use, read as plain values for the download requests (tasks never see
+QgsSettings). The network family's validation reads it when a request leaves ``proxies`` to
+QGIS (``None``); the command line asks for the environment's (``()``)."""
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
@@ -34,3 +36,11 @@ def qgis_proxy_pairs() -> Optional[Tuple[Tuple[str, str], ...]]:
     """``qgis_proxies()`` as the download requests hold it: (scheme, proxy URL) pairs, or None."""
     proxies = qgis_proxies()
     return tuple(proxies.items()) if proxies else None
+
+
+def proxies_for(requested: Optional[Tuple[Tuple[str, str], ...]]) -> Tuple[Tuple[str, str], ...]:
+    """The proxies a plan uses: as requested, or QGIS's when the request leaves it to QGIS
+    (``None``); empty means the environment's (``HTTPS_PROXY`` …), as requests reads them."""
+    if requested is not None:
+        return tuple(requested)
+    return qgis_proxy_pairs() or ()
