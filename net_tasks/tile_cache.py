@@ -121,3 +121,12 @@ def _replace_atomically(path: Path, data: bytes) -> None:
     temp = temp_name_for(path)
     temp.write_bytes(data)
     os.replace(temp, path)
+
+
+def forget_cache(path: Path) -> None:
+    """Remove a cached tile and its sidecar (a body that no longer passes the engine's checks)."""
+    for stale in (path, _meta_path(path)):
+        try:
+            stale.unlink()
+        except FileNotFoundError:
+            pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import random
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -23,7 +24,7 @@ from ..core.ordered_writer import OrderedWriter
 from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
 from .templates import cache_path
-from .tile_cache import cache_extension, read_cache, write_cache
+from .tile_cache import cache_extension, forget_cache, read_cache, write_cache
 from .tile_decode import decode_image, tile_problem
 from .tile_mosaic import MosaicSink
 from .tile_package import PackageSink
@@ -67,9 +68,11 @@ class _Outcome:
 
     tile: Tile
     attempt: int
-    kind: str  # fetched | cached | missing | retry | failed
-    payload: object = None  # what the sink takes: RGBA pixels (a mosaic) or the body as served (a package)
+    kind: str  # fetched | cached | missing | retry | failed | refetch (a cached body that did not decode)
+    payload: object = None  # the body; for a mosaic, its RGBA pixels once decoded
     size: int = 0  # bytes received over the network
+    cached_at: Optional[Path] = None  # the cache file the body came from
+    keep: Optional[tuple] = None  # what to hand the cache's writer once the body decodes
     problem: str = ""
     wait_s: Optional[float] = None
     throttled: bool = False
@@ -78,10 +81,12 @@ class _Outcome:
 def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult:
     """Fetch every tile of ``plan`` into ``destination``: a mosaic, or a package (added to when it exists).
 
-    This thread schedules: it keeps at most ``limiter.allowed`` jobs in flight, puts a tile
-    that must be retried in a timed queue (so no worker ever sleeps), and hands each tile to
-    the sink (``MosaicSink`` or ``PackageSink``, each writing on a thread of its own) as it
-    arrives. Tiles are taken from the ranges one at a time, never listed.
+    This thread schedules: it keeps at most ``limiter.allowed`` requests in flight, puts a
+    tile that must be retried in a timed queue (so no worker ever sleeps), and hands each tile
+    to the sink (``MosaicSink`` or ``PackageSink``, each writing on a thread of its own) as it
+    arrives. A mosaic's tiles are decoded on a pool of their own, one thread per core (GDAL
+    releases the GIL while it decodes), so a network worker goes back to the network at once
+    and decoding uses every core. Tiles are taken from the ranges one at a time, never listed.
     """
     started = time.monotonic()
     result, failures = TileResult(), _Failures()
@@ -105,24 +110,37 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
         result.kept = sum(1 for r in plan.ranges() for t in r.tiles() if t.wrapped() in held) if held else 0
         to_fetch = total - result.kept
         planned = 0
-        with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool:
-            in_flight = set()
-            while planned < to_fetch or delayed or in_flight:
+        decoders = 0 if plan.is_package else (os.cpu_count() or 2)
+        with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool, \
+                ThreadPoolExecutor(max_workers=max(1, decoders), thread_name_prefix="offload-decode") as decoding:
+            in_flight, decodes = set(), set()
+            while planned < to_fetch or delayed or in_flight or decodes:
                 control.check_canceled()
                 now = time.monotonic()
-                while len(in_flight) < limiter.allowed:
+                # bodies waiting to be decoded are bounded too: the network never outruns the cores by much
+                while len(in_flight) < limiter.allowed and len(decodes) < 2 * plan.workers:
                     if delayed and delayed[0][0] <= now:
                         _, _, tile, number = heapq.heappop(delayed)
                     elif planned < to_fetch:
                         tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
-                    in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control,
-                                              cache_writer.put if cache_writer else None))
+                    in_flight.add(pool.submit(_job, plan, tile, number, extension, session, control))
                 next_due = delayed[0][0] - now if delayed else 0.05
-                done, in_flight = wait(in_flight, timeout=max(0.001, min(0.05, next_due)), return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight | decodes, timeout=max(0.001, min(0.05, next_due)),
+                               return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = future.result()
+                    if future in in_flight:
+                        in_flight.discard(future)
+                        if decoders and outcome.kind in ("fetched", "cached"):
+                            decodes.add(decoding.submit(_decode, outcome, cache_writer.put))
+                            continue
+                    else:
+                        decodes.discard(future)
+                        if outcome.kind == "refetch":  # its cached copy did not decode, and is gone
+                            heapq.heappush(delayed, (now, next(_SEQUENCE), outcome.tile, outcome.attempt))
+                            continue
                     _settle(outcome, plan, sink, result, failures, limiter, delayed, rng, control)
                     control.report(share * (result.done + result.kept) / total,
                                    f"{result.done + result.kept} of {total} tiles")
@@ -201,15 +219,12 @@ def _settle(outcome: _Outcome, plan: TilePlan, sink, result: TileResult, failure
 _SEQUENCE = itertools.count()  # ties in the retry heap never compare tiles
 
 
-def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control,
-         keep: Optional[Callable[[tuple], None]]) -> _Outcome:
-    """One attempt at a tile (worker thread): the cache when fresh, else one request.
+def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
+    """One attempt at a tile (network worker): the cache when fresh, else one request.
 
-    The tile is made ready for its sink here, on the worker: decoded for a mosaic (GDAL
-    releases the GIL while it decodes), checked whole for a package. A stale cached tile with
-    an ETag is asked for conditionally: unchanged costs a 304. Only a body that passed every
-    check is handed to ``keep`` (the cache's writing thread, so the worker goes back to the
-    network at once); a cached one that no longer passes is fetched again.
+    The body's header is checked here (its size, before any pixel is decoded), and for a
+    package its end too. A stale cached tile with an ETag is asked for conditionally:
+    unchanged costs a 304. A mosaic's body is cached only once it decodes (``_decode``).
     """
     control.check_canceled()
     path = cache_path(plan.cache_dir, tile.wrapped(), extension)
@@ -217,32 +232,48 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     if cached is not None and _body_problem(cached.body, "", plan):
         cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
-        payload = _payload(cached.body, plan)
-        if payload is not None:
-            return _Outcome(tile, number, "cached", payload)
+        return _Outcome(tile, number, "cached", cached.body, cached_at=path)
     url = plan.template.url(tile)
     headers = dict(plan.headers)  # the caller's (Referer, Authorization): sent, never shown
     if cached is not None and cached.etag:
         headers["If-None-Match"] = cached.etag
     answer = _request(url, session, plan, headers or None)
+    keeps = not plan.is_package  # a package keeps the bytes itself
     if answer.kind == "not_modified" and cached is not None:
-        if keep is not None:
-            keep((path, None, answer.headers, time.time()))
-        return _Outcome(tile, number, "cached", _payload(cached.body, plan))
+        return _Outcome(tile, number, "cached", cached.body, cached_at=path,
+                        keep=(path, None, answer.headers, time.time()) if keeps else None)
     if answer.kind == "empty":
         return _Outcome(tile, number, "missing")
     if answer.kind == "ok":
         problem = _body_problem(answer.body, answer.headers.get("Content-Type", ""), plan)
-        payload = None if problem else _payload(answer.body, plan)
-        if payload is not None:
-            if keep is not None:
-                keep((path, answer.body, answer.headers, time.time()))
-            return _Outcome(tile, number, "fetched", payload, size=len(answer.body))
-        answer = Answer("fail", problem=problem or "an image GDAL cannot decode")
+        if not problem:
+            return _Outcome(tile, number, "fetched", answer.body, size=len(answer.body),
+                            keep=(path, answer.body, answer.headers, time.time()) if keeps else None)
+        answer = Answer("fail", problem=problem)
     if answer.kind == "fail":
         return _Outcome(tile, number, "failed", problem=answer.problem)
     return _Outcome(tile, number, "retry", problem=answer.problem, wait_s=answer.retry_after_s,
                     throttled=answer.throttled)
+
+
+def _decode(outcome: _Outcome, keep: Callable[[tuple], None]) -> _Outcome:
+    """A mosaic's tile decoded to RGBA (decoding thread), and cached once it decodes.
+
+    A body that does not decode fails; a cached one is dropped from the cache and fetched again.
+    """
+    pixels = decode_image(outcome.payload)
+    if pixels is None:
+        outcome.payload = None
+        if outcome.cached_at is not None:
+            forget_cache(outcome.cached_at)
+            outcome.kind = "refetch"
+        else:
+            outcome.kind, outcome.problem = "failed", "an image GDAL cannot decode"
+        return outcome
+    if outcome.keep is not None:
+        keep(outcome.keep)  # the cache's writing thread: off this one
+    outcome.payload = pixels
+    return outcome
 
 
 def _body_problem(body: bytes, content_type: str, plan: TilePlan) -> str:
@@ -251,11 +282,6 @@ def _body_problem(body: bytes, content_type: str, plan: TilePlan) -> str:
     if not problem and plan.is_package:
         problem = whole_tile_problem(body, plan.tile_px) or ""  # a package never holds a truncated tile
     return problem
-
-
-def _payload(body: bytes, plan: TilePlan):
-    """What the sink takes: the body as served (a package) or its RGBA pixels (None: undecodable)."""
-    return body if plan.is_package else decode_image(body)
 
 
 def _request(url: str, session, plan: TilePlan, headers) -> Answer:

@@ -98,6 +98,16 @@ def test_a_second_run_downloads_nothing_and_max_age_zero_revalidates(server, tmp
     assert revalidated.details.cached == 6 and max(server.requests.values()) == 2  # 304s, bodies from cache
 
 
+def test_a_cached_tile_that_no_longer_decodes_is_fetched_again_even_when_the_server_says_unchanged(server, tmp_path):
+    assert run_to_end(tiles_task(server, tmp_path), 60) is True
+    damaged = sorted((tmp_path / "cache").rglob("*.png"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:200])  # its header still says 256×256: only decoding finds it out
+    again = tiles_task(server, tmp_path, max_age_s=0)  # stale: asked for with its ETag, and the server answers 304
+    assert run_to_end(again, 60) is True
+    np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), expected_dem(again.plan.tiles))
+    assert sorted(server.requests.values()) == [2] * 5 + [3], "only the damaged tile is fetched again, whole"
+
+
 @pytest.mark.parametrize("server", [Faults(latency_ms=150)], indirect=True)
 def test_cancel_is_prompt_and_a_rerun_fetches_only_what_is_missing(server, tmp_path):
     task = start(tiles_task(server, tmp_path, bbox=(6.9, 45.9, 7.1, 46.1), workers=2))
