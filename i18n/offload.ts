@@ -4,97 +4,123 @@
   <context>
     <name>Offload</name>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="55" />
+      <location filename="../ui/forms/calc_form.py" line="56" />
       <source>(A - B) / (A + B)   — one expression per output band</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="143" />
+      <location filename="../ui/forms/calc_form.py" line="144" />
       <source>1 band</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="42" />
+      <location filename="../net_tasks/request.py" line="46" />
+      <source>256 pixels</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="47" />
+      <source>512 pixels (HiDPI)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/algorithms.py" line="84" />
+      <source>A URL template (Tile URL template)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="125" />
+      <source>A URL template (type it below)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="118" />
       <source>A file (not loaded)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="42" />
+      <location filename="../ui/forms/tiles_form.py" line="183" />
+      <source>A package keeps the tiles as the server sent them</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="119" />
       <source>A raster layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="42" />
+      <location filename="../net_tasks/request.py" line="120" />
       <source>A vector layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="63" />
+      <location filename="../ui/forms/calc_form.py" line="64" />
       <source>Add input</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="25" />
+      <location filename="../raster_tasks/request.py" line="40" />
       <source>Align on the area all inputs cover</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="26" />
+      <location filename="../raster_tasks/request.py" line="41" />
       <source>Align on the area any input covers</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/download_form.py" line="23" />
+      <location filename="../ui/forms/download_form.py" line="24" />
       <source>All files (*)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="26" />
+      <location filename="../ui/forms/tiles_form.py" line="53" />
       <source>Area</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="54" />
+      <location filename="../net_tasks/request.py" line="63" />
+      <location filename="../ui/forms/tiles_form.py" line="84" />
       <source>Area CRS</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="71" />
+      <location filename="../raster_tasks/algorithms.py" line="78" />
       <source>Band of each input, comma-separated</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="50" />
+      <location filename="../vector_tasks/request.py" line="29" />
       <source>Bevel</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="35" />
+      <location filename="../ui/catalog.py" line="36" />
       <source>Buffer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="39" />
-      <source>Buffer (all cores)</source>
+      <location filename="../vector_tasks/algorithms.py" line="41" />
+      <source>Buffer (in the background)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="62" />
+      <location filename="../vector_tasks/algorithms.py" line="63" />
       <source>Buffer distance</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="76" />
+      <location filename="../vector_tasks/algorithms.py" line="78" />
       <source>Buffered</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="48" />
-      <source>Buffers features with native:buffer's parameters and results, in parallel chunks. Geographic layers can be buffered in metres; invalid geometries are fixed, skipped or fail the run. The input must be a file-based layer.</source>
+      <location filename="../vector_tasks/algorithms.py" line="50" />
+      <source>Buffers features with native:buffer's parameters and results, in the background. Geographic layers can be buffered in metres; invalid geometries are fixed, skipped or fail the run. The input must be a file-based layer.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="30" />
+      <location filename="../raster_tasks/request.py" line="30" />
       <source>Byte (0…255)</source>
       <translation type="unfinished" />
     </message>
@@ -104,17 +130,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="298" />
+      <location filename="../core/task.py" line="327" />
       <source>Canceled after {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="51" />
+      <location filename="../ui/forms/tiles_form.py" line="80" />
       <source>Clip the mosaic to the area (not whole tiles)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="64" />
+      <location filename="../net_tasks/algorithms.py" line="95" />
       <source>Clip to the extent</source>
       <translation type="unfinished" />
     </message>
@@ -124,23 +150,27 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="20" />
+      <location filename="../raster_tasks/request.py" line="26" />
       <source>Cloud Optimized GeoTIFF</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="52" />
-      <source>Computes numpy-style expressions over rasters, window by window on all cores, never holding a whole raster in memory. Inputs are named A, B, C… in order (or by Names). One expression per line gives one band each. Functions: where sqrt exp log log10 abs sin cos tan arctan2 floor ceil round minimum maximum clip isnan nan_to_num logical_and/or/not …, and neighbourhood functions slope(A), aspect(A), hillshade(A, azimuth, altitude), focal_mean/min/max(A, size) with no seams. Output is nodata where an input the expression uses is nodata. Nothing typed is ever eval'ed.</source>
+      <location filename="../net_tasks/request.py" line="35" />
+      <source>Cloud Optimized GeoTIFF (with overviews)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="46" />
+      <location filename="../raster_tasks/algorithms.py" line="52" />
+      <source>Computes numpy-style expressions over rasters, window by window on all cores, never holding a whole raster in memory. Inputs are named A, B, C… in order (or by Names). One expression per line gives one band each. Functions: where sqrt exp log log10 abs sin cos tan arctan2 floor ceil round minimum maximum clip isnan nan_to_num logical_and/or/not …, and neighbourhood functions slope(A), aspect(A), hillshade(A, azimuth, altitude), focal_mean/min/max(A, size) with no seams. Output is nodata where an input the expression uses is nodata; in integer outputs also where the result has no integer value (NaN, ±inf). The output type defaults to the widest type of the inputs the expression uses; the nodata value must fit it (Byte: 0 to 255). Nothing typed is ever eval'ed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="78" />
       <source>Concurrent connections: tile servers' usage policies ask for few</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="61" />
-      <location filename="../ui/forms/tiles_form.py" line="56" />
+      <location filename="../net_tasks/request.py" line="49" />
       <source>Connections</source>
       <translation type="unfinished" />
     </message>
@@ -155,23 +185,13 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="81" />
+      <location filename="../raster_tasks/algorithms.py" line="85" />
       <source>Creation options (KEY=VALUE, space-separated)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="55" />
+      <location filename="../net_tasks/request.py" line="40" />
       <source>Decode</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../net_tasks/algorithms.py" line="60" />
-      <source>Decode elevation</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../ui/forms/calc_form.py" line="83" />
-      <source>Different grids</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -180,39 +200,44 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="48" />
+      <location filename="../ui/forms/buffer_form.py" line="41" />
       <source>Dissolve the result into one feature</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="56" />
-      <location filename="../vector_tasks/algorithms.py" line="58" />
+      <location filename="../vector_tasks/request.py" line="42" />
       <source>Distance</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="65" />
+      <location filename="../vector_tasks/algorithms.py" line="66" />
       <source>Distance field (instead)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="58" />
+      <location filename="../ui/forms/buffer_form.py" line="52" />
       <source>Distance per feature</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="73" />
+      <location filename="../vector_tasks/request.py" line="31" />
       <source>Distance units</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="296" />
+      <location filename="../core/task.py" line="325" />
       <source>Done in {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="32" />
+      <location filename="../net_tasks/algorithms.py" line="195" />
+      <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/algorithms.py" line="50" />
+      <source>Download tiles (GeoTIFF, COG, GeoPackage, MBTiles)</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -221,74 +246,90 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="36" />
-      <source>Download tiles to GeoTIFF</source>
+      <location filename="../net_tasks/algorithms.py" line="224" />
+      <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="45" />
-      <source>Downloads the XYZ tiles an extent touches at one zoom and mosaics them into a georeferenced GeoTIFF (EPSG:3857, on the tile grid). Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM.</source>
+      <location filename="../net_tasks/algorithms.py" line="204" />
+      <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
+
+Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
+
+Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages or kept on disk; Processing's own log still lists the parameters as typed.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="60" />
-      <source>End cap</source>
+      <location filename="../net_tasks/algorithms.py" line="59" />
+      <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
+
+Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body (counted once inflated) is refused, and so is an image that is not Tile size pixels square, read from its header before decoding. Nothing refused is cached. Failed tiles are named with their cause; only timeouts, dropped connections, 429 and 5xx are retried.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="68" />
+      <location filename="../vector_tasks/request.py" line="21" />
       <source>End cap style</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="65" />
+      <location filename="../net_tasks/algorithms.py" line="221" />
+      <source>Expected SHA-256 (hex)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/algorithms.py" line="72" />
       <source>Expression (one per line)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="79" />
+      <location filename="../ui/forms/calc_form.py" line="80" />
       <source>Expressions</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="58" />
+      <location filename="../net_tasks/algorithms.py" line="88" />
       <source>Extent</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="300" />
+      <location filename="../core/task.py" line="329" />
       <source>Failed after {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="52" />
+      <location filename="../ui/forms/tiles_form.py" line="81" />
       <source>Fill tiles that fail after their retries with nodata</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="58" />
+      <location filename="../vector_tasks/request.py" line="36" />
       <source>Fix them (make valid)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="46" />
+      <location filename="../vector_tasks/request.py" line="23" />
       <source>Flat</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="32" />
+      <location filename="../raster_tasks/request.py" line="35" />
       <source>Float32 (decimals)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="33" />
+      <location filename="../raster_tasks/request.py" line="36" />
       <source>Float64 (double precision)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="80" />
-      <location filename="../ui/forms/calc_form.py" line="81" />
+      <location filename="../net_tasks/request.py" line="33" />
+      <location filename="../raster_tasks/request.py" line="24" />
       <source>Format</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="85" />
+      <source>From zoom</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -297,19 +338,38 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="54" />
+      <location filename="../ui/forms/tiles_form.py" line="30" />
+      <source>GeoPackage</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/buffer_form.py" line="47" />
       <source>GeoPackage (*.gpkg);;ESRI Shapefile (*.shp);;GeoJSON (*.geojson)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="69" />
-      <location filename="../ui/forms/tiles_form.py" line="53" />
+      <location filename="../net_tasks/request.py" line="36" />
+      <source>GeoPackage tiles (as served, every zoom)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="33" />
+      <source>GeoTIFF</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/calc_form.py" line="70" />
       <source>GeoTIFF (*.tif *.tiff)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="20" />
+      <location filename="../raster_tasks/request.py" line="25" />
       <source>GeoTIFF (tiled)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="34" />
+      <source>GeoTIFF mosaic</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -318,85 +378,99 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="37" />
+      <location filename="../net_tasks/request.py" line="41" />
       <source>Imagery (RGBA)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="56" />
+      <location filename="../vector_tasks/algorithms.py" line="58" />
       <source>Input layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="67" />
+      <location filename="../raster_tasks/algorithms.py" line="74" />
       <source>Input rasters (A, B, C…)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="119" />
+      <location filename="../ui/forms/calc_form.py" line="120" />
       <source>Input {name}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="80" />
+      <location filename="../ui/forms/calc_form.py" line="81" />
       <location filename="../ui/forms/calc_palette.py" line="64" />
       <source>Inputs</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="73" />
+      <location filename="../raster_tasks/request.py" line="38" />
       <source>Inputs on different grids</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="24" />
+      <location filename="../raster_tasks/request.py" line="39" />
       <source>Inputs share a grid (refuse different grids)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="80" />
+      <location filename="../ui/forms/calc_form.py" line="81" />
       <location filename="../ui/forms/calc_palette.py" line="61" />
       <source>Insert</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="31" />
+      <location filename="../raster_tasks/request.py" line="32" />
       <source>Int16 (−32,768…32,767)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="32" />
+      <location filename="../raster_tasks/request.py" line="34" />
       <source>Int32</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="62" />
-      <location filename="../vector_tasks/algorithms.py" line="74" />
+      <location filename="../vector_tasks/request.py" line="35" />
       <source>Invalid geometries</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="60" />
-      <source>Join</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../vector_tasks/algorithms.py" line="69" />
+      <location filename="../vector_tasks/request.py" line="26" />
       <source>Join style</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="56" />
+      <location filename="../net_tasks/request.py" line="122" />
+      <source>Largest file (bytes)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="49" />
+      <source>Largest growth while buffering one geometry (MB)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="52" />
+      <source>Largest output grid (pixels)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="56" />
+      <source>Largest tile body (bytes, once inflated)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/buffer_form.py" line="50" />
       <source>Layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="65" />
+      <location filename="../net_tasks/algorithms.py" line="96" />
       <source>Leave failing tiles empty</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/download_form.py" line="28" />
+      <location filename="../net_tasks/request.py" line="117" />
       <source>Load as</source>
       <translation type="unfinished" />
     </message>
@@ -406,54 +480,48 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="56" />
+      <location filename="../net_tasks/request.py" line="37" />
+      <source>MBTiles (as served, every zoom)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="59" />
       <source>Max tiles</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="54" />
+      <location filename="../vector_tasks/request.py" line="33" />
       <source>Meters (also on a geographic layer)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="50" />
+      <location filename="../ui/forms/buffer_form.py" line="43" />
       <source>Meters: buffer a geographic layer in metres, not degrees</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="50" />
+      <location filename="../net_tasks/request.py" line="29" />
+      <source>Min zoom (empty: only Zoom)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="28" />
       <source>Miter</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="61" />
-      <location filename="../vector_tasks/algorithms.py" line="70" />
+      <location filename="../vector_tasks/request.py" line="47" />
       <source>Miter limit</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="71" />
-      <source>Mosaic</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../net_tasks/algorithms.py" line="67" />
-      <source>Most tiles</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../raster_tasks/algorithms.py" line="69" />
+      <location filename="../raster_tasks/algorithms.py" line="76" />
       <source>Names for the inputs, comma-separated</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="40" />
+      <location filename="../ui/catalog.py" line="41" />
       <source>Network</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../ui/forms/calc_form.py" line="82" />
-      <source>Nodata</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -472,22 +540,22 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../plugin.py" line="77" />
+      <location filename="../plugin.py" line="78" />
       <source>Offload: run heavy work in the background; progress, cancel and errors of its tasks</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../plugin.py" line="76" />
+      <location filename="../plugin.py" line="77" />
       <source>Offload…</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="33" />
+      <location filename="../ui/catalog.py" line="34" />
       <source>One file over HTTP(S), streamed, checked and resumed after an interruption; loaded as a layer if you say it is one.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="59" />
+      <location filename="../ui/forms/buffer_form.py" line="53" />
       <source>Only where</source>
       <translation type="unfinished" />
     </message>
@@ -497,32 +565,36 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="32" />
+      <location filename="../ui/forms/buffer_form.py" line="31" />
       <source>Optional: a field or an expression giving each feature's distance (where it is null, the Distance above)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="36" />
+      <location filename="../ui/forms/buffer_form.py" line="35" />
       <source>Optional: buffer only the features for which this expression is true</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="83" />
-      <location filename="../ui/forms/buffer_form.py" line="62" />
-      <location filename="../ui/forms/calc_form.py" line="81" />
-      <location filename="../ui/forms/download_form.py" line="27" />
-      <location filename="../ui/forms/tiles_form.py" line="57" />
+      <location filename="../raster_tasks/algorithms.py" line="94" />
+      <location filename="../ui/forms/buffer_form.py" line="57" />
+      <location filename="../ui/forms/calc_form.py" line="82" />
+      <location filename="../ui/forms/download_form.py" line="28" />
+      <location filename="../ui/forms/tiles_form.py" line="83" />
       <source>Output</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="78" />
+      <location filename="../net_tasks/algorithms.py" line="105" />
+      <source>Output (.tif, .gpkg, .mbtiles; as Format)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="47" />
       <source>Output nodata</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="77" />
-      <location filename="../ui/forms/calc_form.py" line="82" />
+      <location filename="../raster_tasks/request.py" line="28" />
       <source>Output type</source>
       <translation type="unfinished" />
     </message>
@@ -532,13 +604,23 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="282" />
+      <location filename="../net_tasks/connections.py" line="185" />
+      <source>Project layer: {name}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="43" />
+      <source>QGIS's XYZ Tiles connections (Browser) and the XYZ layers of the project: their referer, HTTP headers, authentication and zoom levels go with the request</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../core/task.py" line="311" />
       <source>Queued</source>
       <translation type="unfinished" />
     </message>
     <message>
       <location filename="../raster_tasks/algorithms.py" line="46" />
-      <location filename="../ui/catalog.py" line="40" />
+      <location filename="../ui/catalog.py" line="41" />
       <source>Raster</source>
       <translation type="unfinished" />
     </message>
@@ -553,7 +635,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="63" />
+      <location filename="../raster_tasks/algorithms.py" line="88" />
+      <source>Refuse an output that may not fit the free disk space (uncompressed)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/calc_form.py" line="64" />
       <source>Remove last</source>
       <translation type="unfinished" />
     </message>
@@ -563,7 +650,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="75" />
+      <location filename="../raster_tasks/request.py" line="43" />
       <source>Resolution when aligning</source>
       <translation type="unfinished" />
     </message>
@@ -573,8 +660,13 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="46" />
-      <location filename="../ui/choices.py" line="50" />
+      <location filename="../net_tasks/request.py" line="51" />
+      <source>Retries per tile</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="22" />
+      <location filename="../vector_tasks/request.py" line="27" />
       <source>Round</source>
       <translation type="unfinished" />
     </message>
@@ -589,28 +681,43 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/download_form.py" line="27" />
+      <location filename="../ui/forms/download_form.py" line="28" />
       <source>SHA-256</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="60" />
-      <location filename="../vector_tasks/algorithms.py" line="67" />
+      <location filename="../net_tasks/request.py" line="61" />
+      <source>Seconds a cached tile stays fresh</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="53" />
+      <source>Seconds one attempt at a tile may take</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="45" />
       <source>Segments</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="23" />
+      <location filename="../ui/forms/buffer_form.py" line="25" />
       <source>Selected features only</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="58" />
+      <location filename="../vector_tasks/request.py" line="37" />
       <source>Skip them</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="46" />
+      <location filename="../net_tasks/algorithms.py" line="85" />
+      <location filename="../ui/forms/tiles_form.py" line="82" />
+      <source>Source</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="24" />
       <source>Square</source>
       <translation type="unfinished" />
     </message>
@@ -620,7 +727,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="284" />
+      <location filename="../core/task.py" line="313" />
       <source>Starting</source>
       <translation type="unfinished" />
     </message>
@@ -630,12 +737,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="58" />
+      <location filename="../vector_tasks/request.py" line="38" />
       <source>Stop with an error</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="63" />
+      <location filename="../net_tasks/algorithms.py" line="94" />
       <source>Subdomains for {{s}}</source>
       <translation type="unfinished" />
     </message>
@@ -650,78 +757,105 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="38" />
+      <location filename="../net_tasks/request.py" line="43" />
       <source>Terrain-RGB elevation → Float32 DEM</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="37" />
+      <location filename="../net_tasks/request.py" line="42" />
       <source>Terrarium elevation → Float32 DEM</source>
       <translation type="unfinished" />
     </message>
     <message>
       <location filename="../ui/catalog.py" line="29" />
-      <source>The XYZ tiles over an area, mosaicked into a GeoTIFF (RGBA imagery, or a Float32 DEM from Terrarium or Terrain-RGB tiles); cached, retried politely, resumed after a cancel.</source>
+      <source>The XYZ tiles over an area, from a URL or one of QGIS's XYZ sources: a GeoTIFF mosaic (RGBA imagery, or a Float32 DEM from Terrarium or Terrain-RGB tiles), or a GeoPackage or MBTiles of the tiles as served; cached, retried politely, resumed after a cancel.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="30" />
-      <source>The inputs' widest type</source>
+      <location filename="../raster_tasks/request.py" line="45" />
+      <source>The coarsest of the inputs</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="54" />
+      <location filename="../ui/forms/tiles_form.py" line="71" />
+      <source>The coarsest zoom: a package holds every level from here to Zoom; a GeoTIFF takes them as its overviews</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="44" />
+      <source>The finest of the inputs</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/tiles_form.py" line="65" />
+      <source>The finest zoom: the GeoTIFF's resolution, a package's most detailed level</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../vector_tasks/request.py" line="32" />
       <source>The layer's units</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="83" />
+      <location filename="../raster_tasks/request.py" line="29" />
+      <source>The widest type of the inputs the expression uses</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="50" />
       <source>Threads</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="57" />
-      <source>Tile URL template</source>
+      <location filename="../net_tasks/algorithms.py" line="86" />
+      <source>Tile URL template (or a connection's name)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="69" />
+      <location filename="../net_tasks/algorithms.py" line="99" />
       <source>Tile cache folder</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="31" />
+      <location filename="../net_tasks/request.py" line="45" />
+      <source>Tile size (pixels)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="124" />
+      <source>Timeout (seconds without a KiB)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="31" />
       <source>UInt16 (0…65,535)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/choices.py" line="32" />
+      <location filename="../raster_tasks/request.py" line="33" />
       <source>UInt32</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/download_form.py" line="27" />
+      <location filename="../net_tasks/algorithms.py" line="220" />
+      <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="54" />
+      <location filename="../ui/forms/tiles_form.py" line="82" />
       <source>URL template</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="61" />
-      <source>Units</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../ui/catalog.py" line="40" />
-      <location filename="../vector_tasks/algorithms.py" line="42" />
+      <location filename="../ui/catalog.py" line="41" />
+      <location filename="../vector_tasks/algorithms.py" line="44" />
       <source>Vector</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="39" />
+      <location filename="../net_tasks/algorithms.py" line="53" />
+      <location filename="../net_tasks/algorithms.py" line="198" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>
@@ -731,8 +865,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="59" />
-      <location filename="../ui/forms/tiles_form.py" line="55" />
+      <location filename="../net_tasks/connections.py" line="186" />
+      <source>XYZ connection: {name}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="26" />
       <source>Zoom</source>
       <translation type="unfinished" />
     </message>
@@ -742,17 +880,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="55" />
+      <location filename="../ui/forms/buffer_form.py" line="48" />
       <source>[a memory layer]</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="76" />
+      <location filename="../ui/forms/tiles_form.py" line="257" />
       <source>a local path</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="288" />
+      <location filename="../core/task.py" line="317" />
       <source>about {time} left</source>
       <translation type="unfinished" />
     </message>
@@ -762,7 +900,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="77" />
+      <location filename="../ui/forms/calc_form.py" line="78" />
       <source>all cores</source>
       <translation type="unfinished" />
     </message>
@@ -792,17 +930,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="107" />
+      <location filename="../ui/forms/buffer_form.py" line="102" />
       <source>choose a layer first</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="119" />
+      <location filename="../ui/forms/buffer_form.py" line="113" />
       <source>choose a vector layer to buffer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="81" />
+      <location filename="../ui/forms/tiles_form.py" line="262" />
       <source>choose an area: the map canvas extent, a layer's, or type one</source>
       <translation type="unfinished" />
     </message>
@@ -812,7 +950,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="144" />
+      <location filename="../ui/forms/calc_form.py" line="145" />
       <source>constants</source>
       <translation type="unfinished" />
     </message>
@@ -862,7 +1000,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="155" />
+      <location filename="../ui/forms/calc_form.py" line="156" />
       <source>input {number} has no raster layer</source>
       <translation type="unfinished" />
     </message>
@@ -902,22 +1040,22 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/catalog.py" line="36" />
+      <location filename="../ui/catalog.py" line="37" />
       <source>native:buffer's results, off the main thread: fixed or per-feature distances, metres on geographic layers, invalid geometries fixed; into a file or a memory layer.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="118" />
+      <location filename="../ui/forms/calc_form.py" line="119" />
       <source>no layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="394" />
+      <location filename="../core/task.py" line="424" />
       <source>no reason given</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="160" />
+      <location filename="../ui/forms/calc_form.py" line="161" />
       <source>nodata</source>
       <translation type="unfinished" />
     </message>
@@ -932,7 +1070,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/download_form.py" line="25" />
+      <location filename="../ui/forms/tiles_form.py" line="68" />
+      <source>only the zoom above</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../ui/forms/download_form.py" line="26" />
       <source>optional: the SHA-256 the file must have</source>
       <translation type="unfinished" />
     </message>
@@ -982,17 +1125,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="73" />
+      <location filename="../ui/forms/calc_form.py" line="74" />
       <source>the type's default</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="74" />
+      <location filename="../ui/forms/tiles_form.py" line="255" />
       <source>type an XYZ URL template with {{z}}, {{x}} and {{y}}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="138" />
+      <location filename="../ui/forms/calc_form.py" line="139" />
       <source>type an expression, e.g. (A - B) / (A + B)</source>
       <translation type="unfinished" />
     </message>
@@ -1007,12 +1150,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="143" />
+      <location filename="../ui/forms/calc_form.py" line="144" />
       <source>{count} bands</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="117" />
+      <location filename="../ui/forms/calc_form.py" line="118" />
       <source>{layer} (band {band})</source>
       <translation type="unfinished" />
     </message>
@@ -1022,42 +1165,47 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="286" />
+      <location filename="../core/task.py" line="315" />
       <source>{rate} {unit}/s</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="310" />
+      <location filename="../core/task.py" line="339" />
       <source>{task} — {progress}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="392" />
+      <location filename="../core/task.py" line="422" />
       <source>{task}: canceled after {time}; nothing partial was left</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="390" />
+      <location filename="../core/task.py" line="420" />
       <source>{task}: done in {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="395" />
+      <location filename="../core/task.py" line="419" />
+      <source>{task}: done in {time}: {summary}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../core/task.py" line="425" />
       <source>{task}: failed after {time}: {error}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="396" />
+      <location filename="../core/task.py" line="426" />
       <source>{task}: running</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="430" />
+      <location filename="../core/task.py" line="460" />
       <source>{task}: {error}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="289" />
+      <location filename="../core/task.py" line="318" />
       <source>{time} elapsed</source>
       <translation type="unfinished" />
     </message>
@@ -1067,22 +1215,22 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="88" />
+      <location filename="../ui/forms/buffer_form.py" line="83" />
       <source>⚠ The layer's CRS is geographic: the distance is in degrees. Choose Meters under Units, or reproject the layer, for accurate results.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/buffer_form.py" line="109" />
+      <location filename="../ui/forms/buffer_form.py" line="104" />
       <source>✓ valid</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="76" />
+      <location filename="../ui/forms/tiles_form.py" line="257" />
       <source>✓ valid template on {host}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/calc_form.py" line="144" />
+      <location filename="../ui/forms/calc_form.py" line="145" />
       <source>✓ valid: {bands} from {names}</source>
       <translation type="unfinished" />
     </message>
