@@ -122,7 +122,7 @@ def test_cancel_does_not_let_gdal_fill_the_rest_of_the_output(tmp_path):
     canceled_at = time.monotonic()
     handle.cancel()
     wait_until(lambda: handle.done, 30, "the canceled task to finish")
-    assert time.monotonic() - canceled_at < 1.0
+    assert time.monotonic() - canceled_at < 10  # filling 1.6 GB would take far longer: a generous deadline
     assert not handle.ok and not leftovers(tmp_path) and not (tmp_path / "o.tif").exists()
 
 
