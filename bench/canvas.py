@@ -2,6 +2,8 @@
 and refreshed every 50 ms while each task family works; we measure how late each pan event
 is handled (the main thread's availability: target under 50 ms) and how long each refresh
 takes to render (rendering shares the 2 cores with the task, so it may be slower, never frozen).
+Then each task runs again and is canceled past 20 %: how soon it answers (target under 1 s)
+and whether it leaves any temporary file.
 
 Run: ``make bench-canvas`` (or ``python bench/canvas.py``). Prints a table.
 """
@@ -102,7 +104,7 @@ def main() -> None:
         extent.scale(0.5)
         canvas.setExtent(extent)
         canvas.show()
-        rows = []
+        rows, cancels = [], []
         with TileServer("terrain", Faults(latency_ms=20)) as server:
             cases = [
                 ("idle (no task)", None),
@@ -127,9 +129,21 @@ def main() -> None:
                     ok = task.result
                 canvas.mapCanvasRefreshed.disconnect(driver._rendered)
                 rows.append((name, time.perf_counter() - started, ok, driver))
+            for name, make_task in cases[1:]:  # again, canceled mid-run: how soon it answers, what it leaves
+                driver = PanDriver(canvas)
+                task = start(make_task())
+                begun = time.perf_counter()
+                driver.run(lambda: task.fraction > 0.2 or time.perf_counter() - begun > 5, 60)
+                asked = time.perf_counter()
+                task.cancel()
+                driver.run(lambda: task.result is not None, 60)
+                canvas.mapCanvasRefreshed.disconnect(driver._rendered)
+                left = sorted(p.name for p in folder.iterdir() if ".offload-" in p.name)
+                cancels.append((name, (time.perf_counter() - asked) * 1000, task.canceled, left))
         canvas.setLayers([])
         del layer  # before its folder goes (it would write statistics beside the raster)
         report(rows)
+        report_cancels(cancels)
 
 
 def report(rows) -> None:
@@ -144,6 +158,16 @@ def report(rows) -> None:
               f"| {statistics.median(renders):.0f} | {max(renders):.0f} |")
     worst = max(max(driver.late_ms) for _, _, _, driver in rows)
     print(f"\nLargest delay of a pan event: {worst:.1f} ms (target: under 50 ms).")
+
+
+def report_cancels(cancels) -> None:
+    print("\nEach task canceled once past 20 % (or 5 s), the canvas still panned:\n")
+    print("| task | cancel answered in ms | canceled | temporary files left | target |")
+    print("|---|---:|---|---|---|")
+    for name, answered_ms, canceled, left in cancels:
+        holds = answered_ms < 1000 and canceled and not left
+        print(f"| {name} | {answered_ms:.0f} | {canceled} | {', '.join(left) or 'none'} | "
+              f"< 1000 ms, nothing left: {'HOLDS' if holds else 'MISSES'} |")
 
 
 if __name__ == "__main__":

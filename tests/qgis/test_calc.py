@@ -231,7 +231,7 @@ def test_cancel_mid_raster_leaves_no_file(tmp_path):
     task = start(RasterCalcTask(CalcRequest(("focal_mean(A, 9)",), (CalcInput("A", str(big)),), tmp_path / "out.tif",
                                             threads=1)))
     wait_until(lambda: task.fraction > 0, 30, "the first windows")
-    assert cancel_and_time(task) < 10 and task.canceled  # answered: how fast is bench/canvas.py's to say
+    assert cancel_and_time(task) < 10 and task.canceled  # answered; how fast: bench/canvas.py
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tif"]
 
 
