@@ -73,7 +73,7 @@ class DownloadResult:
 
     def summary(self) -> str:
         resumed = f", resumed after {_megabytes(self.resumed_bytes)}" if self.resumed_bytes else ""
-        return f"{_megabytes(self.bytes)} in {self.seconds:.1f} s{resumed}, SHA-256 {self.sha256}"
+        return f"{_megabytes(self.bytes)}{resumed}, SHA-256 {self.sha256}"
 
 
 def _megabytes(count: int) -> str:

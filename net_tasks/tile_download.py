@@ -59,7 +59,7 @@ class TileResult:
                             (self.retries, "retries")):
             if count:
                 parts.append(f"{count:,} {what}")
-        return f"{self.done + self.kept:,} tiles in {self.seconds:.1f} s: " + ", ".join(parts)
+        return f"{self.done + self.kept:,} tiles: " + ", ".join(parts)
 
 
 @dataclass

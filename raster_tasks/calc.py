@@ -82,8 +82,8 @@ class CalcResult:
         """One line: ``1,024×1,024 pixels, 1 band in 0.1 s (4 windows): 4.0 MB uncompressed; band 1: …``."""
         bands = len(self.statistics)
         codec = "uncompressed" if self.compression == "NONE" else self.compression
-        parts = [f"{self.width:,}×{self.height:,} pixels, {bands} band{'s' if bands > 1 else ''} in "
-                 f"{self.seconds:.1f} s ({self.windows:,} windows): {self.bytes_written / 1e6:.1f} MB {codec}"]
+        parts = [f"{self.width:,}×{self.height:,} pixels, {bands} band{'s' if bands > 1 else ''}, "
+                 f"{self.bytes_written / 1e6:.1f} MB {codec}"]
         for index, stats in enumerate(self.statistics, start=1):
             parts.append(f"band {index}: no valid pixel" if stats is None else
                          f"band {index}: {stats.minimum:.6g} to {stats.maximum:.6g}, mean {stats.mean:.6g}, "

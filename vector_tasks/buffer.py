@@ -191,7 +191,7 @@ class BufferResult:
         noted = [f"{count:,} {what}" for count, what in ((self.fixed, "fixed"), (self.skipped, "skipped as invalid"),
                                                            (self.null, "without geometry")) if count]
         return (f"{self.written:,} feature{'s' if self.written != 1 else ''} written"
-                + (f" ({', '.join(noted)})" if noted else "") + f" in {self.seconds:.1f} s")
+                + (f" ({', '.join(noted)})" if noted else ""))
 
 
 def run_buffer(plan: BufferPlan, destination: Optional[Path], control: Control, layer_name: Optional[str] = None,

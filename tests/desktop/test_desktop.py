@@ -79,10 +79,10 @@ def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
     assert not any("fail" in text.lower() for _title, text in findings["notices_at_end"] if "canceled" in text)
     calc_title = findings["rows_mid_task"][0][0]
     (calc_notice,) = [text for _title, text in findings["notices_after_calc"]]
-    assert re.fullmatch(re.escape(calc_title) + r": done in \d+ s", calc_notice)
+    assert re.fullmatch(re.escape(calc_title) + r": done in \d+ s: [\d,]+×[\d,]+ pixels, 1 band, .*", calc_notice)
     # QGIS 3.22 announces a task of 5 s or more itself, with the description Offload set: one notice.
     (long_task,) = findings["notices_after_6_s_task"]
-    assert long_task[0] == "Task complete" and re.fullmatch(r"Download slow.png: done in \d+ s", long_task[1])
+    assert long_task[0] == "Task complete" and re.fullmatch(r"Download slow.png: done in \d+ s: .*, SHA-256 [0-9a-f]{64}", long_task[1])
     assert findings["running_at_quit"] >= 1
     assert qgis.returncode == 0, qgis.stderr[-3000:]
     assert elapsed_s < 120

@@ -33,7 +33,7 @@ def test_output_features_come_in_input_order(tmp_path, threads):
     written = [f["n"] for f in QgsVectorLayer(str(tmp_path / "out.gpkg"), "out", "ogr").getFeatures()]
     assert written == list(range(3000))
     assert task.details.written == 3000 and task.details.null == 1
-    assert task.details.summary().startswith("3,000 features written (1 without geometry) in ")
+    assert task.details.summary() == "3,000 features written (1 without geometry)"
 
 
 def test_a_memory_layer_keeps_input_order_too(tmp_path, threads):
