@@ -42,3 +42,19 @@ def subprocess_env() -> dict:
 def private_caches(tmp_path_factory, monkeypatch):
     """Tile caches and resumable downloads go to a temporary folder, never the user's."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+@pytest.fixture
+def offload_provider(qgis_processing):
+    """Offload's Processing provider, registered for the test (as the plugin registers it)."""
+    from qgis.core import QgsApplication
+
+    from offload.provider import OffloadProvider
+
+    registry = QgsApplication.processingRegistry()
+    ours = OffloadProvider() if registry.providerById("offload") is None else None  # referenced: kept alive
+    if ours is not None:
+        registry.addProvider(ours)
+    yield registry.providerById("offload")
+    if ours is not None:
+        registry.removeProvider("offload")

@@ -178,18 +178,6 @@ class RecordingTileServer(TileServer):
         super().answer(handler)
 
 
-@pytest.fixture
-def offload_provider(qgis_processing):
-    from offload.provider import OffloadProvider
-
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
-    yield registry
-    if added:
-        registry.removeProvider("offload")
-
 
 def test_processing_tiles_offers_browser_connections_and_sends_their_referer(
         browser_connections, offload_provider, tmp_path):
@@ -198,7 +186,7 @@ def test_processing_tiles_offers_browser_connections_and_sends_their_referer(
     with RecordingTileServer("imagery") as server:
         browser_connections("Loopback imagery", url=server.template, zmin=3, zmax=11,
                             referer="https://maps.example.org/")
-        algorithm = offload_provider.algorithmById("offload:tiles").create()  # made now: today's connections
+        algorithm = offload_provider.algorithm("tiles").create()  # made now: today's connections
         offered = algorithm.parameterDefinition("SOURCE").options()
         picked = offered.index("XYZ connection: Loopback imagery")
         area = {"EXTENT": "6.95,7.0,45.95,46.0 [EPSG:4326]", "ZOOM": 11, "CACHE": str(tmp_path / "cache")}
@@ -224,7 +212,7 @@ def test_processing_tiles_offers_the_projects_xyz_layers_with_their_headers(
         uri = (f"type=xyz&url={requests.utils.quote(server.template, safe=':/')}&zmin=2&zmax=12"
                "&referer=https://app.example.org/&http-header:X-Client=offload-test")
         project_layers(QgsRasterLayer(uri, "Loopback XYZ", "wms"))
-        algorithm = offload_provider.algorithmById("offload:tiles").create()
+        algorithm = offload_provider.algorithm("tiles").create()
         picked = algorithm.parameterDefinition("SOURCE").options().index("Project layer: Loopback XYZ")
         processing.run("offload:tiles", {"SOURCE": picked, "EXTENT": "6.95,7.0,45.95,46.0 [EPSG:4326]", "ZOOM": 10,
                                          "CACHE": str(tmp_path / "cache"), "OUTPUT": str(tmp_path / "layer.tif")})

@@ -13,25 +13,11 @@ from hostile import ScriptedServer, whole  # noqa: E402
 BODY = b"offload:download " * 60_000
 
 
-@pytest.fixture
-def offload_provider(qgis_processing):
-    from qgis.core import QgsApplication
-
-    from offload.provider import OffloadProvider
-
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
-    yield registry
-    if added:
-        registry.removeProvider("offload")
-
 
 def test_processing_download_writes_the_checked_file(offload_provider, tmp_path):
     import processing
 
-    algorithm = offload_provider.algorithmById("offload:download")
+    algorithm = offload_provider.algorithm("download")
     assert algorithm is not None and algorithm.shortHelpString() and not algorithm.icon().isNull()
     with ScriptedServer(whole(BODY)) as server:
         result = processing.run("offload:download", {
@@ -51,7 +37,7 @@ def test_processing_download_writes_the_checked_file(offload_provider, tmp_path)
 def test_a_bad_url_is_refused_in_check_parameter_values(offload_provider, tmp_path, url, message):
     from qgis.core import QgsProcessingContext
 
-    algorithm = offload_provider.algorithmById("offload:download").create()
+    algorithm = offload_provider.algorithm("download").create()
     ok, why = algorithm.checkParameterValues({"URL": url, "OUTPUT": str(tmp_path / "o.bin")}, QgsProcessingContext())
     assert ok is False and message in why and "abcdef" not in why
     assert list(tmp_path.iterdir()) == []

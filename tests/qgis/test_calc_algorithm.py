@@ -9,23 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException
+from qgis.core import QgsProcessingException
 
-from offload.provider import OffloadProvider
 from qgis_helpers import read_raster, write_raster
 
 QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
-
-
-@pytest.fixture
-def provider(qgis_processing):
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
-    yield registry.providerById("offload")
-    if added:
-        registry.removeProvider("offload")
 
 
 @pytest.fixture
@@ -44,7 +32,7 @@ def cli(tmp_path, *args) -> Path:
     return out
 
 
-def test_processing_run_gives_the_clis_output(provider, rasters, tmp_path):
+def test_processing_run_gives_the_clis_output(offload_provider, rasters, tmp_path):
     import processing
 
     a, b = rasters
@@ -56,7 +44,7 @@ def test_processing_run_gives_the_clis_output(provider, rasters, tmp_path):
         np.testing.assert_array_equal(read_raster(Path(result["OUTPUT"]), band)[0], read_raster(reference, band)[0])
 
 
-def test_bad_input_is_refused_by_check_parameter_values(provider, rasters, tmp_path):
+def test_bad_input_is_refused_by_check_parameter_values(offload_provider, rasters, tmp_path):
     import processing
 
     a, _ = rasters
@@ -87,7 +75,7 @@ def test_qgis_process_run_gives_the_clis_output(rasters, tmp_path):
     np.testing.assert_array_equal(read_raster(out)[0], read_raster(reference)[0])
 
 
-def test_offload_calc_steps_chain_in_a_graphical_model(provider, rasters, tmp_path):
+def test_offload_calc_steps_chain_in_a_graphical_model(offload_provider, rasters, tmp_path):
     """A model as the Graphical Modeler saves it: dem → offload:calc A * 2 → offload:calc A + 1."""
     import processing
     from qgis.core import (
@@ -127,7 +115,7 @@ def test_offload_calc_steps_chain_in_a_graphical_model(provider, rasters, tmp_pa
     assert np.allclose(values[valid], source[valid] * 2 + 1) and (values[~valid] == nodata).all()
 
 
-def test_processing_describes_each_input_once(provider, rasters, tmp_path, monkeypatch):
+def test_processing_describes_each_input_once(offload_provider, rasters, tmp_path, monkeypatch):
     """checkParameterValues and the run used to open and describe every input twice."""
     import processing
 
@@ -143,7 +131,7 @@ def test_processing_describes_each_input_once(provider, rasters, tmp_path, monke
     assert (tmp_path / "once.tif").exists()
 
 
-def test_a_reused_check_still_refuses_an_output_that_may_not_fit(provider, rasters, tmp_path, monkeypatch):
+def test_a_reused_check_still_refuses_an_output_that_may_not_fit(offload_provider, rasters, tmp_path, monkeypatch):
     import processing
     from collections import namedtuple
 

@@ -176,22 +176,8 @@ def test_a_bad_creation_option_is_bad_input(tmp_path, subprocess_env, small, opt
     assert message in refused(subprocess_env, tmp_path, "--input", f"A={small}", "--expr", "A", "--co", option)
 
 
-@pytest.fixture
-def provider(qgis_processing):
-    from qgis.core import QgsApplication
 
-    from offload.provider import OffloadProvider
-
-    registry = QgsApplication.processingRegistry()
-    ours = OffloadProvider() if registry.providerById("offload") is None else None  # referenced: kept alive
-    if ours is not None:
-        registry.addProvider(ours)
-    yield registry.providerById("offload")
-    if ours is not None:
-        registry.removeProvider("offload")
-
-
-def test_a_bad_cog_option_is_refused_by_processing(tmp_path, small, provider):
+def test_a_bad_cog_option_is_refused_by_processing(tmp_path, small, offload_provider):
     import processing
     from qgis.core import QgsProcessingException
 

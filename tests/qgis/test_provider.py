@@ -3,25 +3,11 @@ a destination parameter. Each algorithm's own behaviour is tested beside its fam
 (test_calc_algorithm.py, test_buffer.py, tests/net/test_tiles.py, test_processing_download.py)."""
 from __future__ import annotations
 
-import pytest
 from qgis.core import QgsApplication, QgsProcessingDestinationParameter
 
-from offload.provider import OffloadProvider
 
-
-@pytest.fixture
-def provider(qgis_processing):
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
-    yield registry.providerById("offload")
-    if added:
-        registry.removeProvider("offload")
-
-
-def test_every_algorithm_has_help_an_icon_and_a_typed_output(provider):
-    algorithms = {algorithm.id(): algorithm for algorithm in provider.algorithms()}
+def test_every_algorithm_has_help_an_icon_and_a_typed_output(offload_provider):
+    algorithms = {algorithm.id(): algorithm for algorithm in offload_provider.algorithms()}
     assert {"offload:calc", "offload:tiles", "offload:download", "offload:buffer"} <= set(algorithms)
     generic = QgsApplication.getThemeIcon("/processingAlgorithm.svg").cacheKey()
     for algorithm in algorithms.values():
