@@ -108,6 +108,15 @@ def dataset_files(main: Path) -> List[Path]:
     return found
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Write a small file whole or not at all (a cache entry, a resume record): ``data`` under a
+    temporary name that names its owner (swept by a later run if this one dies), then renamed
+    over ``path``. Datasets, with their sidecars, go through ``DeclaredOutput`` and ``commit``."""
+    temp = temp_name_for(path)
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
 def written_by_earlier_steps(inputs: Iterable[Tuple[str, str]], declared: Iterable[DeclaredOutput]) -> bool:
     """True if some ``inputs`` do not exist yet but are ``declared`` outputs of earlier steps of
     a chain. Inputs are (how the message names it, path) pairs, e.g. ``("A=", "dem.tif")``; a

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
@@ -21,7 +20,7 @@ import requests
 from ..core.control import Control
 from ..core.errors import InputError, TaskFailed
 from ..core.metadata import user_agent
-from ..core.outputs import sweep_dead_temps, temp_name_for
+from ..core.outputs import replace_file, sweep_dead_temps
 from ..core.paths import user_cache_dir
 from .http import (
     TRANSFER_ERRORS, BodyRefused, BodyTruncated, Deadline, OffloadSession, body_chunks, raise_if_canceled_or,
@@ -208,7 +207,7 @@ class _Partial:
         # Validators only: the URL (and any token in it) is never written here.
         self.meta = {"etag": response.headers.get("ETag", ""),
                      "last_modified": response.headers.get("Last-Modified", "")}
-        _write_atomically(self.meta_path, json.dumps(self.meta).encode("utf-8"))
+        replace_file(self.meta_path, json.dumps(self.meta).encode("utf-8"))
         return open(self.path, "ab" if resuming else "wb")
 
     def move_to(self, destination: Path) -> None:
@@ -218,12 +217,6 @@ class _Partial:
     def drop(self) -> None:
         self.path.unlink(missing_ok=True)
         self.meta_path.unlink(missing_ok=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temp = temp_name_for(path)  # names its owner: swept by the next run if this one dies first
-    temp.write_bytes(data)
-    os.replace(temp, path)
 
 
 def lock_exclusively(handle) -> bool:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
-from ..core.outputs import temp_name_for
+from ..core.outputs import replace_file
 from .templates import Template
 
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
@@ -107,20 +106,12 @@ def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], n
 
 def _write_files(path: Path, body: Optional[bytes], meta: bytes) -> None:
     if body is not None:
-        _replace_atomically(path, body)
+        replace_file(path, body)
     _meta_path(path).write_bytes(meta)
 
 
 def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    # core/outputs.py publishes whole datasets (sidecars, create-or-refuse); a cached tile needs
-    # only a bare replace, under a temporary name core's sweep recognises as a dead run's leftover.
-    temp = temp_name_for(path)
-    temp.write_bytes(data)
-    os.replace(temp, path)
 
 
 def forget_cache(path: Path) -> None:

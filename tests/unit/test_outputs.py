@@ -13,6 +13,7 @@ from offload.core.outputs import (
     discard,
     process_alive,
     remove_dataset,
+    replace_file,
     sweep_dead_temps,
     temp_name_for,
     temp_owner,
@@ -195,3 +196,14 @@ def test_a_missing_input_no_earlier_step_declares_is_refused_by_name(tmp_path):
     promised = DeclaredOutput(tmp_path / "slope.tif", "raster")
     with pytest.raises(InputError, match=r"input B='.*other.tif' does not exist"):
         written_by_earlier_steps([("B=", str(tmp_path / "other.tif"))], [promised])
+
+
+def test_replace_file_writes_whole_under_a_temporary_name_and_leaves_none(tmp_path, monkeypatch):
+    target = tmp_path / "tile.png"
+    target.write_bytes(b"old")
+    replace_file(target, b"new")
+    assert target.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["tile.png"]
+    renamed = []
+    monkeypatch.setattr(os, "replace", lambda src, dst: renamed.append((src, dst)))
+    replace_file(target, b"newer")  # the rename is the only step that touches the target
+    assert target.read_bytes() == b"new" and renamed[0][1] == target and temp_owner(renamed[0][0].name) is not None
