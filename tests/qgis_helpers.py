@@ -11,6 +11,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 
 from offload.core.runner import wait_for
 from offload.core.task import OffloadTask, start
+from offload.demo.tile_server import TileServer
 
 
 def run_to_end(task: OffloadTask, timeout_s: float = 30.0) -> bool:
@@ -96,3 +97,15 @@ def cancel_and_time(task: OffloadTask, timeout_s: float = 5.0) -> float:
     elapsed_s = time.monotonic() - canceled_at
     assert task.result is False and task.canceled and task.error is None, task.error
     return elapsed_s
+
+
+class RecordingTileServer(TileServer):
+    """The project's tile server, keeping the headers of every request it answers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def answer(self, handler) -> None:
+        self.seen.append(dict(handler.headers.items()))
+        super().answer(handler)

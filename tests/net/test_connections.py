@@ -11,7 +11,7 @@ import requests
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsRasterLayer, QgsSettings, QgsVectorLayer
 
 from offload.core.errors import InputError
-from offload.demo.tile_server import TileServer
+from qgis_helpers import RecordingTileServer
 from offload.net_tasks import connections
 from offload.net_tasks.connections import (
     XyzSource,
@@ -164,18 +164,6 @@ def test_an_auth_config_that_cannot_be_applied_is_refused(browser_connections, b
         manager.removeAuthenticationConfig(certificate.id())
     assert auth_headers(XyzSource("Legacy", TEMPLATE, username="ann", password=SECRETS[1])) == {
         "Authorization": "Basic " + base64.b64encode(f"ann:{SECRETS[1]}".encode()).decode()}
-
-
-class RecordingTileServer(TileServer):
-    """The project's tile server, keeping the headers of every request it answers."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen = []
-
-    def answer(self, handler) -> None:
-        self.seen.append(dict(handler.headers.items()))
-        super().answer(handler)
 
 
 

@@ -28,27 +28,14 @@ from qgis.PyQt.QtTest import QTest
 from offload import api
 from offload.core.errors import InputError
 from offload.core.task import running_tasks
-from offload.demo.tile_server import TileServer
 from offload.ui.dialog import OffloadDialog
 from offload.ui.forms.base import SETTINGS_ROOT
 from offload.ui.task_list import TaskHistory
-from qgis_helpers import wait_until
+from qgis_helpers import RecordingTileServer, wait_until
 
 AREA = QgsRectangle(6.95, 45.95, 7.0, 46.0)  # EPSG:4326: a handful of tiles at zoom 10-12
 SECRET = "hunter2-tile-password"
 REFERER = "https://maps.example.org/"
-
-
-class RecordingTileServer(TileServer):
-    """The project's tile server, keeping the headers of every request it answers."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen = []
-
-    def answer(self, handler) -> None:
-        self.seen.append(dict(handler.headers.items()))
-        super().answer(handler)
 
 
 def slippy_count(bbox, zoom: int) -> int:
