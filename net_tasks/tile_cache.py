@@ -107,7 +107,7 @@ def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], n
 def _write_files(path: Path, body: Optional[bytes], meta: bytes) -> None:
     if body is not None:
         replace_file(path, body)
-    _meta_path(path).write_bytes(meta)
+    replace_file(_meta_path(path), meta)  # whole or not at all, like the body
 
 
 def _meta_path(path: Path) -> Path:
