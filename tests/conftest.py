@@ -58,3 +58,42 @@ def offload_provider(qgis_processing):
     yield registry.providerById("offload")
     if ours is not None:
         registry.removeProvider("offload")
+
+
+@pytest.fixture
+def browser_connections():
+    """Writes XYZ connections into QGIS's settings as the Browser (QGIS 3.22) stores them; removes them after."""
+    from qgis.core import QgsSettings
+
+    settings = QgsSettings()
+    written = []
+
+    def add(name: str, **values) -> None:
+        written.append(name)
+        for key, value in values.items():
+            settings.setValue(f"qgis/connections-xyz/{name}/{key}", value)
+
+    yield add
+    for name in written:
+        settings.remove(f"qgis/connections-xyz/{name}")
+
+
+@pytest.fixture
+def basic_auth_config():
+    """A Basic auth configuration (user ann, password ``qgis_helpers.AUTH_PASSWORD``) in QGIS's auth
+    database (the temporary profile's); its id."""
+    from qgis.core import QgsApplication, QgsAuthMethodConfig
+
+    from qgis_helpers import AUTH_PASSWORD
+
+    manager = QgsApplication.authManager()
+    if not manager.masterPasswordIsSet():
+        assert manager.setMasterPassword("offload-test-master", True)
+    config = QgsAuthMethodConfig("Basic")
+    config.setName("tiles login")
+    config.setConfig("username", "ann")
+    config.setConfig("password", AUTH_PASSWORD)
+    ok, config = manager.storeAuthenticationConfig(config)
+    assert ok
+    yield config.id()
+    manager.removeAuthenticationConfig(config.id())

@@ -13,6 +13,8 @@ from offload.core.runner import wait_for
 from offload.core.task import OffloadTask, start
 from offload.demo.tile_server import TileServer
 
+AUTH_PASSWORD = "hunter2-password"  # basic_auth_config's (tests/conftest.py): it must never show anywhere
+
 
 def run_to_end(task: OffloadTask, timeout_s: float = 30.0) -> bool:
     """Submit ``task`` to the real task manager and process events until it has finished."""

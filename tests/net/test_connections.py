@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsRasterLayer, QgsSettings, QgsVectorLayer
+from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsRasterLayer, QgsVectorLayer
 
 from offload.core.errors import InputError
-from qgis_helpers import RecordingTileServer
+from qgis_helpers import AUTH_PASSWORD, RecordingTileServer
 from offload.net_tasks import connections
 from offload.net_tasks.connections import (
     XyzSource,
@@ -24,23 +24,7 @@ from offload.net_tasks.connections import (
 )
 
 TEMPLATE = "http://127.0.0.1:9/{z}/{x}/{y}.png"
-SECRETS = ("s3cr3t-api-key", "hunter2-password", "b3arer-t0ken")
-
-
-@pytest.fixture
-def browser_connections():
-    """Writes XYZ connections into QGIS's settings as QGIS 3.22 stores them; removes them after."""
-    settings = QgsSettings()
-    written = []
-
-    def add(name: str, **values) -> None:
-        written.append(name)
-        for key, value in values.items():
-            settings.setValue(f"qgis/connections-xyz/{name}/{key}", value)
-
-    yield add
-    for name in written:
-        settings.remove(f"qgis/connections-xyz/{name}")
+SECRETS = ("s3cr3t-api-key", AUTH_PASSWORD, "b3arer-t0ken")
 
 
 @pytest.fixture
@@ -116,22 +100,6 @@ def test_secrets_never_appear_in_repr_or_str(browser_connections):
         "https://tiles.example.org/{z}/{x}/{y}.png?access_token=***&lang=en"
 
 
-@pytest.fixture
-def basic_auth_config():
-    """A Basic auth configuration in QGIS's auth database (the temporary profile's)."""
-    manager = QgsApplication.authManager()
-    if not manager.masterPasswordIsSet():
-        assert manager.setMasterPassword("offload-test-master", True)
-    config = QgsAuthMethodConfig("Basic")
-    config.setName("tiles login")
-    config.setConfig("username", "ann")
-    config.setConfig("password", SECRETS[1])
-    ok, config = manager.storeAuthenticationConfig(config)
-    assert ok
-    yield config.id()
-    manager.removeAuthenticationConfig(config.id())
-
-
 def test_referer_and_auth_config_reach_the_server_and_no_text(browser_connections, basic_auth_config, httpserver):
     httpserver.expect_request("/3/4/2.png").respond_with_data(b"\x89PNG\r\n\x1a\n", content_type="image/png")
     browser_connections("Private", url=httpserver.url_for("/") + "{z}/{x}/{y}.png", referer="https://maps.example.org/",
@@ -164,7 +132,6 @@ def test_an_auth_config_that_cannot_be_applied_is_refused(browser_connections, b
         manager.removeAuthenticationConfig(certificate.id())
     assert auth_headers(XyzSource("Legacy", TEMPLATE, username="ann", password=SECRETS[1])) == {
         "Authorization": "Basic " + base64.b64encode(f"ann:{SECRETS[1]}".encode()).decode()}
-
 
 
 def test_processing_tiles_offers_browser_connections_and_sends_their_referer(

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from qgis.core import (
     QgsApplication,
-    QgsAuthMethodConfig,
     QgsCoordinateReferenceSystem,
     QgsMessageLog,
     QgsRasterLayer,
@@ -31,10 +30,10 @@ from offload.core.task import running_tasks
 from offload.ui.dialog import OffloadDialog
 from offload.ui.forms.base import SETTINGS_ROOT
 from offload.ui.task_list import TaskHistory
-from qgis_helpers import RecordingTileServer, wait_until
+from qgis_helpers import AUTH_PASSWORD, RecordingTileServer, wait_until
 
 AREA = QgsRectangle(6.95, 45.95, 7.0, 46.0)  # EPSG:4326: a handful of tiles at zoom 10-12
-SECRET = "hunter2-tile-password"
+SECRET = AUTH_PASSWORD  # basic_auth_config's
 REFERER = "https://maps.example.org/"
 
 
@@ -50,38 +49,6 @@ def slippy_count(bbox, zoom: int) -> int:
         return int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
 
     return (column(lon_max) - column(lon_min) + 1) * (row(lat_min) - row(lat_max) + 1)
-
-
-@pytest.fixture
-def browser_connections():
-    """XYZ connections written into QGIS's settings as the Browser stores them; removed after."""
-    settings = QgsSettings()
-    written = []
-
-    def add(name: str, **values) -> None:
-        written.append(name)
-        for key, value in values.items():
-            settings.setValue(f"qgis/connections-xyz/{name}/{key}", value)
-
-    yield add
-    for name in written:
-        settings.remove(f"qgis/connections-xyz/{name}")
-
-
-@pytest.fixture
-def basic_auth_config():
-    """A Basic auth configuration (user ann, password SECRET) in QGIS's auth database."""
-    manager = QgsApplication.authManager()
-    if not manager.masterPasswordIsSet():
-        assert manager.setMasterPassword("offload-test-master", True)
-    config = QgsAuthMethodConfig("Basic")
-    config.setName("tiles login")
-    config.setConfig("username", "ann")
-    config.setConfig("password", SECRET)
-    ok, config = manager.storeAuthenticationConfig(config)
-    assert ok
-    yield config.id()
-    manager.removeAuthenticationConfig(config.id())
 
 
 @pytest.fixture
