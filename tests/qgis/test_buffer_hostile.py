@@ -33,28 +33,18 @@ def test_a_non_finite_distance_is_refused_by_the_cli(tmp_path, subprocess_env, d
     assert left_in(tmp_path) == ["in.gpkg"]
 
 
-def test_a_non_finite_distance_is_refused_by_the_api_and_processing(qgis_processing, tmp_path):
+def test_a_non_finite_distance_is_refused_by_the_api_and_processing(offload_provider, tmp_path):
     import processing
-    from qgis.core import QgsApplication
 
     from offload import api
-    from offload.provider import OffloadProvider
 
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=20)
     with pytest.raises(InputError, match="distance nan is not a finite number"):
         api.buffer(spec, tmp_path / "out.gpkg", distance=float("nan"))
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
     layer = QgsVectorLayer(spec, "in", "ogr")
-    try:
-        with pytest.raises(Exception, match="distance nan is not a finite number"):
-            processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": float("nan"),
-                                              "OUTPUT": str(tmp_path / "out.gpkg")})
-    finally:
-        if added:
-            registry.removeProvider("offload")
+    with pytest.raises(Exception, match="distance nan is not a finite number"):
+        processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": float("nan"),
+                                          "OUTPUT": str(tmp_path / "out.gpkg")})
     assert left_in(tmp_path) == ["in.gpkg"]
 
 
@@ -143,30 +133,20 @@ def test_a_failed_run_leaves_the_geopackage_s_layers_untouched(tmp_path, subproc
     assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
 
 
-def test_processing_and_the_api_write_a_layer_inside_a_geopackage(qgis_processing, tmp_path, project, two_layers):
+def test_processing_and_the_api_write_a_layer_inside_a_geopackage(offload_provider, tmp_path, project, two_layers):
     import processing
-    from qgis.core import QgsApplication
 
     from offload import api
-    from offload.provider import OffloadProvider
     from qgis_helpers import wait_until
 
     make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
-    registry = QgsApplication.processingRegistry()
-    added = registry.providerById("offload") is None
-    if added:
-        registry.addProvider(OffloadProvider())
     layer = QgsVectorLayer(two_layers, "roads", "ogr")
-    try:
-        with pytest.raises(Exception, match=r"holds other layers \(parcels\)"):
-            # By its source: the refused run's traceback outlives the test (kept by Processing), and a
-            # layer it held would close its OGR handle after QGIS has shut down (a crash at exit).
-            processing.run("offload:buffer", {"INPUT": two_layers, "OUTPUT": str(tmp_path / "out.gpkg")})
-        toolbox = f"ogr:dbname='{tmp_path / 'out.gpkg'}' table=\"zones\" (geom)"  # the Toolbox's "Save to GeoPackage"
-        result = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2, "OUTPUT": toolbox})
-    finally:
-        if added:
-            registry.removeProvider("offload")
+    with pytest.raises(Exception, match=r"holds other layers \(parcels\)"):
+        # By its source: the refused run's traceback outlives the test (kept by Processing), and a
+        # layer it held would close its OGR handle after QGIS has shut down (a crash at exit).
+        processing.run("offload:buffer", {"INPUT": two_layers, "OUTPUT": str(tmp_path / "out.gpkg")})
+    toolbox = f"ogr:dbname='{tmp_path / 'out.gpkg'}' table=\"zones\" (geom)"  # the Toolbox's "Save to GeoPackage"
+    result = processing.run("offload:buffer", {"INPUT": layer, "DISTANCE": 2, "OUTPUT": toolbox})
     assert result["OUTPUT"] == toolbox
     assert layer_counts(tmp_path / "out.gpkg") == {"parcels": 40, "zones": 300}
     handle = api.buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=wide", distance=5)
