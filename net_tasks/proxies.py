@@ -32,15 +32,10 @@ def qgis_proxies() -> Optional[Dict[str, str]]:
     return {"http": url, "https": url}
 
 
-def qgis_proxy_pairs() -> Optional[Tuple[Tuple[str, str], ...]]:
-    """``qgis_proxies()`` as the download requests hold it: (scheme, proxy URL) pairs, or None."""
-    proxies = qgis_proxies()
-    return tuple(proxies.items()) if proxies else None
-
-
 def proxies_for(requested: Optional[Tuple[Tuple[str, str], ...]]) -> Tuple[Tuple[str, str], ...]:
     """The proxies a plan uses: as requested, or QGIS's when the request leaves it to QGIS
     (``None``); empty means the environment's (``HTTPS_PROXY`` …), as requests reads them."""
     if requested is not None:
         return tuple(requested)
-    return qgis_proxy_pairs() or ()
+    proxies = qgis_proxies()
+    return tuple(proxies.items()) if proxies else ()
