@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -42,9 +42,6 @@ from ..core.control import Control
 from ..core.errors import Canceled, TaskFailed
 from .geos_interrupt import GeosWatch, Stopped
 from .sinks import FileSink
-
-if TYPE_CHECKING:
-    from .buffer import BufferPlan, BufferResult
 
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
 MIN_SLICE_FEATURES = 200  # fewer features per slice than this: fewer slices
@@ -106,10 +103,11 @@ def native_buffer_available() -> bool:
     return registry.algorithmById(NATIVE_BUFFER) is not None
 
 
-def buffer_in_slices(plan: "BufferPlan", destination: Path, layer_name: str, base: Optional[Path],
-                     control: Control, threads: int, result: "BufferResult") -> None:
-    """Buffer the plan's layer into ``destination`` (a GeoPackage; the layer ``layer_name``, in
-    a copy of ``base`` if given) with ``threads`` + 1 workers, each running native:buffer.
+def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Optional[Path],
+                     control: Control, threads: int, result: Any) -> None:
+    """Buffer the layer of ``plan`` (a ``BufferPlan``) into ``destination`` (a GeoPackage; the
+    layer ``layer_name``, in a copy of ``base`` if given) with ``threads`` + 1 workers, each
+    running native:buffer; counts go into ``result`` (a ``BufferResult``).
 
     :raises NeedsFixing: before anything is kept, when a slice meets an invalid geometry under
         ``invalid=fix``.
@@ -129,7 +127,7 @@ def buffer_in_slices(plan: "BufferPlan", destination: Path, layer_name: str, bas
     sink.close()
 
 
-def _fid_ranges(plan: "BufferPlan", threads: int) -> List[Tuple[int, int]]:
+def _fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
     """The slices: ``[first, end)`` ranges of fids, about as many features each."""
     source = plan.slices
     connection = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
@@ -151,7 +149,7 @@ class _Slicer:
     """The workers' shared state: the next slice to take, the next to write, the running
     slices' feedbacks (to cancel them), and why the run stopped."""
 
-    def __init__(self, plan: "BufferPlan", ranges: List[Tuple[int, int]], sink: FileSink, control: Control) -> None:
+    def __init__(self, plan: Any, ranges: List[Tuple[int, int]], sink: FileSink, control: Control) -> None:
         self.plan, self.ranges, self.sink, self.control = plan, ranges, sink, control
         self.turn = threading.Condition()
         self.next_slice = 0
@@ -208,7 +206,9 @@ class _Slicer:
                 try:
                     self._slice(index)
                 except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
-                    self._stop(exc)
+                    # Without its traceback: that would keep this thread's frames, and the Processing
+                    # contexts in them, alive until the error is freed, in another thread.
+                    self._stop(exc.with_traceback(None))
                     return
 
     def _slice(self, index: int) -> None:
