@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Union
 
+import numpy as np
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransformContext,
@@ -24,7 +26,7 @@ from qgis.core import (
 from ..core.control import Control
 from ..core.errors import TaskFailed
 from .destination import copy_geopackage
-from .gpkg_rtree import add_spatial_index
+from .gpkg_rtree import Boxes, add_spatial_index, read_boxes
 
 
 class FileSink:
@@ -48,6 +50,9 @@ class FileSink:
         options.layerName = layer_name  # not the temporary file's name
         self.driver = options.driverName
         self.index_later = options.driverName == "GPKG" and (index_at_close or not gdal_packs_rtree())
+        # The boxes of the layers added (add_layer), read as they come: less to do at close.
+        self.boxes: Optional[List[Boxes]] = [] if self.index_later and not gdal_packs_rtree() else None
+        self.last_fid = -2 ** 63
         if self.index_later:
             options.layerOptions = [o for o in QgsVectorFileWriter.defaultLayerOptions("GPKG")
                                     if not o.startswith("SPATIAL_INDEX=")] + ["SPATIAL_INDEX=NO"]
@@ -75,16 +80,30 @@ class FileSink:
             layer, str(self.destination), QgsCoordinateTransformContext(), options)
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
+        if self.boxes is not None:
+            found = read_boxes(self.destination, self.layer_name, self.last_fid)
+            self.boxes = None if found is None else self.boxes + [found]  # None: all read at close
+            if found is not None and len(found[0]):
+                self.last_fid = int(found[0].max())
+
+    def indexed(self) -> Optional[int]:
+        """How many geometries the boxes read so far hold (null and empty ones have none);
+        None when they are read at close."""
+        return None if self.boxes is None else sum(len(ids) for ids, _ in self.boxes)
 
     def close(self, complete: bool = True) -> None:
         """Close the file; give a complete GeoPackage its spatial index."""
         if self.destination is None:
             return
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and (gdal_packs_rtree() or not add_spatial_index(self.destination,
-                                                                                           self.layer_name)):
+        if complete and self.index_later and (gdal_packs_rtree() or not add_spatial_index(
+                self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None)):
             _gdal_spatial_index(self.destination, self.layer_name)
         self.destination = None
+
+
+def _joined(parts: List[Boxes]) -> Boxes:
+    return np.concatenate([ids for ids, _ in parts]), np.concatenate([boxes for _, boxes in parts])
 
 
 def gdal_packs_rtree() -> bool:

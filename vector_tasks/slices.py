@@ -120,7 +120,8 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
         with watch:
             slicer.run(watch, threads + 1)
         result.written, result.skipped = slicer.written, slicer.skipped
-        result.null = count_null_geometries(destination, layer_name)
+        indexed = sink.indexed()
+        result.null = slicer.written - indexed if indexed is not None else count_null_geometries(destination, layer_name)
     except BaseException:
         sink.close(complete=False)  # the caller removes the file
         raise
