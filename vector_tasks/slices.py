@@ -6,7 +6,9 @@ geometry stays on one core. Here the loop over features stays in C++: each worke
 layer (a range of fids, read through a subset of the file) into a memory layer, then, when
 its turn comes, appends that layer to the output GeoPackage (``writeAsVectorFormatV3``, one
 call), so slices land in input order while the other threads buffer. One worker more than
-there are cores keeps every core busy while a worker waits for its turn.
+there are cores keeps every core busy while a worker waits for its turn (bench-inqgis on
+2 cores, native ÷ Offload, light / stars / lines: 1.56 / 1.55 / 1.55× with 3 workers,
+1.54 / 1.52 / 1.43× with 2).
 
 Ownership: a worker makes its slice's algorithm, context and feedback itself, and drops them
 before it takes the next slice; the layers Processing makes for it (the input subset, the
