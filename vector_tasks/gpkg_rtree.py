@@ -135,15 +135,25 @@ def _boxes(connection: sqlite3.Connection, names: dict, after_fid: int = -2 ** 6
     envelope (GDAL always writes one)."""
     table, column, fid_column = names["t"], names["g"], names["f"]
     rows = f'FROM "{table}" WHERE "{column}" IS NOT NULL AND "{fid_column}" > {int(after_fid)}'
-    (others,) = connection.execute(f'SELECT count(*) {rows} AND substr("{column}", 4, 1) != ?',
-                                   (bytes([LITTLE_ENDIAN_XY_ENVELOPE]),)).fetchone()
-    if not others:  # what GDAL writes for lines and polygons: envelopes read in bulk
-        cursor = connection.execute(f'SELECT "{fid_column}", substr("{column}", {HEADER_BYTES + 1}, 32) {rows}')
-        id_parts, box_parts = [np.empty(0, np.int64)], [np.empty((0, 4))]
-        for batch in iter(lambda: cursor.fetchmany(BATCH), []):  # small steps: see BATCH
-            id_parts.append(np.array([row[0] for row in batch], np.int64))
-            box_parts.append(np.frombuffer(b"".join([row[1] for row in batch]), "<f8").reshape(-1, 4))
-        return np.concatenate(id_parts), np.concatenate(box_parts)
+    # One pass over the rows (each substr() reads the whole blob): the header and envelope of
+    # each, kept as they are when all are what GDAL writes for lines and polygons.
+    cursor = connection.execute(f'SELECT "{fid_column}", substr("{column}", 1, {HEADER_BYTES + 32}) {rows}')
+    id_parts, box_parts = [np.empty(0, np.int64)], [np.empty((0, 4))]
+    for batch in iter(lambda: cursor.fetchmany(BATCH), []):  # small steps: see BATCH
+        heads = b"".join([row[1] for row in batch])
+        if len(heads) != len(batch) * (HEADER_BYTES + 32):  # a short geometry (a point): not all envelopes
+            return _boxes_one_by_one(connection, names, rows)
+        heads = np.frombuffer(heads, np.uint8).reshape(-1, HEADER_BYTES + 32)
+        if (heads[:, 3] != LITTLE_ENDIAN_XY_ENVELOPE).any():
+            return _boxes_one_by_one(connection, names, rows)
+        id_parts.append(np.array([row[0] for row in batch], np.int64))
+        box_parts.append(heads[:, HEADER_BYTES:].copy().view("<f8").reshape(-1, 4))
+    return np.concatenate(id_parts), np.concatenate(box_parts)
+
+
+def _boxes_one_by_one(connection: sqlite3.Connection, names: dict, rows: str) -> Optional[Boxes]:
+    """``_boxes`` where not every geometry has a little-endian xy envelope: each read in full."""
+    fid_column, column = names["f"], names["g"]
     ids: List[int] = []
     boxes: List[Tuple[float, float, float, float]] = []
     for fid, blob in _fetch_all(connection.execute(f'SELECT "{fid_column}", "{column}" {rows}')):

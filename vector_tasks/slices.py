@@ -135,9 +135,9 @@ def _fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
     source = plan.slices
     connection = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
     try:
-        low, high = connection.execute(
-            f'SELECT min("{_quoted(source.fid_column)}"), max("{_quoted(source.fid_column)}") '
-            f'FROM "{_quoted(source.table)}"').fetchone()
+        low, high = (connection.execute(  # one each: SQLite answers min() and max() together with a whole scan
+            f'SELECT {extreme}("{_quoted(source.fid_column)}") FROM "{_quoted(source.table)}"').fetchone()[0]
+            for extreme in ("min", "max"))
     finally:
         connection.close()
     if low is None:
