@@ -8,9 +8,7 @@ when the run was canceled or failed (the base task then removes the file).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Union
-
-import numpy as np
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -26,7 +24,9 @@ from qgis.core import (
 from ..core.control import Control
 from ..core.errors import TaskFailed
 from .destination import copy_geopackage
-from .gpkg_rtree import Boxes, add_spatial_index, read_boxes
+
+if TYPE_CHECKING:
+    from .gpkg_rtree import Boxes
 
 
 class FileSink:
@@ -51,7 +51,7 @@ class FileSink:
         self.driver = options.driverName
         self.index_later = options.driverName == "GPKG" and (index_at_close or not gdal_packs_rtree())
         # The boxes of the layers added (add_layer), read as they come: less to do at close.
-        self.boxes: Optional[List[Boxes]] = [] if self.index_later and not gdal_packs_rtree() else None
+        self.boxes: Optional[List["Boxes"]] = [] if self.index_later and not gdal_packs_rtree() else None
         self.last_fid = -2 ** 63
         if self.index_later:
             options.layerOptions = [o for o in QgsVectorFileWriter.defaultLayerOptions("GPKG")
@@ -81,7 +81,9 @@ class FileSink:
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
         if self.boxes is not None:
-            found = read_boxes(self.destination, self.layer_name, self.last_fid)
+            from . import gpkg_rtree  # numpy with it: imported where it is used, not by every run's set-up
+
+            found = gpkg_rtree.read_boxes(self.destination, self.layer_name, self.last_fid)
             self.boxes = None if found is None else self.boxes + [found]  # None: all read at close
             if found is not None and len(found[0]):
                 self.last_fid = int(found[0].max())
@@ -95,14 +97,18 @@ class FileSink:
         """Close the file; give a complete GeoPackage its spatial index."""
         if self.destination is None:
             return
+        from . import gpkg_rtree
+
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and (gdal_packs_rtree() or not add_spatial_index(
+        if complete and self.index_later and (gdal_packs_rtree() or not gpkg_rtree.add_spatial_index(
                 self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None)):
             _gdal_spatial_index(self.destination, self.layer_name)
         self.destination = None
 
 
-def _joined(parts: List[Boxes]) -> Boxes:
+def _joined(parts: List["Boxes"]) -> "Boxes":
+    import numpy as np
+
     return np.concatenate([ids for ids, _ in parts]), np.concatenate([boxes for _, boxes in parts])
 
 
