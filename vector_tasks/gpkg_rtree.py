@@ -119,7 +119,8 @@ def _add(connection: sqlite3.Connection, table: str, boxes: Optional[Boxes]) -> 
         "NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
         "extension_name))")
     connection.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-                       "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (table, names["geometry"]))
+                       "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+                       (table, names["geometry"]))
     connection.execute("COMMIT")
     return True
 

@@ -10,16 +10,18 @@ there are cores keeps every core busy while a worker waits for its turn (bench-i
 2 cores, native ÷ Offload, light / stars / lines: 1.56 / 1.55 / 1.55× with 3 workers,
 1.54 / 1.52 / 1.43× with 2).
 
-Ownership: a worker makes its slice's algorithm, context and feedback itself, and drops them
-before it takes the next slice; the layers Processing makes for it (the input subset, the
-memory output) belong to that context. No QObject made in a worker outlives its slice or is
-deleted in another thread.
+native:buffer reads without checking validity, so a slice is first copied into memory by
+``native:translategeometry`` (by 0: coordinates unchanged), which Processing feeds only valid
+geometries; the features it left out are skipped, fail the run, or, under ``invalid=fix``
+(native:buffer in QGIS 3.22 cannot fix), raise ``NeedsFixing``: the caller then buffers with
+its own engine.
 
-Cancel reaches each running slice's feedback (native:buffer checks it between features) and,
-through the ``GeosWatch``, a single long GEOS call. Used only where native:buffer says exactly
-what was asked (``slice_source``); native:buffer in QGIS 3.22 cannot fix an invalid geometry,
-so a slice that meets one under ``invalid=fix`` raises ``NeedsFixing`` and the caller buffers
-with its own engine.
+Ownership: a worker makes its slice's algorithms, context and feedback itself, and drops them
+before it takes the next slice; the layers Processing makes for it (the input subset, the
+memory layers) belong to that context. No QObject made in a worker outlives its slice or is
+deleted in another thread; a worker's error leaves it without its traceback, which would hold
+them. Cancel reaches each running slice's feedback (Processing checks it between features)
+and, through the ``GeosWatch``, a single long GEOS call.
 """
 from __future__ import annotations
 
@@ -122,8 +124,9 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
         with watch:
             slicer.run(watch, threads + 1)
         result.written, result.skipped = slicer.written, slicer.skipped
-        indexed = sink.indexed()
-        result.null = slicer.written - indexed if indexed is not None else count_null_geometries(destination, layer_name)
+        indexed = sink.indexed()  # geometries with a box: the others are null or empty
+        result.null = (slicer.written - indexed if indexed is not None
+                       else count_null_geometries(destination, layer_name))
     except BaseException:
         sink.close(complete=False)  # the caller removes the file
         raise
