@@ -262,7 +262,9 @@ def test_a_package_across_the_antimeridian_stores_the_tiles_as_servers_name_them
 
 
 def test_a_cog_is_copied_with_a_small_block_cache_and_the_process_gets_its_own_back(tmp_path, monkeypatch):
-    """GDAL's cache (5 % of RAM by default) took a COG of 16,384 tiles to 1.6 GB: bench/tiles.py measures it."""
+    """GDAL's cache (5 % of RAM by default) took a COG of 16,384 tiles to 1.6 GB: bench/tiles.py measures it.
+
+    Clipped, so GDAL's COG driver copies it (a COG of whole tiles is assembled: test_tile_cog.py)."""
     from offload.net_tasks.tile_mosaic import COG_COPY_CACHE_BYTES
 
     seen = []
@@ -278,7 +280,8 @@ def test_a_cog_is_copied_with_a_small_block_cache_and_the_process_gets_its_own_b
     try:
         with TileServer("imagery") as server:
             task = TileDownloadTask(TileRequest(server.template, tuple(map(float, BBOX.split(","))), 12,
-                                                tmp_path / "out.tif", cache_dir=tmp_path / "cache", format="COG"))
+                                                tmp_path / "out.tif", cache_dir=tmp_path / "cache", format="COG",
+                                                clip=True))
             assert run_to_end(task, 60) is True
         assert seen == [COG_COPY_CACHE_BYTES] and gdal.GetCacheMax() == 512 * 1024 * 1024
     finally:
