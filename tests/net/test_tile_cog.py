@@ -166,3 +166,29 @@ def test_a_cog_of_imagery_is_assembled_from_its_blocks_with_no_copy_by_gdal(tmp_
     level1 = np.stack([b.GetOverview(0).ReadAsArray() for b in bands])
     np.testing.assert_array_equal(level1, average_2x2(expected))
     np.testing.assert_array_equal(np.stack([b.GetOverview(1).ReadAsArray() for b in bands]), average_2x2(level1))
+
+
+def test_a_canceled_cog_leaves_no_stage_and_no_output(tmp_path):
+    from offload.core.errors import Canceled
+
+    reports = []
+
+    def cancel_after_a_few(fraction, status=None):
+        reports.append(fraction)
+
+    def check_canceled():
+        if len(reports) >= 5:
+            raise Canceled("canceled")
+
+    output = tmp_path / "out" / "cog.tif"
+    output.parent.mkdir()
+    first = Tile(8500, 5800, 14)
+    x_min, _, _, y_max = tile_bounds(first)
+    _, y_min, x_max, _ = tile_bounds(Tile(first.x + 5, first.y + 5, first.z))
+    with TileServer("imagery") as server:
+        plan = validate_tile_request(TileRequest(server.template, (x_min + 1, y_min + 1, x_max - 1, y_max - 1), 14,
+                                                 output, bbox_crs="EPSG:3857", cache_dir=tmp_path / "cache",
+                                                 format="COG", workers=2))
+        with pytest.raises(Canceled):
+            run_tiles(plan, output, Control(cancel_after_a_few, check_canceled))
+    assert list(output.parent.iterdir()) == []  # neither the stages nor a partial COG
