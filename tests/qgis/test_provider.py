@@ -17,7 +17,7 @@ def test_every_algorithm_has_help_an_icon_and_a_typed_output(offload_provider):
 
 
 WARM_UP_PROBE = r"""
-import json, sys
+import json, sys, threading
 from offload.core.runner import headless_app
 headless_app(full=True)
 from qgis.core import QgsApplication
@@ -27,8 +27,9 @@ provider = OffloadProvider()
 assert QgsApplication.processingRegistry().addProvider(provider)
 at_load = sorted(m for m in warm_up.ENGINE_MODULES if m in sys.modules)
 QgsApplication.processEvents()  # the event loop runs again, as it does in QGIS right after
-if warm_up._thread is not None:
-    warm_up._thread.join(60)
+for thread in threading.enumerate():
+    if thread.name == "offload-warm-up":
+        thread.join(60)
 print(json.dumps({"at_load": at_load, "after": sorted(m for m in warm_up.ENGINE_MODULES if m in sys.modules)}))
 """
 
