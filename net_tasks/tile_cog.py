@@ -76,7 +76,9 @@ class Overviews:
                  write_block: Callable[[int, int, int, np.ndarray], None]) -> None:
         self.write_block = write_block
         self.grids = [base_blocks] + [(-(-w // BLOCK), -(-h // BLOCK)) for w, h in sizes]
-        self.pending: List[Dict[Tuple[int, int], list]] = [{} for _ in sizes]  # per level: block -> [rgba, children seen]
+        # pending[i]: blocks of overview level i + 1 waiting for children: block -> [RGBA (None while every
+        # child was empty), children seen]
+        self.pending: List[Dict[Tuple[int, int], list]] = [{} for _ in sizes]
 
     def add(self, level: int, col: int, row: int, rgba: Optional[np.ndarray]) -> None:
         """Block (``col``, ``row``) of ``level`` (0: the full resolution) is final: ``rgba``, or None if empty."""
@@ -89,8 +91,8 @@ class Overviews:
         if rgba is not None:
             if entry[0] is None:
                 entry[0] = np.zeros((4, BLOCK, BLOCK), np.uint8)
-            half = BLOCK // 2
-            entry[0][:, (row % 2) * half:(row % 2 + 1) * half, (col % 2) * half:(col % 2 + 1) * half] = average_2x2(rgba)
+            top, left = (row % 2) * BLOCK // 2, (col % 2) * BLOCK // 2
+            entry[0][:, top:top + BLOCK // 2, left:left + BLOCK // 2] = average_2x2(rgba)
         entry[1] += 1
         if entry[1] == self._children(level, parent):
             self._finish(level + 1, parent)
@@ -163,8 +165,8 @@ def assemble_cog(stages: List[Path], destination: Path) -> None:
         kept = [e for e in entries if index == 0 or e[0] not in GEO_TAGS and e[0] != NEW_SUBFILE_TYPE]
         if index:
             kept.append((NEW_SUBFILE_TYPE, LONG, 1, struct.pack("<I", 1)))  # a reduced-resolution image
-        kept += [(TILE_OFFSETS, LONG8 if big else LONG, len(sizes), b""), (TILE_BYTE_COUNTS, LONG8 if big else LONG,
-                                                                          len(sizes), b"")]
+        offset_type = LONG8 if big else LONG  # the values are filled in by _ifd()
+        kept += [(TILE_OFFSETS, offset_type, len(sizes), b""), (TILE_BYTE_COUNTS, offset_type, len(sizes), b"")]
         ifds.append(sorted(kept))
     ghost = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(GHOST) + GHOST
     first_ifd = _even((16 if big else 8) + len(ghost))
@@ -221,7 +223,7 @@ def _ifd(entries: List[Entry], big: bool, start: int, following: int, offsets: L
             padded = value + b"\x00" * (len(value) & 1)
             values.append(padded)
             values_at += len(padded)
-        table.append(struct.pack("<HHQ", tag, kind, count) + field if big else struct.pack("<HHI", tag, kind, count) + field)
+        table.append(struct.pack("<HHQ" if big else "<HHI", tag, kind, count) + field)
     table.append(struct.pack("<Q" if big else "<I", following))
     return b"".join(table + values)
 
