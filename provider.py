@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
 
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icon.svg"
@@ -27,9 +28,13 @@ class OffloadProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802
         from .net_tasks.algorithms import DownloadAlgorithm, TilesAlgorithm
         from .raster_tasks.algorithms import CalcAlgorithm
+        from .raster_tasks.warm_up import start_warm_up as start_raster_warm_up
         from .vector_tasks.algorithms import BufferAlgorithm
 
         self.addAlgorithm(CalcAlgorithm())
         self.addAlgorithm(TilesAlgorithm())
         self.addAlgorithm(DownloadAlgorithm())
         self.addAlgorithm(BufferAlgorithm())
+        # The raster engine's imports, on a thread, once QGIS's event loop runs again: not in the
+        # plugin's load, and no longer in the user's first calculation (raster_tasks/warm_up.py).
+        QTimer.singleShot(0, start_raster_warm_up)

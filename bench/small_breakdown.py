@@ -1,6 +1,6 @@
 """Where a small ``offload:calc`` spends its time, beside ``qgis:rastercalculator`` (issue 12, line 4).
 
-Run: ``python bench/small_breakdown.py [--rounds 5] [--size 1024]``. Each measurement is a fresh
+Run: ``python bench/small_breakdown.py [--rounds 5] [--size 1024] [--idle]``. Each measurement is a fresh
 process set up as ``bench/inqgis.py``'s (QGIS, Processing, Offload's provider, the inputs as
 layers; untimed), then:
 - ``qgis``: one ``processing.run("qgis:rastercalculator")``, timed;
@@ -9,7 +9,8 @@ layers; untimed), then:
   Processing's context, ``checkParameterValues`` (the one validation: the run reuses its plan),
   ``run_calc``, and the rest (parameters, the atomic output). The sum of the imports and the run
   is what ``make bench-inqgis`` measures as one run.
-Medians of the rounds, in milliseconds.
+With ``--idle``, QGIS idles ``inqgis.IDLE_SECONDS`` before the run (the raster engine's warm-up
+has imported its modules then, so the imports cost nothing left). Medians of the rounds, in milliseconds.
 """
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def child(spec: Dict) -> Dict[str, float]:
     for path in spec["warm"]:
         Path(path).read_bytes()
     processing, params = inqgis.start_qgis(spec)
+    if spec.get("idle"):
+        inqgis.idle(spec["idle"])
     figures: Dict[str, float] = {}
     if spec["alg"] == "offload:calc":
         for module in IMPORTS:
@@ -77,12 +80,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--idle", action="store_true", help="QGIS idles before the run (the warm-up done)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(inqgis.RESULT_MARK + json.dumps(child(json.loads(args.one))), flush=True)
         os._exit(0)  # as bench/inqgis.py: QGIS's teardown crashes with Processing loaded
     import data as inputs
+
+    inqgis.compile_offload()
 
     folder = inqgis.CACHE if inqgis.CACHE.exists() else Path(tempfile.mkdtemp(prefix="offload-breakdown-"))
     out = Path(tempfile.mkdtemp(prefix="offload-breakdown-out-"))
@@ -91,6 +97,8 @@ def main() -> None:
     cases = {"offload": inqgis.offload_calc("offload", "", inqgis.NDVI_NUMPY, pair, out / "offload.tif",
                                             inqgis.OFFLOAD_PLAIN).spec,
              "qgis": inqgis.qgis_calc("qgis", "", pair, out / "qgis.tif").spec}
+    if args.idle:
+        cases = {key: dict(spec, idle=inqgis.IDLE_SECONDS) for key, spec in cases.items()}
     results: Dict[str, List[Dict[str, float]]] = {key: [] for key in cases}
     for _ in range(args.rounds):
         for key, spec in cases.items():

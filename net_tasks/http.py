@@ -14,6 +14,7 @@ import weakref
 import zlib
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -163,6 +164,18 @@ class OffloadSession(requests.Session):
         self.mount("http://", self.adapter)
         self.mount("https://", self.adapter)
         self._watchdog = _Watchdog()
+        self._environment: Dict[tuple, dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: D102 (requests' own)
+        """As requests does, but the environment (proxies, NO_PROXY, CA bundle) is read once per
+        scheme and host: requests reads it on every request, ~0.15 ms of a tile's CPU."""
+        if not self.trust_env or proxies:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (*urlsplit(url)[:2], stream, verify, cert)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = self._environment[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        return dict(settings)
 
     def abort(self) -> None:
         """Interrupt every request of this session, in whatever thread it blocks."""

@@ -53,6 +53,13 @@ def decode_image(body: bytes, max_px: int = MAX_DECODED_PX) -> Optional[np.ndarr
             return None
         bands = dataset.RasterCount
         first = dataset.GetRasterBand(1)
+        if bands in (3, 4) and first.DataType == gdal.GDT_Byte:  # RGB(A): read straight into the RGBA array
+            rgba = np.empty((4, dataset.RasterYSize, dataset.RasterXSize), np.uint8)
+            if dataset.ReadAsArray(buf_obj=rgba[:bands]) is None:
+                return None
+            if bands == 3:
+                rgba[3] = 255
+            return rgba
         table = first.GetColorTable()
         values = dataset.ReadAsArray()
         if values is None:

@@ -33,6 +33,11 @@ from .request import OPTIONS as request_options
 # 1 MB per Float32 array (1024×256 of 256² tiles): small enough for the CPU's cache, few
 # enough windows that the threads seldom wait for the GIL.
 MAX_WINDOW_PIXELS = 1 << 18
+# A pool of threads pays only for work that lasts: starting it and each thread's first window
+# (its own GDAL handles and buffers) cost more than a 1024² NDVI takes on one thread (first run
+# in a fresh process: 22 ms with 2 threads, 14 ms with one). The first window, computed on the
+# calling thread, gives the pace: a job that would take less than this at that pace stays there.
+POOL_WORTH_SECONDS = 0.03
 
 
 @dataclass(frozen=True)
@@ -421,12 +426,15 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     engine = _Engine(plan)
     windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
                            MAX_WINDOW_PIXELS)
-    computed = {}  # windows computed before the output exists: the compression probe's
-    if not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options):
-        middle = windows[len(windows) // 2]
-        computed[middle] = engine.compute(middle, control)  # written in its turn, not computed twice
-        if not _worth_compressing(computed[middle][1], options):
-            options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
+    # One window is computed before the output exists, on this thread, and written in its turn:
+    # its time decides the pool; with the default output it is also the compression probe.
+    probing = not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
+    first = windows[len(windows) // 2] if probing else windows[0]
+    paced = time.perf_counter()
+    computed = {first: engine.compute(first, control)}
+    threads = plan.threads if (time.perf_counter() - paced) * len(windows) > POOL_WORTH_SECONDS else 1
+    if probing and not _worth_compressing(computed[first][1], options):
+        options, final_options = (merged_options(o, ["COMPRESS=NONE"]) for o in (options, final_options))
     if plan.format == "COG":  # the COG driver copies from a finished file; stage uncompressed
         options = merged_options(["TILED=YES", "BIGTIFF=IF_SAFER"], [])
     stats = [_Stats() for _ in plan.expressions]
@@ -434,7 +442,7 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     try:
         write_span = 0.9 if plan.format == "COG" else 1.0
         writer = gdal_io.Writer(dataset, compressed=_compressed(options))
-        _compute_all(engine, windows, computed, writer, stats, control.within(0.0, write_span))
+        _compute_all(engine, windows, computed, threads, writer, stats, control.within(0.0, write_span))
         statistics = tuple(_band_statistics(band_stats, plan.grid) for band_stats in stats)
         for index, band_statistics in enumerate(statistics, start=1):
             if band_statistics is not None:
@@ -465,12 +473,12 @@ def _compressed(options: Sequence[str]) -> bool:
     return _option(options, "COMPRESS", "NONE").upper() != "NONE"
 
 
-def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, tuple], writer: gdal_io.Writer,
-                 stats: List[_Stats], control: Control) -> None:
-    """Compute windows on a pool (those in ``computed`` are done); this thread writes them in
-    order as they complete. A job of one window runs on this thread alone: a pool would cost
-    more to start than it could share."""
-    threads = min(engine.plan.threads, len(windows) - len(computed))
+def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, tuple], threads: int,
+                 writer: gdal_io.Writer, stats: List[_Stats], control: Control) -> None:
+    """Compute windows on a pool of ``threads`` (those in ``computed`` are done); this thread
+    writes them in order as they complete. With one thread, or one window left, this thread
+    computes them too: a pool would cost more to start than it could share."""
+    threads = min(threads, len(windows) - len(computed))
     if threads <= 1:
         for written, window in enumerate(windows, start=1):
             _write(computed.get(window) or engine.compute(window, control), writer, stats)

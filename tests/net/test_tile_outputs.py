@@ -248,6 +248,9 @@ def test_a_mosaic_equals_the_decoded_tiles_and_a_zoom_range_gives_overviews(subp
     structure = dataset.GetMetadata("IMAGE_STRUCTURE")
     assert structure["COMPRESSION"] == "ZSTD"
     assert (structure.get("LAYOUT") == "COG") == (output_format == "COG")
+    # a GeoTIFF's bands in blocks of their own, no predictor (faster, as small on imagery); a COG as GDAL's driver makes it
+    assert (structure["INTERLEAVE"], structure.get("PREDICTOR", "1")) == (
+        ("BAND", "1") if output_format == "GTiff" else ("PIXEL", "2"))
     assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == [output.name]  # no stage, no temp
 
 
@@ -262,7 +265,9 @@ def test_a_package_across_the_antimeridian_stores_the_tiles_as_servers_name_them
 
 
 def test_a_cog_is_copied_with_a_small_block_cache_and_the_process_gets_its_own_back(tmp_path, monkeypatch):
-    """GDAL's cache (5 % of RAM by default) took a COG of 16,384 tiles to 1.6 GB: bench/tiles.py measures it."""
+    """GDAL's cache (5 % of RAM by default) took a COG of 16,384 tiles to 1.6 GB: bench/tiles.py measures it.
+
+    Clipped, so GDAL's COG driver copies it (a COG of whole tiles is assembled: test_tile_cog.py)."""
     from offload.net_tasks.tile_mosaic import COG_COPY_CACHE_BYTES
 
     seen = []
@@ -278,7 +283,8 @@ def test_a_cog_is_copied_with_a_small_block_cache_and_the_process_gets_its_own_b
     try:
         with TileServer("imagery") as server:
             task = TileDownloadTask(TileRequest(server.template, tuple(map(float, BBOX.split(","))), 12,
-                                                tmp_path / "out.tif", cache_dir=tmp_path / "cache", format="COG"))
+                                                tmp_path / "out.tif", cache_dir=tmp_path / "cache", format="COG",
+                                                clip=True))
             assert run_to_end(task, 60) is True
         assert seen == [COG_COPY_CACHE_BYTES] and gdal.GetCacheMax() == 512 * 1024 * 1024
     finally:

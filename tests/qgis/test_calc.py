@@ -7,6 +7,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,10 @@ ODD = (333, 517)  # rows, cols: not a multiple of any block size
 
 @pytest.fixture
 def small_windows(monkeypatch):
-    """Force many windows (and their seams) on small test rasters."""
+    """Force many windows (and their seams) on small test rasters, computed on the pool as a
+    long job's are."""
     monkeypatch.setattr(calc_module, "MAX_WINDOW_PIXELS", 64 * 64)
+    monkeypatch.setattr(calc_module, "POOL_WORTH_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -385,3 +388,19 @@ def test_the_task_tells_what_it_did(tmp_path, pair, small_windows):
         assert f"{stats.valid_percent:.4g}" == band.GetMetadataItem("STATISTICS_VALID_PERCENT")
     summary = result.summary()
     assert "\n" not in summary and f"{ODD[1]:,}×{ODD[0]:,} pixels, 2 bands" in summary and "band 2: " in summary
+
+
+@pytest.mark.parametrize("lasting", [False, True])
+def test_a_short_job_stays_on_the_calling_thread(tmp_path, pair, monkeypatch, lasting):
+    """Starting a pool costs more than a short job takes: its windows are computed on the thread
+    that writes; a job that lasts is shared out over the pool."""
+    a_path, b_path, _, _ = pair
+    monkeypatch.setattr(calc_module, "MAX_WINDOW_PIXELS", 64 * 64)
+    if lasting:
+        monkeypatch.setattr(calc_module, "POOL_WORTH_SECONDS", 0.0)
+    threads = []
+    compute = calc_module._Engine.compute
+    monkeypatch.setattr(calc_module._Engine, "compute", lambda engine, window, control: threads.append(
+        threading.current_thread().name) or compute(engine, window, control))
+    calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a_path}", f"B={b_path}"], threads=2)
+    assert len(threads) > 4 and len(set(threads)) == (3 if lasting else 1)  # the first window paces the job

@@ -14,3 +14,37 @@ def test_every_algorithm_has_help_an_icon_and_a_typed_output(offload_provider):
         assert len(algorithm.shortHelpString()) > 80, algorithm.id()
         assert not algorithm.icon().isNull() and algorithm.icon().cacheKey() != generic
         assert any(isinstance(p, QgsProcessingDestinationParameter) for p in algorithm.parameterDefinitions())
+
+
+WARM_UP_PROBE = r"""
+import json, sys, threading
+from offload.core.runner import headless_app
+headless_app(full=True)
+from qgis.core import QgsApplication
+from offload.provider import OffloadProvider
+from offload.raster_tasks import warm_up
+provider = OffloadProvider()
+assert QgsApplication.processingRegistry().addProvider(provider)
+at_load = sorted(m for m in warm_up.ENGINE_MODULES if m in sys.modules)
+QgsApplication.processEvents()  # the event loop runs again, as it does in QGIS right after
+for thread in threading.enumerate():
+    if thread.name == "offload-warm-up":
+        thread.join(60)
+print(json.dumps({"at_load": at_load, "after": sorted(m for m in warm_up.ENGINE_MODULES if m in sys.modules)}))
+"""
+
+
+def test_the_raster_engine_is_imported_in_the_background_after_the_provider_loads(subprocess_env):
+    """A user's first calculation does not wait for numpy and the engine to import, and the
+    provider's load does not import them either (raster_tasks/warm_up.py)."""
+    import json
+    import subprocess
+    import sys
+
+    from offload.raster_tasks.warm_up import ENGINE_MODULES
+
+    child = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], env=subprocess_env, capture_output=True,
+                           text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    modules = json.loads(child.stdout.strip().splitlines()[-1])
+    assert modules == {"at_load": [], "after": sorted(ENGINE_MODULES)}

@@ -38,3 +38,26 @@ def test_bodies_are_inflated_counted_and_checked_against_their_length():
         list(body_chunks(FakeResponse(b"x" * 10, **{"Content-Length": "99"}), None, ""))
     with pytest.raises(BodyRefused, match="Content-Encoding 'br'"):
         list(body_chunks(FakeResponse(b"x", **{"Content-Encoding": "br"}), None, ""))
+
+
+def test_the_environment_proxies_are_read_once_per_host_and_still_honoured(monkeypatch):
+    """requests reads the environment on every request (~0.15 ms of a tile's CPU); a session reads it once per host."""
+    import requests.sessions
+
+    from offload.net_tasks.http import OffloadSession
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "bypassed.example")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    reads = []
+    environ_proxies = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies",
+                        lambda url, no_proxy=None: reads.append(url) or environ_proxies(url, no_proxy))
+    session = OffloadSession("test")
+    for tile in range(3):
+        settings = session.merge_environment_settings(f"http://tiles.example/14/{tile}/0.png", {}, True, None, None)
+        assert settings["proxies"]["http"] == "http://127.0.0.1:9" and settings["stream"] is True
+    assert session.merge_environment_settings("http://bypassed.example/0.png", {}, False, None, None)["proxies"] \
+        .get("http") is None
+    assert len(reads) == 2  # once per host

@@ -1,0 +1,240 @@
+"""A COG assembled from blocks GDAL compressed while the tiles arrived, so little is left when the last comes.
+
+GDAL 3.6's COG driver only copies: after the download it decodes every block again, builds the
+overviews and compresses it all once more (2-3 s for 1,024 tiles on 2 cores, the download
+itself taking 4 s). Here the work is done as tiles arrive, on the mosaic's writing thread:
+
+- each tile goes into a GeoTIFF stage (GDAL's GTiff driver, the COG's codec and block size);
+- ``Overviews`` averages each tile 2×2 into its quarter of the next level's block, and writes a
+  block into that level's stage as soon as its children are all in (so only a row of blocks
+  per level waits in memory);
+- ``assemble_cog`` then writes the COG's layout, GDAL's own (IFDs first, then the blocks,
+  smallest overview first, each level row by row, each block with GDAL's leader and trailer),
+  copying the compressed blocks byte for byte: no block is decoded or encoded again.
+
+The tags of each level's IFD are the ones GDAL wrote into its stage; only where the blocks are
+changes. ``tests/net/test_tile_cog.py`` has GDAL's COG validation accept the result.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+BLOCK = 256  # a tile, a block of the COG (every level)
+NEW_SUBFILE_TYPE, TILE_OFFSETS, TILE_BYTE_COUNTS = 254, 324, 325
+GEO_TAGS = {33550, 33922, 34264, 34735, 34736, 34737}  # georeferencing: the full resolution IFD only
+TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+LONG, LONG8 = 4, 16
+GHOST = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
+         b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ")  # as GDAL writes it
+CLASSIC_LIMIT = 2 ** 32 - 2 ** 20  # past this, offsets need BigTIFF
+
+
+def overview_sizes(width: int, height: int, count: Optional[int] = None) -> List[Tuple[int, int]]:
+    """Each overview's size, halving (rounded up): ``count`` levels, or as GDAL's COG driver makes
+    them by default, until the level fits in one block."""
+    sizes = []
+    while (len(sizes) < count) if count is not None else max(width, height) > BLOCK:
+        width, height = (width + 1) // 2, (height + 1) // 2
+        sizes.append((width, height))
+    return sizes
+
+
+def average_2x2(rgba: np.ndarray) -> np.ndarray:
+    """(4, 2n, 2m) RGBA uint8 → (4, n, m): colours averaged over the opaque pixels only (a missing
+    neighbour does not darken an edge), alpha over all four, each rounded to nearest.
+
+    Four strided views added (0.2 ms a 256² tile; summing a reshaped array's axes took 2.5 ms)."""
+    wide = rgba.astype(np.uint16)
+    quarters = [wide[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    if rgba[3].min() == 255:  # the common case: opaque imagery
+        total = quarters[0] + quarters[1] + quarters[2] + quarters[3] + 2
+        return (total >> 2).astype(np.uint8)
+    alpha = quarters[0][3] + quarters[1][3] + quarters[2][3] + quarters[3][3]
+    opaque = [q[3] > 0 for q in quarters]
+    count = sum(o.astype(np.uint16) for o in opaque)
+    colours = sum(q[:3] * o for q, o in zip(quarters, opaque))
+    out = np.empty(rgba[:, ::2, ::2].shape, np.uint8)
+    out[:3] = np.where(count > 0, (colours + count // 2) // np.maximum(count, 1), 0)
+    out[3] = (alpha + 2) >> 2
+    return out
+
+
+class Overviews:
+    """Blocks of every overview level, made from the finer level's blocks as they come.
+
+    ``write_block(level, col, row, rgba)`` stores a finished block (level 1 is the first overview).
+    A block is finished when each of its (up to 4) children was given, written or known empty;
+    ``close()`` writes what is left (children that never came are transparent).
+    """
+
+    def __init__(self, base_blocks: Tuple[int, int], sizes: List[Tuple[int, int]],
+                 write_block: Callable[[int, int, int, np.ndarray], None]) -> None:
+        self.write_block = write_block
+        self.grids = [base_blocks] + [(-(-w // BLOCK), -(-h // BLOCK)) for w, h in sizes]
+        # pending[i]: blocks of overview level i + 1 waiting for children: block -> [RGBA (None while every
+        # child was empty), children seen]
+        self.pending: List[Dict[Tuple[int, int], list]] = [{} for _ in sizes]
+
+    def add(self, level: int, col: int, row: int, rgba: Optional[np.ndarray]) -> None:
+        """Block (``col``, ``row``) of ``level`` (0: the full resolution) is final: ``rgba``, or None if empty."""
+        if level >= len(self.pending):
+            return
+        parent = (col // 2, row // 2)
+        entry = self.pending[level].get(parent)
+        if entry is None:
+            entry = self.pending[level][parent] = [None, 0]
+        if rgba is not None:
+            if entry[0] is None:
+                entry[0] = np.zeros((4, BLOCK, BLOCK), np.uint8)
+            top, left = (row % 2) * BLOCK // 2, (col % 2) * BLOCK // 2
+            entry[0][:, top:top + BLOCK // 2, left:left + BLOCK // 2] = average_2x2(rgba)
+        entry[1] += 1
+        if entry[1] == self._children(level, parent):
+            self._finish(level + 1, parent)
+
+    def _children(self, level: int, parent: Tuple[int, int]) -> int:
+        cols, rows = self.grids[level]
+        return (min(2, cols - 2 * parent[0])) * (min(2, rows - 2 * parent[1]))
+
+    def _finish(self, level: int, block: Tuple[int, int]) -> None:
+        rgba, _ = self.pending[level - 1].pop(block)
+        if rgba is not None:
+            self.write_block(level, block[0], block[1], rgba)
+        self.add(level, block[0], block[1], rgba)
+
+    def close(self) -> None:
+        """Finish every block still waiting for children (tiles that failed and were allowed to)."""
+        for level in range(1, len(self.pending) + 1):
+            for block in sorted(self.pending[level - 1]):
+                if block in self.pending[level - 1]:
+                    self._finish(level, block)
+
+
+# -- the layout ------------------------------------------------------------------------------------
+
+Entry = Tuple[int, int, int, bytes]  # tag, type, count, value bytes (little-endian)
+
+
+def read_ifd(path: Path) -> Tuple[List[Entry], List[int], List[int]]:
+    """The first IFD of a little-endian TIFF or BigTIFF GDAL wrote: its entries, block offsets and sizes."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+        if head[:2] != b"II":
+            raise ValueError(f"{path} is no little-endian TIFF")
+        big = struct.unpack_from("<H", head, 2)[0] == 43
+        f.seek(struct.unpack_from("<Q", head, 8)[0] if big else struct.unpack_from("<I", head, 4)[0])
+        count = struct.unpack("<Q" if big else "<H", f.read(8 if big else 2))[0]
+        raw = f.read(count * (20 if big else 12))
+        entries = []
+        for i in range(count):
+            if big:
+                tag, kind, n = struct.unpack_from("<HHQ", raw, i * 20)
+                inline, at = raw[i * 20 + 12:i * 20 + 20], i * 20 + 12
+            else:
+                tag, kind, n = struct.unpack_from("<HHI", raw, i * 12)
+                inline, at = raw[i * 12 + 8:i * 12 + 12], i * 12 + 8
+            size = TYPE_BYTES[kind] * n
+            if size <= len(inline):
+                value = inline[:size]
+            else:
+                f.seek(struct.unpack_from("<Q" if big else "<I", raw, at)[0])
+                value = f.read(size)
+            entries.append((tag, kind, n, value))
+    found = {tag: (kind, n, value) for tag, kind, n, value in entries}
+    offsets, sizes = (_integers(*found[tag]) for tag in (TILE_OFFSETS, TILE_BYTE_COUNTS))
+    return [e for e in entries if e[0] not in (TILE_OFFSETS, TILE_BYTE_COUNTS)], offsets, sizes
+
+
+def _integers(kind: int, count: int, value: bytes) -> List[int]:
+    return list(struct.unpack(f"<{count}{ {3: 'H', 4: 'I', 16: 'Q'}[kind] }", value))
+
+
+def assemble_cog(stages: List[Path], destination: Path) -> None:
+    """Write the COG ``destination`` from ``stages`` (full resolution first, then each overview),
+    each a tiled GeoTIFF GDAL wrote with the COG's codec: blocks copied, never re-encoded."""
+    levels = [read_ifd(path) for path in stages]
+    data_bytes = sum(size + 8 for _, _, sizes in levels for size in sizes)
+    big = data_bytes + 2 ** 20 > CLASSIC_LIMIT
+    ifds = []
+    for index, (entries, _, sizes) in enumerate(levels):
+        kept = [e for e in entries if index == 0 or e[0] not in GEO_TAGS and e[0] != NEW_SUBFILE_TYPE]
+        if index:
+            kept.append((NEW_SUBFILE_TYPE, LONG, 1, struct.pack("<I", 1)))  # a reduced-resolution image
+        offset_type = LONG8 if big else LONG  # the values are filled in by _ifd()
+        kept += [(TILE_OFFSETS, offset_type, len(sizes), b""), (TILE_BYTE_COUNTS, offset_type, len(sizes), b"")]
+        ifds.append(sorted(kept))
+    ghost = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(GHOST) + GHOST
+    first_ifd = _even((16 if big else 8) + len(ghost))
+    at = first_ifd
+    starts = []
+    for entries in ifds:
+        starts.append(at)
+        at += _ifd_bytes(entries, big)
+    # the blocks: smallest overview first, the full resolution last; each row by row, leader and trailer around it
+    placed: List[List[int]] = [[] for _ in levels]
+    for index in reversed(range(len(levels))):
+        for size in levels[index][2]:
+            placed[index].append(at + 4 if size else 0)
+            at += size + 8 if size else 0
+    with open(destination, "wb") as out:
+        out.write(b"II+\x00\x08\x00\x00\x00" + struct.pack("<Q", first_ifd) if big
+                  else b"II*\x00" + struct.pack("<I", first_ifd))
+        out.write(ghost)
+        out.write(b"\x00" * (first_ifd - out.tell()))
+        for index, entries in enumerate(ifds):
+            following = starts[index + 1] if index + 1 < len(starts) else 0
+            out.write(_ifd(entries, big, starts[index], following, placed[index], levels[index][2]))
+        for index in reversed(range(len(levels))):
+            _copy_blocks(stages[index], levels[index][1], levels[index][2], out)
+
+
+def _even(n: int) -> int:
+    return n + (n & 1)
+
+
+def _ifd_bytes(entries: List[Entry], big: bool) -> int:
+    inline = 8 if big else 4
+    size = (8 + 20 * len(entries) + 8) if big else (2 + 12 * len(entries) + 4)
+    for tag, kind, count, value in entries:
+        length = TYPE_BYTES[kind] * count
+        if length > inline:
+            size += _even(length)
+    return size
+
+
+def _ifd(entries: List[Entry], big: bool, start: int, following: int, offsets: List[int], sizes: List[int]) -> bytes:
+    """One IFD at ``start`` with its out-of-line values right after it."""
+    inline = 8 if big else 4
+    head = struct.pack("<Q", len(entries)) if big else struct.pack("<H", len(entries))
+    values_at = start + len(head) + (20 if big else 12) * len(entries) + (8 if big else 4)
+    table, values = [head], []
+    for tag, kind, count, value in entries:
+        if tag in (TILE_OFFSETS, TILE_BYTE_COUNTS):
+            value = struct.pack(f"<{count}{'Q' if big else 'I'}", *(offsets if tag == TILE_OFFSETS else sizes))
+        if len(value) <= inline:
+            field = value + b"\x00" * (inline - len(value))
+        else:
+            field = struct.pack("<Q" if big else "<I", values_at)
+            padded = value + b"\x00" * (len(value) & 1)
+            values.append(padded)
+            values_at += len(padded)
+        table.append(struct.pack("<HHQ" if big else "<HHI", tag, kind, count) + field)
+    table.append(struct.pack("<Q" if big else "<I", following))
+    return b"".join(table + values)
+
+
+def _copy_blocks(stage: Path, offsets: List[int], sizes: List[int], out) -> None:
+    """The stage's compressed blocks, in order, each as GDAL frames it: its size before, its last 4 bytes after."""
+    descriptor = os.open(stage, os.O_RDONLY)
+    try:
+        for offset, size in zip(offsets, sizes):
+            if size:
+                block = os.pread(descriptor, size, offset)
+                out.write(struct.pack("<I", size) + block + block[-4:])
+    finally:
+        os.close(descriptor)
