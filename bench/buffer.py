@@ -39,6 +39,9 @@ if tool == "offload":
             super().finished(ok)
             result["finished_ms"] = (time.perf_counter() - begun) * 1000
 
+    from qgis.analysis import QgsNativeAlgorithms  # the desktop registers them at start-up; here, before the snapshot
+
+    QgsApplication.processingRegistry().addProvider(QgsNativeAlgorithms(QgsApplication.processingRegistry()))
     begun = time.perf_counter()
     task = Timed(BufferRequest(layer, __import__("pathlib").Path(out), distance=5))
     result["snapshot_ms"] = (time.perf_counter() - begun) * 1000

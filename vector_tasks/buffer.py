@@ -42,6 +42,7 @@ from ..core.ordered_writer import OrderedWriter
 from .geos_interrupt import GeosWatch
 from .request import DISTANCE, MAX_MEMORY_MB, OPTIONS, BufferRequest, input_spec
 from .sinks import FileSink, MemorySink, Sink
+from .slices import NeedsFixing, SliceSource, buffer_in_slices, slice_source
 
 # The request's keywords (request.py) as GEOS's styles.
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -78,6 +79,7 @@ class BufferPlan:
     check_validity: bool  # points are always valid: one call per feature saved
     where: Optional[str]
     max_memory_mb: int = MAX_MEMORY_MB.default
+    slices: Optional[SliceSource] = None  # where native:buffer itself can buffer the layer, slice by slice
 
 
 def open_layer(spec: str) -> QgsVectorLayer:
@@ -122,7 +124,10 @@ def validate_buffer_request(request: BufferRequest) -> BufferPlan:
         centre = layer.extent().center()  # an equidistant projection around the data: metres stay metres
         metres_crs = QgsCoordinateReferenceSystem.fromProj(
             f"+proj=aeqd +lat_0={centre.y():.6f} +lon_0={centre.x():.6f} +datum=WGS84 +units=m +no_defs")
+    native_can = (distance_property is None and feature_ids is None and not request.where and metres_crs is None
+                  and not request.dissolve)  # what native:buffer says exactly as asked
     return BufferPlan(
+        slices=slice_source(layer) if native_can else None,
         source=QgsVectorLayerFeatureSource(layer),
         source_path=Path(layer.source().split("|", 1)[0]) if layer.providerType() == "ogr" else None,
         fields=QgsFields(layer.fields()), crs=QgsCoordinateReferenceSystem(layer.crs()), layer_name=layer.name(),
@@ -201,12 +206,21 @@ def run_buffer(plan: BufferPlan, destination: Optional[Path], control: Control, 
     ``layer_name`` in a copy of the GeoPackage ``base``; or, for None, a new memory layer,
     given to ``made`` once complete: it lives on this thread until moved).
 
-    This thread reads chunks of features; buffering threads (one per core) buffer them, GEOS
-    releasing the GIL; one writer thread writes them in input order (``OrderedWriter``).
-    Canceled or failed, the sink is closed incomplete and the error raised.
+    From a GeoPackage into a GeoPackage, native:buffer itself buffers slices of the layer on
+    every core (``slices``). Otherwise this thread reads chunks of features; buffering threads
+    (one per core) buffer them, GEOS releasing the GIL; one writer thread writes them in input
+    order (``OrderedWriter``). Canceled or failed, the sink is closed incomplete and the error raised.
     """
     started = time.perf_counter()
     result = BufferResult()
+    if destination is not None and plan.slices is not None and destination.suffix.lower() == ".gpkg":
+        try:
+            buffer_in_slices(plan, destination, layer_name or destination.stem, base, control, buffering_threads(),
+                             result)
+            result.seconds = time.perf_counter() - started
+            return result
+        except NeedsFixing:  # an invalid geometry, which only this engine fixes: it starts afresh
+            result = BufferResult()
     if destination is None:
         sink: Sink = MemorySink(plan.fields, plan.crs, f"{plan.layer_name} buffered")
     else:

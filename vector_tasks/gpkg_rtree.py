@@ -46,8 +46,12 @@ TRIGGERS = (  # GDAL 3.6's, which follow the GeoPackage specification's (its F.3
 )
 
 
-def add_spatial_index(path: Path, table: str) -> bool:
-    """Give ``table`` of the GeoPackage at ``path`` (written without one) GDAL's spatial index.
+Boxes = Tuple[np.ndarray, np.ndarray]  # ids, and their boxes (minx, maxx, miny, maxy)
+
+
+def add_spatial_index(path: Path, table: str, boxes: Optional[Boxes] = None) -> bool:
+    """Give ``table`` of the GeoPackage at ``path`` (written without one) GDAL's spatial index,
+    of ``boxes`` if given (every geometry's, from ``read_boxes``), else of the boxes read now.
 
     Returns False, having changed nothing, when the packed tree fails SQLite's own check, a
     geometry is not what GDAL writes, or this Python's SQLite lacks what it takes (the R-tree
@@ -55,7 +59,7 @@ def add_spatial_index(path: Path, table: str) -> bool:
     """
     connection = sqlite3.connect(str(path), isolation_level=None)
     try:
-        return _add(connection, table)
+        return _add(connection, table, boxes)
     except sqlite3.Error:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
@@ -64,23 +68,47 @@ def add_spatial_index(path: Path, table: str) -> bool:
         connection.close()
 
 
-def _add(connection: sqlite3.Connection, table: str) -> bool:
-    """``add_spatial_index`` on an open connection (``sqlite3.Error`` rolls it back there)."""
+def read_boxes(path: Path, table: str, after_fid: int) -> Optional[Boxes]:
+    """The boxes of ``table``'s geometries whose fid is above ``after_fid`` (to read them as rows
+    are added, instead of all at the end); None where ``add_spatial_index`` would give up."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        names = _names(connection, table)
+        return None if names is None else _boxes(connection, names, after_fid)
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def _names(connection: sqlite3.Connection, table: str) -> Optional[dict]:
+    """The quoted names of the R-tree (r), the table (t), its geometry (g) and fid (f) columns."""
     found = connection.execute(
         "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
     if found is None:
-        return False
+        return None
     (geometry,) = found
     fid = next(row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1)
-    names = {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
-             "f": _quoted(fid)}
-    boxes = _boxes(connection, names)
+    return {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
+            "f": _quoted(fid), "rtree": f"rtree_{table}_{geometry}", "geometry": geometry}
+
+
+def _add(connection: sqlite3.Connection, table: str, boxes: Optional[Boxes]) -> bool:
+    """``add_spatial_index`` on an open connection (``sqlite3.Error`` rolls it back there)."""
+    names = _names(connection, table)
+    if names is None:
+        return False
+    if boxes is None:
+        boxes = _boxes(connection, names)
     if boxes is None:
         return False
     connection.execute("BEGIN")
     connection.execute(f'CREATE VIRTUAL TABLE "{names["r"]}" USING rtree(id, minx, maxx, miny, maxy)')
     _pack(connection, names["r"], *boxes)
-    check = connection.execute("SELECT rtreecheck(?)", (f"rtree_{table}_{geometry}",)).fetchone()[0]
+    check = connection.execute("SELECT rtreecheck(?)", (names["rtree"],)).fetchone()[0]
     if check != "ok":
         connection.execute("ROLLBACK")
         return False
@@ -91,7 +119,8 @@ def _add(connection: sqlite3.Connection, table: str) -> bool:
         "NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
         "extension_name))")
     connection.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-                       "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (table, geometry))
+                       "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+                       (table, names["geometry"]))
     connection.execute("COMMIT")
     return True
 
@@ -100,26 +129,35 @@ def _quoted(name: str) -> str:
     return name.replace('"', '""')
 
 
-def _boxes(connection: sqlite3.Connection, names: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+def _boxes(connection: sqlite3.Connection, names: dict, after_fid: int = -2 ** 63) -> Optional[Boxes]:
     """Every non-empty geometry's id and bounding box (minx, maxx, miny, maxy), from the
-    GeoPackage geometry header's envelope, or from the point itself when it has none.
-    None when a geometry other than a point comes without an envelope (GDAL always writes one)."""
+    GeoPackage geometry header's envelope, or from the point itself when it has none; only
+    fids above ``after_fid``. None when a geometry other than a point comes without an
+    envelope (GDAL always writes one)."""
     table, column, fid_column = names["t"], names["g"], names["f"]
-    (others,) = connection.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL AND '
-                                   f'substr("{column}", 4, 1) != ?', (bytes([LITTLE_ENDIAN_XY_ENVELOPE]),)).fetchone()
-    if not others:  # what GDAL writes for lines and polygons: envelopes read in bulk
-        cursor = connection.execute(f'SELECT "{fid_column}", substr("{column}", {HEADER_BYTES + 1}, 32) '
-                                    f'FROM "{table}" WHERE "{column}" IS NOT NULL')
-        id_parts, box_parts = [np.empty(0, np.int64)], [np.empty((0, 4))]
-        for batch in iter(lambda: cursor.fetchmany(BATCH), []):  # small steps: see BATCH
-            id_parts.append(np.array([row[0] for row in batch], np.int64))
-            box_parts.append(np.frombuffer(b"".join([row[1] for row in batch]), "<f8").reshape(-1, 4))
-        return np.concatenate(id_parts), np.concatenate(box_parts)
+    rows = f'FROM "{table}" WHERE "{column}" IS NOT NULL AND "{fid_column}" > {int(after_fid)}'
+    # One pass over the rows (each substr() reads the whole blob): the header and envelope of
+    # each, kept as they are when all are what GDAL writes for lines and polygons.
+    cursor = connection.execute(f'SELECT "{fid_column}", substr("{column}", 1, {HEADER_BYTES + 32}) {rows}')
+    id_parts, box_parts = [np.empty(0, np.int64)], [np.empty((0, 4))]
+    for batch in iter(lambda: cursor.fetchmany(BATCH), []):  # small steps: see BATCH
+        heads = b"".join([row[1] for row in batch])
+        if len(heads) != len(batch) * (HEADER_BYTES + 32):  # a short geometry (a point): not all envelopes
+            return _boxes_one_by_one(connection, names, rows)
+        heads = np.frombuffer(heads, np.uint8).reshape(-1, HEADER_BYTES + 32)
+        if (heads[:, 3] != LITTLE_ENDIAN_XY_ENVELOPE).any():
+            return _boxes_one_by_one(connection, names, rows)
+        id_parts.append(np.array([row[0] for row in batch], np.int64))
+        box_parts.append(heads[:, HEADER_BYTES:].copy().view("<f8").reshape(-1, 4))
+    return np.concatenate(id_parts), np.concatenate(box_parts)
+
+
+def _boxes_one_by_one(connection: sqlite3.Connection, names: dict, rows: str) -> Optional[Boxes]:
+    """``_boxes`` where not every geometry has a little-endian xy envelope: each read in full."""
+    fid_column, column = names["f"], names["g"]
     ids: List[int] = []
     boxes: List[Tuple[float, float, float, float]] = []
-    rows = _fetch_all(connection.execute(f'SELECT "{names["f"]}", "{names["g"]}" FROM "{names["t"]}" '
-                                         f'WHERE "{names["g"]}" IS NOT NULL'))
-    for fid, blob in rows:
+    for fid, blob in _fetch_all(connection.execute(f'SELECT "{fid_column}", "{column}" {rows}')):
         flags = blob[3]
         if flags & 0x10:  # the empty flag: not in the index
             continue

@@ -8,7 +8,7 @@ when the run was canceled or failed (the base task then removes the file).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -17,13 +17,16 @@ from qgis.core import (
     QgsFields,
     QgsMemoryProviderUtils,
     QgsVectorFileWriter,
+    QgsVectorLayer,
     QgsWkbTypes,
 )
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
 from .destination import copy_geopackage
-from .gpkg_rtree import add_spatial_index
+
+if TYPE_CHECKING:
+    from .gpkg_rtree import Boxes
 
 
 class FileSink:
@@ -32,18 +35,24 @@ class FileSink:
 
     Where GDAL is older than 3.8, a GeoPackage is written without its spatial index, which is
     bulk-loaded at close (``gpkg_rtree``): three times faster than GDAL 3.6 inserting one box
-    at a time. GDAL 3.8 and later bulk-load it themselves.
+    at a time. GDAL 3.8 and later bulk-load it themselves. ``index_at_close``: a GeoPackage
+    gets its index at close whatever GDAL does, for features that come in whole layers
+    (``add_layer``), where GDAL would index one feature at a time.
     """
 
     def __init__(self, fields: QgsFields, crs: QgsCoordinateReferenceSystem, destination: Path, layer_name: str,
-                 base: Optional[Path] = None, control: Control = Control()) -> None:
+                 base: Optional[Path] = None, control: Control = Control(), index_at_close: bool = False) -> None:
         options = QgsVectorFileWriter.SaveVectorOptions()
         if base is not None:  # the other layers stay; the copy replaces the file only on success
             copy_geopackage(base, destination, control.check_canceled)
             options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
         options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
         options.layerName = layer_name  # not the temporary file's name
-        self.index_later = options.driverName == "GPKG" and not gdal_packs_rtree()
+        self.driver = options.driverName
+        self.index_later = options.driverName == "GPKG" and (index_at_close or not gdal_packs_rtree())
+        # The boxes of the layers added (add_layer), read as they come: less to do at close.
+        self.boxes: Optional[List["Boxes"]] = [] if self.index_later and not gdal_packs_rtree() else None
+        self.last_fid = -2 ** 63
         if self.index_later:
             options.layerOptions = [o for o in QgsVectorFileWriter.defaultLayerOptions("GPKG")
                                     if not o.startswith("SPATIAL_INDEX=")] + ["SPATIAL_INDEX=NO"]
@@ -57,13 +66,50 @@ class FileSink:
         if not self.writer.addFeatures(features):
             raise TaskFailed(f"could not write features: {self.writer.errorMessage()}")
 
+    def end_writer(self) -> None:
+        """Close the writer, keeping the table as written so far: later features come by ``add_layer``."""
+        self.writer = None  # deleting the writer closes the file
+
+    def add_layer(self, layer: QgsVectorLayer) -> None:
+        """Append a whole layer's features, in its order, in one call: the loop stays in C++,
+        where sip releases the GIL (after ``end_writer``)."""
+        options = QgsVectorFileWriter.SaveVectorOptions()
+        options.driverName, options.layerName = self.driver, self.layer_name
+        options.actionOnExistingFile = QgsVectorFileWriter.AppendToLayerNoNewFields
+        error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
+            layer, str(self.destination), QgsCoordinateTransformContext(), options)
+        if error != QgsVectorFileWriter.NoError:
+            raise TaskFailed(f"could not write features: {message}")
+        if self.boxes is not None:
+            from . import gpkg_rtree  # numpy with it: imported where it is used, not by every run's set-up
+
+            found = gpkg_rtree.read_boxes(self.destination, self.layer_name, self.last_fid)
+            self.boxes = None if found is None else self.boxes + [found]  # None: all read at close
+            if found is not None and len(found[0]):
+                self.last_fid = int(found[0].max())
+
+    def indexed(self) -> Optional[int]:
+        """How many geometries the boxes read so far hold (null and empty ones have none);
+        None when they are read at close."""
+        return None if self.boxes is None else sum(len(ids) for ids, _ in self.boxes)
+
     def close(self, complete: bool = True) -> None:
         """Close the file; give a complete GeoPackage its spatial index."""
-        if self.writer is None:
+        if self.destination is None:
             return
+        from . import gpkg_rtree
+
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and not add_spatial_index(self.destination, self.layer_name):
+        if complete and self.index_later and (gdal_packs_rtree() or not gpkg_rtree.add_spatial_index(
+                self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None)):
             _gdal_spatial_index(self.destination, self.layer_name)
+        self.destination = None
+
+
+def _joined(parts: List["Boxes"]) -> "Boxes":
+    import numpy as np
+
+    return np.concatenate([ids for ids, _ in parts]), np.concatenate([boxes for _, boxes in parts])
 
 
 def gdal_packs_rtree() -> bool:

@@ -253,10 +253,10 @@ def test_a_layer_without_geometry_is_refused(tmp_path):
 
 @pytest.mark.parametrize("bulk_index", [True, False])
 def test_the_output_has_a_spatial_index_answering_as_natives(qgis_processing, tmp_path, monkeypatch, bulk_index):
-    import offload.vector_tasks.sinks as sinks_module
+    import offload.vector_tasks.gpkg_rtree as gpkg_rtree
 
     if not bulk_index:  # the packed tree refused: GDAL builds the index its own way
-        monkeypatch.setattr(sinks_module, "add_spatial_index", lambda path, table: False)
+        monkeypatch.setattr(gpkg_rtree, "add_spatial_index", lambda path, table, boxes=None: False)
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=3000)
     assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
     native(qgis_processing, spec, tmp_path, DISTANCE=3)
@@ -284,11 +284,13 @@ def test_other_formats_by_extension(tmp_path, suffix):
 
 
 def test_gdal_3_8_and_later_build_the_index_themselves(tmp_path, monkeypatch):
+    import offload.vector_tasks.gpkg_rtree as gpkg_rtree
     import offload.vector_tasks.sinks as sinks_module
 
     packed = []
     monkeypatch.setattr(sinks_module, "gdal_packs_rtree", lambda: True)
-    monkeypatch.setattr(sinks_module, "add_spatial_index", lambda path, table: packed.append(table) or True)
+    monkeypatch.setattr(gpkg_rtree, "add_spatial_index",
+                        lambda path, table, boxes=None: packed.append(table) or True)
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
     assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3)), 60) is True
     dataset = ogr.Open(str(tmp_path / "ours.gpkg"))

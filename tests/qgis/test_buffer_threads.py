@@ -1,4 +1,4 @@
-"""The buffering engine with several buffering threads: input order kept, cancel and failure
+"""The buffering engine with several buffering threads of its own: input order kept, cancel and failure
 leave nothing, the result says what was done."""
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from vector_data import make_layer
 
 @pytest.fixture
 def threads(monkeypatch):
-    """Three buffering threads from the first chunk, whatever the geometry, on small chunks: many
-    chunks under way at once, finishing out of order."""
+    """The engine's own buffering threads (not native:buffer's slices): three from the first chunk,
+    whatever the geometry, on small chunks: many chunks under way at once, finishing out of order."""
+    monkeypatch.setattr(buffer_module, "slice_source", lambda layer: None)
     monkeypatch.setattr(buffer_module, "MAX_THREADS", 3)
     monkeypatch.setattr(buffer_module, "buffering_threads", lambda: 3)
     monkeypatch.setattr(buffer_module, "PARALLEL_FROM_S", 0.0)

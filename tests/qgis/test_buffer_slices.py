@@ -1,0 +1,173 @@
+"""native:buffer itself, on slices of a GeoPackage layer, one worker thread per core: native's
+results in input order, a cancel that stops every slice and leaves nothing, no crash at exit."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+from osgeo import ogr, osr
+from qgis.core import QgsVectorLayer
+
+import offload.vector_tasks.buffer as buffer_module
+import offload.vector_tasks.slices as slices_module
+from offload.core.task import start
+from offload.vector_tasks.buffer_task import BufferTask
+from offload.vector_tasks.request import BufferRequest
+from qgis_helpers import run_to_end, wait_until
+from vector_data import assert_same, make_layer, native
+
+
+@pytest.fixture
+def sliced(monkeypatch):
+    """Many small slices (so that they finish out of order), and a record of each sliced run."""
+    monkeypatch.setattr(slices_module, "MIN_SLICE_FEATURES", 50)
+    runs = []
+    real = buffer_module.buffer_in_slices
+
+    def recorded(plan, destination, *args):
+        runs.append(destination)
+        return real(plan, destination, *args)
+
+    monkeypatch.setattr(buffer_module, "buffer_in_slices", recorded)
+    return runs
+
+
+def slice_threads() -> list:
+    return [t for t in threading.enumerate() if t.name.startswith("offload-buffer-slices")]
+
+
+@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
+    ("points", "round", "round", 0, 0),
+    ("lines", "flat", "miter", 1, 1),
+    ("lines", "square", "bevel", 2, 2),
+    ("polygons", "round", "miter", 0, 1),
+])
+def test_slices_give_native_buffer_s_features_in_input_order(qgis_processing, tmp_path, sliced, kind, cap, join,
+                                                             native_cap, native_join):
+    spec = make_layer(tmp_path / "in.gpkg", kind, count=2000)
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=3.5, segments=8, end_cap=cap, join=join))
+    assert run_to_end(task, 120) is True
+    assert sliced == [task.output.temp_path]
+    ours = QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr")
+    assert [f["n"] for f in ours.getFeatures()] == list(range(2000))
+    assert_same(ours, native(qgis_processing, spec, tmp_path, DISTANCE=3.5, SEGMENTS=8, END_CAP_STYLE=native_cap,
+                             JOIN_STYLE=native_join))
+    assert task.details.written == 2000 and task.details.null == 1 and not slice_threads()
+
+
+def test_a_layer_inside_a_geopackage_is_written_in_slices_too(qgis_processing, tmp_path, sliced):
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=600)
+    make_layer(tmp_path / "out.gpkg", "points", count=5, name="keep")
+    task = BufferTask(BufferRequest(spec, f"{tmp_path / 'out.gpkg'}|layername=zones", distance=2))
+    assert run_to_end(task, 120) is True and len(sliced) == 1
+    zones = QgsVectorLayer(f"{tmp_path / 'out.gpkg'}|layername=zones", "zones", "ogr")
+    assert_same(zones, native(qgis_processing, spec, tmp_path, DISTANCE=2))
+    assert QgsVectorLayer(f"{tmp_path / 'out.gpkg'}|layername=keep", "keep", "ogr").featureCount() == 5
+    dataset = ogr.Open(str(tmp_path / "out.gpkg"))
+    assert dataset.GetLayerByName("zones").TestCapability(ogr.OLCFastSpatialFilter)  # its index, built at the end
+
+
+def test_invalid_geometries_in_slices_are_skipped_failed_or_fixed(tmp_path, sliced):
+    path = tmp_path / "bad.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
+    layer.StartTransaction()
+    for n in range(400):
+        x = (n % 20) * 20.0
+        y = (n // 20) * 20.0
+        wkt = (f"POLYGON (({x} {y}, {x + 10} {y + 10}, {x + 10} {y}, {x} {y + 10}, {x} {y}))" if n in (150, 320)
+               else f"POLYGON (({x} {y}, {x + 10} {y}, {x + 10} {y + 10}, {x} {y + 10}, {x} {y}))")
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None
+    spec = f"{path}|layername=bad"
+    skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
+    assert run_to_end(skipped, 60) is True and skipped.details.skipped == 2 and skipped.details.written == 398
+    failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))
+    assert run_to_end(failed, 60) is False and "has an invalid geometry" in failed.error.one_line()
+    assert not (tmp_path / "failed.gpkg").exists()
+    fixed = BufferTask(BufferRequest(spec, tmp_path / "fixed.gpkg", distance=1))  # native:buffer cannot: ours does
+    assert run_to_end(fixed, 60) is True and fixed.details.fixed == 2 and fixed.details.written == 400
+    assert len(sliced) == 3 and not slice_threads()
+
+
+def test_cancel_reaches_the_running_slices_and_leaves_nothing(tmp_path, sliced, monkeypatch):
+    monkeypatch.setattr(slices_module, "SLICES_PER_CORE", 1)  # few, long slices: under way when the cancel comes
+    stopped = []
+    real_run = slices_module._Slicer._run
+
+    def run(self, algorithm_id, parameters, context, feedback):
+        try:
+            return real_run(self, algorithm_id, parameters, context, feedback)
+        finally:
+            stopped.append(feedback.isCanceled())
+
+    monkeypatch.setattr(slices_module._Slicer, "_run", run)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=48)))
+    wait_until(lambda: slice_threads(), 60, "the slices to be under way")
+    task.cancel()
+    wait_until(lambda: task.result is not None, 20, "the canceled task to end")
+    assert task.result is False and task.canceled and task.error is None and len(sliced) == 1
+    assert True in stopped  # a running native:buffer was told, and stopped between features
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]
+    wait_until(lambda: not slice_threads(), 5, "the slice workers to end")
+
+
+def test_the_cli_buffers_in_slices_and_exits_cleanly(tmp_path, subprocess_env):
+    """Workers make their own Processing contexts, feedbacks and layers: all gone before QGIS exits."""
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=3000)
+    done = subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "2",
+                           "--output", str(tmp_path / "out.gpkg")], env=subprocess_env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert QgsVectorLayer(str(tmp_path / "out.gpkg"), "o", "ogr").featureCount() == 3000
+
+
+
+FAIL_THEN_EXIT = """
+import atexit, gc, sys
+from pathlib import Path
+from offload.core.runner import headless_app
+app = headless_app(full=True)
+from offload.core.control import Control
+from offload.core.errors import TaskFailed
+from offload.vector_tasks.buffer import run_buffer, validate_buffer_request
+from offload.vector_tasks.request import BufferRequest
+plan = validate_buffer_request(BufferRequest(sys.argv[1], sys.argv[2], distance=2, invalid="fail"))
+assert plan.slices is not None
+try:
+    run_buffer(plan, Path(sys.argv[2]), Control())
+except TaskFailed as exc:
+    error = exc
+print(error.one_line(), flush=True)
+atexit.unregister(app.exitQgis)
+app.exitQgis()
+del error, plan  # kept until QGIS has exited, as a task's error may be
+gc.collect()
+"""
+
+
+def test_a_slice_s_error_kept_to_the_end_keeps_nothing_of_the_slice_s(tmp_path, subprocess_env):
+    """A worker's error must not keep the worker's Processing context (and the layers in it)
+    alive: freed at exit, after QGIS, it crashed the process."""
+    path = tmp_path / "bad.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
+    for wkt in ("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))", "POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))"):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    source = None
+    done = subprocess.run([sys.executable, "-c", FAIL_THEN_EXIT, f"{path}|layername=bad", str(tmp_path / "out.gpkg")],
+                          env=subprocess_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "feature 2 has an invalid geometry" in done.stdout
