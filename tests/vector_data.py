@@ -39,6 +39,26 @@ def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857, name: str =
     return f"{path}|layername={name}"
 
 
+def make_squares_with_bow_ties(path, count: int, bow_ties, per_row: int = 20) -> str:
+    """A layer ``bad`` of ``count`` 10 m squares, 20 m apart, ``per_row`` a row; the features at the
+    indexes in ``bow_ties`` are self-crossing (invalid) bow ties instead."""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
+    layer.StartTransaction()
+    for n in range(count):
+        x, y = (n % per_row) * 20.0, (n // per_row) * 20.0
+        wkt = (f"POLYGON (({x} {y}, {x + 10} {y + 10}, {x + 10} {y}, {x} {y + 10}, {x} {y}))" if n in bow_ties
+               else f"POLYGON (({x} {y}, {x + 10} {y}, {x + 10} {y + 10}, {x} {y + 10}, {x} {y}))")
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None
+    return f"{path}|layername=bad"
+
+
 def make_zigzag(path, vertices: int = 1_000_000) -> str:
     """One comb-shaped polygon of ``vertices`` vertices: teeth 0.5 apart and 10 high. Its buffer
     at a distance wider than the teeth makes GEOS work for many minutes (issue 14)."""

@@ -16,7 +16,7 @@ from offload.core.task import start
 from offload.vector_tasks.buffer_task import BufferTask
 from offload.vector_tasks.request import BufferRequest
 from qgis_helpers import run_to_end, wait_until
-from vector_data import assert_same, make_layer, native
+from vector_data import assert_same, make_layer, make_squares_with_bow_ties, native
 
 
 @pytest.fixture
@@ -70,23 +70,7 @@ def test_a_layer_inside_a_geopackage_is_written_in_slices_too(qgis_processing, t
 
 
 def test_invalid_geometries_in_slices_are_skipped_failed_or_fixed(tmp_path, sliced):
-    path = tmp_path / "bad.gpkg"
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
-    layer.StartTransaction()
-    for n in range(400):
-        x = (n % 20) * 20.0
-        y = (n // 20) * 20.0
-        wkt = (f"POLYGON (({x} {y}, {x + 10} {y + 10}, {x + 10} {y}, {x} {y + 10}, {x} {y}))" if n in (150, 320)
-               else f"POLYGON (({x} {y}, {x + 10} {y}, {x + 10} {y + 10}, {x} {y + 10}, {x} {y}))")
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
-        layer.CreateFeature(feature)
-    layer.CommitTransaction()
-    source = None
-    spec = f"{path}|layername=bad"
+    spec = make_squares_with_bow_ties(tmp_path / "bad.gpkg", 400, bow_ties=(150, 320))
     skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
     assert run_to_end(skipped, 60) is True and skipped.details.skipped == 2 and skipped.details.written == 398
     failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))

@@ -3,7 +3,6 @@ leave nothing, the result says what was done."""
 from __future__ import annotations
 
 import pytest
-from osgeo import ogr, osr
 from qgis.core import QgsVectorLayer
 
 import offload.vector_tasks.buffer as buffer_module
@@ -13,7 +12,7 @@ from offload.core.task import start
 from offload.vector_tasks.buffer import BufferRequest, run_buffer, validate_buffer_request
 from offload.vector_tasks.buffer_task import BufferTask
 from qgis_helpers import run_to_end, wait_until
-from vector_data import make_layer
+from vector_data import make_layer, make_squares_with_bow_ties
 
 
 @pytest.fixture
@@ -58,23 +57,8 @@ def test_cancel_with_several_threads_is_answered_and_leaves_nothing(tmp_path, th
 
 def test_a_failing_chunk_fails_the_run_and_leaves_nothing(tmp_path, threads):
     """An invalid geometry deep in the layer (--invalid fail): its thread raises, the others stop."""
-    path = tmp_path / "bad.gpkg"
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    layer = source.CreateLayer("bad", srs, ogr.wkbPolygon)
-    layer.StartTransaction()
-    for n in range(2000):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        x = (n % 50) * 20.0
-        y = (n // 50) * 20.0
-        wkt = (f"POLYGON (({x} {y}, {x + 10} {y + 10}, {x + 10} {y}, {x} {y + 10}, {x} {y}))" if n == 1500  # a bow tie
-               else f"POLYGON (({x} {y}, {x + 10} {y}, {x + 10} {y + 10}, {x} {y + 10}, {x} {y}))")
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
-        layer.CreateFeature(feature)
-    layer.CommitTransaction()
-    source = None
-    task = BufferTask(BufferRequest(f"{path}|layername=bad", tmp_path / "out.gpkg", distance=1, invalid="fail"))
+    spec = make_squares_with_bow_ties(tmp_path / "bad.gpkg", 2000, bow_ties=(1500,), per_row=50)
+    task = BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=1, invalid="fail"))
     assert run_to_end(task, 120) is False
     assert isinstance(task.error, TaskFailed) and "feature 1501 has an invalid geometry" in task.error.one_line()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.gpkg"]
