@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 from ..core.outputs import replace_file
 from .templates import Template
@@ -45,10 +45,7 @@ def max_age_from(headers: Mapping[str, str], default_s: float) -> float:
     ``Cache-Control: max-age``, else ``Expires`` minus the server's ``Date`` (an ``Expires``
     that is no date: already stale), else ``default_s``.
     """
-    directives = {}
-    for part in (headers.get("Cache-Control") or "").split(","):
-        key, _, value = part.partition("=")
-        directives.setdefault(key.strip().lower(), value.strip())
+    directives = _cache_directives(headers)
     if "no-cache" in directives or "no-store" in directives:
         return 0.0
     max_age = directives.get("max-age", "")
@@ -59,6 +56,15 @@ def max_age_from(headers: Mapping[str, str], default_s: float) -> float:
         if date is not None:
             return 0.0 if expires is None else min(max(expires - date, 0.0), MAX_LIFETIME_S)
     return default_s
+
+
+def _cache_directives(headers: Mapping[str, str]) -> Dict[str, str]:
+    """``Cache-Control``'s directives, names lower-cased (the first of a repeated one wins)."""
+    directives: Dict[str, str] = {}
+    for part in (headers.get("Cache-Control") or "").split(","):
+        key, _, value = part.partition("=")
+        directives.setdefault(key.strip().lower(), value.strip())
+    return directives
 
 
 def _http_time(text: str) -> Optional[float]:
@@ -90,10 +96,16 @@ def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
 def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], now: float) -> None:
     """Write the tile (unless ``body`` is None: a 304 only renews it), atomically, then its sidecar.
 
+    A response the server marked ``no-store`` is not kept, and any older copy goes with it
+    (RFC 9111 §5.2.2.5: a cache must not store it); the run still uses the tile it was sent.
+
     The sidecar is written in place: one rename less per tile (the cache costs a download
     of many small tiles ~10% of its speed). A sidecar cut short is not JSON, and a tile
     without a readable sidecar is fetched again, so a kill never makes a wrong tile count.
     """
+    if "no-store" in _cache_directives(headers):
+        forget_cache(path)
+        return
     meta = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
             "etag": headers.get("ETag", "")}
     data = json.dumps(meta).encode("utf-8")

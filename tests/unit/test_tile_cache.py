@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from offload.net_tasks.tile_cache import DEFAULT_MAX_AGE_S, CacheEntry, max_age_from, read_cache, write_cache
@@ -116,15 +116,28 @@ def test_max_age_zero_always_asks_again(entry, age_s):
 
 @given(st.dictionaries(st.sampled_from(["Cache-Control", "Expires", "Date"]), HEADER_TEXT),
        TIMES, AGES)
-@example({"Cache-Control": "no-store"}, 1000.0, 0.0)
+@example({"Cache-Control": "no-cache"}, 1000.0, 0.0)
 @example({"Cache-Control": "max-age=60"}, 1000.0, 59.0)
 @example({"Cache-Control": "max-age=60"}, 1000.0, 60.0)
 def test_a_written_tile_is_fresh_for_exactly_its_lifetime_and_keeps_its_etag(headers, now, age_s):
     """What the engine decides from: the sidecar's expiry, and the ETag a stale tile is asked with."""
     headers = {**headers, "ETag": '"v1"'}
+    assume("no-store" not in headers.get("Cache-Control", "").lower())  # never written: the test below
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "3" / "4" / "5.png"
         write_cache(path, b"tile", headers, now)
         entry = read_cache(path, max_bytes=100)
     assert entry.fresh(None, now + age_s) == (age_s < max_age_from(headers, DEFAULT_MAX_AGE_S))
     assert entry.etag == '"v1"'  # so a stale tile is asked for conditionally: unchanged costs a 304
+
+
+@pytest.mark.parametrize("cache_control", ["no-store", "max-age=600, No-Store", "private, no-store"])
+def test_a_response_marked_no_store_is_not_kept_and_takes_the_older_copy_with_it(tmp_path, cache_control):
+    path = tmp_path / "3" / "4" / "5.png"
+    write_cache(path, b"old tile", {"Cache-Control": "max-age=600"}, 1000.0)
+    assert read_cache(path, max_bytes=100).body == b"old tile"
+    write_cache(path, b"new tile", {"Cache-Control": cache_control}, 2000.0)
+    assert read_cache(path, max_bytes=100) is None
+    assert sorted(p.name for p in path.parent.iterdir()) == []  # neither the tile nor its sidecar
+    write_cache(tmp_path / "6.png", b"tile", {"Cache-Control": cache_control}, 2000.0)  # never cached before
+    assert not any(tmp_path.glob("6.png*"))
