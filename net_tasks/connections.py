@@ -228,7 +228,8 @@ def source_options(source: XyzSource, zoom_min: Optional[int], zoom: int) -> Dic
 
 def auth_headers(source: XyzSource) -> Dict[str, str]:
     """The headers that authenticate ``source``'s requests, made by QGIS's auth manager
-    (``authcfg``) or from its legacy basic credentials. Main thread; keep them in memory only.
+    (``authcfg``) or from its legacy basic credentials. Any thread (Processing's run validates off
+    the main thread; QGIS's auth manager keeps a database connection per thread); keep them in memory only.
 
     :raises InputError: when the auth configuration is unknown or cannot be applied.
     """

@@ -114,6 +114,19 @@ def test_referer_and_auth_config_reach_the_server_and_no_text(browser_connection
     assert SECRETS[1] not in repr(source) and basic_auth_config in repr(source)
 
 
+def test_auth_headers_are_made_on_worker_threads_as_on_the_main_one(browser_connections, basic_auth_config):
+    """Processing runs offload:tiles off the main thread and validates there: QGIS's auth manager
+    (a database connection per thread) must give every thread the same header."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    browser_connections("Private", url=TEMPLATE, authcfg=basic_auth_config)
+    source = xyz_connection("Private")
+    on_main = auth_headers(source)
+    with ThreadPoolExecutor(4) as pool:
+        on_workers = list(pool.map(lambda _: auth_headers(source), range(40)))
+    assert on_main["Authorization"].startswith("Basic ") and all(h == on_main for h in on_workers)
+
+
 def test_an_auth_config_that_cannot_be_applied_is_refused(browser_connections, basic_auth_config):
     browser_connections("Broken", url=TEMPLATE, authcfg="nosuch1")
     with pytest.raises(InputError, match="authentication configuration 'nosuch1' of 'Broken' is not in"):
