@@ -17,7 +17,6 @@ changes. ``tests/net/test_tile_cog.py`` has GDAL's COG validation accept the res
 """
 from __future__ import annotations
 
-import os
 import struct
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -230,11 +229,9 @@ def _ifd(entries: List[Entry], big: bool, start: int, following: int, offsets: L
 
 def _copy_blocks(stage: Path, offsets: List[int], sizes: List[int], out) -> None:
     """The stage's compressed blocks, in order, each as GDAL frames it: its size before, its last 4 bytes after."""
-    descriptor = os.open(stage, os.O_RDONLY)
-    try:
+    with open(stage, "rb") as source:  # not os.pread: QGIS runs on Windows too
         for offset, size in zip(offsets, sizes):
             if size:
-                block = os.pread(descriptor, size, offset)
+                source.seek(offset)
+                block = source.read(size)
                 out.write(struct.pack("<I", size) + block + block[-4:])
-    finally:
-        os.close(descriptor)

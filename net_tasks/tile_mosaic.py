@@ -3,8 +3,8 @@
 A thread of its own (``core.ordered_writer``) writes and so compresses the tiles, so the
 scheduling thread only keeps every worker busy; the queue is short, so memory stays flat.
 A zoom range makes overviews, built from the finest zoom. A COG of imagery is built while the
-tiles arrive and assembled from the blocks GDAL compressed (``tile_cog``); a DEM or a clipped
-COG is staged as a GeoTIFF beside the destination, then copied by GDAL's COG driver.
+tiles arrive and assembled from the blocks GDAL compressed (``tile_cog``); a DEM, a clipped
+COG or one of 512-pixel tiles is staged as a GeoTIFF beside the destination, then copied by GDAL's COG driver.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from osgeo import gdal, osr
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
 from ..core.ordered_writer import OrderedWriter
-from .tile_cog import Overviews, assemble_cog, overview_sizes
+from .tile_cog import BLOCK, Overviews, assemble_cog, overview_sizes
 from .tile_decode import DEM_NODATA, decode_elevation
 from .tiles import Tile, range_bounds
 
@@ -70,8 +70,9 @@ class MosaicSink:
             height = min(height, int(np.ceil((y_max - by_min) / self.pixel_m))) - self.row_off
         self.width, self.height = width, height
         self.dem = plan.decode != "none"
-        # A COG of whole tiles is assembled from blocks written as they come (tile_cog); else GDAL copies it
-        self.assembled = plan.format == "COG" and not self.dem and not plan.clip
+        # A COG of whole 256² tiles (a tile, a block) is assembled from blocks written as they come
+        # (tile_cog); else GDAL copies it
+        self.assembled = plan.format == "COG" and not self.dem and not plan.clip and self.tile_px == BLOCK
         self.overviews: Optional[Overviews] = None
         self.overview_stages: list = []
         # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
@@ -153,8 +154,8 @@ class MosaicSink:
 
     def _write_overview(self, level: int, col: int, row: int, rgba: np.ndarray) -> None:
         _, dataset = self.overview_stages[level - 1]
-        width, height = min(256, dataset.RasterXSize - col * 256), min(256, dataset.RasterYSize - row * 256)
-        dataset.WriteArray(rgba[:, :height, :width], col * 256, row * 256)
+        width, height = min(BLOCK, dataset.RasterXSize - col * BLOCK), min(BLOCK, dataset.RasterYSize - row * BLOCK)
+        dataset.WriteArray(rgba[:, :height, :width], col * BLOCK, row * BLOCK)
         dataset.FlushCache()
 
     def close(self) -> None:

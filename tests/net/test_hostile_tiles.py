@@ -125,7 +125,8 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
     assert gdal.Open(str(poisoned)).RasterXSize == 256
 
 
-def test_tile_size_512_mosaics_512_pixel_tiles(subprocess_env, tmp_path):
+@pytest.mark.parametrize("output_format", ["GTiff", "COG"])
+def test_tile_size_512_mosaics_512_pixel_tiles(subprocess_env, tmp_path, output_format):
     import numpy as np
 
     from offload.demo.tile_images import encode_png
@@ -137,7 +138,7 @@ def test_tile_size_512_mosaics_512_pixel_tiles(subprocess_env, tmp_path):
     with TileServer(str(tmp_path / "tiles")) as server:
         rc, stderr, _ = measured_tiles("--url", server.template, "--zoom", "3", "--bbox=-179,1,-91,40", "--tile-size",
                                        "512", "--cache", str(tmp_path / "cache"), "--output", str(tmp_path / "512.tif"),
-                                       env=subprocess_env)
+                                       "--format", output_format, env=subprocess_env)
     assert rc == 0, stderr
     mosaic = gdal.Open(str(tmp_path / "512.tif"))
     assert (mosaic.RasterXSize, mosaic.RasterYSize) == (1024, 512)
