@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, List, Optional, Tuple, Union
 
 from ..core.errors import InputError
+from .gpkg_sql import read_only
 
 BACKUP_PAGES = 256  # SQLite pages copied between cancel checks (1 MB at GDAL's 4 KB pages)
 _OGR_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')*)'(?:\s+table="(?P<table>(?:[^"]|"")*)")?""")
@@ -55,15 +56,10 @@ def split_destination(text: Union[str, Path]) -> Tuple[Path, Optional[str]]:
 def gpkg_layers(path: Path) -> List[str]:
     """The layers (tables of features, attributes or tiles) a GeoPackage holds; [] if it is not one."""
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        with read_only(path) as connection:
+            return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
     except sqlite3.Error:
         return []
-    try:
-        return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
-    except sqlite3.Error:
-        return []
-    finally:
-        connection.close()
 
 
 def check_destination(text: Union[str, Path], input_path: Optional[Path], overwrite: bool) -> Destination:
@@ -100,11 +96,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def copy_geopackage(source: Path, target: Path, check_canceled: Callable[[], None]) -> None:
     """Copy a GeoPackage with SQLite's backup (a consistent snapshot), checking for a cancel
     every ``BACKUP_PAGES`` pages; an exception from ``check_canceled`` aborts the copy."""
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    copy = sqlite3.connect(str(target))
-    try:
-        origin.backup(copy, pages=BACKUP_PAGES, progress=lambda *_: check_canceled())
-        copy.execute("PRAGMA journal_mode=DELETE")  # one file to rename: no -wal beside the copy
-    finally:
-        copy.close()
-        origin.close()
+    with read_only(source) as origin:
+        copy = sqlite3.connect(str(target))
+        try:
+            origin.backup(copy, pages=BACKUP_PAGES, progress=lambda *_: check_canceled())
+            copy.execute("PRAGMA journal_mode=DELETE")  # one file to rename: no -wal beside the copy
+        finally:
+            copy.close()

@@ -20,6 +20,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from .gpkg_sql import geometry_column, primary_key, quoted, read_only
+
 CELL = np.dtype([("id", ">i8"), ("box", ">f4", 4)])  # minx, maxx, miny, maxy
 HEADER_BYTES = 8  # 'GP', version, flags, srs_id
 ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}  # GeoPackage header envelope indicator → doubles
@@ -72,28 +74,21 @@ def read_boxes(path: Path, table: str, after_fid: int) -> Optional[Boxes]:
     """The boxes of ``table``'s geometries whose fid is above ``after_fid`` (to read them as rows
     are added, instead of all at the end); None where ``add_spatial_index`` would give up."""
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        with read_only(path) as connection:
+            names = _names(connection, table)
+            return None if names is None else _boxes(connection, names, after_fid)
     except sqlite3.Error:
         return None
-    try:
-        names = _names(connection, table)
-        return None if names is None else _boxes(connection, names, after_fid)
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
 
 
 def _names(connection: sqlite3.Connection, table: str) -> Optional[dict]:
     """The quoted names of the R-tree (r), the table (t), its geometry (g) and fid (f) columns."""
-    found = connection.execute(
-        "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
-    if found is None:
+    geometry = geometry_column(connection, table)
+    if geometry is None:
         return None
-    (geometry,) = found
-    fid = next(row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1)
-    return {"r": _quoted(f"rtree_{table}_{geometry}"), "t": _quoted(table), "g": _quoted(geometry),
-            "f": _quoted(fid), "rtree": f"rtree_{table}_{geometry}", "geometry": geometry}
+    (fid,) = primary_key(connection, table)
+    return {"r": quoted(f"rtree_{table}_{geometry}"), "t": quoted(table), "g": quoted(geometry),
+            "f": quoted(fid), "rtree": f"rtree_{table}_{geometry}", "geometry": geometry}
 
 
 def _add(connection: sqlite3.Connection, table: str, boxes: Optional[Boxes]) -> bool:
@@ -123,10 +118,6 @@ def _add(connection: sqlite3.Connection, table: str, boxes: Optional[Boxes]) -> 
                        (table, names["geometry"]))
     connection.execute("COMMIT")
     return True
-
-
-def _quoted(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def _boxes(connection: sqlite3.Connection, names: dict, after_fid: int = -2 ** 63) -> Optional[Boxes]:

@@ -97,12 +97,13 @@ class FileSink:
         """Close the file; give a complete GeoPackage its spatial index."""
         if self.destination is None:
             return
-        from . import gpkg_rtree
-
         self.writer = None  # deleting the writer closes the file
-        if complete and self.index_later and (gdal_packs_rtree() or not gpkg_rtree.add_spatial_index(
-                self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None)):
-            _gdal_spatial_index(self.destination, self.layer_name)
+        if complete and self.index_later:
+            from . import gpkg_rtree  # numpy with it: only where an index is built
+
+            if gdal_packs_rtree() or not gpkg_rtree.add_spatial_index(
+                    self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None):
+                _gdal_spatial_index(self.destination, self.layer_name)
         self.destination = None
 
 

@@ -45,6 +45,7 @@ from qgis.PyQt.QtCore import QThread
 from ..core.control import Control
 from ..core.errors import Canceled, TaskFailed
 from .geos_interrupt import GeosWatch, Stopped
+from .gpkg_sql import count_null_geometries, primary_key, quoted, read_only
 from .sinks import FileSink
 
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
@@ -62,6 +63,11 @@ class SliceSource:
     table: str
     fid_column: str
 
+    @property
+    def fid(self) -> str:
+        """The fid column, quoted for SQL."""
+        return f'"{quoted(self.fid_column)}"'
+
 
 class NeedsFixing(Exception):
     """A slice met an invalid geometry, which native:buffer (3.22) cannot fix."""
@@ -77,22 +83,15 @@ def slice_source(layer: QgsVectorLayer) -> Optional[SliceSource]:
     if not path or not Path(path).is_file() or not native_buffer_available():
         return None
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        with read_only(path) as connection:
+            table = parts.get("layerName")
+            if not table:  # a file opened without a layer name: its only table of features
+                tables = [row[0] for row in connection.execute(
+                    "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+                table = tables[0] if len(tables) == 1 else None
+            keys = primary_key(connection, table) if table is not None else []
     except sqlite3.Error:
         return None
-    try:
-        table = parts.get("layerName")
-        if not table:  # a file opened without a layer name: its only table of features
-            tables = [row[0] for row in connection.execute(
-                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
-            table = tables[0] if len(tables) == 1 else None
-        if table is None:
-            return None
-        keys = [row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")') if row[5] == 1]
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
     return SliceSource(path, table, keys[0]) if len(keys) == 1 else None
 
 
@@ -136,13 +135,10 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
 def _fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
     """The slices: ``[first, end)`` ranges of fids, about as many features each."""
     source = plan.slices
-    connection = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
-    try:
+    with read_only(source.path) as connection:
         low, high = (connection.execute(  # one each: SQLite answers min() and max() together with a whole scan
-            f'SELECT {extreme}("{_quoted(source.fid_column)}") FROM "{_quoted(source.table)}"').fetchone()[0]
+            f'SELECT {extreme}({source.fid}) FROM "{quoted(source.table)}"').fetchone()[0]
             for extreme in ("min", "max"))
-    finally:
-        connection.close()
     if low is None:
         return []
     count = max(1, min(SLICES_PER_CORE * threads, plan.expected // MIN_SLICE_FEATURES))
@@ -270,13 +266,9 @@ class _Slicer:
     def _count_invalid(self, first: int, end: int, checked: str, context: QgsProcessingContext) -> None:
         """The features of ``[first, end)`` the checked copy left out have invalid geometries."""
         source = self.plan.slices
-        fid = f'"{_quoted(source.fid_column)}"'
-        connection = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
-        try:
-            (count,) = connection.execute(f'SELECT count(*) FROM "{_quoted(source.table)}" WHERE {fid} >= ? AND '
-                                          f'{fid} < ?', (first, end)).fetchone()
-        finally:
-            connection.close()
+        with read_only(source.path) as connection:
+            (count,) = connection.execute(f'SELECT count(*) FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND '
+                                          f'{source.fid} < ?', (first, end)).fetchone()
         invalid = count - QgsProcessingUtils.mapLayerFromString(checked, context).featureCount()
         if not invalid:
             return
@@ -290,9 +282,8 @@ class _Slicer:
     def _input(self, first: int, end: int) -> str:
         """The slice ``[first, end)`` of the layer, as a source Processing opens."""
         source = self.plan.slices
-        fid = f'"{_quoted(source.fid_column)}"'
-        return QgsProviderRegistry.instance().encodeUri(
-            "ogr", {"path": source.path, "layerName": source.table, "subset": f"{fid} >= {first} AND {fid} < {end}"})
+        return QgsProviderRegistry.instance().encodeUri("ogr", {
+            "path": source.path, "layerName": source.table, "subset": f"{source.fid} >= {first} AND {source.fid} < {end}"})
 
     def _parameters(self, source: str) -> dict:
         plan = self.plan
@@ -319,22 +310,3 @@ def _first_invalid(uri: str) -> str:
 def _last_line(log: str) -> str:
     lines = [line for line in log.splitlines() if line.strip()]
     return lines[-1] if lines else "no message"
-
-
-def count_null_geometries(path: Path, table: str) -> int:
-    """Features written without a geometry, or with an empty one (the GeoPackage header's flag)."""
-    connection = sqlite3.connect(str(path))
-    try:
-        (column,) = connection.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                                       (table,)).fetchone()
-        (count,) = connection.execute(
-            f'SELECT count(*) FROM "{_quoted(table)}" WHERE "{_quoted(column)}" IS NULL OR '
-            f'substr(hex(substr("{_quoted(column)}", 4, 1)), 1, 1) IN (\'1\', \'3\', \'5\', \'7\', \'9\', \'B\', '
-            f'\'D\', \'F\')').fetchone()
-        return count
-    finally:
-        connection.close()
-
-
-def _quoted(name: str) -> str:
-    return name.replace('"', '""')

@@ -1,0 +1,49 @@
+"""What the buffer engine reads of a GeoPackage straight from SQLite: a read-only connection,
+quoted names, a table's geometry column and primary key, its null geometries.
+
+Pure: stdlib ``sqlite3`` only (no numpy, no QGIS), so the engine's set-up imports nothing heavy for it.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional, Union
+
+
+@contextmanager
+def read_only(path: Union[str, Path]) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the GeoPackage at ``path`` (a file URI: '?' or '#' in a path stay
+    part of it), closed after the block. Raises ``sqlite3.Error`` where SQLite cannot open it."""
+    connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def quoted(name: str) -> str:
+    """``name`` as it goes between the double quotes of an SQL identifier: ``f'"{quoted(name)}"'``."""
+    return name.replace('"', '""')
+
+
+def geometry_column(connection: sqlite3.Connection, table: str) -> Optional[str]:
+    """The geometry column of the features table ``table``; None when it has none."""
+    found = connection.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                               (table,)).fetchone()
+    return None if found is None else found[0]
+
+
+def primary_key(connection: sqlite3.Connection, table: str) -> List[str]:
+    """The columns of ``table``'s primary key (a GeoPackage's features table has one: its fid)."""
+    return [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(table)}")') if row[5] == 1]
+
+
+def count_null_geometries(path: Path, table: str) -> int:
+    """Features of ``table`` without a geometry, or with an empty one (the GeoPackage header's flag)."""
+    with read_only(path) as connection:
+        column = f'"{quoted(geometry_column(connection, table) or "")}"'
+        empty_flag_set = f"substr(hex(substr({column}, 4, 1)), 1, 1) IN ('1', '3', '5', '7', '9', 'B', 'D', 'F')"
+        (count,) = connection.execute(
+            f'SELECT count(*) FROM "{quoted(table)}" WHERE {column} IS NULL OR {empty_flag_set}').fetchone()
+    return count
