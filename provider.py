@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsProcessingProvider
-from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
 
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icon.svg"
@@ -35,6 +34,7 @@ class OffloadProvider(QgsProcessingProvider):
         self.addAlgorithm(TilesAlgorithm())
         self.addAlgorithm(DownloadAlgorithm())
         self.addAlgorithm(BufferAlgorithm())
-        # The raster engine's imports, on a thread, once QGIS's event loop runs again: not in the
-        # plugin's load, and no longer in the user's first calculation (raster_tasks/warm_up.py).
-        QTimer.singleShot(0, start_raster_warm_up)
+        # The raster engine's imports, on a thread, from now: not in the provider's load, and not (or
+        # only their tail) in a first calculation, even where no event loop runs (qgis_process, a
+        # script). What it costs QGIS's start-up is said in raster_tasks/warm_up.py.
+        start_raster_warm_up()

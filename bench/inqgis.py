@@ -17,6 +17,8 @@ Offload's modules are byte-compiled first, as an installed plugin's are after it
 job also runs a second time after QGIS has idled for IDLE_SECONDS (its event loop running), as
 it does between start-up and a user's first click: then the raster engine's warm-up
 (raster_tasks/warm_up.py) has imported numpy and the engine, and the run no longer waits for them.
+Timed straight after start-up, that warm-up (started as Offload's provider loads) is still running
+in every tool's process, Offload's and its peers' alike, and shares the interpreter with the run.
 """
 from __future__ import annotations
 
