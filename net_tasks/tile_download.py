@@ -241,7 +241,7 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     keeps = not plan.is_package  # a package keeps the bytes itself
     if answer.kind == "not_modified" and cached is not None:
         return _Outcome(tile, number, "cached", cached.body, cached_at=path,
-                        keep=(path, None, answer.headers, time.time()) if keeps else None)
+                        keep=(path, cached.body, answer.headers, time.time()) if keeps else None)
     if answer.kind == "empty":
         return _Outcome(tile, number, "missing")
     if answer.kind == "ok":
