@@ -42,3 +42,50 @@ def test_a_lower_case_retry_after_is_honoured():
         finally:
             session.close()
     assert (answer.kind, answer.throttled, answer.retry_after_s) == ("retry", True, 3.0)
+
+
+def recording(seen: list, answer):
+    """``answer``, having noted the request's path and Authorization header in ``seen``."""
+    def handle(handler, server) -> None:
+        seen.append((handler.path, handler.headers.get("Authorization")))
+        answer(handler, server)
+    return handle
+
+
+def redirect_to(location: str):
+    def answer(handler, _server) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+    return answer
+
+
+def fetched(url: str, headers=None):
+    session = OffloadSession("offload-test")
+    try:
+        return attempt(session, url, timeout_s=20, headers=headers)
+    finally:
+        session.close()
+
+
+def test_a_redirect_is_followed_and_credentials_stay_with_their_origin():
+    body = b"\x89PNG moved"
+    here, there = [], []
+    with ScriptedServer(recording(there, whole(body))) as elsewhere, \
+            ScriptedServer(recording(here, redirect_to("/moved.png")),
+                           recording(here, redirect_to(elsewhere.url))) as server:
+        answer = fetched(server.url, {"Authorization": "Bearer secret"})
+    assert (answer.kind, answer.body) == ("ok", body)
+    assert here == [("/file.bin", "Bearer secret"), ("/moved.png", "Bearer secret")]  # the same origin keeps them
+    assert there == [("/file.bin", None)]  # another origin (here a port) never sees them
+
+
+def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_url():
+    with ScriptedServer(redirect_to("ftp://user:secret@127.0.0.1/x")) as server:
+        answer = fetched(server.url)
+    assert (answer.kind, answer.problem) == ("fail", "a redirect to a ftp: URL")
+    seen = []
+    with ScriptedServer(recording(seen, redirect_to("/again"))) as server:
+        answer = fetched(server.url)
+    assert (answer.kind, answer.problem) == ("fail", "more than 10 redirects") and len(seen) == 11
