@@ -3,8 +3,13 @@ is read whatever the case of their names (HTTP's names are case-insensitive; man
 proxies send them in lower case)."""
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from offload.net_tasks.fetch import attempt
 from offload.net_tasks.http import OffloadSession
@@ -89,3 +94,28 @@ def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_
     with ScriptedServer(recording(seen, redirect_to("/again"))) as server:
         answer = fetched(server.url)
     assert (answer.kind, answer.problem) == ("fail", "more than 10 redirects") and len(seen) == 11
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A ScriptedServer over TLS with a self-signed certificate for 127.0.0.1; yields (server, its certificate)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test certificate")
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(certificate), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certificate), str(key))
+    with ScriptedServer(whole(b"\x89PNG over TLS")) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield server, certificate
+
+
+def test_tls_certificates_are_verified_against_the_ca_bundle_requests_would_use(tls_server, monkeypatch):
+    server, certificate = tls_server
+    url = server.url.replace("http://", "https://")
+    untrusted = fetched(url)
+    assert untrusted.kind == "retry" and untrusted.body is None  # a self-signed certificate is refused
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate))  # as requests reads it
+    assert (fetched(url).kind, fetched(url).body) == ("ok", b"\x89PNG over TLS")
