@@ -256,7 +256,7 @@ def _receive(plan: FilePlan, response: requests.Response, partial: _Partial, dea
     received, since_extended = already, 0
     try:
         with partial.start(response, resuming) as out:
-            for piece in body_chunks(response, None if limit is None else limit - already, "max_bytes raises it"):
+            for piece in body_chunks(response.raw, None if limit is None else limit - already, "max_bytes raises it"):
                 control.check_canceled()
                 out.write(piece)
                 received += len(piece)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Mapping, Optional
 
-import requests
+import urllib3
 
-from .http import TRANSFER_ERRORS, BodyRefused, BodyTruncated, OffloadSession, body_chunks
+from .http import TRANSFER_ERRORS, BodyRefused, BodyTruncated, OffloadSession, RedirectRefused, body_chunks
 from .request import DEFAULT_MAX_TILE_BYTES  # a tile body's bound, raw or inflated
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -51,14 +52,14 @@ def attempt(session: OffloadSession, url: str, timeout_s: float, headers: Option
     """
     with session.deadline(timeout_s) as deadline:
         try:
-            with session.get(url, timeout=timeout_s, headers=headers, stream=True) as response:
-                # requests' own mapping: header names are case-insensitive (a server may send `etag`)
-                status, answer_headers = response.status_code, response.headers.copy()
+            with session.stream_get(url, timeout_s, headers) as response:
+                # urllib3's mapping: header names are case-insensitive (a server may send `etag`)
+                status, answer_headers = response.status, response.headers
                 if status != 200:
                     _drain(response)  # so the connection goes back to the pool
                     return _not_ok(status, answer_headers)
                 body = b"".join(body_chunks(response, max_bytes, "--max-tile-bytes raises it"))
-        except BodyRefused as exc:
+        except (BodyRefused, RedirectRefused) as exc:
             return Answer("fail", problem=str(exc))
         except (BodyTruncated, *TRANSFER_ERRORS) as exc:  # a shut socket may look like a short body
             if deadline.expired:
@@ -67,7 +68,7 @@ def attempt(session: OffloadSession, url: str, timeout_s: float, headers: Option
     return Answer("ok", body, answer_headers)
 
 
-def _drain(response: requests.Response) -> None:
+def _drain(response: urllib3.HTTPResponse) -> None:
     try:
         for _ in body_chunks(response, DRAIN_BYTES, "an error page"):
             pass
@@ -87,7 +88,9 @@ def _not_ok(status: int, headers: Mapping[str, str]) -> Answer:
 
 
 def _transfer_problem(exc: BaseException) -> str:
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason  # what went wrong, wrapped by urllib3's (disabled) retries
+    if isinstance(exc, (urllib3.exceptions.TimeoutError, socket.timeout)):
         return "no answer in time (--timeout)"
     if "Connection refused" in str(exc):
         return "connection refused"

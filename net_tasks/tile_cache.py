@@ -1,8 +1,11 @@
-"""The tile cache: one file per tile (``z/x/y.ext``) and a JSON sidecar saying when it expires.
+"""The tile cache: one file per tile (``z/x/y.ext``): the body as served, then a JSON record of
+when it was fetched, when it expires and its ETag, then a trailer giving both lengths.
 
-A tile is written atomically (a whole body or none); its sidecar is written in place after
-it, and a tile without a readable sidecar is fetched again, so a kill never leaves a wrong
-tile trusted. Freshness comes from the server's headers (``no-cache``, ``max-age``,
+One file, not the body and a sidecar: creating a file is most of what caching a tile costs
+(~0.6 ms of kernel time each on ext4, more on NTFS), and the cache's writer shares the cores
+with decoding and compressing. A file is written under a temporary name and renamed (whole or
+none), and one whose trailer does not match its size is fetched again, so a kill never leaves
+a wrong tile trusted. Freshness comes from the server's headers (``no-cache``, ``max-age``,
 ``Expires``), else the OSM usage policy's week, unless the user's ``--max-age`` overrides
 both. A stale tile with an ETag is asked for conditionally (a 304 renews its sidecar only).
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import struct
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
@@ -22,6 +27,9 @@ from .templates import Template
 
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the server says nothing
 MAX_LIFETIME_S = 2.0 ** 31  # RFC 9111's ceiling for a lifetime too large to hold
+TRAILER = struct.Struct("<II8s")  # the body's length, the record's length, MAGIC
+MAGIC = b"OffloadT"  # version 1 of this layout; a cache of the former layout (a .json sidecar) is fetched again
+MAX_RECORD_BYTES = 2048  # an ETag longer than fits is not kept (the tile is then fetched whole when stale)
 
 
 @dataclass(frozen=True)
@@ -83,53 +91,60 @@ def cache_extension(template: Template) -> str:
 
 
 def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
-    """The tile cached at ``path``, or None when missing, half-written or larger than ``max_bytes``."""
+    """The tile cached at ``path``, or None when missing, cut short, of another layout, or with a
+    body larger than ``max_bytes``."""
     try:
-        meta = json.loads(_meta_path(path).read_text())
-        if path.stat().st_size > max_bytes:
-            return None  # not ours to trust (nothing that large is ever cached): fetch again
-        return CacheEntry(path.read_bytes(), float(meta["fetched"]), float(meta["expires"]), str(meta.get("etag", "")))
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return None  # missing or half-known: fetch again
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes + MAX_RECORD_BYTES + TRAILER.size:
+                return None  # not ours to trust (nothing that large is ever cached): fetch again
+            data = f.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    if len(data) < TRAILER.size:
+        return None
+    body_bytes, record_bytes, magic = TRAILER.unpack_from(data, len(data) - TRAILER.size)
+    if magic != MAGIC or body_bytes + record_bytes + TRAILER.size != len(data) or body_bytes > max_bytes:
+        return None  # cut short, or not this layout: fetch again
+    try:
+        record = json.loads(data[body_bytes:body_bytes + record_bytes])
+        return CacheEntry(data[:body_bytes], float(record["fetched"]), float(record["expires"]),
+                          str(record.get("etag", "")))
+    except (ValueError, KeyError, TypeError):
+        return None  # half-known: fetch again
 
 
 def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], now: float) -> None:
-    """Write the tile (unless ``body`` is None: a 304 only renews it), atomically, then its sidecar.
+    """Write the tile with its record, atomically. ``body`` None (a 304) renews the record of the
+    body already cached.
 
     A response the server marked ``no-store`` is not kept, and any older copy goes with it
     (RFC 9111 §5.2.2.5: a cache must not store it); the run still uses the tile it was sent.
-
-    The sidecar is written in place: one rename less per tile (the cache costs a download
-    of many small tiles ~10% of its speed). A sidecar cut short is not JSON, and a tile
-    without a readable sidecar is fetched again, so a kill never makes a wrong tile count.
     """
     if "no-store" in _cache_directives(headers):
         forget_cache(path)
         return
-    meta = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
-            "etag": headers.get("ETag", "")}
-    data = json.dumps(meta).encode("utf-8")
+    if body is None:
+        cached = read_cache(path, 2 ** 31)
+        if cached is None:
+            return  # gone meanwhile: the next run fetches it
+        body = cached.body
+    etag = headers.get("ETag", "")
+    record = json.dumps({"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
+                         "etag": etag}).encode("utf-8")
+    if len(record) > MAX_RECORD_BYTES:
+        record = json.dumps({"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S)}).encode()
+    data = b"".join((body, record, TRAILER.pack(len(body), len(record), MAGIC)))
     try:
-        _write_files(path, body, data)
+        replace_file(path, data)
     except FileNotFoundError:  # the tile's folder, made once (asking first costs every tile a syscall)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_files(path, body, data)
-
-
-def _write_files(path: Path, body: Optional[bytes], meta: bytes) -> None:
-    if body is not None:
-        replace_file(path, body)
-    replace_file(_meta_path(path), meta)  # whole or not at all, like the body
-
-
-def _meta_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
+        replace_file(path, data)
 
 
 def forget_cache(path: Path) -> None:
-    """Remove a cached tile and its sidecar (a body that no longer passes the engine's checks)."""
-    for stale in (path, _meta_path(path)):
-        try:
-            stale.unlink()
-        except FileNotFoundError:
-            pass
+    """Remove a cached tile (a body that no longer passes the engine's checks)."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

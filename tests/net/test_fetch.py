@@ -3,8 +3,13 @@ is read whatever the case of their names (HTTP's names are case-insensitive; man
 proxies send them in lower case)."""
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from offload.net_tasks.fetch import attempt
 from offload.net_tasks.http import OffloadSession
@@ -42,3 +47,75 @@ def test_a_lower_case_retry_after_is_honoured():
         finally:
             session.close()
     assert (answer.kind, answer.throttled, answer.retry_after_s) == ("retry", True, 3.0)
+
+
+def recording(seen: list, answer):
+    """``answer``, having noted the request's path and Authorization header in ``seen``."""
+    def handle(handler, server) -> None:
+        seen.append((handler.path, handler.headers.get("Authorization")))
+        answer(handler, server)
+    return handle
+
+
+def redirect_to(location: str):
+    def answer(handler, _server) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+    return answer
+
+
+def fetched(url: str, headers=None):
+    session = OffloadSession("offload-test")
+    try:
+        return attempt(session, url, timeout_s=20, headers=headers)
+    finally:
+        session.close()
+
+
+def test_a_redirect_is_followed_and_credentials_stay_with_their_origin():
+    body = b"\x89PNG moved"
+    here, there = [], []
+    with ScriptedServer(recording(there, whole(body))) as elsewhere, \
+            ScriptedServer(recording(here, redirect_to("/moved.png")),
+                           recording(here, redirect_to(elsewhere.url))) as server:
+        answer = fetched(server.url, {"Authorization": "Bearer secret"})
+    assert (answer.kind, answer.body) == ("ok", body)
+    assert here == [("/file.bin", "Bearer secret"), ("/moved.png", "Bearer secret")]  # the same origin keeps them
+    assert there == [("/file.bin", None)]  # another origin (here a port) never sees them
+
+
+def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_url():
+    with ScriptedServer(redirect_to("ftp://user:secret@127.0.0.1/x")) as server:
+        answer = fetched(server.url)
+    assert (answer.kind, answer.problem) == ("fail", "a redirect to a ftp: URL")
+    seen = []
+    with ScriptedServer(recording(seen, redirect_to("/again"))) as server:
+        answer = fetched(server.url)
+    assert (answer.kind, answer.problem) == ("fail", "more than 10 redirects") and len(seen) == 11
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A ScriptedServer over TLS with a self-signed certificate for 127.0.0.1; yields (server, its certificate)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test certificate")
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(certificate), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certificate), str(key))
+    with ScriptedServer(whole(b"\x89PNG over TLS")) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield server, certificate
+
+
+def test_tls_certificates_are_verified_against_the_ca_bundle_requests_would_use(tls_server, monkeypatch):
+    server, certificate = tls_server
+    url = server.url.replace("http://", "https://")
+    untrusted = fetched(url)
+    assert untrusted.kind == "retry" and untrusted.body is None  # a self-signed certificate is refused
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate))  # as requests reads it
+    assert (fetched(url).kind, fetched(url).body) == ("ok", b"\x89PNG over TLS")

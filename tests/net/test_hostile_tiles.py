@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # hostile.py, beside t
 from hostile import ATTACKS, ROW_BBOX, HostileServer, measured_offload  # noqa: E402
 from offload.demo.tile_server import TileServer  # noqa: E402
 from offload.demo.tile_images import imagery_rgb, tile_heights  # noqa: E402
+from offload.net_tasks.image_size import image_size  # noqa: E402
+from offload.net_tasks.tile_cache import read_cache, write_cache  # noqa: E402
 from offload.net_tasks.tiles import Tile, tile_bounds  # noqa: E402
 
 def measured_tiles(*args, env, timeout=120):
@@ -44,7 +46,7 @@ def test_a_hostile_server_costs_bounded_memory_and_bounded_time_and_nothing_fail
     assert rc == 1 and not (tmp_path / "row.tif").exists()
     assert peak_mb < baseline_mb + 100, f"peak RSS {peak_mb:.0f} MB against {baseline_mb:.0f} MB for one good tile"
     cached = sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
-    assert cached == ["3/7/3.png", "3/7/3.png.json"], "only the good tile is cached"
+    assert cached == ["3/7/3.png"], "only the good tile is cached"
     assert "7 of 8 tile(s) failed" in stderr
     for cause in ("a 10000×10000 image, not a 256×256 tile: 3/0/3",
                   "a body of more than 4194304 bytes once inflated (--max-tile-bytes raises it): 3/1/3",
@@ -105,7 +107,6 @@ def test_a_billion_tiles_at_zoom_24_are_refused_at_once_with_flat_memory(subproc
 
 
 def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp_path):
-    import json
     import time
 
     import numpy as np
@@ -114,15 +115,13 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
 
     cache = tmp_path / "cache"
     poisoned = cache / "3" / "4" / "3.png"
-    poisoned.parent.mkdir(parents=True)
-    poisoned.write_bytes(encode_png(np.zeros((3, 512, 512), np.uint8)))  # cached before sizes were checked
-    poisoned.with_name("3.png.json").write_text(json.dumps({"fetched": time.time(), "expires": time.time() + 1e6}))
+    write_cache(poisoned, encode_png(np.zeros((3, 512, 512), np.uint8)), {}, time.time())  # before sizes were checked
     with TileServer("imagery") as server:
         rc, stderr, _ = measured_tiles("--url", server.template, "--zoom", "3", column_bbox(4), "--cache", str(cache),
                                        "--output", str(tmp_path / "healed.tif"), env=subprocess_env)
         assert rc == 0, stderr
         assert dict(server.requests) == {"3/4/3": 1}
-    assert gdal.Open(str(poisoned)).RasterXSize == 256
+    assert image_size(read_cache(poisoned, 10 ** 7).body) == (256, 256)
 
 
 @pytest.mark.parametrize("output_format", ["GTiff", "COG"])

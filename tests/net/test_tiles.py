@@ -9,6 +9,7 @@ from osgeo import gdal
 from offload.core.errors import InputError
 from offload.core.task import start
 from offload.demo.tile_server import Faults, TileServer
+from offload.net_tasks.tile_cache import read_cache, write_cache
 from offload.net_tasks.tile_task import TileDownloadTask
 from offload.net_tasks.tile_decode import decode_elevation
 from offload.net_tasks.request import TileRequest
@@ -54,7 +55,7 @@ def test_the_dem_mosaic_equals_the_source_and_sits_on_the_tile_grid(server, tmp_
     assert geotransform[1] == pytest.approx(2 * 20037508.342789244 / 2 ** 12 / 256)
     assert geotransform[0] == pytest.approx(-20037508.342789244 + tiles.x_min * 256 * geotransform[1])
     assert task.details.fetched == 6 and max(server.requests.values()) == 1
-    served = sum(path.stat().st_size for path in (tmp_path / "cache").rglob("*.png"))
+    served = sum(len(read_cache(path, 10 ** 7).body) for path in (tmp_path / "cache").rglob("*.png"))
     assert task.details.bytes_fetched == served and task.details.seconds > 0
     assert task.details.summary().startswith("6 tiles: 6 downloaded (")
     assert set(server.user_agents) == {task.plan.user_agent} and task.plan.user_agent.startswith("Offload/")
@@ -101,7 +102,8 @@ def test_a_second_run_downloads_nothing_and_max_age_zero_revalidates(server, tmp
 def test_a_cached_tile_that_no_longer_decodes_is_fetched_again_even_when_the_server_says_unchanged(server, tmp_path):
     assert run_to_end(tiles_task(server, tmp_path), 60) is True
     damaged = sorted((tmp_path / "cache").rglob("*.png"))[0]
-    damaged.write_bytes(damaged.read_bytes()[:200])  # its header still says 256×256: only decoding finds it out
+    entry = read_cache(damaged, 10 ** 7)  # cut short as cached (an older version's bug): its header still
+    write_cache(damaged, entry.body[:200], {"ETag": entry.etag}, entry.fetched)  # says 256×256, only decoding tells
     again = tiles_task(server, tmp_path, max_age_s=0)  # stale: asked for with its ETag, and the server answers 304
     assert run_to_end(again, 60) is True
     np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), expected_dem(again.plan.tiles))

@@ -10,10 +10,10 @@ from offload.net_tasks.http import BodyRefused, BodyTruncated, body_chunks
 
 
 class FakeResponse:
-    """What body_chunks reads: headers, and raw.stream()."""
+    """What body_chunks reads (urllib3's response): headers, and stream()."""
 
     def __init__(self, body: bytes, **headers) -> None:
-        self.headers, self.raw = headers, self
+        self.headers = headers
         self._body = io.BytesIO(body)
 
     def stream(self, amount: int, decode_content: bool):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from offload.net_tasks.tile_cache import DEFAULT_MAX_AGE_S, read_cache, write_cache
+from offload.net_tasks.tile_cache import DEFAULT_MAX_AGE_S, MAGIC, TRAILER, read_cache, write_cache
 
 
 def test_a_written_tile_reads_back_with_its_expiry_and_etag(tmp_path):
@@ -11,7 +11,7 @@ def test_a_written_tile_reads_back_with_its_expiry_and_etag(tmp_path):
     write_cache(path, b"tile", {"Cache-Control": "public, max-age=60", "ETag": '"v1"'}, now=1000.0)
     entry = read_cache(path, max_bytes=100)
     assert (entry.body, entry.fetched, entry.expires, entry.etag) == (b"tile", 1000.0, 1060.0, '"v1"')
-    assert sorted(p.name for p in path.parent.iterdir()) == ["1450.png", "1450.png.json"]  # no temporary left
+    assert [p.name for p in path.parent.iterdir()] == ["1450.png"]  # one file a tile, no temporary left
 
 
 def test_a_304_renews_the_sidecar_and_keeps_the_body(tmp_path):
@@ -23,12 +23,34 @@ def test_a_304_renews_the_sidecar_and_keeps_the_body(tmp_path):
     assert (entry.body, entry.fetched, entry.expires) == (b"tile", 50.0, 55.0)
 
 
-@pytest.mark.parametrize("sidecar", ["", '{"fetched": 1', "[]", '{"fetched": null, "expires": 2}', '{"expires": 2}'])
-def test_a_tile_whose_sidecar_is_cut_short_or_wrong_is_fetched_again(tmp_path, sidecar):
+@pytest.mark.parametrize("record", [b"", b'{"fetched": 1', b"[]", b'{"fetched": null, "expires": 2}', b'{"expires": 2}'])
+def test_a_tile_whose_record_is_wrong_is_fetched_again(tmp_path, record):
     path = tmp_path / "1.png"
-    write_cache(path, b"tile", {}, now=0.0)
-    (tmp_path / "1.png.json").write_text(sidecar)
+    path.write_bytes(b"tile" + record + TRAILER.pack(4, len(record), MAGIC))
     assert read_cache(path, 100) is None
+
+
+@pytest.mark.parametrize("keep", [0, 1, 10, -1])
+def test_a_tile_cut_short_anywhere_is_fetched_again(tmp_path, keep):
+    path = tmp_path / "1.png"
+    write_cache(path, b"tile", {"ETag": '"v1"'}, now=0.0)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:keep % len(whole)])
+    assert read_cache(path, 100) is None
+
+
+def test_a_tile_cached_in_the_former_layout_is_fetched_again(tmp_path):
+    path = tmp_path / "1.png"
+    path.write_bytes(b"tile")
+    (tmp_path / "1.png.json").write_text('{"fetched": 0, "expires": 1e12, "etag": ""}')  # the former sidecar
+    assert read_cache(path, 100) is None
+
+
+def test_an_etag_too_long_to_keep_leaves_the_tile_cached_without_it(tmp_path):
+    path = tmp_path / "1.png"
+    write_cache(path, b"tile", {"ETag": '"' + "x" * 5000 + '"'}, now=0.0)
+    entry = read_cache(path, 100)
+    assert (entry.body, entry.etag) == (b"tile", "")
 
 
 def test_a_tile_larger_than_any_the_engine_caches_is_not_trusted(tmp_path):
