@@ -6,7 +6,9 @@ Tiles take ``OffloadSession.stream_get``: the session's own urllib3 pools (so it
 limit, abort and deadlines hold) without requests' per-request machinery (preparing, cookies,
 hooks, the response object) and with each host's route (proxy, pool, CA bundle) found once: a
 request takes 0.25 ms of CPU, against 0.53 ms through ``requests.Session.get``. It follows
-redirects as requests does, dropping ``Authorization`` when the origin changes; it keeps no cookies.
+redirects as requests does, except that when the origin changes every header the caller added
+goes but the Referer (an auth config's or a connection's headers may hold keys, not only
+``Authorization``); it keeps no cookies.
 
 Proxies: headless, requests honours the usual environment variables (``HTTPS_PROXY`` …);
 TLS certificates are always verified.
@@ -27,7 +29,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_netrc_auth, select_proxy, urldefragauth
+from requests.utils import (DEFAULT_CA_BUNDLE_PATH, extract_zipped_paths, get_auth_from_url, get_netrc_auth,
+                            prepend_scheme_if_needed, select_proxy, urldefragauth)
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
@@ -36,6 +39,8 @@ from .redact import redact_text, redact_url
 READ_BYTES = 64 * 1024  # one read from the socket; one inflated piece is never larger
 WATCH_INTERVAL_S = 0.1  # how late a deadline may be acted on
 MAX_REDIRECTS = 10
+KEPT_ACROSS_ORIGINS = ("Referer",)  # the caller's headers a redirect to another origin still gets
+POOLS_KEPT = 8  # hosts whose idle connections stay open: a template's {s} subdomains, its redirects
 # What a broken transfer raises, read through requests or straight from urllib3.
 TRANSFER_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -167,8 +172,8 @@ class _Route(NamedTuple):
     port: Optional[int]
     proxies: Dict[str, str]
     proxy: Optional[str]  # the one for this host, if any
-    verify: object  # True, False or a CA bundle's path
-    netrc: Optional[str]  # an Authorization header from ~/.netrc
+    verify: object  # False or a CA bundle's path
+    authorization: Optional[str]  # a Basic header from the URL's user:password@, else ~/.netrc
 
 
 class OffloadSession(requests.Session):
@@ -182,7 +187,7 @@ class OffloadSession(requests.Session):
         if proxies:  # QGIS's proxy settings; otherwise requests reads the environment
             self.proxies.update(proxies)
             self.trust_env = False
-        self.adapter = AbortableAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0, pool_block=True)
+        self.adapter = AbortableAdapter(pool_connections=POOLS_KEPT, pool_maxsize=pool_size, max_retries=0, pool_block=True)
         self.mount("http://", self.adapter)
         self.mount("https://", self.adapter)
         self._watchdog = _Watchdog()
@@ -221,11 +226,11 @@ class OffloadSession(requests.Session):
             if not location:
                 break
             _discard(response)
-            previous, url = url, urljoin(url, location)
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise RedirectRefused(f"a redirect to a {urlsplit(url).scheme or 'relative'}: URL")
-            if self.should_strip_auth(previous, url):  # requests' rule: credentials stay with their origin
-                sent.pop("Authorization", None)
+            previous, url = url, _redirect_target(url, location)
+            if self.should_strip_auth(previous, url):  # requests' rule for a new origin, to every added header
+                sent = CaseInsensitiveDict(self.headers)
+                sent.update({name: value for name, value in (headers or {}).items()
+                             if name.title() in KEPT_ACROSS_ORIGINS})
         else:
             raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects")
         try:
@@ -240,8 +245,8 @@ class OffloadSession(requests.Session):
         if route.proxy is None:  # as requests' adapter finds the pool, without parsing the URL again
             pool = self.adapter.poolmanager.connection_from_host(route.host, route.port, route.scheme)
             target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-        else:
-            pool = self.adapter.get_connection(url, route.proxies)
+        else:  # as requests' adapter does (get_connection, deprecated since requests 2.32.2)
+            pool = self.adapter.proxy_manager_for(route.proxy).connection_from_host(route.host, route.port, route.scheme)
             if url.startswith("http:") and not route.proxy.lower().startswith("socks"):
                 target = urldefragauth(url)  # a proxy asked for a plain http URL takes it whole
             else:
@@ -250,25 +255,32 @@ class OffloadSession(requests.Session):
             self.adapter.cert_verify(pool, url, route.verify, None)
             self._verified.add(pool)
         sent = dict(headers.items())
-        if route.netrc and "Authorization" not in headers:
-            sent["Authorization"] = route.netrc
+        if route.authorization and "Authorization" not in headers:
+            sent["Authorization"] = route.authorization
         return pool.urlopen("GET", target, headers=sent, redirect=False, assert_same_host=False,
                             preload_content=False, decode_content=False, retries=self.adapter.max_retries,
                             timeout=timeout)
 
     def _route(self, url: str, parts) -> "_Route":
-        """Where requests would send ``url`` (proxy, certificate verification, .netrc credentials):
-        read once per scheme and host, as the environment and ~/.netrc do not change during a run."""
+        """Where requests would send ``url`` (proxy, certificate verification, credentials in the
+        URL or ~/.netrc): read once per scheme and host, as the environment and ~/.netrc do not
+        change during a run."""
         route = self._routes.get(parts[:2])
         if route is None:
             settings = self.merge_environment_settings(url, {}, True, None, None)
-            credentials = get_netrc_auth(url) if self.trust_env else None
-            netrc = ("Basic " + base64.b64encode(":".join(credentials).encode("latin-1")).decode("ascii")
-                     if credentials else None)
+            credentials = get_auth_from_url(url)  # requests sends a URL's user:password@ as Basic
+            if not any(credentials):
+                credentials = get_netrc_auth(url) if self.trust_env else None
+            authorization = (None if not credentials else
+                             "Basic " + base64.b64encode(":".join(credentials).encode("latin-1")).decode("ascii"))
+            # Named, not True: requests 2.32.0-2.32.4 leave a pool's CA bundle unset for True, and
+            # urllib3 then trusts the system store instead of the bundle requests uses elsewhere.
+            verify = extract_zipped_paths(DEFAULT_CA_BUNDLE_PATH) if settings["verify"] is True else settings["verify"]
+            proxy = select_proxy(url, settings["proxies"])
             where = urllib3.util.parse_url(url)
             route = self._routes[parts[:2]] = _Route(
-                where.scheme, where.host, where.port, settings["proxies"], select_proxy(url, settings["proxies"]),
-                settings["verify"], netrc)
+                where.scheme, where.host, where.port, settings["proxies"],
+                prepend_scheme_if_needed(proxy, "http") if proxy else None, verify, authorization)
         return route
 
     @contextmanager
@@ -297,6 +309,28 @@ def _discard(response: urllib3.HTTPResponse) -> None:
     except (BodyRefused, BodyTruncated):
         response.close()
     response.release_conn()
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """The absolute URL a redirect's ``Location`` names, as requests reads it (the header arrives
+    as latin-1; servers send UTF-8).
+
+    :raises RedirectRefused: for a scheme other than http(s), or a URL that cannot be parsed.
+    """
+    try:
+        location = location.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    try:
+        target = urljoin(url, location)
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        scheme = parts.scheme
+    except ValueError:
+        raise RedirectRefused("a redirect to a malformed URL") from None
+    if scheme not in ("http", "https"):
+        raise RedirectRefused(f"a redirect to a {scheme or 'relative'}: URL")
+    return target
 
 
 class RedirectRefused(Exception):

@@ -3,6 +3,7 @@ is read whatever the case of their names (HTTP's names are case-insensitive; man
 proxies send them in lower case)."""
 from __future__ import annotations
 
+import base64
 import shutil
 import ssl
 import subprocess
@@ -84,6 +85,46 @@ def test_a_redirect_is_followed_and_credentials_stay_with_their_origin():
     assert (answer.kind, answer.body) == ("ok", body)
     assert here == [("/file.bin", "Bearer secret"), ("/moved.png", "Bearer secret")]  # the same origin keeps them
     assert there == [("/file.bin", None)]  # another origin (here a port) never sees them
+
+
+def test_a_redirect_to_another_origin_takes_no_header_the_caller_added_but_the_referer():
+    # An auth config (APIHeader, EsriToken) or a connection may put a key in any header.
+    sent = {"X-Api-Key": "secret", "Referer": "https://example.org/", "Authorization": "Bearer secret"}
+    here, there = [], []
+
+    def noting(seen, answer):
+        def handle(handler, server) -> None:
+            seen.append({name: handler.headers.get(name) for name in sent})
+            answer(handler, server)
+        return handle
+
+    with ScriptedServer(noting(there, whole(b"\x89PNG moved"))) as elsewhere, \
+            ScriptedServer(noting(here, redirect_to(elsewhere.url))) as server:
+        assert fetched(server.url, sent).kind == "ok"
+    assert here == [sent]
+    assert there == [{"X-Api-Key": None, "Referer": "https://example.org/", "Authorization": None}]
+
+
+def test_credentials_in_the_url_are_sent_as_basic_authentication_as_requests_does():
+    seen = []
+    with ScriptedServer(recording(seen, whole(b"\x89PNG"))) as server:
+        url = server.url.replace("http://", "http://user:p%40ss@")
+        assert fetched(url).kind == "ok"
+    assert seen == [("/file.bin", "Basic " + base64.b64encode(b"user:p@ss").decode())]
+
+
+def test_a_malformed_redirect_fails_its_tile_not_the_run():
+    with ScriptedServer(redirect_to("http://127.0.0.1:99999/x")) as server:
+        answer = fetched(server.url)
+    assert (answer.kind, answer.problem) == ("fail", "a redirect to a malformed URL")
+
+
+def test_a_utf8_redirect_is_read_as_utf8():
+    seen = []
+    location = "/t\u00e9st.png".encode("utf-8").decode("latin-1")  # the bytes a server sends, as http.server writes them
+    with ScriptedServer(recording(seen, redirect_to(location)), recording(seen, whole(b"\x89PNG"))) as server:
+        assert fetched(server.url).kind == "ok"
+    assert [path for path, _ in seen] == ["/file.bin", "/t%C3%A9st.png"]
 
 
 def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_url():
