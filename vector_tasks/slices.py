@@ -5,11 +5,12 @@ geometry stays on one core. Here the loop over features stays in C++: each worke
 ``native:buffer`` (``QgsProcessingAlgorithm.run``, which releases the GIL) on one slice of the
 layer (a range of fids, read through a subset of the file) into a memory layer, and goes on to
 the next slice; the calling thread appends the buffered slices to the output GeoPackage in
-input order (``writeAsVectorFormatV3``, one call per slice) meanwhile. One worker more than
-there are cores keeps every core busy. When each worker appended its own slice in its turn,
-workers that ended together waited for each other's appends, one core idle (bench-inqgis on
-2 cores, 3 rounds, Offload's medians, light / stars / lines: 2.55 / 3.51 / 2.31 s then,
-2.29 / 3.15 / 1.90 s with the calling thread writing).
+input order (``writeAsVectorFormatV3``, one call per slice) meanwhile. When each worker
+appended its own slice in its turn, workers that ended together waited for each other's
+appends, one core idle (bench-inqgis on 2 cores, 3 rounds, Offload's medians, light / stars /
+lines: 2.55 / 3.51 / 2.31 s then, 2.29 / 3.15 / 1.90 s with the calling thread writing). One
+worker per core: with one more, the five busy threads kept QGIS's main thread waiting up to
+57 ms for a core (bench-buffer), 35-39 ms with one per core.
 
 native:buffer reads without checking validity, so a slice is first copied into memory by
 ``native:translategeometry`` (by 0: coordinates unchanged), which Processing feeds only valid
@@ -111,7 +112,7 @@ def native_buffer_available() -> bool:
 def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Optional[Path],
                      control: Control, threads: int, result: Any) -> None:
     """Buffer the layer of ``plan`` (a ``BufferPlan``) into ``destination`` (a GeoPackage; the
-    layer ``layer_name``, in a copy of ``base`` if given) with ``threads`` + 1 workers, each
+    layer ``layer_name``, in a copy of ``base`` if given) with ``threads`` workers, each
     running native:buffer; counts go into ``result`` (a ``BufferResult``).
 
     :raises NeedsFixing: before anything is kept, when a slice meets an invalid geometry under
@@ -123,7 +124,7 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
         slicer = _Slicer(plan, _fid_ranges(plan, threads), sink, control)
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
-            slicer.run(watch, threads + 1)
+            slicer.run(watch, threads)
         result.written, result.skipped = slicer.written, slicer.skipped
         indexed = sink.indexed()  # geometries with a box: the others are null or empty
         result.null = (slicer.written - indexed if indexed is not None
@@ -247,7 +248,7 @@ class _Slicer:
                         if self.error is not None or index >= len(self.ranges):
                             return
                         self.next_slice += 1
-                    done = None  # deleted here, in the thread that made them, outside the lock
+                    _delete(done)  # here, in the thread that made them, outside the lock
                     try:
                         self._slice(index, kept)
                     except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
@@ -261,7 +262,7 @@ class _Slicer:
                     done = self._done(kept, written_only=self.error is None)
                     if not done:
                         self.turn.wait()
-                done = None
+                _delete(done)
 
     def _done(self, kept: Dict[int, QgsProcessingContext], written_only: bool) -> List[QgsProcessingContext]:
         """Take out of ``kept`` the contexts of slices written (or, ``written_only`` False, of
@@ -340,6 +341,16 @@ class _Slicer:
         return {"INPUT": source, "DISTANCE": plan.distance, "SEGMENTS": plan.segments,
                 "END_CAP_STYLE": int(plan.end_cap) - 1, "JOIN_STYLE": int(plan.join) - 1,  # its choices: styles - 1
                 "MITER_LIMIT": plan.miter_limit, "DISSOLVE": False}
+
+
+def _delete(contexts: List[QgsProcessingContext]) -> None:
+    """Delete slices' contexts one by one, their layers first, in a call that releases the GIL:
+    a context's own deletion holds it (tens of ms for a slice's memory layers), and QGIS's main
+    thread would wait."""
+    while contexts:
+        context = contexts.pop()
+        context.temporaryLayerStore().removeAllMapLayers()
+        context = None
 
 
 def _first_invalid(uri: str) -> str:
