@@ -9,8 +9,9 @@ input order (``writeAsVectorFormatV3``, one call per slice) meanwhile. When each
 appended its own slice in its turn, workers that ended together waited for each other's
 appends, one core idle (bench-inqgis on 2 cores, 3 rounds, Offload's medians, light / stars /
 lines: 2.55 / 3.51 / 2.31 s then, 2.29 / 3.15 / 1.90 s with the calling thread writing). One
-worker per core: with one more, the five busy threads kept QGIS's main thread waiting up to
-57 ms for a core (bench-buffer), 35-39 ms with one per core.
+worker per core: with one more, the busy threads kept QGIS's main thread waiting up to 57 ms
+for a core (bench-buffer), 35-52 ms with one per core (52-53 ms before the calling thread
+wrote, in the same loaded hour).
 
 native:buffer reads without checking validity, so a slice is first copied into memory by
 ``native:translategeometry`` (by 0: coordinates unchanged), which Processing feeds only valid
