@@ -3,12 +3,15 @@
 Python threads that buffer feature by feature take the GIL at every sip call, so light
 geometry stays on one core. Here the loop over features stays in C++: each worker thread runs
 ``native:buffer`` (``QgsProcessingAlgorithm.run``, which releases the GIL) on one slice of the
-layer (a range of fids, read through a subset of the file) into a memory layer, then, when
-its turn comes, appends that layer to the output GeoPackage (``writeAsVectorFormatV3``, one
-call), so slices land in input order while the other threads buffer. One worker more than
-there are cores keeps every core busy while a worker waits for its turn (bench-inqgis on
-2 cores, native ÷ Offload, light / stars / lines: 1.56 / 1.55 / 1.55× with 3 workers,
-1.54 / 1.52 / 1.43× with 2).
+layer (a range of fids, read through a subset of the file) into a memory layer, and goes on to
+the next slice; the calling thread appends the buffered slices to the output GeoPackage in
+input order (``writeAsVectorFormatV3``, one call per slice) meanwhile. When each worker
+appended its own slice in its turn, workers that ended together waited for each other's
+appends, one core idle (bench-inqgis on 2 cores, 3 rounds, Offload's medians, light / stars /
+lines: 2.55 / 3.51 / 2.31 s then, 2.29 / 3.15 / 1.90 s with the calling thread writing). One
+worker per core: with one more, the busy threads kept QGIS's main thread waiting up to 57 ms
+for a core (bench-buffer), 35-52 ms with one per core (52-53 ms before the calling thread
+wrote, in the same loaded hour).
 
 native:buffer reads without checking validity, so a slice is first copied into memory by
 ``native:translategeometry`` (by 0: coordinates unchanged), which Processing feeds only valid
@@ -16,10 +19,10 @@ geometries; the features it left out are skipped, fail the run, or, under ``inva
 (native:buffer in QGIS 3.22 cannot fix), raise ``NeedsFixing``: the caller then buffers with
 its own engine.
 
-Ownership: a worker makes its slice's algorithms, context and feedback itself, and drops them
-before it takes the next slice; the layers Processing makes for it (the input subset, the
-memory layers) belong to that context. No QObject made in a worker outlives its slice or is
-deleted in another thread; a worker's error leaves it without its traceback, which would hold
+Ownership: a worker makes its slice's algorithms, context and feedback itself; the layers
+Processing makes for it (the input subset, the memory layers) belong to that context, which the
+worker keeps until the calling thread has appended the slice (reading, not changing, the
+layer), then deletes. No QObject made in a worker is deleted in another thread; a worker's error leaves it without its traceback, which would hold
 them. Cancel reaches each running slice's feedback (Processing checks it between features)
 and, through the ``GeosWatch``, a single long GEOS call.
 """
@@ -51,6 +54,7 @@ from .sinks import FileSink
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
 MIN_SLICE_FEATURES = 200  # fewer features per slice than this: fewer slices
 WAIT_S = 0.05  # how often the calling thread asks for a cancel and reports progress
+AHEAD = 2  # slices a worker may have buffered and not yet written (each holds its memory layers)
 NATIVE_BUFFER = "native:buffer"
 CHECKED_COPY = "native:translategeometry"  # by 0: a copy of each feature whose geometry is valid (Processing checks)
 
@@ -109,7 +113,7 @@ def native_buffer_available() -> bool:
 def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Optional[Path],
                      control: Control, threads: int, result: Any) -> None:
     """Buffer the layer of ``plan`` (a ``BufferPlan``) into ``destination`` (a GeoPackage; the
-    layer ``layer_name``, in a copy of ``base`` if given) with ``threads`` + 1 workers, each
+    layer ``layer_name``, in a copy of ``base`` if given) with ``threads`` workers, each
     running native:buffer; counts go into ``result`` (a ``BufferResult``).
 
     :raises NeedsFixing: before anything is kept, when a slice meets an invalid geometry under
@@ -121,7 +125,7 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
         slicer = _Slicer(plan, _fid_ranges(plan, threads), sink, control)
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
-            slicer.run(watch, threads + 1)
+            slicer.run(watch, threads)
         result.written, result.skipped = slicer.written, slicer.skipped
         indexed = sink.indexed()  # geometries with a box: the others are null or empty
         result.null = (slicer.written - indexed if indexed is not None
@@ -148,33 +152,37 @@ def _fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
 
 
 class _Slicer:
-    """The workers' shared state: the next slice to take, the next to write, the running
-    slices' feedbacks (to cancel them), and why the run stopped."""
+    """The workers' shared state: the next slice to take, the next to write, the slices buffered
+    and not yet written, the running slices' feedbacks (to cancel them), and why the run stopped.
+
+    The calling thread writes: it appends each buffered slice in input order while the workers
+    buffer the next ones, so that writing, which is a third of the work, is never what a worker
+    waits for. A slice's context (and the layers in it) stays with the worker that made it,
+    which deletes it once the slice is written.
+    """
 
     def __init__(self, plan: Any, ranges: List[Tuple[int, int]], sink: FileSink, control: Control) -> None:
         self.plan, self.ranges, self.sink, self.control = plan, ranges, sink, control
         self.turn = threading.Condition()
         self.next_slice = 0
         self.next_write = 0
+        self.writing: Optional[int] = None  # the slice being appended: its worker must not delete it yet
+        self.buffered: Dict[int, QgsVectorLayer] = {}  # slices buffered, not yet written
         self.feedbacks: Dict[int, QgsProcessingFeedback] = {}
         self.error: Optional[BaseException] = None
         self.written = self.skipped = 0
         self.watch: Optional[GeosWatch] = None
 
     def run(self, watch: GeosWatch, workers: int) -> None:
-        """Run the workers until every slice is written, or stop them all at the first cancel or failure."""
+        """Run the workers and write their slices until every slice is written, or stop them
+        all at the first cancel or failure."""
         self.watch = watch
         threads = [threading.Thread(target=self._work, name=f"offload-buffer-slices-{n}", daemon=True)
                    for n in range(min(workers, len(self.ranges)))]
         for thread in threads:
             thread.start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(WAIT_S)
-                    self.control.check_canceled()
-                    self.control.report(0.95 * self.next_write / len(self.ranges),
-                                        f"{self.next_write} of {len(self.ranges)} slices written")
+            self._write_in_order(threads)
         except BaseException as exc:
             self._stop(exc)
             raise
@@ -184,6 +192,36 @@ class _Slicer:
         error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
         if error is not None:
             raise error
+
+    def _write_in_order(self, threads: List[threading.Thread]) -> None:
+        """Append each buffered slice to the output in input order (the calling thread)."""
+        while self.next_write < len(self.ranges):
+            self.control.check_canceled()
+            self.control.report(0.95 * self.next_write / len(self.ranges),
+                                f"{self.next_write} of {len(self.ranges)} slices written")
+            with self.turn:
+                if self.error is not None:
+                    return
+                layer = self.buffered.get(self.next_write)
+                if layer is None:
+                    if not any(thread.is_alive() for thread in threads):
+                        raise TaskFailed(f"slice {self.next_write} was never buffered")
+                    self.turn.wait(WAIT_S)
+                    continue
+                self.writing = self.next_write
+            try:
+                self.sink.add_layer(layer)
+                count = layer.featureCount()
+            finally:
+                layer = None
+                with self.turn:
+                    self.writing = None
+                    self.turn.notify_all()
+            with self.turn:
+                del self.buffered[self.next_write]
+                self.written += count
+                self.next_write += 1
+                self.turn.notify_all()
 
     def _stop(self, error: BaseException) -> None:
         """Stop every worker: running slices are canceled, GEOS calls interrupted, nothing more written."""
@@ -198,23 +236,45 @@ class _Slicer:
         self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
 
     def _work(self) -> None:
-        with self.watch.watched():
-            while True:
-                with self.turn:
-                    index = self.next_slice
-                    if self.error is not None or index >= len(self.ranges):
+        kept: Dict[int, QgsProcessingContext] = {}  # this worker's slices not yet written, with their layers
+        try:
+            with self.watch.watched():
+                while True:
+                    with self.turn:  # at most AHEAD slices of a worker wait to be written: memory stays bounded
+                        done = self._done(kept, written_only=True)
+                        while self.error is None and self.next_slice < len(self.ranges) and len(kept) >= AHEAD:
+                            self.turn.wait()
+                            done += self._done(kept, written_only=True)
+                        index = self.next_slice
+                        if self.error is not None or index >= len(self.ranges):
+                            return
+                        self.next_slice += 1
+                    _delete(done)  # here, in the thread that made them, outside the lock
+                    try:
+                        self._slice(index, kept)
+                    except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
+                        # Without its traceback: that would keep this thread's frames, and the Processing
+                        # contexts in them, alive until the error is freed, in another thread.
+                        self._stop(exc.with_traceback(None))
                         return
-                    self.next_slice += 1
-                try:
-                    self._slice(index)
-                except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
-                    # Without its traceback: that would keep this thread's frames, and the Processing
-                    # contexts in them, alive until the error is freed, in another thread.
-                    self._stop(exc.with_traceback(None))
-                    return
+        finally:
+            while kept:  # the rest once written; after a stop, once the writer is not reading them
+                with self.turn:
+                    done = self._done(kept, written_only=self.error is None)
+                    if not done:
+                        self.turn.wait()
+                _delete(done)
 
-    def _slice(self, index: int) -> None:
-        """Buffer one slice into a memory layer, then append it to the output in its turn."""
+    def _done(self, kept: Dict[int, QgsProcessingContext], written_only: bool) -> List[QgsProcessingContext]:
+        """Take out of ``kept`` the contexts of slices written (or, ``written_only`` False, of
+        every slice the writer is not appending), for the caller to delete (``turn`` held)."""
+        indexes = [i for i in kept if i != self.writing and (i < self.next_write or not written_only)]
+        for index in indexes:
+            self.buffered.pop(index, None)
+        return [kept.pop(index) for index in indexes]
+
+    def _slice(self, index: int, kept: Dict[int, QgsProcessingContext]) -> None:
+        """Buffer one slice into a memory layer, which waits, in ``kept``, to be written."""
         plan, (first, end) = self.plan, self.ranges[index]
         context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
         try:
@@ -236,19 +296,11 @@ class _Slicer:
                     del self.feedbacks[index]
             if buffered is None:
                 return
-            memory = QgsProcessingUtils.mapLayerFromString(buffered, context)
             with self.turn:
-                while self.next_write != index and self.error is None:
-                    self.turn.wait()
-                if self.error is not None:
-                    return
-            self.sink.add_layer(memory)  # only this thread writes now
-            with self.turn:
-                self.written += memory.featureCount()
-                self.next_write += 1
+                kept[index] = context  # deleted by this worker, once written
+                self.buffered[index] = QgsProcessingUtils.mapLayerFromString(buffered, context)
                 self.turn.notify_all()
         finally:  # in this thread, now: not when an exception holding this frame is freed elsewhere
-            memory = None
             context = feedback = None
 
     def _run(self, algorithm_id: str, parameters: dict, context: QgsProcessingContext,
@@ -290,6 +342,16 @@ class _Slicer:
         return {"INPUT": source, "DISTANCE": plan.distance, "SEGMENTS": plan.segments,
                 "END_CAP_STYLE": int(plan.end_cap) - 1, "JOIN_STYLE": int(plan.join) - 1,  # its choices: styles - 1
                 "MITER_LIMIT": plan.miter_limit, "DISSOLVE": False}
+
+
+def _delete(contexts: List[QgsProcessingContext]) -> None:
+    """Delete slices' contexts one by one, their layers first, in a call that releases the GIL:
+    a context's own deletion holds it (tens of ms for a slice's memory layers), and QGIS's main
+    thread would wait."""
+    while contexts:
+        context = contexts.pop()
+        context.temporaryLayerStore().removeAllMapLayers()
+        context = None
 
 
 def _first_invalid(uri: str) -> str:

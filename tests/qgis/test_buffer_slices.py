@@ -57,6 +57,33 @@ def test_slices_give_native_buffer_s_features_in_input_order(qgis_processing, tm
     assert task.details.written == 2000 and task.details.null == 1 and not slice_threads()
 
 
+def test_the_calling_thread_appends_the_slices_while_the_workers_go_on(tmp_path, sliced, monkeypatch):
+    """A worker does not wait for its slice's turn to be written: it buffers the next one."""
+    appenders, ahead = [], []
+    real_add = slices_module.FileSink.add_layer
+
+    def add_layer(sink, layer):
+        appenders.append(threading.current_thread())
+        if len(appenders) == 1:  # held until a worker has buffered a slice more than its first
+            wait_until(lambda: slices_module._Slicer.last.next_slice > 3, 60, "a worker to take a fourth slice")
+            ahead.append(slices_module._Slicer.last.next_write)
+        return real_add(sink, layer)
+
+    real_init = slices_module._Slicer.__init__
+
+    def init(slicer, *args):
+        real_init(slicer, *args)
+        slices_module._Slicer.last = slicer
+
+    monkeypatch.setattr(slices_module._Slicer, "last", None, raising=False)
+    monkeypatch.setattr(slices_module.FileSink, "add_layer", add_layer)
+    monkeypatch.setattr(slices_module._Slicer, "__init__", init)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=2000)
+    task = BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2))
+    assert run_to_end(task, 120) is True and task.details.written == 2000
+    assert ahead == [0] and set(appenders) == {appenders[0]} and appenders[0] not in slice_threads()
+
+
 def test_a_layer_inside_a_geopackage_is_written_in_slices_too(qgis_processing, tmp_path, sliced):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=600)
     make_layer(tmp_path / "out.gpkg", "points", count=5, name="keep")
