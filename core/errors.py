@@ -4,6 +4,8 @@ Pure: stdlib only.
 """
 from __future__ import annotations
 
+import traceback
+
 # The command line's exit codes (DESIGN.md): done, failed while running, bad input, canceled.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
@@ -42,3 +44,15 @@ def one_line(exc: BaseException) -> str:
         return exc.one_line()
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def without_frames(exc: BaseException) -> BaseException:
+    """``exc`` with the frames of the run it ended let go, now, in this thread.
+
+    Its traceback holds those frames, and their locals (the user's layers, a run's QGIS
+    objects), in a cycle with the exception itself: left to the garbage collector, they are
+    freed at some later moment, in any thread, or after QGIS has exited, where deleting a layer
+    crashed the process. The one-line message and the type stay.
+    """
+    traceback.clear_frames(exc.__traceback__)
+    return exc.with_traceback(None)

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, List, Optional
 from qgis.core import QgsProcessingFeedback
 
 from .control import Control, Gate
-from .errors import Canceled
+from .errors import Canceled, without_frames
 from .outputs import DeclaredOutput, prepare_output, published
 
 
@@ -62,7 +62,8 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
         with published([output]), feedback_control(feedback) as control:
             produce(output.temp_path, control)
         return True
-    except Canceled:
+    except Canceled as canceled:
+        without_frames(canceled)  # the run's layers go now, not after QGIS exits (errors.py)
         if feedback is not None:
             feedback.reportError("Canceled; nothing was written")
         return False

@@ -28,7 +28,7 @@ from qgis.PyQt.QtCore import QTimer, pyqtSignal
 
 from . import outputs as _outputs
 from .control import Control, Gate, gdal_callback
-from .errors import Canceled, OffloadError, TaskFailed, one_line
+from .errors import Canceled, OffloadError, TaskFailed, one_line, without_frames
 from .gdal_errors import gdal_errors_raised
 from .i18n import tr
 from .loading import load_output
@@ -368,7 +368,8 @@ class OffloadTask(QgsTask):
             self.fraction = 1.0
             self.setProgress(100.0)
             return True
-        except Canceled:
+        except Canceled as canceled:
+            without_frames(canceled)  # the run's layers go now, in this thread (errors.py)
             self.canceled = True
             return False
         except BaseException as exc:  # the boundary: nothing may escape run()
@@ -376,7 +377,7 @@ class OffloadTask(QgsTask):
             return False
 
     def _keep_error(self, exc: BaseException, trace: str) -> None:
-        self.exception = exc
+        self.exception = without_frames(exc)  # kept with the task: not the run's frames (errors.py)
         self.error = exc if isinstance(exc, OffloadError) else TaskFailed(one_line(exc))
         self.traceback = trace
         log(f"{self.title} failed: {self.error.one_line()}\n{trace}", CRITICAL)

@@ -286,3 +286,45 @@ def test_the_memory_bound_is_checked_before_any_work(tmp_path, two_layers):
     with pytest.raises(InputError, match="max_memory_mb 0 is below the smallest allowed, 1"):
         api.buffer(two_layers, tmp_path / "out.gpkg", max_memory_mb=0)
     assert not (tmp_path / "out.gpkg").exists()
+
+
+
+CANCEL_THEN_EXIT = """
+import sys, threading
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+from offload.core.runner import headless_app
+headless_app(full=True)  # QGIS exits at the interpreter's exit, as the desktop does
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+from qgis.core import QgsApplication, QgsProcessingFeedback, QgsVectorLayer
+from offload.provider import OffloadProvider
+
+def canceled_run():
+    registry = QgsApplication.processingRegistry()
+    registry.addProvider(OffloadProvider())
+    feedback = QgsProcessingFeedback()
+    cancel = threading.Timer(1.0, feedback.cancel)
+    cancel.start()
+    try:
+        return processing.run("offload:buffer", {"INPUT": QgsVectorLayer(sys.argv[1], "zigzag", "ogr"),
+                                                 "DISTANCE": 5, "OUTPUT": sys.argv[2]}, feedback=feedback)
+    finally:
+        cancel.cancel()
+        registry.removeProvider("offload")  # as the plugin's unload does
+
+print("canceled" if canceled_run() == {} else "finished", flush=True)
+"""
+
+
+def test_a_canceled_run_frees_the_user_s_layer_before_qgis_exits(tmp_path, subprocess_env):
+    """A cancel's traceback held the run's frames, and with them the layer given as input, in a
+    cycle: collected at exit, after QGIS, deleting the layer crashed the process."""
+    from vector_data import make_zigzag
+
+    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
+    done = subprocess.run([sys.executable, "-c", CANCEL_THEN_EXIT, spec, str(tmp_path / "out.gpkg")],
+                          env=subprocess_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "canceled"
+    assert left_in(tmp_path) == ["zigzag.gpkg"]
