@@ -67,3 +67,5 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
         if feedback is not None:
             feedback.reportError("Canceled; nothing was written")
         return False
+    except BaseException as failed:
+        raise without_frames(failed)  # as a cancel's: Processing keeps a failure's traceback to the end

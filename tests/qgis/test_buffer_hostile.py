@@ -289,7 +289,8 @@ def test_the_memory_bound_is_checked_before_any_work(tmp_path, two_layers):
 
 
 
-CANCEL_THEN_EXIT = """
+
+RUN_THEN_EXIT = """
 import sys, threading
 sys.path.insert(0, "/usr/share/qgis/python/plugins")
 from offload.core.runner import headless_app
@@ -297,34 +298,42 @@ headless_app(full=True)  # QGIS exits at the interpreter's exit, as the desktop 
 from processing.core.Processing import Processing
 Processing.initialize()
 import processing
-from qgis.core import QgsApplication, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from offload.provider import OffloadProvider
 
-def canceled_run():
+def run(spec, output, cancel_after_s):
     registry = QgsApplication.processingRegistry()
     registry.addProvider(OffloadProvider())
     feedback = QgsProcessingFeedback()
-    cancel = threading.Timer(1.0, feedback.cancel)
+    cancel = threading.Timer(cancel_after_s, feedback.cancel)
     cancel.start()
     try:
-        return processing.run("offload:buffer", {"INPUT": QgsVectorLayer(sys.argv[1], "zigzag", "ogr"),
-                                                 "DISTANCE": 5, "OUTPUT": sys.argv[2]}, feedback=feedback)
+        result = processing.run("offload:buffer", {"INPUT": QgsVectorLayer(spec, "in", "ogr"), "DISTANCE": 5,
+                                                   "INVALID": 2, "OUTPUT": output}, feedback=feedback)
+        return "canceled" if result == {} else "finished"
+    except QgsProcessingException:
+        return "failed"
     finally:
         cancel.cancel()
         registry.removeProvider("offload")  # as the plugin's unload does
 
-print("canceled" if canceled_run() == {} else "finished", flush=True)
+print(run(sys.argv[1], sys.argv[2], float(sys.argv[3])), flush=True)
 """
 
 
-def test_a_canceled_run_frees_the_user_s_layer_before_qgis_exits(tmp_path, subprocess_env):
-    """A cancel's traceback held the run's frames, and with them the layer given as input, in a
-    cycle: collected at exit, after QGIS, deleting the layer crashed the process."""
-    from vector_data import make_zigzag
+@pytest.mark.parametrize("ending", ["canceled", "failed"])
+def test_a_run_that_ends_early_frees_the_user_s_layer_before_qgis_exits(tmp_path, subprocess_env, ending):
+    """A cancel's or failure's traceback held the run's frames, and with them the layer given as
+    input, in a cycle (Processing keeps a failure's to the end): collected at exit, after QGIS,
+    deleting the layer crashed the process."""
+    from vector_data import make_squares_with_bow_ties, make_zigzag
 
-    spec = make_zigzag(tmp_path / "zigzag.gpkg", 400_000)
-    done = subprocess.run([sys.executable, "-c", CANCEL_THEN_EXIT, spec, str(tmp_path / "out.gpkg")],
+    if ending == "canceled":
+        spec, cancel_after_s = make_zigzag(tmp_path / "in.gpkg", 400_000), 1.0
+    else:  # a bow tie under invalid=fail
+        spec, cancel_after_s = make_squares_with_bow_ties(tmp_path / "in.gpkg", 3000, [2500]), 600.0
+    done = subprocess.run([sys.executable, "-c", RUN_THEN_EXIT, spec, str(tmp_path / "out.gpkg"), str(cancel_after_s)],
                           env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "canceled"
-    assert left_in(tmp_path) == ["zigzag.gpkg"]
+    assert done.stdout.strip() == ending
+    assert left_in(tmp_path) == ["in.gpkg"]
