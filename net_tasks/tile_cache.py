@@ -7,7 +7,7 @@ with decoding and compressing. A file is written under a temporary name and rena
 none), and one whose trailer does not match its size is fetched again, so a kill never leaves
 a wrong tile trusted. Freshness comes from the server's headers (``no-cache``, ``max-age``,
 ``Expires``), else the OSM usage policy's week, unless the user's ``--max-age`` overrides
-both. A stale tile with an ETag is asked for conditionally (a 304 renews its sidecar only).
+both. A stale tile with an ETag is asked for conditionally (a 304 renews its record, the body kept).
 
 Pure: stdlib only (the engine decides what is cached; this module only stores and reads).
 """
@@ -114,9 +114,9 @@ def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
         return None  # half-known: fetch again
 
 
-def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], now: float) -> None:
-    """Write the tile with its record, atomically. ``body`` None (a 304) renews the record of the
-    body already cached.
+def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float) -> None:
+    """Write the tile with its record, atomically (a 304 passes the body already cached, and so
+    renews its record).
 
     A response the server marked ``no-store`` is not kept, and any older copy goes with it
     (RFC 9111 §5.2.2.5: a cache must not store it); the run still uses the tile it was sent.
@@ -124,16 +124,11 @@ def write_cache(path: Path, body: Optional[bytes], headers: Mapping[str, str], n
     if "no-store" in _cache_directives(headers):
         forget_cache(path)
         return
-    if body is None:
-        cached = read_cache(path, 2 ** 31)
-        if cached is None:
-            return  # gone meanwhile: the next run fetches it
-        body = cached.body
-    etag = headers.get("ETag", "")
-    record = json.dumps({"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S),
-                         "etag": etag}).encode("utf-8")
-    if len(record) > MAX_RECORD_BYTES:
-        record = json.dumps({"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S)}).encode()
+    fields = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S), "etag": headers.get("ETag", "")}
+    record = json.dumps(fields).encode("utf-8")
+    if len(record) > MAX_RECORD_BYTES:  # an ETag too long to keep: the tile is kept without it
+        del fields["etag"]
+        record = json.dumps(fields).encode("utf-8")
     data = b"".join((body, record, TRAILER.pack(len(body), len(record), MAGIC)))
     try:
         replace_file(path, data)

@@ -14,11 +14,11 @@ def test_a_written_tile_reads_back_with_its_expiry_and_etag(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["1450.png"]  # one file a tile, no temporary left
 
 
-def test_a_304_renews_the_sidecar_and_keeps_the_body(tmp_path):
+def test_a_304_renews_the_record_and_keeps_the_body(tmp_path):
     path = tmp_path / "1.png"
     write_cache(path, b"tile", {}, now=0.0)
     assert read_cache(path, 100).expires == DEFAULT_MAX_AGE_S
-    write_cache(path, None, {"Cache-Control": "max-age=5"}, now=50.0)
+    write_cache(path, read_cache(path, 100).body, {"Cache-Control": "max-age=5"}, now=50.0)  # as a 304's job does
     entry = read_cache(path, 100)
     assert (entry.body, entry.fetched, entry.expires) == (b"tile", 50.0, 55.0)
 
