@@ -8,7 +8,9 @@ hooks, the response object) and with each host's route (proxy, pool, CA bundle) 
 request takes 0.25 ms of CPU, against 0.53 ms through ``requests.Session.get``. It follows
 redirects as requests does, except that when the origin changes every header the caller added
 goes but the Referer (an auth config's or a connection's headers may hold keys, not only
-``Authorization``); it keeps no cookies.
+``Authorization``). Cookies a server sets are kept for the run, in memory, and sent back as
+requests' session does (a server may set one and redirect to the same tile, or want it on every
+later tile); the Cookie header costs nothing until a server sets one.
 
 Proxies: headless, requests honours the usual environment variables (``HTTPS_PROXY`` …);
 TLS certificates are always verified.
@@ -22,12 +24,14 @@ import time
 import weakref
 import zlib
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Dict, Iterator, List, NamedTuple, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar, get_cookie_header
 from requests.structures import CaseInsensitiveDict
 from requests.utils import (DEFAULT_CA_BUNDLE_PATH, extract_zipped_paths, get_auth_from_url, get_netrc_auth,
                             prepend_scheme_if_needed, select_proxy, urldefragauth)
@@ -194,6 +198,7 @@ class OffloadSession(requests.Session):
         self._environment: Dict[tuple, dict] = {}
         self._routes: Dict[tuple, _Route] = {}
         self._verified: "weakref.WeakSet" = weakref.WeakSet()  # pools whose certificate checks are set
+        self._cookies_set = False  # whether a server set a cookie: until then no request looks in the jar
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: D102 (requests' own)
         """As requests does, but the environment (proxies, NO_PROXY, CA bundle) is read once per
@@ -221,7 +226,10 @@ class OffloadSession(requests.Session):
         sent = CaseInsensitiveDict(self.headers)
         sent.update(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._get_once(url, sent, timeout)
+            response = self._get_once(url, self._with_cookies(url, sent), timeout)
+            if "Set-Cookie" in response.headers:
+                extract_cookies_to_jar(self.cookies, SimpleNamespace(url=url, headers=sent), response)
+                self._cookies_set = True
             location = response.get_redirect_location()
             if not location:
                 break
@@ -238,6 +246,18 @@ class OffloadSession(requests.Session):
         finally:
             response.close()  # a body not read to its end closes its connection, as requests does
             response.release_conn()
+
+    def _with_cookies(self, url: str, headers: CaseInsensitiveDict) -> CaseInsensitiveDict:
+        """``headers`` and the cookies the session's jar holds for ``url`` (its domain, path and
+        scheme, as requests chooses them); a Cookie header the caller gave is sent as it is."""
+        if not self._cookies_set or "Cookie" in headers:
+            return headers
+        cookie = get_cookie_header(self.cookies, SimpleNamespace(url=url, headers=headers))
+        if cookie is None:
+            return headers
+        with_cookie = CaseInsensitiveDict(headers)
+        with_cookie["Cookie"] = cookie
+        return with_cookie
 
     def _get_once(self, url: str, headers: CaseInsensitiveDict, timeout) -> urllib3.HTTPResponse:
         parts = urlsplit(url)

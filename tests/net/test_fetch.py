@@ -137,6 +137,38 @@ def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_
     assert (answer.kind, answer.problem) == ("fail", "more than 10 redirects") and len(seen) == 11
 
 
+
+def cookie_gate(seen: list, body: bytes):
+    """A server that wants its cookie: without it, a 302 back to the same URL that sets it."""
+    def answer(handler, _server) -> None:
+        cookie = handler.headers.get("Cookie")
+        seen.append((handler.path, cookie))
+        if "gate=open" in (cookie or "").split("; "):
+            whole(body)(handler, _server)
+            return
+        handler.send_response(302)
+        handler.send_header("Set-Cookie", "gate=open; Path=/")
+        handler.send_header("Location", handler.path)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+    return answer
+
+
+def test_a_cookie_a_server_sets_is_sent_back_on_its_redirect_and_on_later_tiles_unless_the_caller_gives_one():
+    body, seen = b"\x89PNG behind a cookie", []
+    with ScriptedServer(cookie_gate(seen, body)) as server:
+        session = OffloadSession("offload-test")
+        try:
+            first = attempt(session, server.url, timeout_s=20)
+            later = attempt(session, server.url.replace("file.bin", "other.png"), timeout_s=20)
+            own = attempt(session, server.url, timeout_s=20, headers={"Cookie": "gate=open; mine=1"})
+        finally:
+            session.close()
+    assert (first.kind, first.body, later.kind, later.body, own.kind) == ("ok", body, "ok", body, "ok")
+    assert seen == [("/file.bin", None), ("/file.bin", "gate=open"), ("/other.png", "gate=open"),
+                    ("/file.bin", "gate=open; mine=1")]  # a Cookie header the caller gives is sent as it is
+
+
 @pytest.fixture
 def tls_server(tmp_path):
     """A ScriptedServer over TLS with a self-signed certificate for 127.0.0.1; yields (server, its certificate)."""
