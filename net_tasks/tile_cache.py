@@ -29,6 +29,7 @@ DEFAULT_MAX_AGE_S = 7 * 24 * 3600  # the OSM usage policy's minimum when the ser
 MAX_LIFETIME_S = 2.0 ** 31  # RFC 9111's ceiling for a lifetime too large to hold
 TRAILER = struct.Struct("<II8s")  # the body's length, the record's length, MAGIC
 MAGIC = b"OffloadT"  # version 1 of this layout; a cache of the former layout (a .json sidecar) is fetched again
+FORMER_SIDECAR = ".json"  # the former layout's record, beside its tile (``1.png.json``)
 MAX_RECORD_BYTES = 2048  # an ETag longer than fits is not kept (the tile is then fetched whole when stale)
 
 
@@ -101,11 +102,13 @@ def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
             data = f.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    if len(data) < TRAILER.size:
+    if len(data) < TRAILER.size or data[-len(MAGIC):] != MAGIC:
+        # Cut short, or the former layout: fetched again, and no former sidecar outlives it.
+        _forget(path.with_name(path.name + FORMER_SIDECAR))
         return None
-    body_bytes, record_bytes, magic = TRAILER.unpack_from(data, len(data) - TRAILER.size)
-    if magic != MAGIC or body_bytes + record_bytes + TRAILER.size != len(data) or body_bytes > max_bytes:
-        return None  # cut short, or not this layout: fetch again
+    body_bytes, record_bytes, _ = TRAILER.unpack_from(data, len(data) - TRAILER.size)
+    if body_bytes + record_bytes + TRAILER.size != len(data) or body_bytes > max_bytes:
+        return None  # cut short: fetch again
     try:
         record = json.loads(data[body_bytes:body_bytes + record_bytes])
         return CacheEntry(data[:body_bytes], float(record["fetched"]), float(record["expires"]),
@@ -139,6 +142,10 @@ def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float)
 
 def forget_cache(path: Path) -> None:
     """Remove a cached tile (a body that no longer passes the engine's checks)."""
+    _forget(path)
+
+
+def _forget(path: Path) -> None:
     try:
         path.unlink()
     except FileNotFoundError:

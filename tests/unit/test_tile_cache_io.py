@@ -39,11 +39,14 @@ def test_a_tile_cut_short_anywhere_is_fetched_again(tmp_path, keep):
     assert read_cache(path, 100) is None
 
 
-def test_a_tile_cached_in_the_former_layout_is_fetched_again(tmp_path):
+def test_a_tile_cached_in_the_former_layout_is_fetched_again_and_its_sidecar_goes(tmp_path):
     path = tmp_path / "1.png"
     path.write_bytes(b"tile")
     (tmp_path / "1.png.json").write_text('{"fetched": 0, "expires": 1e12, "etag": ""}')  # the former sidecar
     assert read_cache(path, 100) is None
+    write_cache(path, b"new tile", {}, now=0.0)  # as the engine does with the tile fetched again
+    assert read_cache(path, 100).body == b"new tile"
+    assert [p.name for p in tmp_path.iterdir()] == ["1.png"]  # no sidecar left forever beside it
 
 
 def test_an_etag_too_long_to_keep_leaves_the_tile_cached_without_it(tmp_path):
