@@ -12,8 +12,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# No deadline per example: Hypothesis's default (200 ms) is a wall-clock bound, and a property
+# that writes files failed on it once while a benchmark loaded the machine. Tests assert behaviour.
+settings.register_profile("offload", deadline=None)
+settings.load_profile("offload")
 
 
 def _make_importable_as_offload() -> Path:
