@@ -117,9 +117,13 @@ def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
         return None  # half-known: fetch again
 
 
-def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float) -> None:
-    """Write the tile with its record, atomically (a 304 passes the body already cached, and so
-    renews its record).
+def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float,
+                renews: Optional[str] = None) -> None:
+    """Write the tile with its record, atomically.
+
+    A 304 passes the body already cached and the ETag it confirmed as ``renews``: the record is
+    renewed only if the file still holds that tile, so a newer tile another run cached while the
+    304 was on its way is not overwritten by the older body.
 
     A response the server marked ``no-store`` is not kept, and any older copy goes with it
     (RFC 9111 §5.2.2.5: a cache must not store it); the run still uses the tile it was sent.
@@ -127,7 +131,12 @@ def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float)
     if "no-store" in _cache_directives(headers):
         forget_cache(path)
         return
-    fields = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S), "etag": headers.get("ETag", "")}
+    if renews is not None:
+        current = read_cache(path, len(body))
+        if current is None or current.etag != renews or current.body != body:
+            return  # changed since it was read: the newer copy stays
+    etag = headers.get("ETag") or renews or ""  # a 304 need not restate the ETag it confirmed (RFC 9111 §4.3.4)
+    fields = {"fetched": now, "expires": now + max_age_from(headers, DEFAULT_MAX_AGE_S), "etag": etag}
     record = json.dumps(fields).encode("utf-8")
     if len(record) > MAX_RECORD_BYTES:  # an ETag too long to keep: the tile is kept without it
         del fields["etag"]

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Dict, List, Optional
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
@@ -177,7 +177,7 @@ class _Failures:
     SHOWN = 5  # tiles named per cause
 
     def __init__(self) -> None:
-        self.by_problem: "dict[str, List[str]]" = {}
+        self.by_problem: Dict[str, List[str]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.by_problem)
@@ -262,7 +262,7 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     keeps = not plan.is_package  # a package keeps the bytes itself
     if answer.kind == "not_modified" and cached is not None:
         return _Outcome(tile, number, "cached", cached.body, cached_at=path,
-                        keep=(path, cached.body, answer.headers, time.time()) if keeps else None)
+                        keep=(path, cached.body, answer.headers, time.time(), cached.etag) if keeps else None)
     if answer.kind == "empty":
         return _Outcome(tile, number, "missing")
     if answer.kind == "ok":

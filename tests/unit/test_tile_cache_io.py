@@ -16,11 +16,22 @@ def test_a_written_tile_reads_back_with_its_expiry_and_etag(tmp_path):
 
 def test_a_304_renews_the_record_and_keeps_the_body(tmp_path):
     path = tmp_path / "1.png"
-    write_cache(path, b"tile", {}, now=0.0)
-    assert read_cache(path, 100).expires == DEFAULT_MAX_AGE_S
-    write_cache(path, read_cache(path, 100).body, {"Cache-Control": "max-age=5"}, now=50.0)  # as a 304's job does
+    write_cache(path, b"tile", {"ETag": '"v1"'}, now=0.0)
+    cached = read_cache(path, 100)
+    assert cached.expires == DEFAULT_MAX_AGE_S
+    write_cache(path, cached.body, {"Cache-Control": "max-age=5"}, now=50.0, renews=cached.etag)  # as a 304's job does
     entry = read_cache(path, 100)
-    assert (entry.body, entry.fetched, entry.expires) == (b"tile", 50.0, 55.0)
+    assert (entry.body, entry.fetched, entry.expires, entry.etag) == (b"tile", 50.0, 55.0, '"v1"')  # kept: the 304 named none
+
+
+def test_a_304_does_not_bring_back_an_older_tile_another_run_replaced_meanwhile(tmp_path):
+    path = tmp_path / "1.png"
+    write_cache(path, b"old tile", {"ETag": '"v1"'}, now=0.0)
+    cached = read_cache(path, 100)  # stale: asked for with If-None-Match "v1"
+    write_cache(path, b"new tile", {"ETag": '"v2"'}, now=40.0)  # another run's 200 lands first
+    write_cache(path, cached.body, {"Cache-Control": "max-age=600"}, now=50.0, renews=cached.etag)  # then the 304
+    entry = read_cache(path, 100)
+    assert (entry.body, entry.fetched, entry.etag) == (b"new tile", 40.0, '"v2"')
 
 
 @pytest.mark.parametrize("record", [b"", b'{"fetched": 1', b"[]", b'{"fetched": null, "expires": 2}', b'{"expires": 2}'])
