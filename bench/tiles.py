@@ -10,7 +10,7 @@ one zoom (a square block).
 
 Each timed run is a fresh process. Offload: QGIS, Processing, Offload's provider and its tile
 engine's modules (requests, numpy: ~0.1 s) are loaded untimed, then ONE
-``processing.run("offload:tiles", …)`` is timed, with an empty cache folder of its own. GDAL: the WMS driver (TMS ``<GDAL_WMS>``, ``MaxConnections``, no cache) copied by
+``processing.run("offload:tiles", …)`` is timed, with an empty cache folder of its own (kept to the end of the bench: see run_case). GDAL: the WMS driver (TMS ``<GDAL_WMS>``, ``MaxConnections``, no cache) copied by
 ``gdal.Translate`` into an uncompressed tiled 3-band GeoTIFF of the same area, in the same kind
 of process. The reference: a bare ``requests`` pool (one session per worker thread, bodies read
 and dropped; a plain Python process), the most a Python client gets; the ceiling is workers ÷
@@ -236,8 +236,12 @@ def tile_server(folder: Path, latency_ms: float):
 def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
 
     output = work / f"{'-'.join(str(k) for k in case.key)}{SUFFIX.get(case.flavour, '.tif')}"
-    cache = work / "cache"
-    for stale in (output, Path(f"{output}.aux.xml"), cache):
+    # A new cache folder per run, all removed with ``work`` at the end: on ext4 without a journal (this
+    # machine's disk) each new file's inode skips every inode freed in the last 60-360 s, so removing
+    # the previous run's 1,024 cache files cost the next run's cache writer ~1 s of CPU (perf:
+    # recently_deleted, find_inode_bit), which a user's disk does not.
+    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
+    for stale in (output, Path(f"{output}.aux.xml")):
         if stale.is_dir():
             shutil.rmtree(stale)
         elif stale.exists():

@@ -9,7 +9,8 @@ itself taking 4 s). Here the work is done as tiles arrive, on the mosaic's writi
   block into that level's stage as soon as its children are all in (so only a row of blocks
   per level waits in memory);
 - ``assemble_cog`` then writes the COG's layout, GDAL's own (IFDs first, then the blocks,
-  smallest overview first, each level row by row, each block with GDAL's leader and trailer),
+  smallest overview first, each level row by row, each block with GDAL's leader and trailer; the
+  stages' bands have blocks of their own, placed side by side as GDAL 3.11's ``INTERLEAVE=TILE``),
   copying the compressed blocks byte for byte: no block is decoded or encoded again.
 
 The tags of each level's IFD are the ones GDAL wrote into its stage; only where the blocks are
@@ -24,12 +25,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 BLOCK = 256  # a tile, a block of the COG (every level)
-NEW_SUBFILE_TYPE, TILE_OFFSETS, TILE_BYTE_COUNTS = 254, 324, 325
+NEW_SUBFILE_TYPE, SAMPLES_PER_PIXEL, PLANAR_CONFIGURATION, TILE_OFFSETS, TILE_BYTE_COUNTS = 254, 277, 284, 324, 325
 GEO_TAGS = {33550, 33922, 34264, 34735, 34736, 34737}  # georeferencing: the full resolution IFD only
 TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 LONG, LONG8 = 4, 16
 GHOST = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
-         b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ")  # as GDAL writes it
+         b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\n%sKNOWN_INCOMPATIBLE_EDITION=NO\n ")  # as GDAL writes it
+TILE_INTERLEAVED = b"INTERLEAVE=TILE\n"  # GDAL >= 3.11's word for bands in blocks of their own, each block's adjacent
 CLASSIC_LIMIT = 2 ** 32 - 2 ** 20  # past this, offsets need BigTIFF
 
 
@@ -43,21 +45,28 @@ def overview_sizes(width: int, height: int, count: Optional[int] = None) -> List
     return sizes
 
 
-def average_2x2(rgba: np.ndarray) -> np.ndarray:
-    """(4, 2n, 2m) RGBA uint8 → (4, n, m): colours averaged over the opaque pixels only (a missing
-    neighbour does not darken an edge), alpha over all four, each rounded to nearest.
+def average_2x2(rgba: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """(4, 2n, 2m) RGBA uint8 → (4, n, m), into ``out`` if given: colours averaged over the opaque
+    pixels only (a missing neighbour does not darken an edge), alpha over all four, each rounded to nearest.
 
-    Four strided views added (0.2 ms a 256² tile; summing a reshaped array's axes took 2.5 ms)."""
+    Opaque: the colours' rows added in pairs, then columns, in place (0.06 ms a 256² tile; four strided
+    quarters of all four bands added took 0.14 ms, summing a reshaped array's axes 2.5 ms)."""
+    if out is None:
+        out = np.empty(rgba[:, ::2, ::2].shape, np.uint8)
+    if rgba[3].min() == 255:  # the common case: opaque imagery
+        rows = rgba[:3, 0::2].astype(np.uint16)
+        rows += rgba[:3, 1::2]
+        total = rows[:, :, 0::2] + rows[:, :, 1::2]
+        total += 2
+        np.right_shift(total, 2, out=out[:3], casting="unsafe")
+        out[3] = 255
+        return out
     wide = rgba.astype(np.uint16)
     quarters = [wide[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
-    if rgba[3].min() == 255:  # the common case: opaque imagery
-        total = quarters[0] + quarters[1] + quarters[2] + quarters[3] + 2
-        return (total >> 2).astype(np.uint8)
     alpha = quarters[0][3] + quarters[1][3] + quarters[2][3] + quarters[3][3]
     opaque = [q[3] > 0 for q in quarters]
     count = sum(o.astype(np.uint16) for o in opaque)
     colours = sum(q[:3] * o for q, o in zip(quarters, opaque))
-    out = np.empty(rgba[:, ::2, ::2].shape, np.uint8)
     out[:3] = np.where(count > 0, (colours + count // 2) // np.maximum(count, 1), 0)
     out[3] = (alpha + 2) >> 2
     return out
@@ -76,7 +85,7 @@ class Overviews:
         self.write_block = write_block
         self.grids = [base_blocks] + [(-(-w // BLOCK), -(-h // BLOCK)) for w, h in sizes]
         # pending[i]: blocks of overview level i + 1 waiting for children: block -> [RGBA (None while every
-        # child was empty), children seen]
+        # child was empty), children seen, quarters written (bits)]
         self.pending: List[Dict[Tuple[int, int], list]] = [{} for _ in sizes]
 
     def add(self, level: int, col: int, row: int, rgba: Optional[np.ndarray]) -> None:
@@ -86,12 +95,12 @@ class Overviews:
         parent = (col // 2, row // 2)
         entry = self.pending[level].get(parent)
         if entry is None:
-            entry = self.pending[level][parent] = [None, 0]
+            entry = self.pending[level][parent] = [None, 0, 0]
         if rgba is not None:
             if entry[0] is None:
-                entry[0] = np.zeros((4, BLOCK, BLOCK), np.uint8)
-            top, left = (row % 2) * BLOCK // 2, (col % 2) * BLOCK // 2
-            entry[0][:, top:top + BLOCK // 2, left:left + BLOCK // 2] = average_2x2(rgba)
+                entry[0] = np.empty((4, BLOCK, BLOCK), np.uint8)  # the quarters never written are cleared at the end
+            average_2x2(rgba, out=entry[0][_quarter(col, row)])
+            entry[2] |= 1 << (row % 2 * 2 + col % 2)
         entry[1] += 1
         if entry[1] == self._children(level, parent):
             self._finish(level + 1, parent)
@@ -101,8 +110,11 @@ class Overviews:
         return (min(2, cols - 2 * parent[0])) * (min(2, rows - 2 * parent[1]))
 
     def _finish(self, level: int, block: Tuple[int, int]) -> None:
-        rgba, _ = self.pending[level - 1].pop(block)
+        rgba, _, written = self.pending[level - 1].pop(block)
         if rgba is not None:
+            for quarter in range(4):
+                if not written & 1 << quarter:  # a child empty, or beyond the level's edge: transparent
+                    rgba[_quarter(quarter % 2, quarter // 2)] = 0
             self.write_block(level, block[0], block[1], rgba)
         self.add(level, block[0], block[1], rgba)
 
@@ -112,6 +124,12 @@ class Overviews:
             for block in sorted(self.pending[level - 1]):
                 if block in self.pending[level - 1]:
                     self._finish(level, block)
+
+
+def _quarter(col: int, row: int) -> tuple:
+    """Where child block (``col``, ``row``) of the finer level lands in its parent block."""
+    top, left = row % 2 * BLOCK // 2, col % 2 * BLOCK // 2
+    return np.s_[:, top:top + BLOCK // 2, left:left + BLOCK // 2]
 
 
 # -- the layout ------------------------------------------------------------------------------------
@@ -155,7 +173,11 @@ def _integers(kind: int, count: int, value: bytes) -> List[int]:
 
 def assemble_cog(stages: List[Path], destination: Path) -> None:
     """Write the COG ``destination`` from ``stages`` (full resolution first, then each overview),
-    each a tiled GeoTIFF GDAL wrote with the COG's codec: blocks copied, never re-encoded."""
+    each a tiled GeoTIFF GDAL wrote with the COG's codec: blocks copied, never re-encoded.
+
+    A stage of bands in blocks of their own (``INTERLEAVE=BAND``) keeps that in the COG, the
+    bands of each block placed side by side (GDAL 3.11's ``INTERLEAVE=TILE``): one range of
+    the file per block for a client reading over HTTP, as with pixel interleaving."""
     levels = [read_ifd(path) for path in stages]
     data_bytes = sum(size + 8 for _, _, sizes in levels for size in sizes)
     big = data_bytes + 2 ** 20 > CLASSIC_LIMIT
@@ -167,19 +189,25 @@ def assemble_cog(stages: List[Path], destination: Path) -> None:
         offset_type = LONG8 if big else LONG  # the values are filled in by _ifd()
         kept += [(TILE_OFFSETS, offset_type, len(sizes), b""), (TILE_BYTE_COUNTS, offset_type, len(sizes), b"")]
         ifds.append(sorted(kept))
-    ghost = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(GHOST) + GHOST
+    planes = _planes(levels[0][0])
+    orders = [_file_order(len(sizes), planes) for _, _, sizes in levels]
+    ghost_text = GHOST % (TILE_INTERLEAVED if planes > 1 else b"")
+    ghost = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(ghost_text) + ghost_text
     first_ifd = _even((16 if big else 8) + len(ghost))
     at = first_ifd
     starts = []
     for entries in ifds:
         starts.append(at)
         at += _ifd_bytes(entries, big)
-    # the blocks: smallest overview first, the full resolution last; each row by row, leader and trailer around it
-    placed: List[List[int]] = [[] for _ in levels]
+    # the blocks: smallest overview first, the full resolution last; each row by row (a block's bands
+    # side by side), leader and trailer around each
+    placed: List[List[int]] = [[0] * len(sizes) for _, _, sizes in levels]
     for index in reversed(range(len(levels))):
-        for size in levels[index][2]:
-            placed[index].append(at + 4 if size else 0)
-            at += size + 8 if size else 0
+        sizes = levels[index][2]
+        for strile in orders[index]:
+            if sizes[strile]:
+                placed[index][strile] = at + 4
+                at += sizes[strile] + 8
     with open(destination, "wb") as out:
         out.write(b"II+\x00\x08\x00\x00\x00" + struct.pack("<Q", first_ifd) if big
                   else b"II*\x00" + struct.pack("<I", first_ifd))
@@ -189,7 +217,22 @@ def assemble_cog(stages: List[Path], destination: Path) -> None:
             following = starts[index + 1] if index + 1 < len(starts) else 0
             out.write(_ifd(entries, big, starts[index], following, placed[index], levels[index][2]))
         for index in reversed(range(len(levels))):
-            _copy_blocks(stages[index], levels[index][1], levels[index][2], out)
+            _copy_blocks(stages[index], orders[index], levels[index][1], levels[index][2], out)
+
+
+def _planes(entries: List[Entry]) -> int:
+    """How many bands have blocks of their own: 1 when pixel-interleaved, else every band."""
+    found = {tag: value for tag, _, _, value in entries}
+    if struct.unpack("<H", found.get(PLANAR_CONFIGURATION, b"\x01\x00")[:2])[0] != 2:
+        return 1
+    return struct.unpack("<H", found[SAMPLES_PER_PIXEL][:2])[0]
+
+
+def _file_order(striles: int, planes: int) -> List[int]:
+    """A level's blocks (TIFF's striles: band 1's, then band 2's… when ``planes`` > 1) in the order they go into
+    the COG: row by row, a block's bands together."""
+    per_plane = striles // planes
+    return [plane * per_plane + block for block in range(per_plane) for plane in range(planes)]
 
 
 def _even(n: int) -> int:
@@ -227,11 +270,12 @@ def _ifd(entries: List[Entry], big: bool, start: int, following: int, offsets: L
     return b"".join(table + values)
 
 
-def _copy_blocks(stage: Path, offsets: List[int], sizes: List[int], out) -> None:
-    """The stage's compressed blocks, in order, each as GDAL frames it: its size before, its last 4 bytes after."""
+def _copy_blocks(stage: Path, order: List[int], offsets: List[int], sizes: List[int], out) -> None:
+    """The stage's compressed blocks in ``order``, each as GDAL frames it: its size before, its last 4 bytes after."""
     with open(stage, "rb") as source:  # not os.pread: QGIS runs on Windows too
-        for offset, size in zip(offsets, sizes):
+        for strile in order:
+            size = sizes[strile]
             if size:
-                source.seek(offset)
+                source.seek(offsets[strile])
                 block = source.read(size)
                 out.write(struct.pack("<I", size) + block + block[-4:])

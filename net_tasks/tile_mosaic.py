@@ -31,9 +31,11 @@ from .tiles import Tile, range_bounds
 MOSAIC_CODEC = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 MOSAIC_LAYOUT = ("INTERLEAVE=BAND", "PREDICTOR=1")  # imagery; a DEM's one band takes PREDICTOR=3
 COG_CODEC = ("COMPRESS=ZSTD", "LEVEL=1")  # the COG driver's spelling
-# An assembled COG's blocks, as GDAL's COG driver writes them (pixel-interleaved: one read per
-# block for a client reading over HTTP), with COG_CODEC and PREDICTOR=YES.
-COG_BLOCKS = ("TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, "PREDICTOR=2", "PHOTOMETRIC=RGB",
+# An assembled COG's blocks: the mosaic's codec and layout, each band in blocks of its own, which
+# tile_cog places side by side (GDAL 3.11's INTERLEAVE=TILE: one read per block over HTTP). Against
+# GDAL's COG driver's (pixel-interleaved, PREDICTOR=2), 256² RGBA blocks were compressed in 0.56 /
+# 0.36 ms (noisy PNG / JPEG) instead of 1.03 / 1.04 ms, for 11.6% / 55.4% of uncompressed instead of 11.6% / 65.9%.
+COG_BLOCKS = ("TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, *MOSAIC_LAYOUT, "PHOTOMETRIC=RGB",
               "ALPHA=YES", "BIGTIFF=IF_SAFER", "SPARSE_OK=TRUE")
 # GDAL's block cache while overviews are built and while a COG is copied. Both pass the whole
 # mosaic through the cache, which GDAL sizes at 5% of RAM (1.2 GB on a 24 GB machine): a COG of
@@ -136,7 +138,7 @@ class MosaicSink:
             col, row = tile.x - self.plan.tiles.x_min, tile.y - self.plan.tiles.y_min
             if rgba is not None:
                 self.dataset.WriteArray(rgba, col * self.tile_px, row * self.tile_px)
-                self.dataset.FlushCache()
+                _flush_blocks(self.dataset)
             self._overview_writer.put((col, row, rgba))
             return
         col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
@@ -150,13 +152,13 @@ class MosaicSink:
             band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
         else:  # all bands at once, each block compressed once
             self.dataset.WriteArray(rgba[:, r0:r1, c0:c1], col + c0, row + r0)
-        self.dataset.FlushCache()  # tile-aligned: each block is compressed once, and leaves the cache
+        _flush_blocks(self.dataset)  # tile-aligned: each block is compressed once, and leaves the cache
 
     def _write_overview(self, level: int, col: int, row: int, rgba: np.ndarray) -> None:
         _, dataset = self.overview_stages[level - 1]
         width, height = min(BLOCK, dataset.RasterXSize - col * BLOCK), min(BLOCK, dataset.RasterYSize - row * BLOCK)
         dataset.WriteArray(rgba[:, :height, :width], col * BLOCK, row * BLOCK)
-        dataset.FlushCache()
+        _flush_blocks(dataset)
 
     def close(self) -> None:
         self._writer.close()
@@ -208,6 +210,14 @@ class MosaicSink:
             self.stage.unlink(missing_ok=True)
 
 
+def _flush_blocks(dataset) -> None:
+    """Compress the blocks just written into the file, and drop them from GDAL's cache.
+
+    Band by band: the dataset's FlushCache() also rewrites the file's block index each time (all its
+    offsets and sizes), which doubled the bytes a mosaic of 1,024 tiles wrote (65 MB for 31 MB of blocks),
+    and for 16,384 tiles wrote 0.5 MB more per tile."""
+    for index in range(1, dataset.RasterCount + 1):
+        dataset.GetRasterBand(index).FlushCache()
 
 
 _cache_lock = threading.Lock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -40,7 +41,9 @@ def test_average_2x2_weighs_colours_by_the_opaque_pixels_only():
     assert average_2x2(edge)[:, 0, 0].tolist() == [200, 100, 50, 64]
 
 
-def test_overviews_are_each_block_averaged_once_whatever_order_the_tiles_come_in():
+def test_overviews_are_each_block_averaged_once_whatever_order_the_tiles_come_in(monkeypatch):
+    dirty = dict(vars(np), empty=lambda shape, dtype=float: np.full(shape, 77, dtype))  # np.empty: never assumed zero
+    monkeypatch.setattr(tile_cog, "np", SimpleNamespace(**dirty))
     cols, rows = 3, 3  # 768² pixels: overviews of 384² (2×2 blocks) and 192² (one block)
     mosaic = RNG.integers(0, 256, (4, rows * 256, cols * 256), dtype=np.uint8)
     mosaic[3] = 255
@@ -104,9 +107,13 @@ def test_an_assembled_cog_is_valid_for_gdal_and_holds_the_stages_pixels(tmp_path
     assemble_cog(stages, output)
     assert cog_errors(output) == []
     dataset = gdal.Open(str(output))
-    assert dataset.GetMetadata("IMAGE_STRUCTURE") == {"COMPRESSION": "ZSTD", "INTERLEAVE": "PIXEL", "LAYOUT": "COG",
-                                                      "PREDICTOR": "2"}
-    assert output.read_bytes()[2] == (43 if bigtiff else 42)
+    assert dataset.GetMetadata("IMAGE_STRUCTURE") == {"COMPRESSION": "ZSTD", "INTERLEAVE": "BAND", "LAYOUT": "COG"}
+    assert b"\nINTERLEAVE=TILE\n" in output.read_bytes()[:300]  # GDAL >= 3.11 reads the layout from here
+    # row by row, each block's bands side by side (one range of the file per block), nothing between
+    framed = [(int(dataset.GetRasterBand(b).GetMetadataItem(f"BLOCK_OFFSET_{x}_{y}", "TIFF")),
+               int(dataset.GetRasterBand(b).GetMetadataItem(f"BLOCK_SIZE_{x}_{y}", "TIFF")))
+              for x, y in [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1)] for b in range(1, 5)]
+    assert [offset for offset, _ in framed[1:]] == [offset + size + 8 for offset, size in framed[:-1]]
     assert dataset.GetGeoTransform() == (600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
     assert dataset.GetSpatialRef().GetAuthorityCode(None) == "3857"
     assert dataset.GetRasterBand(4).GetColorInterpretation() == gdal.GCI_AlphaBand
@@ -192,3 +199,22 @@ def test_a_canceled_cog_leaves_no_stage_and_no_output(tmp_path):
         with pytest.raises(Canceled):
             run_tiles(plan, output, Control(cancel_after_a_few, check_canceled))
     assert list(output.parent.iterdir()) == []  # neither the stages nor a partial COG
+
+
+def test_qgis_reads_an_assembled_cog_at_full_resolution_and_from_its_overview(qgis_app, tmp_path):
+    from qgis.core import QgsRasterLayer
+
+    full = RNG.integers(0, 256, (4, 512, 512), dtype=np.uint8)
+    full[3] = 255
+    overview = average_2x2(full)
+    stages = [stage(tmp_path / "full.tif", full), stage(tmp_path / "ovr.tif", overview, georeferenced=False)]
+    output = tmp_path / "out.tif"
+    assemble_cog(stages, output)
+    layer = QgsRasterLayer(str(output), "cog", "gdal")
+    assert layer.isValid()
+    provider = layer.dataProvider()
+    for bands, size in ((full, 512), (overview, 256)):  # a block of 256² over the whole extent: the overview's pixels
+        for band in (1, 4):
+            block = provider.block(band, layer.extent(), size, size)
+            np.testing.assert_array_equal(np.frombuffer(bytes(block.data()), np.uint8).reshape(size, size),
+                                          bands[band - 1])
