@@ -43,6 +43,7 @@ from .redact import redact_text, redact_url
 READ_BYTES = 64 * 1024  # one read from the socket; one inflated piece is never larger
 WATCH_INTERVAL_S = 0.1  # how late a deadline may be acted on
 MAX_REDIRECTS = 10
+MAX_COOKIES = 50  # cookies kept for a run (browsers keep ~50 a domain): past them, new ones are not kept
 KEPT_ACROSS_ORIGINS = ("Referer",)  # the caller's headers a redirect to another origin still gets
 POOLS_KEPT = 8  # hosts whose idle connections stay open: a template's {s} subdomains, its redirects
 # What a broken transfer raises, read through requests or straight from urllib3.
@@ -228,8 +229,7 @@ class OffloadSession(requests.Session):
         for _ in range(MAX_REDIRECTS + 1):
             response = self._get_once(url, self._with_cookies(url, sent), timeout)
             if "Set-Cookie" in response.headers:
-                extract_cookies_to_jar(self.cookies, SimpleNamespace(url=url, headers=sent), response)
-                self._cookies_set = True
+                self._keep_cookies(url, sent, response)
             location = response.get_redirect_location()
             if not location:
                 break
@@ -246,6 +246,14 @@ class OffloadSession(requests.Session):
         finally:
             response.close()  # a body not read to its end closes its connection, as requests does
             response.release_conn()
+
+    def _keep_cookies(self, url: str, sent: CaseInsensitiveDict, response: urllib3.HTTPResponse) -> None:
+        """Keep what a response's Set-Cookie headers set; a server that sets new names without
+        end is not followed past ``MAX_COOKIES`` (every request would carry them all, and each
+        lookup in the jar would take longer)."""
+        if len(self.cookies) < MAX_COOKIES:
+            extract_cookies_to_jar(self.cookies, SimpleNamespace(url=url, headers=sent), response)
+            self._cookies_set = True
 
     def _with_cookies(self, url: str, headers: CaseInsensitiveDict) -> CaseInsensitiveDict:
         """``headers`` and the cookies the session's jar holds for ``url`` (its domain, path and

@@ -103,8 +103,7 @@ def read_cache(path: Path, max_bytes: int) -> Optional[CacheEntry]:
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     if len(data) < TRAILER.size or data[-len(MAGIC):] != MAGIC:
-        # Cut short, or the former layout: fetched again, and no former sidecar outlives it.
-        _forget(path.with_name(path.name + FORMER_SIDECAR))
+        _forget_former_sidecar(path)  # cut short, or the former layout: fetched again, no sidecar outliving it
         return None
     body_bytes, record_bytes, _ = TRAILER.unpack_from(data, len(data) - TRAILER.size)
     if body_bytes + record_bytes + TRAILER.size != len(data) or body_bytes > max_bytes:
@@ -151,11 +150,14 @@ def write_cache(path: Path, body: bytes, headers: Mapping[str, str], now: float,
 
 def forget_cache(path: Path) -> None:
     """Remove a cached tile (a body that no longer passes the engine's checks)."""
-    _forget(path)
-
-
-def _forget(path: Path) -> None:
     try:
         path.unlink()
     except FileNotFoundError:
+        pass
+
+
+def _forget_former_sidecar(path: Path) -> None:
+    try:
+        path.with_name(path.name + FORMER_SIDECAR).unlink()
+    except OSError:  # none, or one that cannot go (read-only, a folder): it costs its bytes, never the run
         pass

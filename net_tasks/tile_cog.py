@@ -32,7 +32,7 @@ LONG, LONG8 = 4, 16
 GHOST = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
          b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\n%sKNOWN_INCOMPATIBLE_EDITION=NO\n ")  # as GDAL writes it
 TILE_INTERLEAVED = b"INTERLEAVE=TILE\n"  # GDAL >= 3.11's word for bands in blocks of their own, each block's adjacent
-CLASSIC_LIMIT = 2 ** 32 - 2 ** 20  # past this, offsets need BigTIFF
+CLASSIC_END = 2 ** 32 - 1  # the last byte a classic TIFF's 32-bit offsets reach: past it, BigTIFF
 
 
 def overview_sizes(width: int, height: int, count: Optional[int] = None) -> List[Tuple[int, int]]:
@@ -177,22 +177,15 @@ def assemble_cog(stages: List[Path], destination: Path) -> None:
 
     A stage of bands in blocks of their own (``INTERLEAVE=BAND``) keeps that in the COG, the
     bands of each block placed side by side (GDAL 3.11's ``INTERLEAVE=TILE``): one range of
-    the file per block for a client reading over HTTP, as with pixel interleaving."""
+    the file per block for a client reading over HTTP with GDAL >= 3.11; GDAL 3.6-3.10 read each
+    band's part of a block as a range of its own (README: the trade)."""
     levels = [read_ifd(path) for path in stages]
-    data_bytes = sum(size + 8 for _, _, sizes in levels for size in sizes)
-    big = data_bytes + 2 ** 20 > CLASSIC_LIMIT
-    ifds = []
-    for index, (entries, _, sizes) in enumerate(levels):
-        kept = [e for e in entries if index == 0 or e[0] not in GEO_TAGS and e[0] != NEW_SUBFILE_TYPE]
-        if index:
-            kept.append((NEW_SUBFILE_TYPE, LONG, 1, struct.pack("<I", 1)))  # a reduced-resolution image
-        offset_type = LONG8 if big else LONG  # the values are filled in by _ifd()
-        kept += [(TILE_OFFSETS, offset_type, len(sizes), b""), (TILE_BYTE_COUNTS, offset_type, len(sizes), b"")]
-        ifds.append(sorted(kept))
     planes = _planes(levels[0][0])
     orders = [_file_order(len(sizes), planes) for _, _, sizes in levels]
     ghost_text = GHOST % (TILE_INTERLEAVED if planes > 1 else b"")
     ghost = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(ghost_text) + ghost_text
+    big = needs_bigtiff(levels, len(ghost))
+    ifds = _ifds(levels, big)
     first_ifd = _even((16 if big else 8) + len(ghost))
     at = first_ifd
     starts = []
@@ -218,6 +211,28 @@ def assemble_cog(stages: List[Path], destination: Path) -> None:
             out.write(_ifd(entries, big, starts[index], following, placed[index], levels[index][2]))
         for index in reversed(range(len(levels))):
             _copy_blocks(stages[index], orders[index], levels[index][1], levels[index][2], out)
+
+
+def needs_bigtiff(levels: List[Tuple[List[Entry], List[int], List[int]]], ghost_bytes: int) -> bool:
+    """Whether the COG of ``levels`` (``read_ifd``'s) ends past what a classic TIFF's 32-bit
+    offsets reach: its header, ghost, IFDs (their block indexes: 8 bytes a block) and framed blocks."""
+    ifds = _ifds(levels, big=False)
+    data_bytes = sum(size + 8 for _, _, sizes in levels for size in sizes if size)
+    return _even(8 + ghost_bytes) + sum(_ifd_bytes(entries, False) for entries in ifds) + data_bytes > CLASSIC_END
+
+
+def _ifds(levels: List[Tuple[List[Entry], List[int], List[int]]], big: bool) -> List[List[Entry]]:
+    """Each level's IFD entries: the stage's, georeferencing on the full resolution only, the
+    block index left to fill (``_ifd``)."""
+    ifds = []
+    for index, (entries, _, sizes) in enumerate(levels):
+        kept = [e for e in entries if index == 0 or e[0] not in GEO_TAGS and e[0] != NEW_SUBFILE_TYPE]
+        if index:
+            kept.append((NEW_SUBFILE_TYPE, LONG, 1, struct.pack("<I", 1)))  # a reduced-resolution image
+        offset_type = LONG8 if big else LONG  # the values are filled in by _ifd()
+        kept += [(TILE_OFFSETS, offset_type, len(sizes), b""), (TILE_BYTE_COUNTS, offset_type, len(sizes), b"")]
+        ifds.append(sorted(kept))
+    return ifds
 
 
 def _planes(entries: List[Entry]) -> int:

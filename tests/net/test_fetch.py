@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from offload.net_tasks.fetch import attempt
-from offload.net_tasks.http import OffloadSession
+from offload.net_tasks.http import MAX_COOKIES, OffloadSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hostile.py, beside this file
 from hostile import ScriptedServer, whole  # noqa: E402
@@ -168,6 +168,30 @@ def test_a_cookie_a_server_sets_is_sent_back_on_its_redirect_and_on_later_tiles_
     assert seen == [("/file.bin", None), ("/file.bin", "gate=open"), ("/other.png", "gate=open"),
                     ("/file.bin", "gate=open; mine=1")]  # a Cookie header the caller gives is sent as it is
 
+
+
+def new_cookie_each_time(seen: list):
+    """A server that sets a cookie of a new name on every answer."""
+    def answer(handler, server) -> None:
+        seen.append(handler.headers.get("Cookie") or "")
+        handler.send_response(200)
+        handler.send_header("Set-Cookie", f"c{len(seen)}=x; Path=/")
+        handler.send_header("Content-Length", "4")
+        handler.end_headers()
+        handler.wfile.write(b"\x89PNG")
+    return answer
+
+
+def test_a_server_setting_cookies_without_end_is_followed_only_so_far():
+    seen = []
+    with ScriptedServer(new_cookie_each_time(seen)) as server:
+        session = OffloadSession("offload-test")
+        try:
+            for _ in range(MAX_COOKIES + 10):
+                assert attempt(session, server.url, timeout_s=20).kind == "ok"
+        finally:
+            session.close()
+    assert len(seen[-1].split("; ")) == MAX_COOKIES  # the jar stopped growing; every request still answered
 
 @pytest.fixture
 def tls_server(tmp_path):

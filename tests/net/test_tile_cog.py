@@ -16,7 +16,7 @@ from offload.core.control import Control
 from offload.demo.tile_server import TileServer
 from offload.net_tasks import tile_cog
 from offload.net_tasks.request import TileRequest
-from offload.net_tasks.tile_cog import Overviews, assemble_cog, average_2x2, overview_sizes
+from offload.net_tasks.tile_cog import Overviews, assemble_cog, average_2x2, needs_bigtiff, overview_sizes
 from offload.net_tasks.tile_decode import decode_image
 from offload.net_tasks.tile_download import run_tiles
 from offload.net_tasks.tile_mosaic import COG_BLOCKS
@@ -94,10 +94,21 @@ def stage(path: Path, pixels: np.ndarray, sparse_block=None, georeferenced=True)
     return path
 
 
+
+def test_bigtiff_is_chosen_when_the_block_index_pushes_the_file_past_4_gb():
+    # 600,000 blocks (a COG of ~113,000 RGBA tiles in bands of their own): an index of 4.8 MB
+    blocks = 600_000
+    data = 2 ** 32 - 2 ** 21  # the blocks alone, framed, end 2 MB short of 4 GB
+    sizes = [data // blocks - 8] * blocks
+    sizes[-1] += data - sum(size + 8 for size in sizes)
+    level = ([], [0] * blocks, sizes)
+    assert needs_bigtiff([level], ghost_bytes=300)  # the index does not fit in what is left
+    assert not needs_bigtiff([([], [0] * 10, [1000] * 10)], ghost_bytes=300)
+
 @pytest.mark.parametrize("bigtiff", [False, True])
 def test_an_assembled_cog_is_valid_for_gdal_and_holds_the_stages_pixels(tmp_path, monkeypatch, bigtiff):
     if bigtiff:
-        monkeypatch.setattr(tile_cog, "CLASSIC_LIMIT", 0)  # as if the blocks passed 4 GB
+        monkeypatch.setattr(tile_cog, "CLASSIC_END", 0)  # as if the file passed 4 GB
     full = RNG.integers(0, 256, (4, 512, 768), dtype=np.uint8)
     full[:, 256:, 512:] = 0  # a block never written (a tile missing on the server)
     overview = average_2x2(full)

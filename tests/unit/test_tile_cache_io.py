@@ -60,6 +60,13 @@ def test_a_tile_cached_in_the_former_layout_is_fetched_again_and_its_sidecar_goe
     assert [p.name for p in tmp_path.iterdir()] == ["1.png"]  # no sidecar left forever beside it
 
 
+def test_a_former_sidecar_that_cannot_be_removed_does_not_fail_the_read(tmp_path):
+    path = tmp_path / "1.png"
+    path.write_bytes(b"tile")
+    (tmp_path / "1.png.json").mkdir()  # unlink() fails with an OSError other than FileNotFoundError
+    assert read_cache(path, 100) is None
+
+
 def test_an_etag_too_long_to_keep_leaves_the_tile_cached_without_it(tmp_path):
     path = tmp_path / "1.png"
     write_cache(path, b"tile", {"ETag": '"' + "x" * 5000 + '"'}, now=0.0)
