@@ -7,9 +7,8 @@ when the run was canceled or failed (the base task then removes the file).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, ContextManager, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -58,9 +57,8 @@ class FileSink:
             options.layerOptions = [o for o in QgsVectorFileWriter.defaultLayerOptions("GPKG")
                                     if not o.startswith("SPATIAL_INDEX=")] + ["SPATIAL_INDEX=NO"]
         self.destination, self.layer_name = destination, layer_name
-        with self._unsynced():  # the connection keeps the setting to its end
-            self.writer = QgsVectorFileWriter.create(str(destination), fields, QgsWkbTypes.MultiPolygon, crs,
-                                                     QgsCoordinateTransformContext(), options)
+        self.writer = QgsVectorFileWriter.create(str(destination), fields, QgsWkbTypes.MultiPolygon, crs,
+                                                 QgsCoordinateTransformContext(), options)
         if self.writer.hasError() != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not create {destination.name}: {self.writer.errorMessage()}")
 
@@ -78,9 +76,8 @@ class FileSink:
         options = QgsVectorFileWriter.SaveVectorOptions()
         options.driverName, options.layerName = self.driver, self.layer_name
         options.actionOnExistingFile = QgsVectorFileWriter.AppendToLayerNoNewFields
-        with self._unsynced():
-            error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
-                layer, str(self.destination), QgsCoordinateTransformContext(), options)
+        error, message, *_ = QgsVectorFileWriter.writeAsVectorFormatV3(
+            layer, str(self.destination), QgsCoordinateTransformContext(), options)
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
         if self.boxes is not None:
@@ -90,11 +87,6 @@ class FileSink:
             self.boxes = None if found is None else self.boxes + [found]  # None: all read at close
             if found is not None and len(found[0]):
                 self.last_fid = int(found[0].max())
-
-    def _unsynced(self) -> ContextManager[None]:
-        """SQLite without fsync or journal file for this thread's GeoPackage connections opened
-        meanwhile, where the index built at close commits the file to the disk (``index_later``)."""
-        return _unsynced_sqlite() if self.index_later else nullcontext()
 
     def indexed(self) -> Optional[int]:
         """How many geometries the boxes read so far hold (null and empty ones have none);
@@ -113,28 +105,6 @@ class FileSink:
                     self.destination, self.layer_name, _joined(self.boxes) if self.boxes else None):
                 _gdal_spatial_index(self.destination, self.layer_name)
         self.destination = None
-
-
-# GDAL's SQLite settings for writing the output while it is a temporary file (removed on a
-# failure): no fsync and no journal file at each commit. Each slice's append commits, and on a
-# busy disk those fsyncs held a run up for seconds, every thread idle (bench-inqgis, stars: 11
-# to 19 s instead of 4). The index built at close commits the file with an fsync before the
-# file is renamed. Set for the calling thread only (GDAL's thread-local configuration).
-UNSYNCED = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_JOURNAL": "MEMORY"}
-
-
-@contextmanager
-def _unsynced_sqlite() -> Iterator[None]:
-    from osgeo import gdal
-
-    kept = {name: gdal.GetThreadLocalConfigOption(name, None) for name in UNSYNCED}
-    for name, value in UNSYNCED.items():
-        gdal.SetThreadLocalConfigOption(name, value)
-    try:
-        yield
-    finally:
-        for name, value in kept.items():
-            gdal.SetThreadLocalConfigOption(name, value)
 
 
 def _joined(parts: List["Boxes"]) -> "Boxes":

@@ -2,21 +2,17 @@
 results in input order, a cancel that stops every slice and leaves nothing, no crash at exit."""
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import threading
 
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import ogr, osr
 from qgis.core import QgsVectorLayer
 
 import offload.vector_tasks.buffer as buffer_module
-import offload.vector_tasks.sinks as sinks_module
 import offload.vector_tasks.slices as slices_module
-from offload.core.control import Control
 from offload.core.task import start
-from offload.vector_tasks.buffer import run_buffer, validate_buffer_request
 from offload.vector_tasks.buffer_task import BufferTask
 from offload.vector_tasks.request import BufferRequest
 from qgis_helpers import run_to_end, wait_until
@@ -86,30 +82,6 @@ def test_the_calling_thread_appends_the_slices_while_the_workers_go_on(tmp_path,
     task = BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2))
     assert run_to_end(task, 120) is True and task.details.written == 2000
     assert ahead == [0] and set(appenders) == {appenders[0]} and appenders[0] not in slice_threads()
-
-
-def test_slices_are_appended_without_fsync_and_the_setting_stays_with_the_run(tmp_path, sliced, monkeypatch):
-    """Each append commits: without fsync (a busy disk held whole runs up), in the writing thread
-    only, and set back after; the complete file, index included, is whole."""
-    seen = []
-    real_v3 = sinks_module.QgsVectorFileWriter.writeAsVectorFormatV3
-
-    class Writer(sinks_module.QgsVectorFileWriter):
-        @staticmethod
-        def writeAsVectorFormatV3(*args):
-            seen.append(gdal.GetConfigOption("OGR_SQLITE_SYNCHRONOUS"))
-            return real_v3(*args)
-
-    monkeypatch.setattr(sinks_module, "QgsVectorFileWriter", Writer)
-    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=2000)
-    plan = validate_buffer_request(BufferRequest(spec, tmp_path / "out.gpkg", distance=2))
-    result = run_buffer(plan, tmp_path / "out.gpkg", Control())  # in this thread: its settings can be read after
-    assert result.written == 2000 and sliced and len(seen) > 1 and set(seen) == {"OFF"}
-    assert gdal.GetConfigOption("OGR_SQLITE_SYNCHRONOUS") is None
-    assert gdal.GetConfigOption("OGR_SQLITE_JOURNAL") is None
-    with sqlite3.connect(str(tmp_path / "out.gpkg")) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert connection.execute("SELECT count(*) FROM rtree_out_geom").fetchone()[0] == 1999  # one null
 
 
 def test_a_layer_inside_a_geopackage_is_written_in_slices_too(qgis_processing, tmp_path, sliced):
