@@ -32,10 +32,10 @@ MOSAIC_CODEC = ("COMPRESS=ZSTD", "ZSTD_LEVEL=1")
 MOSAIC_LAYOUT = ("INTERLEAVE=BAND", "PREDICTOR=1")  # imagery; a DEM's one band takes PREDICTOR=3
 COG_CODEC = ("COMPRESS=ZSTD", "LEVEL=1")  # the COG driver's spelling
 # An assembled COG's blocks: the mosaic's codec and layout, each band in blocks of its own, which
-# tile_cog places side by side (GDAL 3.11's INTERLEAVE=TILE: one read per block over HTTP with GDAL >= 3.11,
-# one per band before; README says the trade). Against
-# GDAL's COG driver's (pixel-interleaved, PREDICTOR=2), 256² RGBA blocks were compressed in 0.56 /
-# 0.36 ms (noisy PNG / JPEG) instead of 1.03 / 1.04 ms, for 11.6% / 55.4% of uncompressed instead of 11.6% / 65.9%.
+# tile_cog places side by side (GDAL 3.11's INTERLEAVE=TILE: one read per block over HTTP with
+# GDAL >= 3.11, one per band before; README says the trade). Against GDAL's COG driver's
+# (pixel-interleaved, PREDICTOR=2), 256² RGBA blocks were compressed in 0.56 / 0.36 ms (noisy
+# PNG / JPEG) instead of 1.03 / 1.04 ms, for 11.6% / 55.4% of uncompressed instead of 11.6% / 65.9%.
 COG_BLOCKS = ("TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, *MOSAIC_LAYOUT, "PHOTOMETRIC=RGB",
               "ALPHA=YES", "BIGTIFF=IF_SAFER", "SPARSE_OK=TRUE")
 # GDAL's block cache while overviews are built and while a COG is copied. Both pass the whole

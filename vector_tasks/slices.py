@@ -22,8 +22,8 @@ its own engine.
 Ownership: a worker makes its slice's algorithms, context and feedback itself; the layers
 Processing makes for it (the input subset, the memory layers) belong to that context, which the
 worker keeps until the calling thread has appended the slice (reading, not changing, the
-layer), then deletes. No QObject made in a worker is deleted in another thread; a worker's error leaves it without its traceback, which would hold
-them. Cancel reaches each running slice's feedback (Processing checks it between features)
+layer), then deletes. No QObject made in a worker is deleted in another thread; a worker's
+error leaves it without its traceback, which would hold them. Cancel reaches each running slice's feedback (Processing checks it between features)
 and, through the ``GeosWatch``, a single long GEOS call.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QThread
 
 from ..core.control import Control
-from ..core.errors import Canceled, TaskFailed
+from ..core.errors import Canceled, TaskFailed, without_frames
 from .geos_interrupt import GeosWatch, Stopped
 from .gpkg_sql import count_null_geometries, primary_key, quoted, read_only
 from .sinks import FileSink
@@ -253,9 +253,9 @@ class _Slicer:
                     try:
                         self._slice(index, kept)
                     except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
-                        # Without its traceback: that would keep this thread's frames, and the Processing
-                        # contexts in them, alive until the error is freed, in another thread.
-                        self._stop(exc.with_traceback(None))
+                        # Without its frames: they would keep this thread's Processing contexts alive
+                        # until the error is freed, in another thread (core/errors.py).
+                        self._stop(without_frames(exc))
                         return
         finally:
             while kept:  # the rest once written; after a stop, once the writer is not reading them

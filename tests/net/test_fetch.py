@@ -137,7 +137,6 @@ def test_a_redirect_elsewhere_than_http_or_without_end_fails_without_naming_the_
     assert (answer.kind, answer.problem) == ("fail", "more than 10 redirects") and len(seen) == 11
 
 
-
 def cookie_gate(seen: list, body: bytes):
     """A server that wants its cookie: without it, a 302 back to the same URL that sets it."""
     def answer(handler, _server) -> None:
@@ -167,7 +166,6 @@ def test_a_cookie_a_server_sets_is_sent_back_on_its_redirect_and_on_later_tiles_
     assert (first.kind, first.body, later.kind, later.body, own.kind) == ("ok", body, "ok", body, "ok")
     assert seen == [("/file.bin", None), ("/file.bin", "gate=open"), ("/other.png", "gate=open"),
                     ("/file.bin", "gate=open; mine=1")]  # a Cookie header the caller gives is sent as it is
-
 
 
 def new_cookie_each_time(seen: list):
