@@ -2,6 +2,8 @@
 
 A thread of its own (``core.ordered_writer``) writes and so compresses the tiles, so the
 scheduling thread only keeps every worker busy; the queue is short, so memory stays flat.
+Each block of the file is written once, whole (``tile_blocks``: a clipped mosaic's blocks take
+pieces of up to 4 tiles).
 A zoom range makes overviews, built from the finest zoom. A COG of imagery is built while the
 tiles arrive and assembled from the blocks GDAL compressed (``tile_cog``); a DEM, a clipped
 COG or one of 512-pixel tiles is staged as a GeoTIFF beside the destination, then copied by GDAL's COG driver.
@@ -19,6 +21,7 @@ from osgeo import gdal, osr
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
 from ..core.ordered_writer import OrderedWriter
+from .tile_blocks import WholeBlocks
 from .tile_cog import BLOCK, Overviews, assemble_cog, overview_sizes
 from .tile_decode import DEM_NODATA, decode_elevation
 from .tiles import Tile, range_bounds
@@ -77,6 +80,7 @@ class MosaicSink:
         # (tile_cog); else GDAL copies it
         self.assembled = plan.format == "COG" and not self.dem and not plan.clip and self.tile_px == BLOCK
         self.overviews: Optional[Overviews] = None
+        self.blocks: Optional[WholeBlocks] = None
         self.overview_stages: list = []
         # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
         # and reads as nodata / transparent; without it, closing writes every empty block.
@@ -112,6 +116,10 @@ class MosaicSink:
             # a thread of their own: the full resolution's writer alone was the bottleneck at 16 workers
             self._overview_writer = OrderedWriter(lambda item: self.overviews.add(0, *item),
                                                   capacity=2 * plan.workers, name="offload-overviews")
+        else:  # each block written once, whole (a clipped mosaic's blocks take pieces of up to 4 tiles)
+            self.blocks = WholeBlocks(width, height, self.col_off, self.row_off, self.tile_px, 1 if self.dem else 4,
+                                      np.float32 if self.dem else np.uint8, DEM_NODATA if self.dem else 0,
+                                      self._write_pixels)
         # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
         self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
                                      name="offload-mosaic")
@@ -128,11 +136,11 @@ class MosaicSink:
         return set()
 
     def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
-        """Queue a tile for the writing thread (raises what that thread met, if anything)."""
-        if rgba is None and self.overviews is None:  # no tile here: nodata / transparent as the file was created
-            self._writer.raise_failure()
-        else:  # an assembled COG's overviews count the empty tiles too
-            self._writer.put((tile, rgba))
+        """Queue a tile for the writing thread (raises what that thread met, if anything).
+
+        An empty tile (None) is queued too: the blocks it shares with other tiles, or an assembled
+        COG's overviews, count it."""
+        self._writer.put((tile, rgba))
 
     def _write_now(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
         if self.overviews is not None:
@@ -142,18 +150,16 @@ class MosaicSink:
                 _flush_blocks(self.dataset)
             self._overview_writer.put((col, row, rgba))
             return
-        col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
-        row = (tile.y - self.plan.tiles.y_min) * self.tile_px - self.row_off
-        c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
-        c1, r1 = min(self.tile_px, self.width - col), min(self.tile_px, self.height - row)
-        if c0 >= c1 or r0 >= r1:
-            return
+        if self.dem and rgba is not None:
+            rgba = decode_elevation(rgba, self.plan.decode)[None]
+        self.blocks.add(tile.x - self.plan.tiles.x_min, tile.y - self.plan.tiles.y_min, rgba)
+        _flush_blocks(self.dataset)  # the blocks just made whole: each compressed once, and out of the cache
+
+    def _write_pixels(self, pixels: np.ndarray, col: int, row: int) -> None:
         if self.dem:
-            band = self.dataset.GetRasterBand(1)
-            band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
-        else:  # all bands at once, each block compressed once
-            self.dataset.WriteArray(rgba[:, r0:r1, c0:c1], col + c0, row + r0)
-        _flush_blocks(self.dataset)  # tile-aligned: each block is compressed once, and leaves the cache
+            self.dataset.GetRasterBand(1).WriteArray(pixels[0], col, row)
+        else:  # all bands at once
+            self.dataset.WriteArray(pixels, col, row)
 
     def _write_overview(self, level: int, col: int, row: int, rgba: np.ndarray) -> None:
         _, dataset = self.overview_stages[level - 1]
@@ -175,6 +181,8 @@ class MosaicSink:
                 path.unlink()
             self.overview_stages = []
             return
+        self.blocks.close()  # blocks still waiting for a tile that failed (--allow-missing)
+        _flush_blocks(self.dataset)
         dataset, self.dataset = self.dataset, None
         levels = [2 ** i for i in range(1, len(self.plan.zooms))]
         if levels and self.stage is None:  # a COG makes its own, from the same counts
