@@ -83,6 +83,7 @@ class Overviews:
     def __init__(self, base_blocks: Tuple[int, int], sizes: List[Tuple[int, int]],
                  write_block: Callable[[int, int, int, np.ndarray], None]) -> None:
         self.write_block = write_block
+        self.sizes = [(base_blocks[0] * BLOCK, base_blocks[1] * BLOCK)] + list(sizes)  # each level's pixels
         self.grids = [base_blocks] + [(-(-w // BLOCK), -(-h // BLOCK)) for w, h in sizes]
         # pending[i]: blocks of overview level i + 1 waiting for children: block -> [RGBA (None while every
         # child was empty), children seen, quarters written (bits)]
@@ -99,6 +100,8 @@ class Overviews:
         if rgba is not None:
             if entry[0] is None:
                 entry[0] = np.empty((4, BLOCK, BLOCK), np.uint8)  # the quarters never written are cleared at the end
+            width, height = self.sizes[level]
+            _repeat_odd_edge(rgba, min(BLOCK, width - col * BLOCK), min(BLOCK, height - row * BLOCK))
             average_2x2(rgba, out=entry[0][_quarter(col, row)])
             entry[2] |= 1 << (row % 2 * 2 + col % 2)
         entry[1] += 1
@@ -124,6 +127,17 @@ class Overviews:
             for block in sorted(self.pending[level - 1]):
                 if block in self.pending[level - 1]:
                     self._finish(level, block)
+
+
+def _repeat_odd_edge(rgba: np.ndarray, width: int, height: int) -> None:
+    """A block whose pixels inside the level (``width`` × ``height``) end on an odd column or row (the
+    level's last block, its size odd): that column / row repeated into the padding beside it, so the
+    2×2 average there weighs only pixels inside the image, as GDAL's does (not the padding: a
+    transparent or stale neighbour halved the edge's alpha). Only padding is written."""
+    if width % 2:  # then width < BLOCK, which is even: the padding column exists
+        rgba[:, :height, width] = rgba[:, :height, width - 1]
+    if height % 2:
+        rgba[:, height, :width + width % 2] = rgba[:, height - 1, :width + width % 2]
 
 
 def _quarter(col: int, row: int) -> tuple:
