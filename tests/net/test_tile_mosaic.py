@@ -44,7 +44,7 @@ def test_each_tile_is_written_once_not_the_block_index_with_it(tmp_path, output_
         for index, colour in enumerate(colours):
             rgba = np.full((4, 256, 256), 255, np.uint8)
             rgba[:3] = colour[:, None, None]
-            sink.write(Tile(first.x + index % side, first.y + index // side, 14), rgba)
+            sink.write(Tile(first.x + index % side, first.y + index // side, 14), sink.prepare(rgba))
         sink.close()
     finally:
         sink.abandon()
