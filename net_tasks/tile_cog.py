@@ -2,12 +2,12 @@
 
 GDAL 3.6's COG driver only copies: after the download it decodes every block again, builds the
 overviews and compresses it all once more (2-3 s for 1,024 tiles on 2 cores, the download
-itself taking 4 s). Here the work is done as tiles arrive, on the mosaic's writing thread:
+itself taking 4 s). Here the work is done as tiles arrive (``tile_mosaic``):
 
 - each tile goes into a GeoTIFF stage (GDAL's GTiff driver, the COG's codec and block size);
-- ``Overviews`` averages each tile 2×2 into its quarter of the next level's block, and writes a
-  block into that level's stage as soon as its children are all in (so only a row of blocks
-  per level waits in memory);
+- each tile is averaged 2×2 by the thread that decoded it (in parallel), and ``Overviews``
+  places it in its quarter of the next level's block, and writes a block into that level's
+  stage as soon as its children are all in (so only a row of blocks per level waits in memory);
 - ``assemble_cog`` then writes the COG's layout, GDAL's own (IFDs first, then the blocks,
   smallest overview first, each level row by row, each block with GDAL's leader and trailer; the
   stages' bands have blocks of their own, placed side by side as GDAL 3.11's ``INTERLEAVE=TILE``),
@@ -83,6 +83,7 @@ class Overviews:
     def __init__(self, base_blocks: Tuple[int, int], sizes: List[Tuple[int, int]],
                  write_block: Callable[[int, int, int, np.ndarray], None]) -> None:
         self.write_block = write_block
+        self.sizes = [(base_blocks[0] * BLOCK, base_blocks[1] * BLOCK)] + list(sizes)  # each level's pixels
         self.grids = [base_blocks] + [(-(-w // BLOCK), -(-h // BLOCK)) for w, h in sizes]
         # pending[i]: blocks of overview level i + 1 waiting for children: block -> [RGBA (None while every
         # child was empty), children seen, quarters written (bits)]
@@ -92,15 +93,33 @@ class Overviews:
         """Block (``col``, ``row``) of ``level`` (0: the full resolution) is final: ``rgba``, or None if empty."""
         if level >= len(self.pending):
             return
-        parent = (col // 2, row // 2)
-        entry = self.pending[level].get(parent)
-        if entry is None:
-            entry = self.pending[level][parent] = [None, 0, 0]
         if rgba is not None:
-            if entry[0] is None:
-                entry[0] = np.empty((4, BLOCK, BLOCK), np.uint8)  # the quarters never written are cleared at the end
-            average_2x2(rgba, out=entry[0][_quarter(col, row)])
-            entry[2] |= 1 << (row % 2 * 2 + col % 2)
+            width, height = self.sizes[level]
+            _repeat_odd_edge(rgba, min(BLOCK, width - col * BLOCK), min(BLOCK, height - row * BLOCK))
+            average_2x2(rgba, out=self._quarter_in_parent(level, col, row))
+        self._child_seen(level, col, row)
+
+    def add_averaged(self, level: int, col: int, row: int, half: Optional[np.ndarray]) -> None:
+        """As ``add``, given the whole block already averaged (``average_2x2``; None if empty): a mosaic's
+        decoding threads average each tile, in parallel, so that the writing thread only places it."""
+        if level >= len(self.pending):
+            return
+        if half is not None:
+            self._quarter_in_parent(level, col, row)[...] = half
+        self._child_seen(level, col, row)
+
+    def _quarter_in_parent(self, level: int, col: int, row: int) -> np.ndarray:
+        """Where block (``col``, ``row``) of ``level``, averaged, goes in its parent block (marked written)."""
+        parent = (col // 2, row // 2)
+        entry = self.pending[level].setdefault(parent, [None, 0, 0])
+        if entry[0] is None:
+            entry[0] = np.empty((4, BLOCK, BLOCK), np.uint8)  # the quarters never written are cleared at the end
+        entry[2] |= 1 << (row % 2 * 2 + col % 2)
+        return entry[0][_quarter(col, row)]
+
+    def _child_seen(self, level: int, col: int, row: int) -> None:
+        parent = (col // 2, row // 2)
+        entry = self.pending[level].setdefault(parent, [None, 0, 0])
         entry[1] += 1
         if entry[1] == self._children(level, parent):
             self._finish(level + 1, parent)
@@ -124,6 +143,17 @@ class Overviews:
             for block in sorted(self.pending[level - 1]):
                 if block in self.pending[level - 1]:
                     self._finish(level, block)
+
+
+def _repeat_odd_edge(rgba: np.ndarray, width: int, height: int) -> None:
+    """A block whose pixels inside the level (``width`` × ``height``) end on an odd column or row (the
+    level's last block, its size odd): that column / row repeated into the padding beside it, so the
+    2×2 average there weighs only pixels inside the image, as GDAL's does (not the padding: a
+    transparent or stale neighbour halved the edge's alpha). Only padding is written."""
+    if width % 2:  # then width < BLOCK, which is even: the padding column exists
+        rgba[:, :height, width] = rgba[:, :height, width - 1]
+    if height % 2:
+        rgba[:, height, :width + width % 2] = rgba[:, height - 1, :width + width % 2]
 
 
 def _quarter(col: int, row: int) -> tuple:

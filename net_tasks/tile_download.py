@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
@@ -26,7 +26,7 @@ from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
 from .templates import cache_path
 from .tile_cache import cache_extension, forget_cache, read_cache, write_cache
-from .tile_decode import decode_image, tile_problem
+from .tile_decode import tile_problem
 from .tile_mosaic import MosaicSink
 from .tile_package import PackageSink
 from .tile_package import tile_problem as whole_tile_problem
@@ -142,7 +142,8 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
                     if stage is _FETCHED:
                         in_flight -= 1
                         if decoders and outcome.kind in ("fetched", "cached"):
-                            decoding.submit(_reported, finished, _DECODED, _decode, outcome, cache_writer.put)
+                            decoding.submit(_reported, finished, _DECODED, _decode, outcome, sink.decode,
+                                            cache_writer.put)
                             decodes += 1
                             continue
                     else:
@@ -277,12 +278,12 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
                     throttled=answer.throttled)
 
 
-def _decode(outcome: _Outcome, keep: Callable[[tuple], None]) -> _Outcome:
-    """A mosaic's tile decoded to RGBA (decoding thread), and cached once it decodes.
+def _decode(outcome: _Outcome, decode: Callable[[bytes], Any], keep: Callable[[tuple], None]) -> _Outcome:
+    """A mosaic's tile decoded (decoding thread) by its sink's ``decode``, and cached once it decodes.
 
     A body that does not decode fails; a cached one is dropped from the cache and fetched again.
     """
-    pixels = decode_image(outcome.payload)
+    pixels = decode(outcome.payload)
     if pixels is None:
         outcome.payload = None
         if outcome.cached_at is not None:

@@ -1,7 +1,11 @@
 """The mosaic sink: tiles decoded by the workers, written into one GeoTIFF (or a COG) on the tile grid.
 
 A thread of its own (``core.ordered_writer``) writes and so compresses the tiles, so the
-scheduling thread only keeps every worker busy; the queue is short, so memory stays flat.
+scheduling thread only keeps every worker busy; the queue is short, so memory stays flat. What
+can be done per tile (a DEM's heights, a COG tile's 2×2 average) is done by the decoding threads
+(``decode()``), on every core: the one writing thread is what a COG at 16 workers waited for.
+Each block of the file is written once, whole (``tile_blocks``: a clipped mosaic's blocks take
+pieces of up to 4 tiles).
 A zoom range makes overviews, built from the finest zoom. A COG of imagery is built while the
 tiles arrive and assembled from the blocks GDAL compressed (``tile_cog``); a DEM, a clipped
 COG or one of 512-pixel tiles is staged as a GeoTIFF beside the destination, then copied by GDAL's COG driver.
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple, Union
 
 import numpy as np
 from osgeo import gdal, osr
@@ -19,9 +23,12 @@ from osgeo import gdal, osr
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
 from ..core.ordered_writer import OrderedWriter
-from .tile_cog import BLOCK, Overviews, assemble_cog, overview_sizes
-from .tile_decode import DEM_NODATA, decode_elevation
+from .tile_blocks import WholeBlocks
+from .tile_cog import BLOCK, Overviews, assemble_cog, average_2x2, overview_sizes
+from .tile_decode import DEM_NODATA, decode_elevation, decode_image
 from .tiles import Tile, range_bounds
+
+Pixels = Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]  # what decode() gives and write() takes
 
 # The mosaic's codec: ZSTD level 1, each band in blocks of its own, no predictor. With the write into
 # the file, a 256² RGBA tile of noisy PNG imagery takes 0.53 ms (12% of uncompressed) and one of
@@ -77,6 +84,7 @@ class MosaicSink:
         # (tile_cog); else GDAL copies it
         self.assembled = plan.format == "COG" and not self.dem and not plan.clip and self.tile_px == BLOCK
         self.overviews: Optional[Overviews] = None
+        self.blocks: Optional[WholeBlocks] = None
         self.overview_stages: list = []
         # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
         # and reads as nodata / transparent; without it, closing writes every empty block.
@@ -108,10 +116,16 @@ class MosaicSink:
                     str(path), level_width, level_height, 4, gdal.GDT_Byte, list(COG_BLOCKS))))
                 if self.overview_stages[-1][1] is None:
                     raise TaskFailed(f"GDAL could not create {path}")
-            self.overviews = Overviews((plan.tiles.width, plan.tiles.height), sizes, self._write_overview)
-            # a thread of their own: the full resolution's writer alone was the bottleneck at 16 workers
-            self._overview_writer = OrderedWriter(lambda item: self.overviews.add(0, *item),
-                                                  capacity=2 * plan.workers, name="offload-overviews")
+            # Each tile comes averaged by a decoding thread (decode()): the writing thread places it in its
+            # overview block, and a thread of its own compresses the finished blocks (a third as many)
+            self._overview_writer = OrderedWriter(lambda block: self._write_overview(*block), capacity=8,
+                                                  name="offload-overviews")
+            self.overviews = Overviews((plan.tiles.width, plan.tiles.height), sizes,
+                                       lambda *block: self._overview_writer.put(block))
+        else:  # each block written once, whole (a clipped mosaic's blocks take pieces of up to 4 tiles)
+            self.blocks = WholeBlocks(width, height, self.col_off, self.row_off, self.tile_px, 1 if self.dem else 4,
+                                      np.float32 if self.dem else np.uint8, DEM_NODATA if self.dem else 0,
+                                      self._write_pixels)
         # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
         self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
                                      name="offload-mosaic")
@@ -127,33 +141,44 @@ class MosaicSink:
         """Tiles already written (none: a mosaic is always made anew)."""
         return set()
 
-    def write(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
-        """Queue a tile for the writing thread (raises what that thread met, if anything)."""
-        if rgba is None and self.overviews is None:  # no tile here: nodata / transparent as the file was created
-            self._writer.raise_failure()
-        else:  # an assembled COG's overviews count the empty tiles too
-            self._writer.put((tile, rgba))
+    def decode(self, body: bytes) -> Optional[Pixels]:
+        """A tile's body as ``write()`` takes it (None if it does not decode), on a decoding thread: what can
+        be done per tile is done here, on every core, not on the one writing thread. Imagery: its RGBA
+        pixels (an assembled COG's: with their 2×2 average, the tile's quarter of the first overview);
+        a DEM: its heights."""
+        rgba = decode_image(body)
+        return None if rgba is None else self.prepare(rgba)
 
-    def _write_now(self, tile: Tile, rgba: Optional[np.ndarray]) -> None:
-        if self.overviews is not None:
-            col, row = tile.x - self.plan.tiles.x_min, tile.y - self.plan.tiles.y_min
-            if rgba is not None:
-                self.dataset.WriteArray(rgba, col * self.tile_px, row * self.tile_px)
-                _flush_blocks(self.dataset)
-            self._overview_writer.put((col, row, rgba))
-            return
-        col = (tile.x - self.plan.tiles.x_min) * self.tile_px - self.col_off
-        row = (tile.y - self.plan.tiles.y_min) * self.tile_px - self.row_off
-        c0, r0 = max(0, -col), max(0, -row)  # crop what lies outside a clipped mosaic
-        c1, r1 = min(self.tile_px, self.width - col), min(self.tile_px, self.height - row)
-        if c0 >= c1 or r0 >= r1:
-            return
+    def prepare(self, rgba: np.ndarray) -> Pixels:
+        """Decoded RGBA pixels as ``write()`` takes them (see ``decode()``)."""
         if self.dem:
-            band = self.dataset.GetRasterBand(1)
-            band.WriteArray(decode_elevation(rgba, self.plan.decode)[r0:r1, c0:c1], col + c0, row + r0)
-        else:  # all bands at once, each block compressed once
-            self.dataset.WriteArray(rgba[:, r0:r1, c0:c1], col + c0, row + r0)
-        _flush_blocks(self.dataset)  # tile-aligned: each block is compressed once, and leaves the cache
+            return decode_elevation(rgba, self.plan.decode)[None]
+        return (rgba, average_2x2(rgba)) if self.overviews is not None else rgba
+
+    def write(self, tile: Tile, pixels: Optional[Pixels]) -> None:
+        """Queue a tile (``decode()``'s) for the writing thread (raises what that thread met, if anything).
+
+        An empty tile (None) is queued too: the blocks it shares with other tiles, or an assembled
+        COG's overviews, count it."""
+        self._writer.put((tile, pixels))
+
+    def _write_now(self, tile: Tile, pixels: Optional[Pixels]) -> None:
+        col, row = tile.x - self.plan.tiles.x_min, tile.y - self.plan.tiles.y_min
+        if self.overviews is None:
+            self.blocks.add(col, row, pixels)
+            _flush_blocks(self.dataset)  # the blocks just made whole: each compressed once, and out of the cache
+            return
+        rgba, half = pixels if pixels is not None else (None, None)
+        if rgba is not None:
+            self.dataset.WriteArray(rgba, col * self.tile_px, row * self.tile_px)
+            _flush_blocks(self.dataset)
+        self.overviews.add_averaged(0, col, row, half)
+
+    def _write_pixels(self, pixels: np.ndarray, col: int, row: int) -> None:
+        if self.dem:
+            self.dataset.GetRasterBand(1).WriteArray(pixels[0], col, row)
+        else:  # all bands at once
+            self.dataset.WriteArray(pixels, col, row)
 
     def _write_overview(self, level: int, col: int, row: int, rgba: np.ndarray) -> None:
         _, dataset = self.overview_stages[level - 1]
@@ -164,8 +189,8 @@ class MosaicSink:
     def close(self) -> None:
         self._writer.close()
         if self.overviews is not None:
-            self._overview_writer.close()
             self.overviews.close()  # blocks still waiting for a tile that failed (--allow-missing)
+            self._overview_writer.close()
             stages = [self.stage] + [path for path, _ in self.overview_stages]
             self.dataset = None
             self.overview_stages = [(path, None) for path in stages[1:]]  # closed: GDAL writes their IFDs
@@ -175,6 +200,8 @@ class MosaicSink:
                 path.unlink()
             self.overview_stages = []
             return
+        self.blocks.close()  # blocks still waiting for a tile that failed (--allow-missing)
+        _flush_blocks(self.dataset)
         dataset, self.dataset = self.dataset, None
         levels = [2 ** i for i in range(1, len(self.plan.zooms))]
         if levels and self.stage is None:  # a COG makes its own, from the same counts

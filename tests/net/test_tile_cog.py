@@ -71,6 +71,53 @@ def test_overviews_are_each_block_averaged_once_whatever_order_the_tiles_come_in
         np.testing.assert_array_equal(block[:, :expected.shape[1], :expected.shape[2]], expected)
 
 
+def average_inside(level: np.ndarray) -> np.ndarray:
+    """An opaque level's next, each pixel the rounded mean of the pixels of its 2×2 window inside the level."""
+    bands, height, width = level.shape
+    padded = np.zeros((bands, height + height % 2, width + width % 2), np.uint32)
+    padded[:, :height, :width] = level
+    inside = np.zeros(padded.shape[1:], np.uint32)
+    inside[:height, :width] = 1
+    sums = padded.reshape(bands, padded.shape[1] // 2, 2, padded.shape[2] // 2, 2).sum(axis=(2, 4))
+    counts = inside.reshape(inside.shape[0] // 2, 2, inside.shape[1] // 2, 2).sum(axis=(1, 3))
+    return ((sums + counts // 2) // counts).astype(np.uint8)
+
+
+def test_a_level_of_odd_size_averages_its_edge_over_the_pixels_inside_only(tmp_path):
+    """3 × 1 tiles and 9 levels: level 8 is 3 × 1 pixels, so level 9's pixels pair its last column, and
+    its one row, with the block's padding. That padding (transparent) halved the edge's alpha, where
+    GDAL's averaging keeps 255: its windows hold only pixels inside the image."""
+    cols, rows = 3, 1
+    mosaic = RNG.integers(0, 256, (4, rows * 256, cols * 256), dtype=np.uint8)
+    mosaic[3] = 255
+    sizes = overview_sizes(cols * 256, rows * 256, 9)
+    assert sizes[-2:] == [(3, 1), (2, 1)]
+    levels = [np.zeros((4, h, w), np.uint8) for w, h in sizes]
+
+    def write_block(level, col, row, rgba):
+        canvas = levels[level - 1]
+        part = canvas[:, row * 256:(row + 1) * 256, col * 256:(col + 1) * 256]
+        part[...] = rgba[:, :part.shape[1], :part.shape[2]]
+
+    overviews = Overviews((cols, rows), sizes, write_block)
+    for col in range(cols):
+        overviews.add(0, col, 0, mosaic[:, :, col * 256:(col + 1) * 256].copy())
+    overviews.close()
+    # GDAL's own averaging of the same image (an RGBA GeoTIFF, overviews by factors of 2: the same sizes)
+    reference = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "gdal.tif"), cols * 256, rows * 256, 4,
+                                                     gdal.GDT_Byte, ["TILED=YES"])
+    reference.WriteArray(mosaic)
+    reference.GetRasterBand(4).SetColorInterpretation(gdal.GCI_AlphaBand)
+    reference.BuildOverviews("AVERAGE", [2 ** level for level in range(1, len(sizes) + 1)])
+    finer = mosaic
+    for index, level in enumerate(levels):
+        by_gdal = np.stack([reference.GetRasterBand(b).GetOverview(index).ReadAsArray() for b in range(1, 5)])
+        assert by_gdal.shape == level.shape
+        np.testing.assert_array_equal(level[3], by_gdal[3])  # opaque, to the edge
+        np.testing.assert_array_equal(level, average_inside(finer))
+        finer = level
+
+
 def test_blocks_whose_tiles_never_came_are_written_on_close():
     written = []
     overviews = Overviews((2, 2), overview_sizes(512, 512), lambda *block: written.append(block[:3]))
