@@ -218,6 +218,9 @@ def _settle(outcome: _Outcome, plan: TilePlan, sink, result: TileResult, failure
     if outcome.kind == "failed":
         result.failed += 1
         failures.add(tile, outcome.problem)
+        # As an empty tile: a mosaic's blocks and overviews that wait for it are finished now, not
+        # held to the end (with --allow-missing, a failing server's tiles held them without bound)
+        sink.write(tile, None)
         return
     limiter.succeeded()
     setattr(result, outcome.kind, getattr(result, outcome.kind) + 1)

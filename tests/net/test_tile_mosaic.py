@@ -126,3 +126,40 @@ def test_a_clipped_mosaic_writes_each_block_once_and_whole(tmp_path, monkeypatch
         "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", *MOSAIC_CODEC, *layout, "SPARSE_OK=TRUE"])
     written = staged[0] if output_format == "COG" else output.stat().st_size
     assert written < 1.02 * compact.stat().st_size + 4096
+
+
+@pytest.mark.parametrize("output_format, clip", [("COG", False), ("GTiff", True)])
+def test_a_tile_that_fails_finishes_the_blocks_waiting_for_it_at_once(tmp_path, monkeypatch, output_format, clip):
+    """With --allow-missing, a failed tile is an empty one to the mosaic as soon as it fails: the
+    overview blocks (an assembled COG) and the clipped blocks that wait for it are written then. Held
+    to the end, a server failing one tile in 20 kept 400 MB of a 16,384-tile COG's overviews waiting."""
+    from offload.net_tasks.tile_blocks import WholeBlocks
+    from offload.net_tasks.tile_cog import Overviews
+
+    waiting_at_close = []
+    for cls in (Overviews, WholeBlocks):
+        def spy(self, close=cls.close):  # blocks still waiting when the mosaic closes
+            levels = [self.pending] if isinstance(self.pending, dict) else self.pending  # Overviews: one a level
+            waiting_at_close.append(sum(len(level) for level in levels))
+            close(self)
+        monkeypatch.setattr(cls, "close", spy)
+    first, cols, rows = Tile(8500, 5800, 14), 4, 4
+    served_tiles(tmp_path / "served", first, cols, rows, broken={(1, 1), (2, 3)})
+    x_min, _, _, y_max = tile_bounds(first)
+    _, y_min, x_max, _ = tile_bounds(Tile(first.x + cols - 1, first.y + rows - 1, first.z))
+    inset = 1 if not clip else (x_max - x_min) / (cols * 256) * 40.5  # a clipped one cuts every edge tile
+    output = tmp_path / "out.tif"
+    with TileServer(str(tmp_path / "served")) as server:
+        plan = validate_tile_request(TileRequest(server.template, (x_min + inset, y_min + inset, x_max - inset,
+                                                                   y_max - inset), 14, output,
+                                                 bbox_crs="EPSG:3857", cache_dir=tmp_path / "cache",
+                                                 format=output_format, clip=clip, allow_missing=True, retries=0,
+                                                 workers=4))
+        result = run_tiles(plan, output, Control())
+    assert (result.fetched, result.failed) == (cols * rows - 2, 2)
+    assert waiting_at_close == [0]
+    dataset = gdal.Open(str(output))
+    alpha = dataset.GetRasterBand(4).ReadAsArray()
+    off = round((dataset.GetGeoTransform()[0] - x_min) / ((x_max - x_min) / (cols * 256)))  # the clip's
+    assert alpha[256 - off:512 - off, 256 - off:512 - off].max() == 0  # the failed tile (1, 1): transparent
+    assert alpha[:256 - off, :256 - off].max() == 255
