@@ -9,14 +9,16 @@ block needs has come (or was empty), then the block is written once. A mosaic on
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Set, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 
 BLOCK = 256  # the mosaic's block size
 # Pieces waiting for their block's other tiles: tiles come row by row, so about one row of blocks
 # waits (a mosaic 128 tiles wide: 32 MB of RGBA). Past this, the oldest block is written as it is
-# and its later pieces go straight to the file, as every piece did before (only that block is bloated).
+# and its later pieces go straight to the file, as every piece did before (that block is bloated).
+# So a clipped mosaic wider than about 256 tiles of 256 px (128 of 512 px) has most blocks along
+# its tile rows' seams written in pieces: its file is larger (1.75× a compact copy at 300 tiles wide).
 PENDING_BYTES = 64 * 1024 * 1024
 
 Write = Callable[[np.ndarray, int, int], None]  # (bands, rows, cols) pixels, column, row in the mosaic
@@ -40,7 +42,8 @@ class WholeBlocks:
         self.most_pending = max(1, pending_bytes // (bands * BLOCK * BLOCK * self.dtype.itemsize))
         # block -> [pixels (None until a tile gave some), tiles still to come]; oldest first
         self.pending: Dict[Tuple[int, int], list] = {}
-        self.spilled: Set[Tuple[int, int]] = set()  # written before they were whole: pieces go straight in
+        # blocks written before they were whole -> tiles still to come: their pieces go straight in
+        self.spilled: Dict[Tuple[int, int], int] = {}
 
     def add(self, tile_col: int, tile_row: int, pixels: Optional[np.ndarray]) -> None:
         """Tile (``tile_col``, ``tile_row``) of the range came: ``pixels`` (bands, tile_px, tile_px), or None if empty."""
@@ -55,9 +58,16 @@ class WholeBlocks:
                 bc1, br1 = min(bc0 + BLOCK, self.width), min(br0 + BLOCK, self.height)
                 c0, r0, c1, r1 = max(x0, bc0), max(y0, br0), min(x1, bc1), min(y1, br1)  # this tile's piece
                 piece = None if pixels is None else pixels[:, r0 - top:r1 - top, c0 - left:c1 - left]
-                if (c0, r0, c1, r1) == (bc0, br0, bc1, br1) or (bx, by) in self.spilled:
-                    if piece is not None:  # the whole block from one tile, or a late piece of a spilled one
+                if (c0, r0, c1, r1) == (bc0, br0, bc1, br1):  # the whole block from one tile
+                    if piece is not None:
                         self.write(piece, c0, r0)
+                    continue
+                if (bx, by) in self.spilled:  # a late piece of a block written before it was whole
+                    if piece is not None:
+                        self.write(piece, c0, r0)
+                    self.spilled[bx, by] -= 1
+                    if self.spilled[bx, by] == 0:
+                        del self.spilled[bx, by]
                     continue
                 entry = self.pending.get((bx, by))
                 if entry is None:
@@ -71,8 +81,7 @@ class WholeBlocks:
                     self._finish((bx, by))
         while len(self.pending) > self.most_pending:
             oldest = next(iter(self.pending))
-            self._finish(oldest)
-            self.spilled.add(oldest)
+            self.spilled[oldest] = self._finish(oldest)
 
     def _tiles_of(self, c0: int, r0: int, c1: int, r1: int) -> int:
         """How many tiles cover mosaic pixels c0..c1 × r0..r1 (ends excluded)."""
@@ -80,10 +89,12 @@ class WholeBlocks:
         rows = (self.row_off + r1 - 1) // self.tile_px - (self.row_off + r0) // self.tile_px + 1
         return cols * rows
 
-    def _finish(self, block: Tuple[int, int]) -> None:
-        pixels, _ = self.pending.pop(block)
+    def _finish(self, block: Tuple[int, int]) -> int:
+        """Write a waiting block as it is; returns how many of its tiles are still to come."""
+        pixels, to_come = self.pending.pop(block)
         if pixels is not None:
             self.write(pixels, block[0] * BLOCK, block[1] * BLOCK)
+        return to_come
 
     def close(self) -> None:
         """Write every block still waiting (a tile that failed, allowed missing: its part stays ``fill``)."""
