@@ -134,8 +134,11 @@ class Overviews:
             for quarter in range(4):
                 if not written & 1 << quarter:  # a child empty, or beyond the level's edge: transparent
                     rgba[_quarter(quarter % 2, quarter // 2)] = 0
-            self.write_block(level, block[0], block[1], rgba)
+        # averaged into its parent first: that writes the block's padding (odd sizes), which must not
+        # change under the thread that write_block hands the block to
         self.add(level, block[0], block[1], rgba)
+        if rgba is not None:
+            self.write_block(level, block[0], block[1], rgba)
 
     def close(self) -> None:
         """Finish every block still waiting for children (tiles that failed and were allowed to)."""
