@@ -22,6 +22,7 @@ from osgeo import gdal, osr
 
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
+from ..core.gdal_errors import gdal_errors_raised
 from ..core.ordered_writer import OrderedWriter
 from .tile_blocks import WholeBlocks
 from .tile_cog import BLOCK, Overviews, assemble_cog, average_2x2, overview_sizes
@@ -118,8 +119,8 @@ class MosaicSink:
                     raise TaskFailed(f"GDAL could not create {path}")
             # Each tile comes averaged by a decoding thread (decode()): the writing thread places it in its
             # overview block, and a thread of its own compresses the finished blocks (a third as many)
-            self._overview_writer = OrderedWriter(lambda block: self._write_overview(*block), capacity=8,
-                                                  name="offload-overviews")
+            self._overview_writer = OrderedWriter(_gdal_checked(lambda block: self._write_overview(*block)),
+                                                  capacity=8, name="offload-overviews")
             self.overviews = Overviews((plan.tiles.width, plan.tiles.height), sizes,
                                        lambda *block: self._overview_writer.put(block))
         else:  # each block written once, whole (a clipped mosaic's blocks take pieces of up to 4 tiles)
@@ -127,8 +128,8 @@ class MosaicSink:
                                       np.float32 if self.dem else np.uint8, DEM_NODATA if self.dem else 0,
                                       self._write_pixels)
         # bounded: memory stays flat; the writer's failure reaches the scheduler at its next write()
-        self._writer = OrderedWriter(lambda item: self._write_now(*item), capacity=2 * plan.workers,
-                                     name="offload-mosaic")
+        self._writer = OrderedWriter(_gdal_checked(lambda item: self._write_now(*item)),
+                                     capacity=2 * plan.workers, name="offload-mosaic")
 
     def _layout(self) -> tuple:
         """Imagery: MOSAIC_LAYOUT. A DEM: the floating-point predictor, unless it is a COG's stage (read
@@ -236,6 +237,16 @@ class MosaicSink:
             path.unlink(missing_ok=True)
         if self.stage is not None:
             self.stage.unlink(missing_ok=True)
+
+
+def _gdal_checked(write):
+    """``write`` raising GDAL's failures on its thread (``TaskFailed``). GDAL's error handlers are per
+    thread, so the task's sees none of a writing thread's, and a band's WriteArray into the cache and
+    FlushCache (GDAL 3.6) report no error: a full disk went unnoticed until the file's close."""
+    def checked(item) -> None:
+        with gdal_errors_raised():
+            write(item)
+    return checked
 
 
 def _flush_blocks(dataset) -> None:

@@ -163,3 +163,48 @@ def test_a_tile_that_fails_finishes_the_blocks_waiting_for_it_at_once(tmp_path, 
     off = round((dataset.GetGeoTransform()[0] - x_min) / ((x_max - x_min) / (cols * 256)))  # the clip's
     assert alpha[256 - off:512 - off, 256 - off:512 - off].max() == 0  # the failed tile (1, 1): transparent
     assert alpha[:256 - off, :256 - off].max() == 255
+
+
+FILE_TOO_LARGE = r'''
+import resource, signal, sys
+from pathlib import Path
+from offload.core.control import Control
+from offload.core.errors import TaskFailed
+from offload.demo.tile_server import TileServer
+from offload.net_tasks.request import TileRequest
+from offload.net_tasks.tile_download import run_tiles
+from offload.net_tasks.tile_plan import validate_tile_request
+
+served, output, fmt, bbox = sys.argv[1], Path(sys.argv[2]), sys.argv[3], tuple(map(float, sys.argv[4:8]))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+with TileServer(served) as server:
+    plan = validate_tile_request(TileRequest(server.template, bbox, 14, output, bbox_crs="EPSG:3857",
+                                             cache_dir=None, format=fmt, workers=2))
+    try:
+        run_tiles(plan, output, Control())
+        print("no failure")
+    except TaskFailed as exc:
+        print("failed after", sum(server.requests.values()), "requests:", exc)
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE and SIGXFSZ")
+@pytest.mark.parametrize("output_format", ["GTiff", "COG"])
+def test_a_write_that_fails_on_the_writing_thread_stops_the_download(tmp_path, output_format):
+    """The disk refuses a write (here: a file-size limit): the run stops there, naming GDAL's error, and
+    does not fetch every other tile first (GDAL's errors on the writing threads went unseen before; only the
+    file's close, after the whole download, failed)."""
+    import subprocess
+
+    first, side = Tile(8500, 5800, 14), 8
+    served_tiles(tmp_path / "served", first, side, side)
+    x_min, _, _, y_max = tile_bounds(first)
+    _, y_min, x_max, _ = tile_bounds(Tile(first.x + side - 1, first.y + side - 1, first.z))
+    bbox = (x_min + 1, y_min + 1, x_max - 1, y_max - 1)
+    output = tmp_path / "out.tif"
+    run = subprocess.run([sys.executable, "-c", FILE_TOO_LARGE, str(tmp_path / "served"), str(output), output_format,
+                          *map(str, bbox)], capture_output=True, text=True, timeout=120)
+    line = run.stdout.strip().splitlines()[-1]
+    assert line.startswith("failed after") and "GDAL:" in line, run.stdout + run.stderr
+    assert int(line.split()[2]) < side * side // 2, line  # 64 noisy tiles take ~4 MB; 400 KB hold a few
