@@ -23,8 +23,9 @@ Ownership: a worker makes its slice's algorithms, context and feedback itself; t
 Processing makes for it (the input subset, the memory layers) belong to that context, which the
 worker keeps until the calling thread has appended the slice (reading, not changing, the
 layer), then deletes. No QObject made in a worker is deleted in another thread; a worker's
-error leaves it without its traceback, which would hold them. Cancel reaches each running slice's feedback (Processing checks it between features)
-and, through the ``GeosWatch``, a single long GEOS call.
+error leaves it without its traceback, which would hold them. Cancel reaches each running
+slice's feedback (Processing checks it between features) and, through the ``GeosWatch``, a
+single long GEOS call.
 """
 from __future__ import annotations
 
