@@ -31,6 +31,7 @@ from qgis.core import (
     QgsGeometry,
     QgsProject,
     QgsProperty,
+    QgsProviderRegistry,
     QgsVectorLayer,
     QgsVectorLayerFeatureSource,
     QgsWkbTypes,
@@ -40,6 +41,7 @@ from ..core.control import Control
 from ..core.errors import Canceled, InputError, TaskFailed
 from ..core.ordered_writer import OrderedWriter
 from .geos_interrupt import GeosWatch
+from .gpkg_sql import declared_geometry_type
 from .request import DISTANCE, MAX_MEMORY_MB, OPTIONS, BufferRequest, input_spec
 from .sinks import FileSink, MemorySink, Sink
 from .slices import NeedsFixing, SliceSource, buffer_in_slices, slice_source
@@ -138,7 +140,20 @@ def validate_buffer_request(request: BufferRequest) -> BufferPlan:
         segments=int(request.segments), end_cap=END_CAPS[request.end_cap], join=JOINS[request.join],
         miter_limit=float(request.miter_limit), dissolve=request.dissolve, metres_crs=metres_crs,
         invalid=request.invalid, where=request.where or None,
-        check_validity=layer.geometryType() != QgsWkbTypes.PointGeometry, max_memory_mb=int(request.max_memory_mb))
+        check_validity=not only_points(layer), max_memory_mb=int(request.max_memory_mb))
+
+
+def only_points(layer: QgsVectorLayer) -> bool:
+    """Whether the layer can hold only points (always valid: the check is skipped). QGIS 3.22 opens
+    a GeoPackage layer declared of any geometry type (GEOMETRY) as a point layer, and gives its
+    polygons as they are: there the file's own declaration decides."""
+    if layer.geometryType() != QgsWkbTypes.PointGeometry:
+        return False
+    if layer.providerType() != "ogr" or layer.storageType() != "GPKG":
+        return True
+    parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+    declared = declared_geometry_type(parts.get("path") or "", parts.get("layerName") or "")
+    return declared in ("POINT", "MULTIPOINT")
 
 
 def _distance_property(request: BufferRequest, layer: QgsVectorLayer,

@@ -34,6 +34,19 @@ def geometry_column(connection: sqlite3.Connection, table: str) -> Optional[str]
     return None if found is None else found[0]
 
 
+def declared_geometry_type(path: str, table: str) -> Optional[str]:
+    """The geometry type the GeoPackage at ``path`` declares for ``table`` (its only features table
+    when ``table`` is ""), upper case (``POINT``, ``GEOMETRY``…); None when it cannot be read."""
+    try:
+        with read_only(path) as connection:
+            found = connection.execute(
+                "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ? OR ? = ''",
+                (table, table)).fetchall()
+    except sqlite3.Error:
+        return None
+    return str(found[0][0]).upper() if len(found) == 1 else None
+
+
 def primary_key(connection: sqlite3.Connection, table: str) -> List[str]:
     """The columns of ``table``'s primary key (a GeoPackage's features table has one: its fid)."""
     return [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(table)}")') if row[5] == 1]

@@ -49,7 +49,7 @@ from qgis.PyQt.QtCore import QThread
 from ..core.control import Control
 from ..core.errors import Canceled, TaskFailed, without_frames
 from .geos_interrupt import GeosWatch, Stopped
-from .gpkg_sql import count_null_geometries, primary_key, quoted, read_only
+from .gpkg_sql import count_null_geometries, declared_geometry_type, primary_key, quoted, read_only
 from .sinks import FileSink
 
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
@@ -97,6 +97,8 @@ def slice_source(layer: QgsVectorLayer) -> Optional[SliceSource]:
             keys = primary_key(connection, table) if table is not None else []
     except sqlite3.Error:
         return None
+    if declared_geometry_type(path, table or "") in (None, "GEOMETRY", "GEOMETRYCOLLECTION"):
+        return None  # mixed geometries: QGIS gives the layer one type, and Processing's copies keep only that type
     return SliceSource(path, table, keys[0]) if len(keys) == 1 else None
 
 

@@ -104,6 +104,27 @@ def test_invalid_geometries_are_fixed_skipped_or_fail(tmp_path):
     assert not (tmp_path / "failed.gpkg").exists()
 
 
+def test_a_geopackage_layer_of_mixed_geometries_has_its_polygons_checked_and_kept(tmp_path):
+    # QGIS 3.22 opens a layer declared GEOMETRY as a point layer, and gives its polygons as they are
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "mixed.gpkg"))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("mixed", srs, ogr.wkbUnknown)
+    for wkt in ("POINT (0 0)", "POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))", "POLYGON ((20 0, 30 0, 30 10, 20 10, 20 0))"):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    source = None
+    spec = f"{tmp_path / 'mixed.gpkg'}|layername=mixed"
+    failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))
+    assert run_to_end(failed) is False and "feature 2 has an invalid geometry" in failed.error.one_line()
+    skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
+    assert run_to_end(skipped) is True and skipped.details.skipped == 1 and skipped.details.written == 2
+    written = ogr.Open(str(tmp_path / "skipped.gpkg"))  # kept: its layer dies with it
+    areas = sorted(round(f.GetGeometryRef().GetArea()) for f in written.GetLayer(0))
+    assert areas == [3, 143]  # the point's and the square's
+
+
 @pytest.mark.parametrize("options, message", [
     ({"input": "missing.gpkg"}, "input 'missing.gpkg' does not exist"),
     ({"input": 42}, "input 42 is neither a path nor a layer"),
