@@ -35,7 +35,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Optional, Set, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 from osgeo import osr
 
@@ -179,6 +179,40 @@ def open_package(path: Path, kind: str, meta: PackageMeta) -> "TilePackage":
         raise
 
 
+def check_existing_output(path: Path, kind: str, meta: PackageMeta, overwrite: bool) -> bool:
+    """Whether a run adds to the package at ``path`` in place; refuse, before any work, a file no run may write.
+
+    Without ``overwrite`` an existing file must be a package this could add to. With it, a
+    database holding anything but this package's own tables (a GeoPackage's vector or raster
+    layers, another application's tables) is never replaced: those would be lost.
+
+    :raises InputError: naming the file, and the layers that would be lost.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if not _is_sqlite(path):
+        if overwrite:
+            return False
+        raise InputError(f"{path} exists and is not a SQLite file, so not a {kind} package to add tiles to")
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.execute("PRAGMA query_only = 1")  # a check: nothing in the file changes
+        package = (_GeoPackage if kind == "GPKG" else _MBTiles)(path, connection, meta)
+        others = package.foreign_tables()
+        if overwrite and others:
+            raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
+                             f"would delete; write the tiles to another file")
+        if not overwrite and not package._is_empty():
+            package._check()
+        return not overwrite
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path} is not a {kind} package this can add tiles to: {exc}") from None
+    finally:
+        connection.close()
+
+
 def _is_sqlite(path: Path) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(16)
@@ -284,7 +318,8 @@ class TilePackage:
             if self._is_empty():
                 self._create()
             else:
-                self._check_and_widen()
+                self._check()
+                self._widen()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -292,6 +327,18 @@ class TilePackage:
 
     def _is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def _user_tables(self) -> List[str]:
+        """The tables and views the file holds that are neither SQLite's nor GeoPackage's own
+        (``gpkg_*``, spatial indexes): its layers, listed or not in gpkg_contents (QGIS's
+        ``qgis_projects`` and ``layer_styles`` are not)."""
+        names = (name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"))
+        return [name for name in names if not name.lower().startswith(("sqlite_", "gpkg_", "rtree_"))]
+
+    def foreign_tables(self) -> List[str]:
+        """The tables a run writing this package must not delete: everything not the package's own."""
+        raise NotImplementedError
 
     def _refuse(self, why: str) -> None:
         raise InputError(f"{self.path} cannot take these tiles: {why}")
@@ -306,7 +353,11 @@ class TilePackage:
     def _create(self) -> None:
         raise NotImplementedError
 
-    def _check_and_widen(self) -> None:
+    def _check(self) -> None:
+        """Refuse an existing package this run could not add to (reads only)."""
+        raise NotImplementedError
+
+    def _widen(self) -> None:
         raise NotImplementedError
 
     def _record_format(self, found: str) -> None:
@@ -424,17 +475,24 @@ class _GeoPackage(TilePackage):
             self._db.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, 'tile_data', 'gpkg_webp', ?, 'read-write')",
                              (TILE_TABLE, _WEBP_DEFINITION))
 
-    def _check_and_widen(self) -> None:
+    def foreign_tables(self) -> List[str]:
+        return [name for name in self._user_tables() if name != TILE_TABLE]
+
+    def _check(self) -> None:
         db = self._db
+        others = self.foreign_tables()
+        if others and TILE_TABLE not in self._user_tables():
+            self._refuse(f"it has no tile table {TILE_TABLE!r}, only other layers ({', '.join(others)}); "
+                         f"write the tiles to another file")
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         if application_id != GPKG_APPLICATION_ID:
             self._refuse("it is not a GeoPackage (its application_id is not 'GPKG')")
-        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y, c.min_x, c.min_y, "
-                         "c.max_x, c.max_y FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
+        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y "
+                         "FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
                          "WHERE c.table_name = ?", (TILE_TABLE,)).fetchone()
         if row is None or row[0] != "tiles":
             self._refuse(f"it has no tile table {TILE_TABLE!r}")
-        srs_id, world, bounds = row[1], row[2:6], row[6:10]
+        srs_id, world = row[1], row[2:6]
         if srs_id != 3857 or any(abs(abs(v) - ORIGIN_M) > 1e-3 for v in world):
             self._refuse(f"its tile matrix set is not the Web Mercator world (EPSG:{srs_id})")
         sizes = {r for r in db.execute("SELECT tile_width, tile_height FROM gpkg_tile_matrix WHERE table_name = ?",
@@ -443,6 +501,11 @@ class _GeoPackage(TilePackage):
             self._refuse(f"its tiles are {sorted(sizes)[0][0]} px, not {self.meta.tile_px}")
         first = db.execute(f"SELECT tile_data FROM {TILE_TABLE} LIMIT 1").fetchone()
         self._agreed_format(tile_format(bytes(first[0])) if first else None)
+
+    def _widen(self) -> None:
+        db = self._db
+        bounds = db.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+                            (TILE_TABLE,)).fetchone()
         if None not in bounds:
             db.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
                        "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
@@ -501,16 +564,23 @@ class _MBTiles(TilePackage):
     def _record_format(self, found: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO metadata (name, value) VALUES ('format', ?)", (found,))
 
-    def _check_and_widen(self) -> None:
+    def foreign_tables(self) -> List[str]:
+        tables = self._user_tables()
+        return [] if {"metadata", "tiles"} <= set(tables) else tables  # an MBTiles file is all the tileset's
+
+    def _check(self) -> None:
         db = self._db
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-        if not {"metadata", "tiles"} <= tables:
-            self._refuse("it is not an MBTiles file (no metadata and tiles tables)")
+        others = self.foreign_tables()
+        if others:
+            self._refuse(f"it is not an MBTiles file (no metadata and tiles tables; it holds {', '.join(others)})")
         stored = dict(db.execute("SELECT name, value FROM metadata"))
         found = stored.get("format")
         if found is not None and found not in TILE_FORMATS:
             self._refuse(f"it holds {found} tiles, not images")
         self._agreed_format(found)
+
+    def _widen(self) -> None:
+        stored = dict(self._db.execute("SELECT name, value FROM metadata"))
         try:
             zoom_min = min(self.meta.zoom_min, int(stored.get("minzoom", self.meta.zoom_min)))
             zoom_max = max(self.meta.zoom_max, int(stored.get("maxzoom", self.meta.zoom_max)))
@@ -536,6 +606,15 @@ class _MBTiles(TilePackage):
 
 
 
+def plan_meta(plan) -> PackageMeta:
+    """What a package made by ``plan`` (the engine's ``TilePlan``) says about itself."""
+    x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+    if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
+        x_min, x_max = -ORIGIN_M, ORIGIN_M
+    return PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
+                       zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+
+
 class PackageSink:
     """The engine's sink for a package: each tile's body as served, stored on a writing thread.
 
@@ -545,12 +624,7 @@ class PackageSink:
     """
 
     def __init__(self, plan, destination: Path) -> None:
-        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
-        if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
-            x_min, x_max = -ORIGIN_M, ORIGIN_M
-        meta = PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
-                           zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
-        self.package = open_package(destination, plan.format, meta)
+        self.package = open_package(destination, plan.format, plan_meta(plan))
         self._writer = OrderedWriter(lambda item: self.package.put(*item), capacity=4 * plan.workers,
                                      name="offload-package")
 
