@@ -188,3 +188,19 @@ def test_a_resume_widens_bounds_and_zooms_and_keeps_what_the_user_set(tmp_path):
         k: v for k, v in before.items() if k not in ("minzoom", "bounds")}
     dataset = gdal.Open(str(path))
     assert dataset.GetRasterBand(1).GetOverviewCount() == 1  # zoom 11 under zoom 12
+
+
+def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_provider, tmp_path):
+    """Processing adds to an existing package in place: the same checks refuse, in its own exception."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    path = field_geopackage(tmp_path / "field.gpkg")
+    before = path.read_bytes()
+    with TileServer("imagery") as server:
+        with pytest.raises(QgsProcessingException, match=r"field\.gpkg cannot take these tiles: .*parcels, roads"):
+            processing.run("offload:tiles", {"URL": server.template, "EXTENT": "6.95,7.05,45.95,46.05 [EPSG:4326]",
+                                             "ZOOM": 12, "FORMAT": 2, "CACHE": str(tmp_path / "cache"),
+                                             "OUTPUT": str(path)})
+        assert sum(server.requests.values()) == 0
+    assert path.read_bytes() == before
