@@ -59,7 +59,10 @@ def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = Fals
 
     :raises InputError: naming the bad part.
     """
-    scheme = urlsplit(text).scheme
+    try:
+        scheme = urlsplit(text).scheme
+    except ValueError as exc:  # "Invalid IPv6 URL": a bracket left open
+        raise InputError(f"host {_authority(text)!r} of the template is not a host name or address: {exc}") from None
     shown = redact_url(text)  # a key in the template never reaches a message
     allowed = allowed_schemes(allow_file_urls)
     if scheme not in allowed:
@@ -77,9 +80,23 @@ def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = Fals
         raise InputError(f"template {shown!r} uses {{s}}: pass the subdomains (e.g. abc)")
     if letters and not all(re.fullmatch(r"[a-z0-9]", c) for c in letters):
         raise InputError(f"subdomains {subdomains!r} are not single letters or digits")
-    if scheme != "file" and not urlsplit(text.replace("{s}", letters[0] if letters else "a")).hostname:
-        raise InputError(f"template {shown!r} has no host")
+    if scheme != "file":
+        parts = urlsplit(text.replace("{s}", letters[0] if letters else "a"))
+        if not parts.hostname:
+            raise InputError(f"template {shown!r} has no host")
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or past 65535
+            port = 0
+        if port is not None and not 1 <= port <= 65535:
+            raise InputError(f"port {_authority(text).rpartition(':')[2]!r} of template {shown!r} is not a number "
+                             f"within 1-65535")
     return Template(text, letters if "s" in found else ())
+
+
+def _authority(text: str) -> str:
+    """A URL's host[:port] as typed, without the userinfo (it may hold a password)."""
+    return re.split(r"[/?#]", text.partition("://")[2], maxsplit=1)[0].rpartition("@")[2]
 
 
 def cache_path(cache_dir: Path, tile: Tile, extension: str) -> Path:

@@ -35,14 +35,16 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Optional, Set, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 from osgeo import osr
 
 from ..core.errors import InputError, TaskFailed
 from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
-from .tiles import MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, range_bounds, tms_row
+from .tiles import (
+    MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, range_bounds, tile_bounds, tms_row,
+)
 
 PACKAGE_KINDS = ("GPKG", "MBTiles")
 TILE_FORMATS = ("png", "jpg", "webp")
@@ -144,8 +146,11 @@ def mercator_to_lonlat(x_m: float, y_m: float) -> Tuple[float, float]:
 def open_package(path: Path, kind: str, meta: PackageMeta) -> "TilePackage":
     """Create the package at ``path``, or reopen it to add tiles (resume).
 
-    Reopening keeps what the package holds and widens its zoom range and bounds to
-    ``meta``'s; it refuses a package of another kind, CRS, tile size or tile format.
+    Reopening keeps what the package holds, and its metadata until tiles are stored: each
+    commit widens the zoom range and bounds to cover the tiles it stores (within ``meta``'s
+    bounds), and nothing else the package says (MBTiles' name, description …) changes. It
+    refuses a package of another kind, CRS, tile size or tile format, and an MBTiles whose
+    ``tiles`` is a view.
 
     :raises InputError: for bad metadata, or a file that is not a package this could extend.
     """
@@ -179,6 +184,40 @@ def open_package(path: Path, kind: str, meta: PackageMeta) -> "TilePackage":
         raise
 
 
+def check_existing_output(path: Path, kind: str, meta: PackageMeta, overwrite: bool) -> bool:
+    """Whether a run adds to the package at ``path`` in place; refuse, before any work, a file no run may write.
+
+    Without ``overwrite`` an existing file must be a package this could add to. With it, a
+    database holding anything but this package's own tables (a GeoPackage's vector or raster
+    layers, another application's tables) is never replaced: those would be lost.
+
+    :raises InputError: naming the file, and the layers that would be lost.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if not _is_sqlite(path):
+        if overwrite:
+            return False
+        raise InputError(f"{path} exists and is not a SQLite file, so not a {kind} package to add tiles to")
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.execute("PRAGMA query_only = 1")  # a check: nothing in the file changes
+        package = (_GeoPackage if kind == "GPKG" else _MBTiles)(path, connection, meta)
+        others = package.foreign_tables()
+        if overwrite and others:
+            raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
+                             f"would delete; write the tiles to another file")
+        if not overwrite and not package._is_empty():
+            package._check()
+        return not overwrite
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path} is not a {kind} package this can add tiles to: {exc}") from None
+    finally:
+        connection.close()
+
+
 def _is_sqlite(path: Path) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(16)
@@ -201,6 +240,12 @@ class TilePackage:
         self._in_batch = 0
         self._batch_started = 0.0
         self._zooms = set(range(meta.zoom_min, meta.zoom_max + 1))  # widened by what a reopened package has
+        # What the package's metadata says it covers, and what the tiles put since the last commit add:
+        # a resumed package's metadata is widened in the transaction that stores the tiles, never before.
+        self._covered: Optional[Tuple[float, float, float, float]] = None
+        self._covered_zooms: Set[int] = set()
+        self._landed: Optional[Tuple[float, float, float, float]] = None
+        self._landed_zooms: Set[int] = set()
 
     # -- the public side --------------------------------------------------------------------
 
@@ -230,6 +275,7 @@ class TilePackage:
             self.meta = replace(self.meta, tile_format=found)
             self._record_format(found)
         self._insert(tile, data)
+        self._note_landed(tile)
         self._in_batch += 1
         if self._in_batch >= BATCH_TILES or time.monotonic() - self._batch_started >= BATCH_S:
             self.commit()
@@ -240,8 +286,14 @@ class TilePackage:
         return bytes(row[0]) if row else None
 
     def commit(self) -> None:
-        """Make every tile put so far durable."""
+        """Make every tile put so far durable, with the metadata widened to cover them."""
         if self._in_batch:
+            if self._landed is not None or self._landed_zooms:
+                self._widen()
+                if self._landed is not None:
+                    self._covered = self._landed if self._covered is None else _union(self._covered, self._landed)
+                self._covered_zooms |= self._landed_zooms
+                self._landed, self._landed_zooms = None, set()
             self._db.execute("COMMIT")
             self._in_batch = 0
 
@@ -263,6 +315,7 @@ class TilePackage:
             if self._in_batch:
                 self._db.execute("ROLLBACK")
                 self._in_batch = 0
+                self._landed, self._landed_zooms = None, set()
         finally:
             self._db.close()
             self._db = None
@@ -284,7 +337,9 @@ class TilePackage:
             if self._is_empty():
                 self._create()
             else:
-                self._check_and_widen()
+                self._check()
+            self._read_coverage()
+            self._zooms |= self._covered_zooms
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -292,6 +347,27 @@ class TilePackage:
 
     def _is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def _user_tables(self) -> List[str]:
+        """The tables and views the file holds that are neither SQLite's nor GeoPackage's own
+        (``gpkg_*``, spatial indexes): its layers, listed or not in gpkg_contents (QGIS's
+        ``qgis_projects`` and ``layer_styles`` are not)."""
+        names = (name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"))
+        return [name for name in names if not name.lower().startswith(("sqlite_", "gpkg_", "rtree_"))]
+
+    def foreign_tables(self) -> List[str]:
+        """The tables a run writing this package must not delete: everything not the package's own."""
+        raise NotImplementedError
+
+    def _note_landed(self, tile: Tile) -> None:
+        """Count a stored tile into what the metadata must cover: its zoom, and its area within the
+        request's bounds (a coarser zoom's tile reaches past them)."""
+        if tile.z not in self._covered_zooms:
+            self._landed_zooms.add(tile.z)
+        area = _intersection(tile_bounds(tile), self.meta.bounds_m)
+        if area is not None and not _within(area, self._covered):
+            self._landed = area if self._landed is None else _union(self._landed, area)
 
     def _refuse(self, why: str) -> None:
         raise InputError(f"{self.path} cannot take these tiles: {why}")
@@ -306,7 +382,16 @@ class TilePackage:
     def _create(self) -> None:
         raise NotImplementedError
 
-    def _check_and_widen(self) -> None:
+    def _check(self) -> None:
+        """Refuse an existing package this run could not add to (reads only)."""
+        raise NotImplementedError
+
+    def _read_coverage(self) -> None:
+        """Set ``_covered`` and ``_covered_zooms`` from an existing package's metadata."""
+        raise NotImplementedError
+
+    def _widen(self) -> None:
+        """Widen the metadata to cover ``_landed`` and ``_landed_zooms``, inside the open transaction."""
         raise NotImplementedError
 
     def _record_format(self, found: str) -> None:
@@ -330,6 +415,17 @@ def _wkt(epsg: int) -> str:
 
 def _union(a: Tuple[float, ...], b: Tuple[float, ...]) -> Tuple[float, float, float, float]:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _intersection(a: Tuple[float, ...], b: Tuple[float, ...]) -> Optional[Tuple[float, float, float, float]]:
+    x_min, y_min, x_max, y_max = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x_min, y_min, x_max, y_max) if x_min < x_max and y_min < y_max else None
+
+
+def _within(inner: Tuple[float, ...], outer: Optional[Tuple[float, ...]], tolerance_m: float = 1e-3) -> bool:
+    """Whether ``outer`` holds ``inner`` (to a millimetre: bounds stored in degrees come back a hair off)."""
+    return outer is not None and (outer[0] - tolerance_m <= inner[0] and outer[1] - tolerance_m <= inner[1]
+                                  and inner[2] <= outer[2] + tolerance_m and inner[3] <= outer[3] + tolerance_m)
 
 
 def _xml_escape(text: str) -> str:
@@ -424,17 +520,24 @@ class _GeoPackage(TilePackage):
             self._db.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, 'tile_data', 'gpkg_webp', ?, 'read-write')",
                              (TILE_TABLE, _WEBP_DEFINITION))
 
-    def _check_and_widen(self) -> None:
+    def foreign_tables(self) -> List[str]:
+        return [name for name in self._user_tables() if name != TILE_TABLE]
+
+    def _check(self) -> None:
         db = self._db
+        others = self.foreign_tables()
+        if others and TILE_TABLE not in self._user_tables():
+            self._refuse(f"it has no tile table {TILE_TABLE!r}, only other layers ({', '.join(others)}); "
+                         f"write the tiles to another file")
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         if application_id != GPKG_APPLICATION_ID:
             self._refuse("it is not a GeoPackage (its application_id is not 'GPKG')")
-        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y, c.min_x, c.min_y, "
-                         "c.max_x, c.max_y FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
+        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y "
+                         "FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
                          "WHERE c.table_name = ?", (TILE_TABLE,)).fetchone()
         if row is None or row[0] != "tiles":
             self._refuse(f"it has no tile table {TILE_TABLE!r}")
-        srs_id, world, bounds = row[1], row[2:6], row[6:10]
+        srs_id, world = row[1], row[2:6]
         if srs_id != 3857 or any(abs(abs(v) - ORIGIN_M) > 1e-3 for v in world):
             self._refuse(f"its tile matrix set is not the Web Mercator world (EPSG:{srs_id})")
         sizes = {r for r in db.execute("SELECT tile_width, tile_height FROM gpkg_tile_matrix WHERE table_name = ?",
@@ -443,15 +546,26 @@ class _GeoPackage(TilePackage):
             self._refuse(f"its tiles are {sorted(sizes)[0][0]} px, not {self.meta.tile_px}")
         first = db.execute(f"SELECT tile_data FROM {TILE_TABLE} LIMIT 1").fetchone()
         self._agreed_format(tile_format(bytes(first[0])) if first else None)
-        if None not in bounds:
-            db.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                       "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
-                       (*_union(bounds, self.meta.bounds_m), TILE_TABLE))
-        self._add_zoom_levels()
-        self._zooms.update(z for (z,) in db.execute("SELECT zoom_level FROM gpkg_tile_matrix WHERE table_name = ?",
-                                                     (TILE_TABLE,)))
-        if self.meta.tile_format is not None:
-            self._record_format(self.meta.tile_format)
+
+    def _read_coverage(self) -> None:
+        db = self._db
+        bounds = db.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+                            (TILE_TABLE,)).fetchone()
+        self._covered = None if None in bounds else tuple(bounds)
+        self._covered_zooms = {z for (z,) in db.execute("SELECT zoom_level FROM gpkg_tile_matrix WHERE table_name = ?",
+                                                         (TILE_TABLE,))}
+
+    def _widen(self) -> None:
+        size = self.meta.tile_px
+        self._db.executemany(
+            "INSERT OR IGNORE INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(TILE_TABLE, z, 2 ** z, 2 ** z, size, size, pixel_size_m(z, size), pixel_size_m(z, size))
+             for z in sorted(self._landed_zooms)])
+        if self._landed is not None:
+            bounds = self._landed if self._covered is None else _union(self._covered, self._landed)
+            self._db.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                             "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                             (*bounds, TILE_TABLE))
 
     def _insert(self, tile: Tile, data: bytes) -> None:
         self._db.execute(f"INSERT OR REPLACE INTO {TILE_TABLE} (zoom_level, tile_column, tile_row, tile_data) "
@@ -499,29 +613,69 @@ class _MBTiles(TilePackage):
         self._db.executemany("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)", values.items())
 
     def _record_format(self, found: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO metadata (name, value) VALUES ('format', ?)", (found,))
+        self._set_metadata("format", found)
 
-    def _check_and_widen(self) -> None:
+    def foreign_tables(self) -> List[str]:
+        tables = self._user_tables()
+        return [] if {"metadata", "tiles"} <= set(tables) else tables  # an MBTiles file is all the tileset's
+
+    def _check(self) -> None:
         db = self._db
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-        if not {"metadata", "tiles"} <= tables:
-            self._refuse("it is not an MBTiles file (no metadata and tiles tables)")
+        others = self.foreign_tables()
+        if others:
+            self._refuse(f"it is not an MBTiles file (no metadata and tiles tables; it holds {', '.join(others)})")
+        if db.execute("SELECT type FROM sqlite_master WHERE name = 'tiles'").fetchone()[0] == "view":
+            self._refuse("its tiles are a view over other tables (a deduplicated MBTiles, as mbutil writes); "
+                         "write the tiles to another file")
         stored = dict(db.execute("SELECT name, value FROM metadata"))
         found = stored.get("format")
         if found is not None and found not in TILE_FORMATS:
             self._refuse(f"it holds {found} tiles, not images")
         self._agreed_format(found)
+
+    def _read_coverage(self) -> None:
+        db = self._db
+        self._metadata = dict(db.execute("SELECT name, value FROM metadata"))
         try:
-            zoom_min = min(self.meta.zoom_min, int(stored.get("minzoom", self.meta.zoom_min)))
-            zoom_max = max(self.meta.zoom_max, int(stored.get("maxzoom", self.meta.zoom_max)))
-            west, south, east, north = (float(v) for v in stored["bounds"].split(","))
-            old = (*lonlat_to_mercator(west, south), *lonlat_to_mercator(east, north))
+            zooms = int(self._metadata["minzoom"]), int(self._metadata["maxzoom"])
+        except (KeyError, ValueError):  # none said: what the tiles are
+            zooms = db.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
+        self._covered_zooms = set(range(zooms[0], zooms[1] + 1)) if None not in zooms else set()
+        try:
+            west, south, east, north = (float(v) for v in self._metadata["bounds"].split(","))
+            self._covered = (*lonlat_to_mercator(west, south), *lonlat_to_mercator(east, north))
+            self._lonlat = [west, south, east, north]
         except (KeyError, ValueError):
-            old = self.meta.bounds_m  # incomplete metadata: ours replaces it
-            zoom_min, zoom_max = self.meta.zoom_min, self.meta.zoom_max
-        self.meta = replace(self.meta, zoom_min=zoom_min, zoom_max=zoom_max)
-        self._zooms = set(range(zoom_min, zoom_max + 1))
-        self._write_metadata(_union(old, self.meta.bounds_m))
+            self._covered = None  # none said, or unreadable: the tiles stored say it
+
+    def _widen(self) -> None:
+        """Only minzoom, maxzoom and bounds change (and a missing name is added): the package's
+        name, description and any other value its maker set are kept."""
+        values = {}
+        zooms = self._covered_zooms | self._landed_zooms
+        if self._landed_zooms:
+            values.update(minzoom=str(min(zooms)), maxzoom=str(max(zooms)))
+        if self._landed is not None:
+            old = self._covered
+            bounds = self._landed if old is None else _union(old, self._landed)
+            west, south = mercator_to_lonlat(bounds[0], bounds[1])
+            east, north = mercator_to_lonlat(bounds[2], bounds[3])
+            if old is not None:  # a side that did not move keeps the value as it was written
+                west, south, east, north = (new if abs(b - o) > 1e-3 else kept for new, b, o, kept in zip(
+                    (west, south, east, north), bounds, old, self._lonlat))
+            self._lonlat = [west, south, east, north]
+            values["bounds"] = f"{west!r},{south!r},{east!r},{north!r}"
+        if "name" not in self._metadata:
+            values["name"] = self.meta.name
+        for key, value in values.items():
+            if self._metadata.get(key) != value:
+                self._set_metadata(key, value)
+                self._metadata[key] = value
+
+    def _set_metadata(self, key: str, value: str) -> None:
+        """Set one value, in a metadata table with or without a unique index on its names."""
+        if self._db.execute("UPDATE metadata SET value = ? WHERE name = ?", (value, key)).rowcount == 0:
+            self._db.execute("INSERT INTO metadata (name, value) VALUES (?, ?)", (key, value))
 
     def _insert(self, tile: Tile, data: bytes) -> None:
         self._db.execute("INSERT OR REPLACE INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)",
@@ -536,6 +690,15 @@ class _MBTiles(TilePackage):
 
 
 
+def plan_meta(plan) -> PackageMeta:
+    """What a package made by ``plan`` (the engine's ``TilePlan``) says about itself."""
+    x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
+    if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
+        x_min, x_max = -ORIGIN_M, ORIGIN_M
+    return PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
+                       zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+
+
 class PackageSink:
     """The engine's sink for a package: each tile's body as served, stored on a writing thread.
 
@@ -545,12 +708,7 @@ class PackageSink:
     """
 
     def __init__(self, plan, destination: Path) -> None:
-        x_min, y_min, x_max, y_max = range_bounds(plan.tiles)
-        if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
-            x_min, x_max = -ORIGIN_M, ORIGIN_M
-        meta = PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
-                           zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
-        self.package = open_package(destination, plan.format, meta)
+        self.package = open_package(destination, plan.format, plan_meta(plan))
         self._writer = OrderedWriter(lambda item: self.package.put(*item), capacity=4 * plan.workers,
                                      name="offload-package")
 

@@ -105,13 +105,19 @@ def default_cache_dir(template: str) -> Path:
 
 
 def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[float, float, float, float]:
-    """The bbox in EPSG:3857, clamped to Mercator's latitudes.
+    """The bbox in EPSG:3857, clamped to Mercator's latitudes (±85.0511°, as GDAL and QGIS clamp).
 
-    :raises InputError: for an unknown CRS or an inverted bbox.
+    :raises InputError: for a value that is not a number, an unknown CRS, an inverted bbox, or
+        one wholly north or south of Mercator's limit (nothing is left once clamped).
     """
+    for value in bbox:
+        if not math.isfinite(value):
+            raise InputError(f"bbox value {value} is not a finite number")
     x_min, y_min, x_max, y_max = bbox
+    shown = f"{x_min:g},{y_min:g},{x_max:g},{y_max:g}"
     if not (x_min < x_max and y_min < y_max):
-        raise InputError(f"bbox {x_min:g},{y_min:g},{x_max:g},{y_max:g} is not XMIN,YMIN,XMAX,YMAX with min < max")
+        raise InputError(f"bbox {shown} is not XMIN,YMIN,XMAX,YMAX with min < max")
+    beyond = f"bbox {shown} lies wholly beyond latitude {{}}{MAX_LAT:.4f}°, where Web Mercator tiles end"
     source = osr.SpatialReference()
     if source.SetFromUserInput(crs) != 0:
         raise InputError(f"bbox CRS {crs!r} is not a CRS GDAL knows")
@@ -121,7 +127,14 @@ def to_mercator(bbox: Tuple[float, float, float, float], crs: str) -> Tuple[floa
     mercator.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     transform = osr.CoordinateTransformation(source, mercator)
     if not source.IsGeographic():
-        return tuple(transform.TransformBounds(x_min, y_min, x_max, y_max, 21))
+        bounds = transform.TransformBounds(x_min, y_min, x_max, y_max, 21)
+        if any(math.isnan(v) for v in bounds):
+            raise InputError(f"bbox {shown} in {crs} has no place in Web Mercator")
+        if bounds[1] >= ORIGIN_M or bounds[3] <= -ORIGIN_M:  # the pole's own (polar stereographic, say)
+            raise InputError(beyond.format("" if bounds[1] > 0 else "-"))
+        return tuple(max(-ORIGIN_M, min(ORIGIN_M, v)) if abs(v) == math.inf else v for v in bounds)
+    if y_min >= MAX_LAT or y_max <= -MAX_LAT:
+        raise InputError(beyond.format("" if y_min > 0 else "-"))
     y_min, y_max = max(y_min, -MAX_LAT), min(y_max, MAX_LAT)  # Mercator's valid latitudes
     if x_max - x_min >= 360.0:
         x_min, x_max = -180.0, 180.0

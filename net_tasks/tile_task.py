@@ -6,6 +6,7 @@ from pathlib import Path
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .request import TileRequest
+from .tile_package import check_existing_output, plan_meta
 from .tile_plan import TilePlan, validate_tile_request
 
 
@@ -23,7 +24,8 @@ class TileDownloadTask(OffloadTask):
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan
-        self.resuming = resumes_package(plan, Path(request.output), request.overwrite)
+        self.resuming = plan.is_package and check_existing_output(  # refused here: a layer it would delete
+            Path(request.output), plan.format, plan_meta(plan), request.overwrite)
         if self.resuming:  # added to in place: declared for loading only, never replaced
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
         else:

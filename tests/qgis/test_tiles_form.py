@@ -111,6 +111,19 @@ def test_the_form_shows_the_count_per_zoom_and_in_total_as_the_values_change(ope
     assert "Run would refuse" not in form.cost.text()
 
 
+def test_an_area_beyond_mercators_latitudes_is_a_one_line_refusal_in_the_count(open_dialog):
+    """North of 85.0511° there are no Web Mercator tiles: the count says so (it was an OverflowError)."""
+    form = open_dialog().current_form()
+    form.url.setText("http://127.0.0.1:9/{z}/{x}/{y}.png")
+    set_area(form, QgsRectangle(0.0, 86.0, 10.0, 90.0))
+    form.zoom.setValue(3)
+    form.show_cost()
+    assert form.cost.text() == "bbox 0,86,10,90 lies wholly beyond latitude 85.0511°, where Web Mercator tiles end"
+    set_area(form, QgsRectangle(0.0, 80.0, 10.0, 90.0))  # reaching past it: clamped, the top row
+    form.show_cost()
+    assert form.cost.text().startswith("1 tiles at zoom 3\n")
+
+
 def test_refusals_read_in_the_dialogs_words_before_run_and_run_nothing(open_dialog, tmp_path):
     dialog = open_dialog()
     form = dialog.current_form()
