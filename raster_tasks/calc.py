@@ -137,6 +137,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
+    _check_halo_fits(expressions, grid)
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
@@ -167,6 +168,14 @@ def _check_grid_size(grid: Grid, max_pixels: int) -> None:
         raise InputError(f"the output grid is {grid.width:,}×{grid.height:,} = {pixels:,} pixels, over the limit of "
                          f"{max_pixels:,}; check the extent and resolution, or raise the limit (--max-pixels, "
                          f"max_pixels=, Processing's 'Largest output grid')")
+
+
+def _check_halo_fits(expressions: Sequence[Expression], grid: Grid) -> None:
+    """A neighbourhood wider than the raster only pads every window with nothing: refused."""
+    widest = max(expressions, key=lambda e: e.halo)
+    if widest.halo > max(grid.width, grid.height):
+        raise InputError(f"the neighbourhood functions of {widest.text!r} reach {widest.halo:,} pixels around each "
+                         f"pixel, past the {grid.width:,}×{grid.height:,} grid; use a smaller size")
 
 
 def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:

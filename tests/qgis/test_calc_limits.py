@@ -256,3 +256,34 @@ def test_wholly_nodata_tiles_are_left_out_unless_asked(tmp_path, options, stored
     band = dataset.GetRasterBand(1)
     assert (band.GetMetadataItem("BLOCK_OFFSET_1_0", "TIFF") is not None) is stored  # the empty middle tile
     assert (band.ReadAsArray() == np.float32(band.GetNoDataValue())).all()  # no pixel has both inputs
+
+
+HOLDING_EXPRESSIONS = [  # review finding 3: each held the interpreter or memory for seconds to hours
+    ("A + 7**2**24", "'7**2**24' is too large for any pixel type (more than 64 bits) at column 5"),
+    ("A + 9**9**9", "'9**9**9' is too large for any pixel type"),
+    ("A + 10.0**400", "'10.0**400' overflows (past float64's 1.8e308) at column 5"),
+    ("focal_mean(A, 1e999)", "focal_mean() parameter inf is not a finite number at column 15"),
+    ("focal_max(A, 40001)", "focal_max size 40001 is not an odd whole number from 1 to 1001"),
+    ("focal_mean(A, 201)", "reach 100 pixels around each pixel, past the 50×40 grid"),
+]
+
+
+@pytest.mark.parametrize("expression, message", HOLDING_EXPRESSIONS)
+def test_an_expression_that_would_hold_the_interpreter_is_bad_input(tmp_path, subprocess_env, small, expression,
+                                                                    message):
+    started = time.monotonic()
+    assert message in refused(subprocess_env, tmp_path, "--input", f"A={small}", f"--expr={expression}")
+    assert time.monotonic() - started < 60  # refused before any work, not after minutes of it
+
+
+@pytest.mark.parametrize("expression, message", HOLDING_EXPRESSIONS)
+def test_processing_refuses_an_expression_that_would_hold_the_interpreter(tmp_path, small, offload_provider,
+                                                                          expression, message):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run("offload:calc", {"EXPRESSION": expression, "INPUTS": [str(small)],
+                                        "OUTPUT": str(tmp_path / "x.tif")})
+    assert message in str(raised.value) and "Traceback" not in str(raised.value)
+    assert not (tmp_path / "x.tif").exists()

@@ -37,12 +37,44 @@ def run(text, **arrays):
     ("A @ B", "operator MatMult is not allowed"),
     ("A << 2", "operator LShift is not allowed"),
     ("focal_mean(A, 4)", "focal_mean size 4 is not an odd whole number"),
+    ("focal_max(A, 40001)", "focal_max size 40001 is not an odd whole number from 1 to 1001 at column 14"),
+    ("focal_mean(A, 1e999)", "focal_mean() parameter inf is not a finite number at column 15"),
+    ("focal_mean(focal_mean(A, 1001), 3)", "reach 501 pixels around each pixel; the limit is 500"),
     ("focal_mean(A, B)", "parameters after the first must be plain numbers"),
     ("(x := A)", "assignment is not allowed"),
 ])
 def test_refusals_name_the_offending_token(text, message):
     with pytest.raises(InputError, match=__import__("re").escape(message)):
         parse_expression(text, NAMES)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("A + 7**2**24", "'7**2**24' is too large for any pixel type (more than 64 bits) at column 5"),
+    ("9**9**9", "'9**9**9' is too large for any pixel type"),
+    ("A + 2**64", "'2**64' is too large for any pixel type"),
+    ("A + 99999999999999999999999", "whole number does not fit 64 bits (no pixel type holds it) at column 5"),
+    ("A + 10.0**400", "'10.0**400' overflows (past float64's 1.8e308) at column 5"),
+    ("B * (1e308 * 10)", "'1e308 * 10' overflows to inf at column 6"),
+    ("sqrt(10**30) + A", "'10**30' is too large"),
+    ("A + 1/0", "'1/0' cannot be computed (division by zero) at column 5"),
+    ("A + (-8)**(1/3)", "'(-8)**(1/3)' is (1.0000000000000002+1.7320508075688772j), not a real number"),
+])
+def test_constant_sub_expressions_are_computed_at_parse_time_with_bounds(text, message):
+    """Review finding 3: ``7**2**24`` held the interpreter for seconds in each window (``9**9**9``
+    for hours) and ``10.0**400`` failed after the task started."""
+    with pytest.raises(InputError, match=__import__("re").escape(message)):
+        parse_expression(text, NAMES)
+
+
+def test_constant_sub_expressions_keep_pythons_types_and_values():
+    a = np.array([[100, 200]], np.uint8)
+    expression = parse_expression("A * (2 + 3) + sqrt(4) * 0", frozenset({"A"}))
+    assert isinstance(expression.tree.body.left.right, __import__("ast").Constant)  # folded once, at parse time
+    expected = a * (2 + 3) + np.sqrt(4) * 0
+    result = run("A * (2 + 3) + sqrt(4) * 0", A=a)
+    assert result.dtype == expected.dtype
+    np.testing.assert_array_equal(result, expected)
+    np.testing.assert_array_equal(run("A + 2**62 - 2**62", A=a.astype(np.int64)), a)
 
 
 def test_used_names_and_halo():
