@@ -25,7 +25,7 @@ from ..core.control import Control, gdal_callback
 from ..core.errors import InputError
 from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
-from .expression import Context, Expression, evaluate, parse_expression
+from .expression import Context, Expression, check_types, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 from .request import EXTENT, NAME_PATTERN, RESOLUTION, CalcRequest
 from .request import OPTIONS as request_options
@@ -135,6 +135,8 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     used = set().union(*(e.names for e in expressions))
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
+    for expression in expressions:  # what numpy refuses for the inputs' types, before any work
+        check_types(expression, {s.name: gdal_io.numpy_type(s.data_type) for s in sources})
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
     _check_halo_fits(expressions, grid)
@@ -203,6 +205,9 @@ def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
         info = np.iinfo(dtype)
         if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
             raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
+    elif math.isfinite(nodata) and abs(nodata) > np.finfo(dtype).max:  # GDAL would write ±inf
+        raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name} (largest "
+                         f"{np.finfo(dtype).max:g})")
 
 
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:

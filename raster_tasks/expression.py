@@ -294,6 +294,47 @@ def _check_constant(value, operands, text: str, node: ast.AST, segment: str) -> 
         raise _fail(text, node, f"{segment!r} overflows to {float(np.asarray(value).flat[0])!r}")
 
 
+def check_types(expression: Expression, dtypes: Mapping[str, np.dtype]) -> None:
+    """Evaluate ``expression`` once on 3×3 samples of the inputs' types, so what numpy refuses
+    for those types (``A ** -1`` on integers, ``~A`` on floats, ``round(A, 1.5)``) is refused
+    before any work, naming the operator or function, rather than failing in the first window.
+
+    :raises InputError: naming the innermost sub-expression numpy refused and the input types.
+    """
+    samples = {name: np.ones((3, 3), dtypes[name]) for name in expression.names}
+    text = expression.text
+
+    def fails(node: ast.AST) -> Optional[Exception]:
+        context = Context(np.ones(3), 1.0, {name: None for name in samples})
+        try:
+            with np.errstate(all="ignore"):
+                _eval(node, samples, context)
+        except (ArithmeticError, ValueError, TypeError, IndexError) as exc:
+            return exc
+        return None
+
+    error = fails(expression.tree.body)
+    if error is None:
+        value, _ = _eval(expression.tree.body, samples, Context(np.ones(3), 1.0))
+        kind = np.asarray(value).dtype.kind
+        if kind not in "biuf":
+            raise _fail(text, None, f"the result is {np.asarray(value).dtype} values, not real numbers")
+        return
+    node = expression.tree.body
+    while True:  # down to the sub-expression that fails while its operands do not
+        children = node.args if isinstance(node, ast.Call) else [
+            child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+        failing = [(child, fails(child)) for child in children if not isinstance(child, ast.Constant)]
+        failing = [(child, e) for child, e in failing if e is not None]
+        if not failing:
+            break
+        node, error = failing[0]
+    types = ", ".join(f"{name}: {samples[name].dtype}" for name in sorted(samples))
+    what = (f"operator {type(node.op).__name__}" if isinstance(node, (ast.BinOp, ast.UnaryOp))
+            else f"{node.func.id}()" if isinstance(node, ast.Call) else type(node).__name__)
+    raise _fail(text, node, f"{what} cannot be computed on {types or 'constants'} ({error})")
+
+
 @dataclass
 class Context:
     """What evaluation needs beyond the arrays: pixel sizes in metres, and where kernels had no data.

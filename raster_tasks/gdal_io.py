@@ -5,6 +5,7 @@ The command line's cache size is set in ``commands.py``, the one place that owns
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} has {dataset.RasterCount} band(s); band {band} does not exist")
     raster_band = dataset.GetRasterBand(band)
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
+    if not all(math.isfinite(value) for value in grid.geotransform):
+        raise InputError(f"input {name}={path!r} has a geotransform with NaN or infinite values "
+                         f"{grid.geotransform}; set a valid one (gdal_edit.py -a_ullr …)")
     if grid.is_rotated():
         raise InputError(f"input {name}={path!r} has a rotated geotransform; warp it north-up first")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,

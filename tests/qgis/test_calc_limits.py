@@ -287,3 +287,46 @@ def test_processing_refuses_an_expression_that_would_hold_the_interpreter(tmp_pa
                                         "OUTPUT": str(tmp_path / "x.tif")})
     assert message in str(raised.value) and "Traceback" not in str(raised.value)
     assert not (tmp_path / "x.tif").exists()
+
+
+@pytest.fixture
+def int16(tmp_path):
+    return write_raster(tmp_path / "i.tif", np.arange(1, 1 + 40 * 50, dtype=np.int16).reshape(40, 50), nodata=-1)
+
+
+@pytest.mark.parametrize("expression, message", [
+    # numpy refuses these for the type, as it would in gdal_calc.py: refused before the task starts
+    ("A ** -1", "operator Pow cannot be computed on A: int16 (Integers to negative integer powers are not allowed.) "
+                "at column 1"),
+    ("A + ~B", "operator Invert cannot be computed on A: int16, B: float32 (ufunc 'invert' not supported"),
+    ("round(B, 1.5) + A", "round() cannot be computed on A: int16, B: float32 ('float' object cannot be interpreted "
+                          "as an integer) at column 1"),
+])
+def test_an_operation_numpy_refuses_for_the_input_types_is_bad_input(tmp_path, subprocess_env, small, int16,
+                                                                      expression, message):
+    """Review finding 11: these exited 1 after the task started."""
+    assert message in refused(subprocess_env, tmp_path, "--input", f"A={int16}", "--input", f"B={small}",
+                              f"--expr={expression}")
+
+
+def test_the_same_operations_on_types_numpy_accepts_are_computed(tmp_path, small, int16):
+    handle = api.calc(["A ** -1.0", "~A", "B ** -1"], {"A": int16, "B": small}, tmp_path / "o.tif")
+    assert handle.wait(60), handle.error
+    a = read_raster(int16)[0]
+    np.testing.assert_allclose(read_raster(tmp_path / "o.tif", 1)[0][a != -1], (a ** -1.0)[a != -1], rtol=1e-6)
+
+
+def test_a_float_nodata_out_of_the_output_types_range_is_refused(tmp_path, subprocess_env, small):
+    """Review finding 11: 1e300 was accepted for a Float32 output and written as inf."""
+    line = refused(subprocess_env, tmp_path, "--input", f"A={small}", "--expr", "A", "--nodata", "1e300")
+    assert "nodata 1e+300 does not fit the output type float32 (largest 3.40282e+38)" in line
+
+
+def test_a_nan_geotransform_is_bad_input(tmp_path, subprocess_env, small):
+    """Review finding 11: with --extent it failed with a ValueError."""
+    vrt = tmp_path / "nan.vrt"
+    vrt.write_text('<VRTDataset rasterXSize="10" rasterYSize="10"><GeoTransform>nan,1,0,10,0,-1</GeoTransform>'
+                   '<VRTRasterBand dataType="Float32" band="1"></VRTRasterBand></VRTDataset>')
+    line = refused(subprocess_env, tmp_path, "--input", f"A={vrt}", "--input", f"B={small}", "--expr", "A + B",
+                   "--extent", "union")
+    assert f"input A='{vrt}' has a geotransform with NaN or infinite values" in line

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from offload.core.errors import InputError
-from offload.raster_tasks.expression import Context, evaluate, parse_expression
+from offload.raster_tasks.expression import Context, check_types, evaluate, parse_expression
 
 NAMES = frozenset({"A", "B", "dem"})
 
@@ -118,3 +118,23 @@ def test_division_by_zero_gives_inf_and_nan_quietly():
     with np.errstate(all="raise"):
         result = run("A / (A - A)", A=a)
     assert np.isnan(result[0, 0]) and np.isinf(result[0, 1])
+
+
+@pytest.mark.parametrize("text, dtypes, message", [
+    ("A ** -1", {"A": np.int16}, "operator Pow cannot be computed on A: int16 (Integers to negative integer powers"),
+    ("(A + 1) * sqrt(~B)", {"A": np.uint8, "B": np.float64}, "operator Invert cannot be computed on A: uint8, "
+                                                             "B: float64 (ufunc 'invert' not supported"),
+    ("round(A, 1.5) + 1", {"A": np.float32}, "round() cannot be computed on A: float32 ('float' object"),
+    ("slope(3) + A", {"A": np.int16}, "slope() cannot be computed"),
+])
+def test_what_numpy_refuses_for_the_input_types_is_named(text, dtypes, message):
+    """Review finding 11: these failed in the first window, after the task started."""
+    expression = parse_expression(text, frozenset(dtypes))
+    with pytest.raises(InputError, match=__import__("re").escape(message)):
+        check_types(expression, {name: np.dtype(dtype) for name, dtype in dtypes.items()})
+
+
+def test_what_numpy_computes_for_the_input_types_passes():
+    for text, dtypes in [("A ** -1", {"A": np.float32}), ("~A", {"A": np.uint8}), ("focal_mean(A, 1001)", {"A": np.int16}),
+                         ("slope(A) + hillshade(A) + where(A > 1, A, B)", {"A": np.uint8, "B": np.float32})]:
+        check_types(parse_expression(text, frozenset(dtypes)), {name: np.dtype(d) for name, d in dtypes.items()})
