@@ -223,6 +223,10 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
         other, what = mismatched[0]
         raise InputError(f"input {other.name} is not on the grid of {reference.name} ({what}); "
                          f"pass --extent intersect|union|NAME to align them")
+    unplaced = [s.name for s in sources if not s.grid.is_north_up()]  # GDAL opens them without a geotransform
+    if unplaced:
+        raise InputError(f"input {unplaced[0]} has no geotransform, so it cannot be aligned with other inputs: "
+                         f"georeference it (gdal_edit.py -a_ullr …) or leave out --extent/--resolution")
     without_crs = [s.name for s in sources if not s.grid.crs_wkt]
     if without_crs and len(without_crs) < len(sources):
         with_crs = next(s.name for s in sources if s.grid.crs_wkt)

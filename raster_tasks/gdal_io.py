@@ -83,6 +83,12 @@ def describe(name: str, path: str, band: int) -> Source:
                          f"{grid.geotransform}; set a valid one (gdal_edit.py -a_ullr …)")
     if grid.is_rotated():
         raise InputError(f"input {name}={path!r} has a rotated geotransform; warp it north-up first")
+    if not grid.is_north_up() and dataset.GetGeoTransform(can_return_null=True) is not None:
+        across = ("has a pixel size of 0" if grid.x_res == 0 or grid.y_res == 0
+                  else "is south-up (positive y pixel size)" if grid.y_res < 0
+                  else "runs east to west (negative x pixel size)")
+        raise InputError(f"input {name}={path!r} {across}; warp it north-up first "
+                         f"(gdalwarp {path} north_up.tif, or QGIS's Warp)")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
                   tuple(raster_band.GetBlockSize()))
 

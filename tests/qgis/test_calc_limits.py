@@ -330,3 +330,29 @@ def test_a_nan_geotransform_is_bad_input(tmp_path, subprocess_env, small):
     line = refused(subprocess_env, tmp_path, "--input", f"A={vrt}", "--input", f"B={small}", "--expr", "A + B",
                    "--extent", "union")
     assert f"input A='{vrt}' has a geotransform with NaN or infinite values" in line
+
+
+@pytest.mark.parametrize("geotransform, message", [
+    ((1000.0, 10.0, 0.0, 1600.0, 0.0, 10.0), "is south-up (positive y pixel size); warp it north-up first (gdalwarp"),
+    ((1500.0, -10.0, 0.0, 2000.0, 0.0, -10.0), "runs east to west (negative x pixel size); warp it north-up first"),
+])
+@pytest.mark.parametrize("extent", ["union", "intersect", None])
+def test_an_input_that_is_not_north_up_is_bad_input(tmp_path, subprocess_env, small, geotransform, message, extent):
+    """Review finding 8: with --extent union this wrote a 10×1 or 1×10 grid of nodata and exited 0."""
+    turned = write_raster(tmp_path / "turned.tif", np.ones((40, 50), np.float32), geotransform=geotransform)
+    line = refused(subprocess_env, tmp_path, "--input", f"A={turned}", "--input", f"B={small}", "--expr", "A + B",
+                   *(["--extent", extent] if extent else []))
+    assert f"input A='{turned}' {message}" in line
+
+
+def test_a_raster_without_georeferencing_is_computed_pixel_for_pixel_but_not_aligned(tmp_path, subprocess_env, small):
+    plain = tmp_path / "plain.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(plain), 50, 40, 1, gdal.GDT_Float32)
+    dataset.GetRasterBand(1).Fill(2)
+    dataset = None
+    handle = api.calc("A * 3", {"A": plain}, tmp_path / "o.tif")
+    assert handle.wait(60), handle.error
+    assert (read_raster(tmp_path / "o.tif")[0] == 6).all()
+    line = refused(subprocess_env, tmp_path, "--input", f"A={plain}", "--input", f"B={small}", "--expr", "A + B",
+                   "--extent", "union")
+    assert "input A has no geotransform, so it cannot be aligned with other inputs" in line
