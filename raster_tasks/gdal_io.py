@@ -18,6 +18,7 @@ from osgeo import gdal, gdal_array, osr
 from ..core.errors import InputError, TaskFailed
 from .blocks import HaloRead, Window
 from .grid import Bounds, Grid
+from .request import is_file_path
 
 # gdal_calc.py's defaults, so its users get the nodata they expect.
 DEFAULT_NODATA = {
@@ -65,7 +66,7 @@ def describe(name: str, path: str, band: int) -> Source:
     """
     if os.path.isdir(path):
         raise InputError(f"input {name}={path!r} is a folder, not a raster")
-    if not path.startswith("/vsi") and not os.path.exists(path):
+    if is_file_path(path) and not os.path.exists(path):
         raise InputError(f"input {name}={path!r} does not exist")
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
@@ -168,7 +169,7 @@ def align(source: Source, grid: Grid) -> Source:
 
 def _band_path(path: str, band: int) -> str:
     """A name GDAL opens as just ``band`` of ``path``, so the warp VRT needs no helper file."""
-    absolute = os.path.abspath(path)
+    absolute = os.path.abspath(path) if is_file_path(path) else path
     return absolute if band == 1 else f"vrt://{absolute}?bands={band}"
 
 
