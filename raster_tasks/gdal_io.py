@@ -78,6 +78,10 @@ def describe(name: str, path: str, band: int) -> Source:
     if not 1 <= band <= dataset.RasterCount:
         raise InputError(f"input {name}={path!r} has {dataset.RasterCount} band(s); band {band} does not exist")
     raster_band = dataset.GetRasterBand(band)
+    if gdal.DataTypeIsComplex(raster_band.DataType):  # numpy would drop the imaginary part on writing
+        raise InputError(f"input {name}={path!r} band {band} is complex ({gdal.GetDataTypeName(raster_band.DataType)}); "
+                         f"take its real part, modulus or phase first (gdal_translate -ot Float32, or a VRT "
+                         f"derived band)")
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
     if not all(math.isfinite(value) for value in grid.geotransform):
         raise InputError(f"input {name}={path!r} has a geotransform with NaN or infinite values "

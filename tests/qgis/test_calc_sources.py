@@ -1,6 +1,7 @@
 """Raster sources GDAL opens that are not plain files (review finding 10): a GeoPackage raster
 table (``GPKG:file:table``, QGIS's source for it), ``vrt://`` and ``/vsizip/`` names. They are
-opened, not looked up on disk; one that GDAL cannot open is refused naming it."""
+opened, not looked up on disk; one that GDAL cannot open is refused naming it. Complex bands are
+refused too (numpy would drop their imaginary part)."""
 from __future__ import annotations
 
 import subprocess
@@ -87,3 +88,14 @@ def test_processing_takes_a_geopackage_raster_layer_as_qgis_calculator_does(tmp_
     valid = their_values != their_nodata
     assert valid.sum() > 1000 and ((our_values == our_nodata) == ~valid).all()
     np.testing.assert_array_equal(our_values[valid], their_values[valid])
+
+
+@pytest.mark.parametrize("dtype, type_name", [(np.complex64, "CFloat32"), (np.complex128, "CFloat64")])
+def test_a_complex_input_is_refused_rather_than_losing_its_imaginary_part(tmp_path, subprocess_env, dtype,
+                                                                           type_name):
+    """Review finding 11: the imaginary part was silently dropped."""
+    source = write_raster(tmp_path / "c.tif", (np.ones((20, 30)) * (1 + 2j)).astype(dtype))
+    code, lines, out = calc_cli(subprocess_env, tmp_path, source)
+    assert code == 2 and len(lines) == 1, lines
+    assert f"input A='{source}' band 1 is complex ({type_name}); take its real part" in lines[0]
+    assert not out.exists()
