@@ -304,20 +304,20 @@ def check_types(expression: Expression, dtypes: Mapping[str, np.dtype]) -> None:
     samples = {name: np.ones((3, 3), dtypes[name]) for name in expression.names}
     text = expression.text
 
-    def fails(node: ast.AST) -> Optional[Exception]:
-        context = Context(np.ones(3), 1.0, {name: None for name in samples})
+    def attempt(node: ast.AST):
+        """(value, None), or (None, what numpy raised)."""
         try:
             with np.errstate(all="ignore"):
-                _eval(node, samples, context)
+                return _eval(node, samples, Context(np.ones(3), 1.0))[0], None
         except (ArithmeticError, ValueError, TypeError, IndexError) as exc:
-            return exc
-        return None
+            return None, exc
 
-    error = fails(expression.tree.body)
+    def fails(node: ast.AST) -> Optional[Exception]:
+        return attempt(node)[1]
+
+    value, error = attempt(expression.tree.body)
     if error is None:
-        value, _ = _eval(expression.tree.body, samples, Context(np.ones(3), 1.0))
-        kind = np.asarray(value).dtype.kind
-        if kind not in "biuf":
+        if np.asarray(value).dtype.kind not in "biuf":
             raise _fail(text, None, f"the result is {np.asarray(value).dtype} values, not real numbers")
         return
     node = expression.tree.body
