@@ -365,7 +365,7 @@ class _Engine:
         outside = _outside(halo_read, arrays[plan.sources[0].name].shape) if halo else None
         results = []
         for expression in plan.expressions:
-            context = Context(x_res, self.y_res_m, masks, outside=outside)
+            context = Context(x_res, self.y_res_m, masks, outside=outside, poll=control.check_canceled)
             values = evaluate(expression, arrays, context)
             shape = arrays[plan.sources[0].name].shape
             if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions

@@ -349,6 +349,7 @@ class Context:
     invalid: Optional[np.ndarray] = None
     nodata_as_nan: bool = False  # set while evaluating a neighbourhood function's argument
     outside: Optional[np.ndarray] = None  # True where the halo runs past the raster's edge
+    poll: Callable[[], None] = lambda: None  # called during long kernels; may raise to cancel
 
     def mark_invalid(self, mask: np.ndarray) -> None:
         self.invalid = mask if self.invalid is None else (self.invalid | mask)
@@ -435,7 +436,7 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
     elif name == "hillshade":
         values, invalid = kernels.hillshade(surface, context.x_res_m, context.y_res_m, *params)
     else:
-        values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):])
+        values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):], context.poll)
     if context.outside is not None:  # nothing exists past the raster's edge, whatever a kernel filled in
         values[context.outside] = np.nan
         invalid = invalid | context.outside

@@ -356,3 +356,24 @@ def test_a_raster_without_georeferencing_is_computed_pixel_for_pixel_but_not_ali
     line = refused(subprocess_env, tmp_path, "--input", f"A={plain}", "--input", f"B={small}", "--expr", "A + B",
                    "--extent", "union")
     assert "input A has no geotransform, so it cannot be aligned with other inputs" in line
+
+
+def test_cancel_is_answered_inside_a_window_of_a_large_focal_function(tmp_path):
+    """Review finding 3: focal_mean(A, 1001) takes seconds per window; cancel was polled only between windows."""
+    from offload.core.control import Control
+    from offload.core.errors import Canceled
+    from offload.raster_tasks.calc import run_calc, validate_calc_request
+    from offload.raster_tasks.request import CalcInput, CalcRequest
+
+    source = write_raster(tmp_path / "a.tif", np.ones((300, 400), np.float32))  # one window
+    plan = validate_calc_request(CalcRequest(("focal_mean(A, 301)",), (CalcInput("A", str(source)),),
+                                             tmp_path / "o.tif", threads=1))
+    polls = []
+
+    def check_canceled():
+        polls.append(1)
+        if len(polls) == 3:
+            raise Canceled("canceled")
+
+    with pytest.raises(Canceled):
+        run_calc(plan, tmp_path / "o.tif", Control(check_canceled=check_canceled))

@@ -138,3 +138,19 @@ def test_what_numpy_computes_for_the_input_types_passes():
     for text, dtypes in [("A ** -1", {"A": np.float32}), ("~A", {"A": np.uint8}), ("focal_mean(A, 1001)", {"A": np.int16}),
                          ("slope(A) + hillshade(A) + where(A > 1, A, B)", {"A": np.uint8, "B": np.float32})]:
         check_types(parse_expression(text, frozenset(dtypes)), {name: np.dtype(d) for name, d in dtypes.items()})
+
+
+def test_a_large_focal_window_polls_for_cancel_while_it_computes():
+    """Review finding 3: a 1001 window takes seconds per window; cancel must not wait for it."""
+    from offload.raster_tasks import kernels
+
+    calls = []
+
+    def poll():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("canceled")
+
+    with pytest.raises(KeyboardInterrupt):
+        kernels.focal(np.ones((20, 30), np.float32), 1001, "max", poll)
+    assert len(calls) == 3  # stopped at the third poll, 96 of its 2,000 passes in
