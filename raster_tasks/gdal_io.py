@@ -82,6 +82,7 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} band {band} is complex ({gdal.GetDataTypeName(raster_band.DataType)}); "
                          f"take its real part, modulus or phase first (gdal_translate -ot Float32, or a VRT "
                          f"derived band)")
+    _check_readable(name, path, raster_band)
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
     if not all(math.isfinite(value) for value in grid.geotransform):
         raise InputError(f"input {name}={path!r} has a geotransform with NaN or infinite values "
@@ -96,6 +97,19 @@ def describe(name: str, path: str, band: int) -> Source:
                          f"(gdalwarp {path} north_up.tif, or QGIS's Warp)")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
                   tuple(raster_band.GetBlockSize()))
+
+
+def _check_readable(name: str, path: str, band: gdal.Band) -> None:
+    """Read one pixel: GDAL opens some datasets it cannot read (a VRT whose source is missing)."""
+    messages: List[str] = []
+    gdal.PushErrorHandler(lambda _class, _number, message: messages.append(message))
+    try:
+        pixel = band.ReadRaster(0, 0, 1, 1)
+    finally:
+        gdal.PopErrorHandler()
+    if pixel is None:
+        said = messages[-1].strip() if messages else "no pixel came back"
+        raise InputError(f"input {name}={path!r} cannot be read: {said}")
 
 
 def widest_type(gdal_types: Sequence[int]) -> int:

@@ -99,3 +99,16 @@ def test_a_complex_input_is_refused_rather_than_losing_its_imaginary_part(tmp_pa
     assert code == 2 and len(lines) == 1, lines
     assert f"input A='{source}' band 1 is complex ({type_name}); take its real part" in lines[0]
     assert not out.exists()
+
+
+def test_a_vrt_whose_source_is_missing_is_refused_before_the_run(tmp_path, subprocess_env):
+    """Review finding 11: GDAL opens it, and the run failed after it was queued."""
+    vrt = tmp_path / "missing.vrt"
+    vrt.write_text('<VRTDataset rasterXSize="10" rasterYSize="10"><GeoTransform>0,1,0,10,0,-1</GeoTransform>'
+                   '<VRTRasterBand dataType="Float32" band="1"><SimpleSource><SourceFilename relativeToVRT="0">'
+                   f'{tmp_path}/nope.tif</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>'
+                   '</VRTDataset>')
+    code, lines, out = calc_cli(subprocess_env, tmp_path, vrt)
+    assert code == 2 and len(lines) == 1, lines
+    assert f"input A='{vrt}' cannot be read: {tmp_path}/nope.tif: No such file or directory" in lines[0]
+    assert not out.exists() and not leftovers(tmp_path)
