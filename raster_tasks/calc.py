@@ -25,7 +25,7 @@ from ..core.control import Control, gdal_callback
 from ..core.errors import InputError
 from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
-from .expression import Context, Expression, evaluate, parse_expression
+from .expression import Context, Expression, check_types, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
 from .request import EXTENT, NAME_PATTERN, RESOLUTION, CalcRequest
 from .request import OPTIONS as request_options
@@ -135,8 +135,11 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     used = set().union(*(e.names for e in expressions))
     threads = request.threads if request.threads is not None else (os.cpu_count() or 1)
     sources = [gdal_io.describe(i.name, i.path, i.band) for i in request.inputs]
+    for expression in expressions:  # what numpy refuses for the inputs' types, before any work
+        check_types(expression, {s.name: gdal_io.numpy_type(s.data_type) for s in sources})
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
+    _check_halo_fits(expressions, grid)
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
@@ -169,6 +172,14 @@ def _check_grid_size(grid: Grid, max_pixels: int) -> None:
                          f"max_pixels=, Processing's 'Largest output grid')")
 
 
+def _check_halo_fits(expressions: Sequence[Expression], grid: Grid) -> None:
+    """A neighbourhood wider than the raster only pads every window with nothing: refused."""
+    widest = max(expressions, key=lambda e: e.halo)
+    if widest.halo > max(grid.width, grid.height):
+        raise InputError(f"the neighbourhood functions of {widest.text!r} reach {widest.halo:,} pixels around each "
+                         f"pixel, past the {grid.width:,}×{grid.height:,} grid; use a smaller size")
+
+
 def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
     """Refuse an output that may not fit: uncompressed size (twice for COG's staging file)."""
     if not request.check_free_space:
@@ -194,6 +205,9 @@ def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
         info = np.iinfo(dtype)
         if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
             raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
+    elif math.isfinite(nodata) and abs(nodata) > np.finfo(dtype).max:  # GDAL would write ±inf
+        raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name} (largest "
+                         f"{np.finfo(dtype).max:g})")
 
 
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:
@@ -209,6 +223,10 @@ def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[
         other, what = mismatched[0]
         raise InputError(f"input {other.name} is not on the grid of {reference.name} ({what}); "
                          f"pass --extent intersect|union|NAME to align them")
+    unplaced = [s.name for s in sources if not s.grid.is_north_up()]  # GDAL opens them without a geotransform
+    if unplaced:
+        raise InputError(f"input {unplaced[0]} has no geotransform, so it cannot be aligned with other inputs: "
+                         f"georeference it (gdal_edit.py -a_ullr …) or leave out --extent/--resolution")
     without_crs = [s.name for s in sources if not s.grid.crs_wkt]
     if without_crs and len(without_crs) < len(sources):
         with_crs = next(s.name for s in sources if s.grid.crs_wkt)
@@ -347,7 +365,7 @@ class _Engine:
         outside = _outside(halo_read, arrays[plan.sources[0].name].shape) if halo else None
         results = []
         for expression in plan.expressions:
-            context = Context(x_res, self.y_res_m, masks, outside=outside)
+            context = Context(x_res, self.y_res_m, masks, outside=outside, poll=control.check_canceled)
             values = evaluate(expression, arrays, context)
             shape = arrays[plan.sources[0].name].shape
             if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions

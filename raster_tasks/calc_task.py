@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..core.task import OffloadTask
 from .calc import check_calc_request, run_calc, validate_calc_request
-from .request import CalcRequest
+from .request import CalcRequest, is_file_path
 
 
 class RasterCalcTask(OffloadTask):
@@ -18,7 +18,7 @@ class RasterCalcTask(OffloadTask):
         super().__init__(f"Calc {label} → {request.output.name}", **task_options)
         self.request = request
         self.plan_when_ready(lambda: validate_calc_request(request),  # InputError here: nothing written, no task queued
-                             ((f"{item.name}=", item.path) for item in request.inputs),
+                             ((f"{item.name}=", item.path) for item in request.inputs if is_file_path(item.path)),
                              check_now=lambda: check_calc_request(request))
         self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
 

@@ -25,6 +25,12 @@ from . import kernels
 MAX_EXPRESSION_CHARS = 10_000
 MAX_EXPRESSION_TERMS = 500  # input names and numbers, e.g. a sum of 500 bands
 MAX_EXPRESSION_DEPTH = 500  # operators and calls nested in each other (a sum of n terms nests n deep)
+# Neighbourhoods: every window is read with this many extra pixels each side, and a focal
+# function costs ``size`` passes over it; past these, one window takes seconds and gigabytes.
+MAX_FOCAL_SIZE = 1001
+MAX_HALO = MAX_FOCAL_SIZE // 2  # nested neighbourhood functions add up
+# Whole numbers numpy can hold (int64 and uint64); larger ones become Python objects.
+INTEGER_RANGE = (-(1 << 63), (1 << 64) - 1)
 
 CONSTANTS: Dict[str, float] = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
 
@@ -125,6 +131,10 @@ def parse_expression(text: str, input_names: Optional[FrozenSet[str]] = None) ->
     _check_size(tree)
     names = set()
     halo = _check(tree.body, text, input_names, names)
+    if halo > MAX_HALO:
+        raise InputError(f"the neighbourhood functions reach {halo:,} pixels around each pixel; the limit is "
+                         f"{MAX_HALO} (one focal size of at most {MAX_FOCAL_SIZE}) in expression {text.strip()!r}")
+    _fold(tree.body, text.strip())
     return Expression(text.strip(), tree, frozenset(names), halo)
 
 
@@ -149,6 +159,8 @@ def _check(node: ast.AST, text: str, input_names: Optional[FrozenSet[str]], name
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _fail(text, node, f"constant {node.value!r} is not a number")
+        if isinstance(node.value, int) and not INTEGER_RANGE[0] <= node.value <= INTEGER_RANGE[1]:
+            raise _fail(text, node, "whole number does not fit 64 bits (no pixel type holds it)")
         return 0
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
@@ -192,8 +204,13 @@ def _check_call(node: ast.Call, text: str, input_names: Optional[FrozenSet[str]]
         _check_arity(node, text, name, least, most)
         inner = _check(node.args[0], text, input_names, names)
         constants = tuple(_constant_argument(arg, text, name) for arg in node.args[1:])
-        if name.startswith("focal_") and (constants[0] < 1 or constants[0] != int(constants[0]) or constants[0] % 2 == 0):
-            raise _fail(text, node.args[1], f"{name} size {constants[0]:g} is not an odd whole number ≥ 1")
+        bad = next((i for i, value in enumerate(constants) if not math.isfinite(value)), None)
+        if bad is not None:
+            raise _fail(text, node.args[bad + 1], f"{name}() parameter {constants[bad]:g} is not a finite number")
+        if name.startswith("focal_") and not (1 <= constants[0] <= MAX_FOCAL_SIZE and constants[0] == int(constants[0])
+                                              and constants[0] % 2 == 1):
+            raise _fail(text, node.args[1], f"{name} size {constants[0]:g} is not an odd whole number from 1 to "
+                                            f"{MAX_FOCAL_SIZE}")
         return inner + halo_of(constants)
     raise _fail(text, node.func, f"unknown function {name!r}")
 
@@ -214,6 +231,110 @@ def _constant_argument(node: ast.AST, text: str, name: str) -> float:
     raise _fail(text, node, f"{name}() parameters after the first must be plain numbers")
 
 
+_VARYING = object()  # what ``_fold`` returns for a sub-expression that reads an input
+
+
+def _fold(node: ast.AST, text: str):
+    """Compute every constant sub-expression (no input in it) now, once, and put its value in
+    the tree: ``A + 7**2**24`` would otherwise hold the interpreter in Python's big-integer power
+    for each window, and ``10.0**400`` fail after the task started. Each step is checked first
+    (a whole-number power past 64 bits is not computed) and a result no pixel type holds is
+    refused, naming the sub-expression. Returns the node's value, or ``_VARYING``."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return CONSTANTS.get(node.id, _VARYING)
+    children = node.args if isinstance(node, ast.Call) else [
+        child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+    values = [_fold(child, text) for child in children]
+    constant = not any(v is _VARYING for v in values) and not (
+        isinstance(node, ast.Call) and node.func.id in NEIGHBOURHOOD)
+    for child, value in zip(children, values):
+        if value is not _VARYING and not isinstance(child, ast.Constant):
+            _replace(node, child, ast.copy_location(ast.Constant(value), child))
+    if not constant:
+        return _VARYING
+    segment = ast.get_source_segment(text, node) or "constant"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        _check_power(values[0], values[1], text, node, segment)
+    try:
+        with np.errstate(all="ignore"):
+            value = _eval(node, {}, None)[0]
+    except OverflowError:
+        raise _fail(text, node, f"{segment!r} overflows (past float64's 1.8e308)") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise _fail(text, node, f"{segment!r} cannot be computed ({exc})") from None
+    _check_constant(value, values, text, node, segment)
+    return value
+
+
+def _replace(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for name, value in ast.iter_fields(parent):
+        if value is old:
+            setattr(parent, name, new)
+        elif isinstance(value, list):
+            value[:] = [new if item is old else item for item in value]
+
+
+def _check_power(base, exponent, text: str, node: ast.AST, segment: str) -> None:
+    """Refuse a whole-number power past 64 bits before Python computes it digit by digit."""
+    if (isinstance(base, (int, np.integer)) and isinstance(exponent, (int, np.integer)) and exponent > 1
+            and abs(base) > 1 and int(exponent) * math.log2(abs(int(base))) > 64):
+        raise _fail(text, node, f"{segment!r} is too large for any pixel type (more than 64 bits)")
+
+
+def _check_constant(value, operands, text: str, node: ast.AST, segment: str) -> None:
+    """A constant's value must be a number a pixel can hold; overflow is refused, not inf."""
+    kind = np.asarray(value).dtype.kind if not isinstance(value, int) else "i"
+    if kind not in "biuf":
+        raise _fail(text, node, f"{segment!r} is {value!r}, not a real number")
+    if isinstance(value, int) and not isinstance(value, bool) and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+        raise _fail(text, node, f"{segment!r} is too large for any pixel type (more than 64 bits)")
+    if kind == "f" and not np.all(np.isfinite(value)) and all(np.all(np.isfinite(v)) for v in operands):
+        raise _fail(text, node, f"{segment!r} overflows to {float(np.asarray(value).flat[0])!r}")
+
+
+def check_types(expression: Expression, dtypes: Mapping[str, np.dtype]) -> None:
+    """Evaluate ``expression`` once on 3×3 samples of the inputs' types, so what numpy refuses
+    for those types (``A ** -1`` on integers, ``~A`` on floats, ``round(A, 1.5)``) is refused
+    before any work, naming the operator or function, rather than failing in the first window.
+
+    :raises InputError: naming the innermost sub-expression numpy refused and the input types.
+    """
+    samples = {name: np.ones((3, 3), dtypes[name]) for name in expression.names}
+    text = expression.text
+
+    def attempt(node: ast.AST):
+        """(value, None), or (None, what numpy raised)."""
+        try:
+            with np.errstate(all="ignore"):
+                return _eval(node, samples, Context(np.ones(3), 1.0))[0], None
+        except (ArithmeticError, ValueError, TypeError, IndexError) as exc:
+            return None, exc
+
+    def fails(node: ast.AST) -> Optional[Exception]:
+        return attempt(node)[1]
+
+    value, error = attempt(expression.tree.body)
+    if error is None:
+        if np.asarray(value).dtype.kind not in "biuf":
+            raise _fail(text, None, f"the result is {np.asarray(value).dtype} values, not real numbers")
+        return
+    node = expression.tree.body
+    while True:  # down to the sub-expression that fails while its operands do not
+        children = node.args if isinstance(node, ast.Call) else [
+            child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+        failing = [(child, fails(child)) for child in children if not isinstance(child, ast.Constant)]
+        failing = [(child, e) for child, e in failing if e is not None]
+        if not failing:
+            break
+        node, error = failing[0]
+    types = ", ".join(f"{name}: {samples[name].dtype}" for name in sorted(samples))
+    what = (f"operator {type(node.op).__name__}" if isinstance(node, (ast.BinOp, ast.UnaryOp))
+            else f"{node.func.id}()" if isinstance(node, ast.Call) else type(node).__name__)
+    raise _fail(text, node, f"{what} cannot be computed on {types or 'constants'} ({error})")
+
+
 @dataclass
 class Context:
     """What evaluation needs beyond the arrays: pixel sizes in metres, and where kernels had no data.
@@ -228,6 +349,7 @@ class Context:
     invalid: Optional[np.ndarray] = None
     nodata_as_nan: bool = False  # set while evaluating a neighbourhood function's argument
     outside: Optional[np.ndarray] = None  # True where the halo runs past the raster's edge
+    poll: Callable[[], None] = lambda: None  # called during long kernels; may raise to cancel
 
     def mark_invalid(self, mask: np.ndarray) -> None:
         self.invalid = mask if self.invalid is None else (self.invalid | mask)
@@ -314,7 +436,7 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
     elif name == "hillshade":
         values, invalid = kernels.hillshade(surface, context.x_res_m, context.y_res_m, *params)
     else:
-        values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):])
+        values, invalid = kernels.focal(surface, int(params[0]), name[len("focal_"):], context.poll)
     if context.outside is not None:  # nothing exists past the raster's edge, whatever a kernel filled in
         values[context.outside] = np.nan
         invalid = invalid | context.outside

@@ -5,6 +5,7 @@ The command line's cache size is set in ``commands.py``, the one place that owns
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from osgeo import gdal, gdal_array, osr
 from ..core.errors import InputError, TaskFailed
 from .blocks import HaloRead, Window
 from .grid import Bounds, Grid
+from .request import is_file_path
 
 # gdal_calc.py's defaults, so its users get the nodata they expect.
 DEFAULT_NODATA = {
@@ -64,7 +66,7 @@ def describe(name: str, path: str, band: int) -> Source:
     """
     if os.path.isdir(path):
         raise InputError(f"input {name}={path!r} is a folder, not a raster")
-    if not path.startswith("/vsi") and not os.path.exists(path):
+    if is_file_path(path) and not os.path.exists(path):
         raise InputError(f"input {name}={path!r} does not exist")
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
@@ -76,11 +78,38 @@ def describe(name: str, path: str, band: int) -> Source:
     if not 1 <= band <= dataset.RasterCount:
         raise InputError(f"input {name}={path!r} has {dataset.RasterCount} band(s); band {band} does not exist")
     raster_band = dataset.GetRasterBand(band)
+    if gdal.DataTypeIsComplex(raster_band.DataType):  # numpy would drop the imaginary part on writing
+        raise InputError(f"input {name}={path!r} band {band} is complex ({gdal.GetDataTypeName(raster_band.DataType)}); "
+                         f"take its real part, modulus or phase first (gdal_translate -ot Float32, or a VRT "
+                         f"derived band)")
+    _check_readable(name, path, raster_band)
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
+    if not all(math.isfinite(value) for value in grid.geotransform):
+        raise InputError(f"input {name}={path!r} has a geotransform with NaN or infinite values "
+                         f"{grid.geotransform}; set a valid one (gdal_edit.py -a_ullr …)")
     if grid.is_rotated():
         raise InputError(f"input {name}={path!r} has a rotated geotransform; warp it north-up first")
+    if not grid.is_north_up() and dataset.GetGeoTransform(can_return_null=True) is not None:
+        across = ("has a pixel size of 0" if grid.x_res == 0 or grid.y_res == 0
+                  else "is south-up (positive y pixel size)" if grid.y_res < 0
+                  else "runs east to west (negative x pixel size)")
+        raise InputError(f"input {name}={path!r} {across}; warp it north-up first "
+                         f"(gdalwarp {path} north_up.tif, or QGIS's Warp)")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
                   tuple(raster_band.GetBlockSize()))
+
+
+def _check_readable(name: str, path: str, band: gdal.Band) -> None:
+    """Read one pixel: GDAL opens some datasets it cannot read (a VRT whose source is missing)."""
+    messages: List[str] = []
+    gdal.PushErrorHandler(lambda _class, _number, message: messages.append(message))
+    try:
+        pixel = band.ReadRaster(0, 0, 1, 1)
+    finally:
+        gdal.PopErrorHandler()
+    if pixel is None:
+        said = messages[-1].strip() if messages else "no pixel came back"
+        raise InputError(f"input {name}={path!r} cannot be read: {said}")
 
 
 def widest_type(gdal_types: Sequence[int]) -> int:
@@ -158,7 +187,7 @@ def align(source: Source, grid: Grid) -> Source:
 
 def _band_path(path: str, band: int) -> str:
     """A name GDAL opens as just ``band`` of ``path``, so the warp VRT needs no helper file."""
-    absolute = os.path.abspath(path)
+    absolute = os.path.abspath(path) if is_file_path(path) else path
     return absolute if band == 1 else f"vrt://{absolute}?bands={band}"
 
 

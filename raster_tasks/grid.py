@@ -42,6 +42,10 @@ class Grid:
     def is_rotated(self) -> bool:
         return self.geotransform[2] != 0 or self.geotransform[4] != 0
 
+    def is_north_up(self) -> bool:
+        """Columns run west to east and rows north to south (what bounds and alignment assume)."""
+        return not self.is_rotated() and self.x_res > 0 and self.y_res > 0
+
     def differences(self, other: "Grid") -> str:
         """What differs between two grids, for a message; '' when they are the same."""
         found = []

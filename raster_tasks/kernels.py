@@ -88,7 +88,10 @@ def hillshade(z: np.ndarray, x_res_m: np.ndarray, y_res_m: float,
     return values.astype(dtype), invalid
 
 
-def _sliding(z: np.ndarray, size: int, combine: Callable, empty: float) -> np.ndarray:
+POLL_EVERY = 32  # passes of a focal window between calls of ``poll`` (a 1001 window: seconds)
+
+
+def _sliding(z: np.ndarray, size: int, combine: Callable, empty: float, poll: Callable[[], None]) -> np.ndarray:
     """Combine each pixel's ``size``×``size`` window (separably: rows, then columns)."""
     radius = size // 2
     rows = np.pad(z, [(radius, radius), (0, 0)], constant_values=empty)
@@ -96,23 +99,35 @@ def _sliding(z: np.ndarray, size: int, combine: Callable, empty: float) -> np.nd
     by_rows = rows[0:height].copy()
     for offset in range(1, size):
         combine(by_rows, rows[offset:offset + height], out=by_rows)
+        if offset % POLL_EVERY == 0:
+            poll()
     cols = np.pad(by_rows, [(0, 0), (radius, radius)], constant_values=empty)
     result = cols[:, 0:width].copy()
     for offset in range(1, size):
         combine(result, cols[:, offset:offset + width], out=result)
+        if offset % POLL_EVERY == 0:
+            poll()
     return result
 
 
-def focal(z: np.ndarray, size: int, statistic: str) -> Result:
-    """Mean, min or max over each pixel's ``size``×``size`` window, ignoring missing values."""
+def _never() -> None:
+    pass
+
+
+def focal(z: np.ndarray, size: int, statistic: str, poll: Callable[[], None] = _never) -> Result:
+    """Mean, min or max over each pixel's ``size``×``size`` window, ignoring missing values.
+
+    :param poll: called every few passes; it may raise to stop (cancel), as a large window
+        takes seconds.
+    """
     if statistic == "mean":
         finite = np.isfinite(z)
-        sums = _sliding(np.where(finite, z, 0.0), size, np.add, 0.0)
-        counts = _sliding(finite.astype(z.dtype), size, np.add, 0.0)
+        sums = _sliding(np.where(finite, z, 0.0), size, np.add, 0.0, poll)
+        counts = _sliding(finite.astype(z.dtype), size, np.add, 0.0, poll)
         with np.errstate(invalid="ignore", divide="ignore"):
             values = sums / counts
     elif statistic in ("min", "max"):
-        values = _sliding(z, size, np.fmin if statistic == "min" else np.fmax, np.nan)
+        values = _sliding(z, size, np.fmin if statistic == "min" else np.fmax, np.nan, poll)
     else:
         raise ValueError(f"focal statistic {statistic!r} is not mean, min or max")
     return values, ~np.isfinite(values)

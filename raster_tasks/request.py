@@ -17,6 +17,9 @@ from ..core.errors import InputError
 from ..core.vocabulary import Choice, Option, tr_noop
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Sources GDAL opens that are not files: /vsizip/…, GPKG:file:table, NETCDF:"file":var, vrt://…
+# (a drive letter, C:\…, is one letter: a path).
+GDAL_NAME_PATTERN = re.compile(r"/vsi|[A-Za-z][A-Za-z0-9_]+:|[A-Za-z][A-Za-z0-9+.-]*://")
 # The largest output grid by default: 10 gigapixels (100,000², 40 GB as Float32). A typo in a
 # resolution or an --extent union of far-apart inputs asks for far more; --max-pixels raises it.
 DEFAULT_MAX_PIXELS = 10_000_000_000
@@ -83,6 +86,11 @@ class CalcRequest:
     overwrite: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS  # the largest output grid (width × height)
     check_free_space: bool = True  # refuse an output that may not fit the disk, uncompressed
+
+
+def is_file_path(source: str) -> bool:
+    """Whether ``source`` names a file, which must exist (GDAL's other names are checked by opening them)."""
+    return not GDAL_NAME_PATTERN.match(source)
 
 
 def parse_input(binding: str) -> CalcInput:

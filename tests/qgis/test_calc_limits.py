@@ -256,3 +256,124 @@ def test_wholly_nodata_tiles_are_left_out_unless_asked(tmp_path, options, stored
     band = dataset.GetRasterBand(1)
     assert (band.GetMetadataItem("BLOCK_OFFSET_1_0", "TIFF") is not None) is stored  # the empty middle tile
     assert (band.ReadAsArray() == np.float32(band.GetNoDataValue())).all()  # no pixel has both inputs
+
+
+HOLDING_EXPRESSIONS = [  # review finding 3: each held the interpreter or memory for seconds to hours
+    ("A + 7**2**24", "'7**2**24' is too large for any pixel type (more than 64 bits) at column 5"),
+    ("A + 9**9**9", "'9**9**9' is too large for any pixel type"),
+    ("A + 10.0**400", "'10.0**400' overflows (past float64's 1.8e308) at column 5"),
+    ("focal_mean(A, 1e999)", "focal_mean() parameter inf is not a finite number at column 15"),
+    ("focal_max(A, 40001)", "focal_max size 40001 is not an odd whole number from 1 to 1001"),
+    ("focal_mean(A, 201)", "reach 100 pixels around each pixel, past the 50×40 grid"),
+]
+
+
+@pytest.mark.parametrize("expression, message", HOLDING_EXPRESSIONS)
+def test_an_expression_that_would_hold_the_interpreter_is_bad_input(tmp_path, subprocess_env, small, expression,
+                                                                    message):
+    started = time.monotonic()
+    assert message in refused(subprocess_env, tmp_path, "--input", f"A={small}", f"--expr={expression}")
+    assert time.monotonic() - started < 60  # refused before any work, not after minutes of it
+
+
+@pytest.mark.parametrize("expression, message", HOLDING_EXPRESSIONS)
+def test_processing_refuses_an_expression_that_would_hold_the_interpreter(tmp_path, small, offload_provider,
+                                                                          expression, message):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run("offload:calc", {"EXPRESSION": expression, "INPUTS": [str(small)],
+                                        "OUTPUT": str(tmp_path / "x.tif")})
+    assert message in str(raised.value) and "Traceback" not in str(raised.value)
+    assert not (tmp_path / "x.tif").exists()
+
+
+@pytest.fixture
+def int16(tmp_path):
+    return write_raster(tmp_path / "i.tif", np.arange(1, 1 + 40 * 50, dtype=np.int16).reshape(40, 50), nodata=-1)
+
+
+@pytest.mark.parametrize("expression, message", [
+    # numpy refuses these for the type, as it would in gdal_calc.py: refused before the task starts
+    ("A ** -1", "operator Pow cannot be computed on A: int16 (Integers to negative integer powers are not allowed.) "
+                "at column 1"),
+    ("A + ~B", "operator Invert cannot be computed on A: int16, B: float32 (ufunc 'invert' not supported"),
+    ("round(B, 1.5) + A", "round() cannot be computed on A: int16, B: float32 ('float' object cannot be interpreted "
+                          "as an integer) at column 1"),
+])
+def test_an_operation_numpy_refuses_for_the_input_types_is_bad_input(tmp_path, subprocess_env, small, int16,
+                                                                      expression, message):
+    """Review finding 11: these exited 1 after the task started."""
+    assert message in refused(subprocess_env, tmp_path, "--input", f"A={int16}", "--input", f"B={small}",
+                              f"--expr={expression}")
+
+
+def test_the_same_operations_on_types_numpy_accepts_are_computed(tmp_path, small, int16):
+    handle = api.calc(["A ** -1.0", "~A", "B ** -1"], {"A": int16, "B": small}, tmp_path / "o.tif")
+    assert handle.wait(60), handle.error
+    a = read_raster(int16)[0]
+    np.testing.assert_allclose(read_raster(tmp_path / "o.tif", 1)[0][a != -1], (a ** -1.0)[a != -1], rtol=1e-6)
+
+
+def test_a_float_nodata_out_of_the_output_types_range_is_refused(tmp_path, subprocess_env, small):
+    """Review finding 11: 1e300 was accepted for a Float32 output and written as inf."""
+    line = refused(subprocess_env, tmp_path, "--input", f"A={small}", "--expr", "A", "--nodata", "1e300")
+    assert "nodata 1e+300 does not fit the output type float32 (largest 3.40282e+38)" in line
+
+
+def test_a_nan_geotransform_is_bad_input(tmp_path, subprocess_env, small):
+    """Review finding 11: with --extent it failed with a ValueError."""
+    vrt = tmp_path / "nan.vrt"
+    vrt.write_text('<VRTDataset rasterXSize="10" rasterYSize="10"><GeoTransform>nan,1,0,10,0,-1</GeoTransform>'
+                   '<VRTRasterBand dataType="Float32" band="1"></VRTRasterBand></VRTDataset>')
+    line = refused(subprocess_env, tmp_path, "--input", f"A={vrt}", "--input", f"B={small}", "--expr", "A + B",
+                   "--extent", "union")
+    assert f"input A='{vrt}' has a geotransform with NaN or infinite values" in line
+
+
+@pytest.mark.parametrize("geotransform, message", [
+    ((1000.0, 10.0, 0.0, 1600.0, 0.0, 10.0), "is south-up (positive y pixel size); warp it north-up first (gdalwarp"),
+    ((1500.0, -10.0, 0.0, 2000.0, 0.0, -10.0), "runs east to west (negative x pixel size); warp it north-up first"),
+])
+@pytest.mark.parametrize("extent", ["union", "intersect", None])
+def test_an_input_that_is_not_north_up_is_bad_input(tmp_path, subprocess_env, small, geotransform, message, extent):
+    """Review finding 8: with --extent union this wrote a 10×1 or 1×10 grid of nodata and exited 0."""
+    turned = write_raster(tmp_path / "turned.tif", np.ones((40, 50), np.float32), geotransform=geotransform)
+    line = refused(subprocess_env, tmp_path, "--input", f"A={turned}", "--input", f"B={small}", "--expr", "A + B",
+                   *(["--extent", extent] if extent else []))
+    assert f"input A='{turned}' {message}" in line
+
+
+def test_a_raster_without_georeferencing_is_computed_pixel_for_pixel_but_not_aligned(tmp_path, subprocess_env, small):
+    plain = tmp_path / "plain.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(plain), 50, 40, 1, gdal.GDT_Float32)
+    dataset.GetRasterBand(1).Fill(2)
+    dataset = None
+    handle = api.calc("A * 3", {"A": plain}, tmp_path / "o.tif")
+    assert handle.wait(60), handle.error
+    assert (read_raster(tmp_path / "o.tif")[0] == 6).all()
+    line = refused(subprocess_env, tmp_path, "--input", f"A={plain}", "--input", f"B={small}", "--expr", "A + B",
+                   "--extent", "union")
+    assert "input A has no geotransform, so it cannot be aligned with other inputs" in line
+
+
+def test_cancel_is_answered_inside_a_window_of_a_large_focal_function(tmp_path):
+    """Review finding 3: focal_mean(A, 1001) takes seconds per window; cancel was polled only between windows."""
+    from offload.core.control import Control
+    from offload.core.errors import Canceled
+    from offload.raster_tasks.calc import run_calc, validate_calc_request
+    from offload.raster_tasks.request import CalcInput, CalcRequest
+
+    source = write_raster(tmp_path / "a.tif", np.ones((300, 400), np.float32))  # one window
+    plan = validate_calc_request(CalcRequest(("focal_mean(A, 301)",), (CalcInput("A", str(source)),),
+                                             tmp_path / "o.tif", threads=1))
+    polls = []
+
+    def check_canceled():
+        polls.append(1)
+        if len(polls) == 3:
+            raise Canceled("canceled")
+
+    with pytest.raises(Canceled):
+        run_calc(plan, tmp_path / "o.tif", Control(check_canceled=check_canceled))

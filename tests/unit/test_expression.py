@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from offload.core.errors import InputError
-from offload.raster_tasks.expression import Context, evaluate, parse_expression
+from offload.raster_tasks.expression import Context, check_types, evaluate, parse_expression
 
 NAMES = frozenset({"A", "B", "dem"})
 
@@ -37,12 +37,44 @@ def run(text, **arrays):
     ("A @ B", "operator MatMult is not allowed"),
     ("A << 2", "operator LShift is not allowed"),
     ("focal_mean(A, 4)", "focal_mean size 4 is not an odd whole number"),
+    ("focal_max(A, 40001)", "focal_max size 40001 is not an odd whole number from 1 to 1001 at column 14"),
+    ("focal_mean(A, 1e999)", "focal_mean() parameter inf is not a finite number at column 15"),
+    ("focal_mean(focal_mean(A, 1001), 3)", "reach 501 pixels around each pixel; the limit is 500"),
     ("focal_mean(A, B)", "parameters after the first must be plain numbers"),
     ("(x := A)", "assignment is not allowed"),
 ])
 def test_refusals_name_the_offending_token(text, message):
     with pytest.raises(InputError, match=__import__("re").escape(message)):
         parse_expression(text, NAMES)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("A + 7**2**24", "'7**2**24' is too large for any pixel type (more than 64 bits) at column 5"),
+    ("9**9**9", "'9**9**9' is too large for any pixel type"),
+    ("A + 2**64", "'2**64' is too large for any pixel type"),
+    ("A + 99999999999999999999999", "whole number does not fit 64 bits (no pixel type holds it) at column 5"),
+    ("A + 10.0**400", "'10.0**400' overflows (past float64's 1.8e308) at column 5"),
+    ("B * (1e308 * 10)", "'1e308 * 10' overflows to inf at column 6"),
+    ("sqrt(10**30) + A", "'10**30' is too large"),
+    ("A + 1/0", "'1/0' cannot be computed (division by zero) at column 5"),
+    ("A + (-8)**(1/3)", "'(-8)**(1/3)' is (1.0000000000000002+1.7320508075688772j), not a real number"),
+])
+def test_constant_sub_expressions_are_computed_at_parse_time_with_bounds(text, message):
+    """Review finding 3: ``7**2**24`` held the interpreter for seconds in each window (``9**9**9``
+    for hours) and ``10.0**400`` failed after the task started."""
+    with pytest.raises(InputError, match=__import__("re").escape(message)):
+        parse_expression(text, NAMES)
+
+
+def test_constant_sub_expressions_keep_pythons_types_and_values():
+    a = np.array([[100, 200]], np.uint8)
+    expression = parse_expression("A * (2 + 3) + sqrt(4) * 0", frozenset({"A"}))
+    assert isinstance(expression.tree.body.left.right, __import__("ast").Constant)  # folded once, at parse time
+    expected = a * (2 + 3) + np.sqrt(4) * 0
+    result = run("A * (2 + 3) + sqrt(4) * 0", A=a)
+    assert result.dtype == expected.dtype
+    np.testing.assert_array_equal(result, expected)
+    np.testing.assert_array_equal(run("A + 2**62 - 2**62", A=a.astype(np.int64)), a)
 
 
 def test_used_names_and_halo():
@@ -86,3 +118,39 @@ def test_division_by_zero_gives_inf_and_nan_quietly():
     with np.errstate(all="raise"):
         result = run("A / (A - A)", A=a)
     assert np.isnan(result[0, 0]) and np.isinf(result[0, 1])
+
+
+@pytest.mark.parametrize("text, dtypes, message", [
+    ("A ** -1", {"A": np.int16}, "operator Pow cannot be computed on A: int16 (Integers to negative integer powers"),
+    ("(A + 1) * sqrt(~B)", {"A": np.uint8, "B": np.float64}, "operator Invert cannot be computed on A: uint8, "
+                                                             "B: float64 (ufunc 'invert' not supported"),
+    ("round(A, 1.5) + 1", {"A": np.float32}, "round() cannot be computed on A: float32 ('float' object"),
+    ("slope(3) + A", {"A": np.int16}, "slope() cannot be computed"),
+])
+def test_what_numpy_refuses_for_the_input_types_is_named(text, dtypes, message):
+    """Review finding 11: these failed in the first window, after the task started."""
+    expression = parse_expression(text, frozenset(dtypes))
+    with pytest.raises(InputError, match=__import__("re").escape(message)):
+        check_types(expression, {name: np.dtype(dtype) for name, dtype in dtypes.items()})
+
+
+def test_what_numpy_computes_for_the_input_types_passes():
+    for text, dtypes in [("A ** -1", {"A": np.float32}), ("~A", {"A": np.uint8}), ("focal_mean(A, 1001)", {"A": np.int16}),
+                         ("slope(A) + hillshade(A) + where(A > 1, A, B)", {"A": np.uint8, "B": np.float32})]:
+        check_types(parse_expression(text, frozenset(dtypes)), {name: np.dtype(d) for name, d in dtypes.items()})
+
+
+def test_a_large_focal_window_polls_for_cancel_while_it_computes():
+    """Review finding 3: a 1001 window takes seconds per window; cancel must not wait for it."""
+    from offload.raster_tasks import kernels
+
+    calls = []
+
+    def poll():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("canceled")
+
+    with pytest.raises(KeyboardInterrupt):
+        kernels.focal(np.ones((20, 30), np.float32), 1001, "max", poll)
+    assert len(calls) == 3  # stopped at the third poll, 96 of its 2,000 passes in
