@@ -5,9 +5,9 @@ delete the others. So an output GeoPackage that holds layers other than the one 
 either named with a layer (``out.gpkg|layername=zones``, or Processing's
 ``ogr:dbname='out.gpkg' table="zones"``), and the layer is written or replaced inside it,
 or refused with the names of the layers that would be lost. The input's own file is never
-written. Inside a GeoPackage the run stays atomic: the file is copied (SQLite's backup, a
-consistent snapshot even in WAL mode) to the temporary name, the layer is written there, and
-the copy replaces the file only when the run succeeded.
+written. Inside a GeoPackage the layer is written in place, under a temporary layer name,
+and renamed only when the run succeeded (``gpkg_in_place``): the file, which others may hold
+open and write meanwhile, is never replaced.
 
 Pure: stdlib only.
 """
@@ -18,12 +18,11 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
 from .gpkg_sql import read_only
 
-BACKUP_PAGES = 256  # SQLite pages copied between cancel checks (1 MB at GDAL's 4 KB pages)
 _OGR_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')*)'(?:\s+table="(?P<table>(?:[^"]|"")*)")?""")
 
 
@@ -91,15 +90,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def copy_geopackage(source: Path, target: Path, check_canceled: Callable[[], None]) -> None:
-    """Copy a GeoPackage with SQLite's backup (a consistent snapshot), checking for a cancel
-    every ``BACKUP_PAGES`` pages; an exception from ``check_canceled`` aborts the copy."""
-    with read_only(source) as origin:
-        copy = sqlite3.connect(str(target))
-        try:
-            origin.backup(copy, pages=BACKUP_PAGES, progress=lambda *_: check_canceled())
-            copy.execute("PRAGMA journal_mode=DELETE")  # one file to rename: no -wal beside the copy
-        finally:
-            copy.close()

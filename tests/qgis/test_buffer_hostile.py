@@ -122,17 +122,6 @@ def test_a_layer_is_written_then_replaced_inside_a_geopackage(tmp_path, subproce
     assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
 
 
-def test_a_failed_run_leaves_the_geopackage_s_layers_untouched(tmp_path, subprocess_env, two_layers):
-    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
-    make_layer(tmp_path / "out.gpkg", "polygons", count=9, name="zones")
-    before = (tmp_path / "out.gpkg").read_bytes()
-    failed = offload_buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=zones", subprocess_env, "--overwrite",
-                            "--distance-expression", 'CASE WHEN "n" = 250 THEN exp(1000) ELSE 1 END')
-    assert failed.returncode == 1 and "feature 251" in failed.stderr
-    assert (tmp_path / "out.gpkg").read_bytes() == before
-    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
-
-
 def test_processing_and_the_api_write_a_layer_inside_a_geopackage(offload_provider, tmp_path, project, two_layers):
     import processing
 
