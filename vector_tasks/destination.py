@@ -54,18 +54,35 @@ def split_destination(text: Union[str, Path]) -> Tuple[Path, Optional[str]]:
 
 def gpkg_layers(path: Path) -> List[str]:
     """The layers (tables of features, attributes or tiles) a GeoPackage holds; [] if it is not one."""
+    return gpkg_tables(path)[0]
+
+
+# GeoPackage's and SQLite's own bookkeeping, and GDAL's per-layer tables (R-trees): not user data.
+_BOOKKEEPING_PREFIXES = ("gpkg_", "gpkgext_", "rtree_", "sqlite_")
+
+
+def gpkg_tables(path: Path) -> Tuple[List[str], List[str]]:
+    """A GeoPackage's layers (listed in ``gpkg_contents``) and its other user tables and views,
+    which ``gpkg_contents`` does not list (QGIS's ``qgis_projects``, another program's own);
+    ([], []) if it is not one."""
     try:
         with read_only(path) as connection:
-            return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
+            layers = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
+            named = connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
+            known = {name.lower() for name in layers}
+            hidden = [row[0] for row in named
+                      if row[0].lower() not in known and not row[0].lower().startswith(_BOOKKEEPING_PREFIXES)]
+            return layers, hidden
     except sqlite3.Error:
-        return []
+        return [], []
 
 
 def check_destination(text: Union[str, Path], input_path: Optional[Path], overwrite: bool) -> Destination:
     """Decide where the output goes, or refuse before any work.
 
     :raises InputError: for the input's own file, a named layer outside a GeoPackage, an
-        existing layer without ``overwrite``, or a GeoPackage whose other layers would be lost.
+        existing layer without ``overwrite``, a table that is not a layer, or a GeoPackage
+        whose other layers or tables would be lost.
     """
     path, layer = split_destination(text)
     if input_path is not None and path.exists() and _same_file(path, input_path):
@@ -73,16 +90,21 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
     is_gpkg = path.suffix.lower() == ".gpkg"
     if layer is not None and not is_gpkg:
         raise InputError(f"output {str(path)!r}: a layer name needs a GeoPackage (.gpkg)")
-    existing = gpkg_layers(path) if is_gpkg and path.is_file() else []
+    existing, hidden = gpkg_tables(path) if is_gpkg and path.is_file() else ([], [])
     if layer is None:
-        others = [name for name in existing if name != path.stem]
+        others = [name for name in existing if name != path.stem] + [f"{name} (not a layer)" for name in hidden]
         if others and overwrite:
             raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
                              f"would delete; name the layer to write inside it: {path}|layername=NAME")
         return Destination(path, path.stem)
-    if layer in existing and not overwrite:
-        raise InputError(f"layer {layer!r} exists in {str(path)!r}; pass overwrite to replace it")
-    return Destination(path, layer, inside=bool(existing))
+    if layer.lower() in {name.lower() for name in hidden}:
+        raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
+                         "program's data); it is never replaced: name another layer")
+    same = [name for name in existing if name.lower() == layer.lower()]  # SQLite's names ignore case
+    if same and (not overwrite or same != [layer]):
+        raise InputError(f"layer {same[0]!r} exists in {str(path)!r}; "
+                         + ("pass overwrite to replace it" if same == [layer] else "name it exactly to replace it"))
+    return Destination(path, layer, inside=bool(existing or hidden))
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -151,3 +151,22 @@ def test_a_failed_run_leaves_the_file_s_layers_as_they_were(tmp_path, subprocess
     assert failed.returncode == 1 and "feature 251" in failed.stderr
     assert tables(out) == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["multi.gpkg", "out.gpkg"]
+
+
+def test_a_saved_qgis_project_in_the_geopackage_is_never_replaced(tmp_path, subprocess_env):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=5)
+    out = tmp_path / "proj.gpkg"
+    make_layer(out, "polygons", count=3, name="proj")
+    connection = sqlite3.connect(str(out))
+    connection.execute("CREATE TABLE qgis_projects(name TEXT PRIMARY KEY, metadata BLOB, content BLOB)")
+    connection.execute("INSERT INTO qgis_projects VALUES ('my project', '{}', x'504b0304')")
+    connection.commit()
+    connection.close()
+    before = tables(out)
+    for target, options in ((out, ["--overwrite"]), (f"{out}|layername=qgis_projects", []),
+                            (f"{out}|layername=qgis_projects", ["--overwrite"])):
+        done = subprocess.run([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "1",
+                               "--output", str(target), *options], env=subprocess_env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2 and "qgis_projects" in done.stderr, done.stderr
+        assert tables(out) == before
