@@ -154,7 +154,8 @@ def written_by_earlier_steps(inputs: Iterable[Tuple[str, str]], declared: Iterab
 
 
 def check_output_path(path: Path, overwrite: bool) -> Path:
-    """Refuse an output that cannot be written: a folder, a missing parent, an existing file.
+    """Refuse an output that cannot be written: a folder, a missing parent, an existing file, or
+    (without ``overwrite``) an existing file the dataset writes beside it.
 
     :raises InputError: naming the path and what is wrong with it.
     """
@@ -167,6 +168,10 @@ def check_output_path(path: Path, overwrite: bool) -> Path:
         raise InputError(f"output folder {str(path.parent)!r} is not writable")
     if path.exists() and not overwrite:
         raise InputError(f"output {str(path)!r} exists; pass overwrite to replace it")
+    taken = [file.name for file in dataset_files(path)] if not overwrite else []
+    if taken:  # a shapefile's .dbf, GML's .xsd, a raster's .aux.xml …: the dataset would replace them
+        raise InputError(f"output {str(path)!r} would replace {', '.join(sorted(taken))} beside it; "
+                         "pass overwrite to replace them")
     return path.absolute()
 
 

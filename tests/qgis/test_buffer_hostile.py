@@ -326,3 +326,14 @@ def test_a_run_that_ends_early_frees_the_user_s_layer_before_qgis_exits(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == ending
     assert left_in(tmp_path) == ["in.gpkg"]
+
+
+def test_a_user_s_file_a_shapefile_output_would_replace_is_refused(tmp_path, subprocess_env):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    (tmp_path / "zones.dbf").write_bytes(b"my standalone table")
+    done = offload_buffer(spec, tmp_path / "zones.shp", subprocess_env, "--distance", "1")
+    assert done.returncode == 2 and messages(done) == [
+        f"offload buffer: output {str(tmp_path / 'zones.shp')!r} would replace zones.dbf beside it; "
+        "pass overwrite to replace them"], done.stderr
+    assert (tmp_path / "zones.dbf").read_bytes() == b"my standalone table"
+    assert left_in(tmp_path) == ["in.gpkg", "zones.dbf"]
