@@ -91,8 +91,13 @@ class DeclaredOutput:
             object.__setattr__(self, "layer_name", final.stem)
 
     def temp_files(self) -> List[Path]:
-        """The temporary file and every sidecar written beside it."""
-        return [] if self.in_place is not None else dataset_files(self.temp_path)
+        """The temporary file and every file written beside it under its name."""
+        if self.in_place is not None:
+            return []
+        # Every file named after the temporary name, which is this run's alone: a driver may add
+        # parts no list here knows of.
+        folder, stem = self.temp_path.parent, self.temp_path.stem
+        return sorted(entry for entry in (folder.iterdir() if folder.is_dir() else ()) if entry.name.startswith(stem))
 
 
 class InPlaceWrite(Protocol):

@@ -23,6 +23,10 @@ from typing import List, Optional, Tuple, Union
 from ..core.errors import InputError
 from .gpkg_sql import read_only
 
+# Formats written by extension, each checked to produce its file(s) under the temporary name and
+# publish them: others write other names (.mif, .geojsonseq), need another geometry type (.gpx)
+# or refuse the fields (.dxf); a name without an extension would get none.
+FILE_FORMATS = (".gpkg", ".shp", ".geojson", ".gml", ".kml", ".fgb", ".sqlite", ".csv", ".tab", ".xlsx", ".ods")
 _OGR_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')*)'(?:\s+table="(?P<table>(?:[^"]|"")*)")?""")
 
 
@@ -87,6 +91,10 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
     path, layer = split_destination(text)
     if input_path is not None and path.exists() and _same_file(path, input_path):
         raise InputError(f"output {str(path)!r} is the input's own file; write to another file")
+    if path.suffix.lower() not in FILE_FORMATS:
+        what = "a memory layer is not a file" if str(path).lower().startswith("memory:") else (
+            f"{path.suffix!r} is not a format buffer writes" if path.suffix else "no file extension")
+        raise InputError(f"output {str(path)!r}: {what}; name a file ending in {', '.join(FILE_FORMATS)}")
     is_gpkg = path.suffix.lower() == ".gpkg"
     if layer is not None and not is_gpkg:
         raise InputError(f"output {str(path)!r}: a layer name needs a GeoPackage (.gpkg)")

@@ -337,3 +337,17 @@ def test_a_user_s_file_a_shapefile_output_would_replace_is_refused(tmp_path, sub
         "pass overwrite to replace them"], done.stderr
     assert (tmp_path / "zones.dbf").read_bytes() == b"my standalone table"
     assert left_in(tmp_path) == ["in.gpkg", "zones.dbf"]
+
+
+def test_outputs_whose_driver_writes_other_names_are_refused_before_any_work(
+        offload_provider, tmp_path, subprocess_env, monkeypatch):
+    import processing
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    for output in ("zones", "z.mif", "z.geojsonseq"):
+        done = offload_buffer(spec, tmp_path / output, subprocess_env, "--distance", "1")
+        assert done.returncode == 2 and len(messages(done)) == 1 and "name a file ending in .gpkg" in done.stderr
+    monkeypatch.chdir(tmp_path)  # where a 'memory:' taken as a path would be written
+    with pytest.raises(Exception, match="a memory layer is not a file"):
+        processing.run("offload:buffer", {"INPUT": spec, "DISTANCE": 1, "OUTPUT": "memory:"})
+    assert left_in(tmp_path) == ["in.gpkg"]

@@ -56,3 +56,14 @@ def test_a_layer_named_in_another_case_is_not_a_new_layer(tmp_path):
 def test_a_geopackage_holding_only_a_project_keeps_it(tmp_path):
     path = geopackage(tmp_path / "p.gpkg")
     assert check_destination(f"{path}|layername=zones", None, overwrite=False).inside
+
+
+@pytest.mark.parametrize("output, said", [
+    ("zones", "no file extension"), ("z.mif", "'.mif' is not a format buffer writes"),
+    ("z.geojsonseq", "'.geojsonseq' is not a format buffer writes"), ("z.json", "'.json' is not a format buffer writes"),
+    ("memory:", "a memory layer is not a file"),
+])
+def test_an_output_whose_driver_writes_other_names_is_refused(tmp_path, output, said):
+    with pytest.raises(InputError, match=f"{said}; name a file ending in .gpkg, .shp, "):
+        check_destination(tmp_path / output if output != "memory:" else output, None, overwrite=False)
+    assert list(tmp_path.iterdir()) == []
