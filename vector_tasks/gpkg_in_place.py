@@ -32,6 +32,7 @@ class LayerInPlace:
     def __init__(self, path: Path, layer: str, replace: bool) -> None:
         self.path, self.layer, self.replace = Path(path), layer, replace
         self.temp_layer = temporary_layer_name()
+        self.published = False
 
     def publish(self) -> None:
         """Drop the old layer (if replacing it) and give the temporary one its name, in one transaction.
@@ -53,6 +54,7 @@ class LayerInPlace:
                 raise TaskFailed(f"could not name the written layer {self.layer!r} in {self.path.name}")
             if dataset.CommitTransaction() != 0:
                 raise TaskFailed(f"could not commit layer {self.layer!r} in {self.path.name}")
+            self.published = True
         except BaseException:
             dataset.RollbackTransaction()
             raise
@@ -61,7 +63,7 @@ class LayerInPlace:
 
     def discard(self) -> None:
         """Drop the temporary layer if it is there (nothing else is touched)."""
-        if not self.path.exists():
+        if self.published or not self.path.exists():
             return
         dataset = _open_for_update(self.path)
         index = _layer_index(dataset, self.temp_layer)

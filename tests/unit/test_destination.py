@@ -60,7 +60,8 @@ def test_a_geopackage_holding_only_a_project_keeps_it(tmp_path):
 
 @pytest.mark.parametrize("output, said", [
     ("zones", "no file extension"), ("z.mif", "'.mif' is not a format buffer writes"),
-    ("z.geojsonseq", "'.geojsonseq' is not a format buffer writes"), ("z.json", "'.json' is not a format buffer writes"),
+    ("z.geojsonseq", "'.geojsonseq' is not a format buffer writes"),
+    ("z.json", "'.json' is not a format buffer writes"),
     ("memory:", "a memory layer is not a file"),
 ])
 def test_an_output_whose_driver_writes_other_names_is_refused(tmp_path, output, said):
