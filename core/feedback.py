@@ -14,7 +14,7 @@ from qgis.core import QgsProcessingFeedback
 
 from .control import Control, Gate
 from .errors import Canceled, without_frames
-from .outputs import DeclaredOutput, prepare_output, published
+from .outputs import DeclaredOutput, InPlaceWrite, prepare_output, published
 
 
 @contextmanager
@@ -52,12 +52,12 @@ def _disconnect(feedback: QgsProcessingFeedback, hook: Callable[[], None], hooks
 
 
 def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
-                       produce: Callable[[Path, Control], None]) -> bool:
+                       produce: Callable[[Path, Control], None], in_place: Optional[InPlaceWrite] = None) -> bool:
     """Run ``produce(temp_path, control)`` for a Processing output; rename into place on success.
 
     Returns False when canceled (nothing was written); other errors propagate, leaving nothing.
     """
-    output = DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True)
+    output = DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True, in_place=in_place)
     try:
         with published([output]), feedback_control(feedback) as control:
             produce(output.temp_path, control)

@@ -3,7 +3,9 @@
 A task declares each file it will produce. ``work()`` writes to ``output.temp_path``; only
 when ``work()`` succeeded are the file and its sidecars (``.aux.xml``, a shapefile's
 ``.dbf``, GML's ``.xsd`` …) given their final names. On cancel or failure every temporary
-file is deleted, so nothing partial is left behind. Loading into a project happens in
+file is deleted, so nothing partial is left behind. An output written inside an existing file
+that others may hold open (a layer in a GeoPackage) is never replaced: it carries its own
+``in_place`` publish and discard. Loading into a project happens in
 ``finished()`` on the main thread (``core/loading.py``).
 
 Two rules keep concurrent and killed runs safe:
@@ -30,7 +32,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple
 
 from .errors import InputError, TaskFailed
 
@@ -77,6 +79,7 @@ class DeclaredOutput:
     group: str = ""
     overwrite: bool = False
     temp_path: Path = field(init=False)
+    in_place: Optional["InPlaceWrite"] = None  # written inside an existing file: published by its own commit
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -88,8 +91,27 @@ class DeclaredOutput:
             object.__setattr__(self, "layer_name", final.stem)
 
     def temp_files(self) -> List[Path]:
-        """The temporary file and every sidecar written beside it."""
-        return dataset_files(self.temp_path)
+        """The temporary file and every file written beside it under its name."""
+        if self.in_place is not None:
+            return []
+        # Every file named after the temporary name, which is this run's alone: a driver may add
+        # parts no list here knows of.
+        folder, stem = self.temp_path.parent, self.temp_path.stem
+        return sorted(entry for entry in (folder.iterdir() if folder.is_dir() else ()) if entry.name.startswith(stem))
+
+
+class InPlaceWrite(Protocol):
+    """Something written inside an existing file (a layer in a GeoPackage) that other programs
+    may hold open: published or dropped in that file, which is never replaced."""
+
+    def publish(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+def owner_tag() -> str:
+    """This process's host tag and PID, as temporary names carry them."""
+    return f"{_HOST_TAG}_{os.getpid()}"
 
 
 def dataset_files(main: Path) -> List[Path]:
@@ -137,7 +159,8 @@ def written_by_earlier_steps(inputs: Iterable[Tuple[str, str]], declared: Iterab
 
 
 def check_output_path(path: Path, overwrite: bool) -> Path:
-    """Refuse an output that cannot be written: a folder, a missing parent, an existing file.
+    """Refuse an output that cannot be written: a folder, a missing parent, an existing file, or
+    (without ``overwrite``) an existing file the dataset writes beside it.
 
     :raises InputError: naming the path and what is wrong with it.
     """
@@ -150,6 +173,10 @@ def check_output_path(path: Path, overwrite: bool) -> Path:
         raise InputError(f"output folder {str(path.parent)!r} is not writable")
     if path.exists() and not overwrite:
         raise InputError(f"output {str(path)!r} exists; pass overwrite to replace it")
+    taken = [file.name for file in dataset_files(path)] if not overwrite else []
+    if taken:  # a shapefile's .dbf, GML's .xsd, a raster's .aux.xml …: the dataset would replace them
+        raise InputError(f"output {str(path)!r} would replace {', '.join(sorted(taken))} beside it; "
+                         "pass overwrite to replace them")
     return path.absolute()
 
 
@@ -238,11 +265,14 @@ def commit(outputs: List[DeclaredOutput]) -> None:
         (another run made it); nothing of this run is published then.
     """
     for output in outputs:
-        if not output.temp_path.exists():
+        if output.in_place is None and not output.temp_path.exists():
             raise FileNotFoundError(f"task finished without writing its output {output.path}")
     claimed = _claim_new_names([o for o in outputs if not o.overwrite])
     try:
         for output in outputs:
+            if output.in_place is not None:  # the file stays, with its -wal/-shm: others may have it open
+                output.in_place.publish()
+                continue
             _point_gml_at_final_schema(output)
             for old in dataset_files(output.path):
                 if old != output.path and output.overwrite:  # stale sidecars of a replaced dataset
@@ -350,6 +380,8 @@ def remove_dataset(path: Path) -> None:
 def discard(outputs: List[DeclaredOutput]) -> None:
     """Delete whatever temporary files the outputs left behind (never the final files)."""
     for output in outputs:
+        if output.in_place is not None:
+            output.in_place.discard()
         for temp in output.temp_files():
             _unlink_quietly(temp)
 

@@ -33,7 +33,7 @@ from .gdal_errors import gdal_errors_raised
 from .i18n import tr
 from .loading import load_output
 from .log import CRITICAL, INFO, SUCCESS, Notifier, default_notifier, log
-from .outputs import DeclaredOutput, written_by_earlier_steps
+from .outputs import DeclaredOutput, InPlaceWrite, written_by_earlier_steps
 from .progress import ProgressMeter, clamp_fraction, format_duration, format_rate
 from .snapshot import refuse_main_thread_object
 
@@ -195,6 +195,7 @@ class OffloadTask(QgsTask):
         overwrite: bool = False,
         style_path: Optional[Path] = None,
         group: str = "",
+        in_place: Optional[InPlaceWrite] = None,
     ) -> DeclaredOutput:
         """Declare a file this task writes; ``work()`` writes to the returned ``temp_path``.
 
@@ -203,7 +204,7 @@ class OffloadTask(QgsTask):
         final = _outputs.prepare_output(Path(path), overwrite)
         if any(o.path == final for o in self.outputs):
             raise ValueError(f"output {str(final)!r} is declared twice")
-        output = DeclaredOutput(final, kind, layer_name, style_path, group, overwrite)
+        output = DeclaredOutput(final, kind, layer_name, style_path, group, overwrite, in_place=in_place)
         self.outputs.append(output)
         return output
 

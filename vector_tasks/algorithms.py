@@ -118,6 +118,7 @@ class BufferAlgorithm(OffloadAlgorithm):
         from ..core.feedback import produce_atomically
         from .buffer import run_buffer, validate_buffer_request
         from .destination import check_destination
+        from .gpkg_in_place import LayerInPlace
 
         destination_text = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
@@ -125,9 +126,13 @@ class BufferAlgorithm(OffloadAlgorithm):
             destination = check_destination(destination_text, plan.source_path, overwrite=True)
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
-        base = destination.path if destination.inside else None
+        in_place = LayerInPlace(destination.path, destination.layer, replace=True) if destination.inside else None
 
         def produce(temp: Path, control) -> None:
-            run_buffer(plan, temp, control, destination.layer, base)
+            if in_place is not None:
+                run_buffer(plan, in_place.path, control, in_place.temp_layer, base=in_place.path)
+            else:
+                run_buffer(plan, temp, control, destination.layer)
 
-        return {self.OUTPUT: destination_text} if produce_atomically(destination.path, feedback, produce) else {}
+        done = produce_atomically(destination.path, feedback, produce, in_place=in_place)
+        return {self.OUTPUT: destination_text} if done else {}

@@ -10,6 +10,7 @@ from qgis.core import QgsMapLayer, QgsVectorLayer
 from ..core.task import OffloadTask
 from .buffer import BufferRequest, run_buffer, validate_buffer_request
 from .destination import check_destination
+from .gpkg_in_place import LayerInPlace
 from .request import input_spec
 
 
@@ -33,16 +34,21 @@ class BufferTask(OffloadTask):
         self.setDescription(self.title)  # main thread, before the task is queued
         self.destination = destination
         self.output = None
-        if destination is not None:  # a layer inside a GeoPackage is loaded by final_layers()
-            self.output = self.declare_output(destination.path, "file" if destination.inside else "vector",
-                                              overwrite=request.overwrite or destination.inside)
+        if destination is not None and destination.inside:  # loaded by final_layers()
+            self.output = self.declare_output(destination.path, "file", overwrite=True, in_place=LayerInPlace(
+                destination.path, destination.layer, replace=request.overwrite))
+        elif destination is not None:
+            self.output = self.declare_output(destination.path, "vector", overwrite=request.overwrite)
 
     def work(self) -> None:
+        in_place = self.output.in_place if self.output is not None else None
         if self.output is None:
             self.details = run_buffer(self.ready_plan(), None, self.control(), made=self.hand_over)
+        elif in_place is not None:
+            self.details = run_buffer(self.ready_plan(), in_place.path, self.control(), in_place.temp_layer,
+                                      base=in_place.path)
         else:
-            base = self.destination.path if self.destination.inside else None
-            self.details = run_buffer(self.ready_plan(), self.output.temp_path, self.control(), self.destination.layer, base)
+            self.details = run_buffer(self.ready_plan(), self.output.temp_path, self.control(), self.destination.layer)
 
     def final_layers(self) -> List[QgsMapLayer]:
         """The memory layer, or the layer written inside a GeoPackage (main thread)."""

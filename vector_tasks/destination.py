@@ -5,9 +5,9 @@ delete the others. So an output GeoPackage that holds layers other than the one 
 either named with a layer (``out.gpkg|layername=zones``, or Processing's
 ``ogr:dbname='out.gpkg' table="zones"``), and the layer is written or replaced inside it,
 or refused with the names of the layers that would be lost. The input's own file is never
-written. Inside a GeoPackage the run stays atomic: the file is copied (SQLite's backup, a
-consistent snapshot even in WAL mode) to the temporary name, the layer is written there, and
-the copy replaces the file only when the run succeeded.
+written. Inside a GeoPackage the layer is written in place, under a temporary layer name,
+and renamed only when the run succeeded (``gpkg_in_place``): the file, which others may hold
+open and write meanwhile, is never replaced.
 
 Pure: stdlib only.
 """
@@ -18,12 +18,15 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
 from .gpkg_sql import read_only
 
-BACKUP_PAGES = 256  # SQLite pages copied between cancel checks (1 MB at GDAL's 4 KB pages)
+# Formats written by extension, each checked to produce its file(s) under the temporary name and
+# publish them: others write other names (.mif, .geojsonseq), need another geometry type (.gpx)
+# or refuse the fields (.dxf); a name without an extension would get none.
+FILE_FORMATS = (".gpkg", ".shp", ".geojson", ".gml", ".kml", ".fgb", ".sqlite", ".csv", ".tab", ".xlsx", ".ods")
 _OGR_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')*)'(?:\s+table="(?P<table>(?:[^"]|"")*)")?""")
 
 
@@ -55,35 +58,61 @@ def split_destination(text: Union[str, Path]) -> Tuple[Path, Optional[str]]:
 
 def gpkg_layers(path: Path) -> List[str]:
     """The layers (tables of features, attributes or tiles) a GeoPackage holds; [] if it is not one."""
+    return gpkg_tables(path)[0]
+
+
+# GeoPackage's and SQLite's own bookkeeping, and GDAL's per-layer tables (R-trees): not user data.
+_BOOKKEEPING_PREFIXES = ("gpkg_", "gpkgext_", "rtree_", "sqlite_")
+
+
+def gpkg_tables(path: Path) -> Tuple[List[str], List[str]]:
+    """A GeoPackage's layers (listed in ``gpkg_contents``) and its other user tables and views,
+    which ``gpkg_contents`` does not list (QGIS's ``qgis_projects``, another program's own);
+    ([], []) if it is not one."""
     try:
         with read_only(path) as connection:
-            return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
+            layers = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
+            named = connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
+            known = {name.lower() for name in layers}
+            hidden = [row[0] for row in named
+                      if row[0].lower() not in known and not row[0].lower().startswith(_BOOKKEEPING_PREFIXES)]
+            return layers, hidden
     except sqlite3.Error:
-        return []
+        return [], []
 
 
 def check_destination(text: Union[str, Path], input_path: Optional[Path], overwrite: bool) -> Destination:
     """Decide where the output goes, or refuse before any work.
 
     :raises InputError: for the input's own file, a named layer outside a GeoPackage, an
-        existing layer without ``overwrite``, or a GeoPackage whose other layers would be lost.
+        existing layer without ``overwrite``, a table that is not a layer, or a GeoPackage
+        whose other layers or tables would be lost.
     """
     path, layer = split_destination(text)
     if input_path is not None and path.exists() and _same_file(path, input_path):
         raise InputError(f"output {str(path)!r} is the input's own file; write to another file")
+    if path.suffix.lower() not in FILE_FORMATS:
+        what = "a memory layer is not a file" if str(path).lower().startswith("memory:") else (
+            f"{path.suffix!r} is not a format buffer writes" if path.suffix else "no file extension")
+        raise InputError(f"output {str(path)!r}: {what}; name a file ending in {', '.join(FILE_FORMATS)}")
     is_gpkg = path.suffix.lower() == ".gpkg"
     if layer is not None and not is_gpkg:
         raise InputError(f"output {str(path)!r}: a layer name needs a GeoPackage (.gpkg)")
-    existing = gpkg_layers(path) if is_gpkg and path.is_file() else []
+    existing, hidden = gpkg_tables(path) if is_gpkg and path.is_file() else ([], [])
     if layer is None:
-        others = [name for name in existing if name != path.stem]
+        others = [name for name in existing if name != path.stem] + [f"{name} (not a layer)" for name in hidden]
         if others and overwrite:
             raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
                              f"would delete; name the layer to write inside it: {path}|layername=NAME")
         return Destination(path, path.stem)
-    if layer in existing and not overwrite:
-        raise InputError(f"layer {layer!r} exists in {str(path)!r}; pass overwrite to replace it")
-    return Destination(path, layer, inside=bool(existing))
+    if layer.lower() in {name.lower() for name in hidden}:
+        raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
+                         "program's data); it is never replaced: name another layer")
+    same = [name for name in existing if name.lower() == layer.lower()]  # SQLite's names ignore case
+    if same and (not overwrite or same != [layer]):
+        raise InputError(f"layer {same[0]!r} exists in {str(path)!r}; "
+                         + ("pass overwrite to replace it" if same == [layer] else "name it exactly to replace it"))
+    return Destination(path, layer, inside=bool(existing or hidden))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -91,15 +120,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def copy_geopackage(source: Path, target: Path, check_canceled: Callable[[], None]) -> None:
-    """Copy a GeoPackage with SQLite's backup (a consistent snapshot), checking for a cancel
-    every ``BACKUP_PAGES`` pages; an exception from ``check_canceled`` aborts the copy."""
-    with read_only(source) as origin:
-        copy = sqlite3.connect(str(target))
-        try:
-            origin.backup(copy, pages=BACKUP_PAGES, progress=lambda *_: check_canceled())
-            copy.execute("PRAGMA journal_mode=DELETE")  # one file to rename: no -wal beside the copy
-        finally:
-            copy.close()

@@ -1,5 +1,5 @@
-"""Where buffered features are written: a file (any OGR format by extension, or a layer inside a
-copy of an existing GeoPackage) or a memory layer.
+"""Where buffered features are written: a file (any OGR format by extension, or a layer added
+in place to an existing GeoPackage) or a memory layer.
 
 A sink is filled by one thread at a time (the engine's writer), in the order features come,
 and closed by the engine: ``close()`` when every feature was added, ``close(complete=False)``
@@ -23,15 +23,15 @@ from qgis.core import (
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
-from .destination import copy_geopackage
 
 if TYPE_CHECKING:
     from .gpkg_rtree import Boxes
 
 
 class FileSink:
-    """Features into a new file (GeoPackage, or any OGR format by extension), or into a copy of
-    an existing GeoPackage (``base``), where the layer is added or replaced.
+    """Features into a new file (GeoPackage, or any OGR format by extension), or into a new
+    layer added in place to an existing GeoPackage (``base``, the destination itself: its
+    other layers are not touched; ``gpkg_in_place`` names it and publishes it).
 
     Where GDAL is older than 3.8, a GeoPackage is written without its spatial index, which is
     bulk-loaded at close (``gpkg_rtree``): three times faster than GDAL 3.6 inserting one box
@@ -43,8 +43,8 @@ class FileSink:
     def __init__(self, fields: QgsFields, crs: QgsCoordinateReferenceSystem, destination: Path, layer_name: str,
                  base: Optional[Path] = None, control: Control = Control(), index_at_close: bool = False) -> None:
         options = QgsVectorFileWriter.SaveVectorOptions()
-        if base is not None:  # the other layers stay; the copy replaces the file only on success
-            copy_geopackage(base, destination, control.check_canceled)
+        if base is not None:  # a layer of a name of its own (gpkg_in_place): nothing else is overwritten
+            destination = base
             options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
         options.driverName = QgsVectorFileWriter.driverForExtension(destination.suffix.lstrip(".")) or "GPKG"
         options.layerName = layer_name  # not the temporary file's name

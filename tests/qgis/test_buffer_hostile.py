@@ -122,17 +122,6 @@ def test_a_layer_is_written_then_replaced_inside_a_geopackage(tmp_path, subproce
     assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
 
 
-def test_a_failed_run_leaves_the_geopackage_s_layers_untouched(tmp_path, subprocess_env, two_layers):
-    make_layer(tmp_path / "out.gpkg", "polygons", count=40, name="parcels")
-    make_layer(tmp_path / "out.gpkg", "polygons", count=9, name="zones")
-    before = (tmp_path / "out.gpkg").read_bytes()
-    failed = offload_buffer(two_layers, f"{tmp_path / 'out.gpkg'}|layername=zones", subprocess_env, "--overwrite",
-                            "--distance-expression", 'CASE WHEN "n" = 250 THEN exp(1000) ELSE 1 END')
-    assert failed.returncode == 1 and "feature 251" in failed.stderr
-    assert (tmp_path / "out.gpkg").read_bytes() == before
-    assert left_in(tmp_path) == ["multi.gpkg", "out.gpkg"]
-
-
 def test_processing_and_the_api_write_a_layer_inside_a_geopackage(offload_provider, tmp_path, project, two_layers):
     import processing
 
@@ -336,4 +325,29 @@ def test_a_run_that_ends_early_frees_the_user_s_layer_before_qgis_exits(tmp_path
                           env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == ending
+    assert left_in(tmp_path) == ["in.gpkg"]
+
+
+def test_a_user_s_file_a_shapefile_output_would_replace_is_refused(tmp_path, subprocess_env):
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    (tmp_path / "zones.dbf").write_bytes(b"my standalone table")
+    done = offload_buffer(spec, tmp_path / "zones.shp", subprocess_env, "--distance", "1")
+    assert done.returncode == 2 and messages(done) == [
+        f"offload buffer: output {str(tmp_path / 'zones.shp')!r} would replace zones.dbf beside it; "
+        "pass overwrite to replace them"], done.stderr
+    assert (tmp_path / "zones.dbf").read_bytes() == b"my standalone table"
+    assert left_in(tmp_path) == ["in.gpkg", "zones.dbf"]
+
+
+def test_outputs_whose_driver_writes_other_names_are_refused_before_any_work(
+        offload_provider, tmp_path, subprocess_env, monkeypatch):
+    import processing
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=3)
+    for output in ("zones", "z.mif", "z.geojsonseq"):
+        done = offload_buffer(spec, tmp_path / output, subprocess_env, "--distance", "1")
+        assert done.returncode == 2 and len(messages(done)) == 1 and "name a file ending in .gpkg" in done.stderr
+    monkeypatch.chdir(tmp_path)  # where a 'memory:' taken as a path would be written
+    with pytest.raises(Exception, match="a memory layer is not a file"):
+        processing.run("offload:buffer", {"INPUT": spec, "DISTANCE": 1, "OUTPUT": "memory:"})
     assert left_in(tmp_path) == ["in.gpkg"]

@@ -89,6 +89,28 @@ def test_check_output_path_refusals_name_the_path(tmp_path):
         check_output_path(tmp_path / "nowhere" / "x.tif", overwrite=False)
 
 
+@pytest.mark.parametrize("output, existing", [
+    ("zones.shp", ["zones.dbf", "zones.cpg"]), ("zones.gml", ["zones.xsd"]), ("zones.tab", ["zones.map"]),
+    ("dem.tif", ["dem.tif.aux.xml"]), ("z.mif", ["z.mid"]),
+])
+def test_a_file_the_dataset_writes_beside_it_is_not_replaced_without_overwrite(tmp_path, output, existing):
+    for name in existing:
+        (tmp_path / name).write_bytes(b"the user's own")
+    with pytest.raises(InputError, match=f"would replace {', '.join(sorted(existing))} beside it; pass overwrite"):
+        check_output_path(tmp_path / output, overwrite=False)
+    assert check_output_path(tmp_path / output, overwrite=True) == tmp_path / output
+    assert all((tmp_path / name).read_bytes() == b"the user's own" for name in existing)
+
+
+def test_discard_removes_every_file_named_after_the_temporary_name(tmp_path):
+    output = DeclaredOutput(tmp_path / "z.mif")
+    for suffix in (".mif", ".mid", ".tab", ".map", ".dat", ".id", ".unheard-of"):
+        output.temp_path.with_suffix(suffix).write_bytes(b"x")
+    (tmp_path / "z.mid").write_bytes(b"the user's")
+    discard([output])
+    assert [path.name for path in tmp_path.iterdir()] == ["z.mid"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
 def test_check_output_path_refuses_a_read_only_folder(tmp_path):
     tmp_path.chmod(0o500)
