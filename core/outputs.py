@@ -114,6 +114,12 @@ def owner_tag() -> str:
     return f"{_HOST_TAG}_{os.getpid()}"
 
 
+def owner_is_gone(tag: str) -> bool:
+    """True when ``tag`` (an ``owner_tag()``) names a process of this host that no longer runs."""
+    host, _, pid = tag.partition("_")
+    return host == _HOST_TAG and pid.isdigit() and not process_alive(int(pid))
+
+
 def dataset_files(main: Path) -> List[Path]:
     """``main`` and the sidecars GDAL/OGR write beside it, those that exist on disk."""
     folder = main.parent

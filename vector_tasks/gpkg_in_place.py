@@ -10,14 +10,16 @@ or failure the temporary layer is dropped: the other layers, and the old one, st
 """
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Optional
 
 from ..core.errors import TaskFailed
-from ..core.outputs import owner_tag
+from ..core.outputs import owner_is_gone, owner_tag
 
 TEMP_LAYER_PREFIX = "offload_temp_"
+_TEMP_LAYER = re.compile(rf"^{TEMP_LAYER_PREFIX}([0-9a-f]{{4}}_[0-9]+)_[0-9a-f]{{8}}$")
 
 
 def temporary_layer_name() -> str:
@@ -49,6 +51,7 @@ class LayerInPlace:
                                  "while this run worked; it was kept")
             if old is not None and dataset.DeleteLayer(old) != 0:
                 raise TaskFailed(f"could not replace layer {self.layer!r} in {self.path.name}")
+            _drop_dead_runs_layers(dataset)
             written = dataset.GetLayerByName(self.temp_layer)
             if written is None or written.Rename(self.layer) != 0:
                 raise TaskFailed(f"could not name the written layer {self.layer!r} in {self.path.name}")
@@ -79,6 +82,21 @@ def _open_for_update(path: Path):
     if dataset is None:
         raise TaskFailed(f"could not open {path.name} to write in it")
     return dataset
+
+
+def _drop_dead_runs_layers(dataset) -> None:
+    """Drop the temporary layers that runs on this host, since killed, left in the file: their
+    owner's PID no longer runs (as their temporary files are swept beside an output)."""
+    dead = []
+    for index in range(dataset.GetLayerCount()):
+        name = dataset.GetLayer(index).GetName()
+        found = _TEMP_LAYER.match(name)
+        if found is not None and owner_is_gone(found.group(1)):
+            dead.append(name)
+    for name in dead:
+        index = _layer_index(dataset, name)
+        if index is not None:
+            dataset.DeleteLayer(index)
 
 
 def _layer_index(dataset, name: str) -> Optional[int]:

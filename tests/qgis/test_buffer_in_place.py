@@ -124,6 +124,24 @@ def test_a_replaced_layer_gets_its_name_its_index_and_the_others_stay(tmp_path):
     assert sorted(feature.GetField("n") for feature in zones) == [0, 1, 2, 50, 51, 52, 100, 101, 102]
 
 
+def test_a_killed_runs_temporary_layer_goes_at_the_next_run_into_the_file_and_a_live_ones_stays(tmp_path):
+    from offload.core.outputs import owner_tag
+    from qgis_helpers import run_to_end
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=50)
+    out = tmp_path / "out.gpkg"
+    make_layer(out, "polygons", count=4, name="parcels")
+    host = owner_tag().split("_")[0]
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout.strip()  # a process that has ended
+    killed, live = f"offload_temp_{host}_{dead_pid}_0123abcd", f"offload_temp_{host}_1_0123abcd"  # PID 1 runs
+    make_layer(out, "points", count=3, name=killed)
+    make_layer(out, "points", count=3, name=live)
+    task = BufferTask(BufferRequest(spec, f"{out}|layername=zones", distance=2))
+    assert run_to_end(task, 120) is True
+    assert layer_names(out) == sorted(["parcels", "zones", live])
+
+
 def test_a_canceled_run_leaves_the_file_s_layers_as_they_were_and_no_temporary_layer(tmp_path, project):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=40_000)
     out = tmp_path / "out.gpkg"

@@ -19,6 +19,6 @@ def test_redact_url_hides_query_values_and_passwords(url, shown):
 
 def test_redact_text_hides_a_url_s_secrets_in_any_message():
     url = "https://h.org/f.zip?key=SECRETKEY&v=1"
-    message = f"HTTPSConnectionPool(host='h.org', port=443): Max retries exceeded with url: /f.zip?key=SECRETKEY&v=1"
+    message = "HTTPSConnectionPool(host='h.org', port=443): Max retries exceeded with url: /f.zip?key=SECRETKEY&v=1"
     assert "SECRETKEY" not in redact_text(message, url)
     assert redact_text(f"got {url} and SECRETKEY", url) == "got https://h.org/f.zip?key=***&v=*** and ***"
