@@ -105,7 +105,8 @@ def test_a_package_s_run_reads_the_cache_and_creates_none(tmp_path):
     assert not (tmp_path / "none").exists()
 
 
-@pytest.mark.parametrize("junk", [b"junk" * 1000, b"SQLite format 3\x00" + b"\xff" * 2000])
+@pytest.mark.parametrize("junk", [b"junk" * 1000, b"SQLite format 3\x00" + b"\xff" * 2000],
+                         ids=["junk", "a damaged header"])
 def test_a_file_that_is_no_database_is_set_aside_with_one_line_and_the_cache_starts_anew(tmp_path, junk):
     (tmp_path / DATABASE_NAME).write_bytes(junk)
     said = []
