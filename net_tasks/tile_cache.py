@@ -4,7 +4,7 @@ the request (URL, headers, credentials) is stored.
 
 One database, not a file per tile: creating a file is most of what caching a tile cost
 (0.15-0.2 ms of CPU a tile, mostly the kernel's, on ext4; more on NTFS), on cores the mosaic's
-decoding and compressing need; a row costs ~0.05 ms. Rows are written in transactions of up
+decoding and compressing need; a row costs ~0.08 ms. Rows are written in transactions of up
 to ``BATCH_TILES`` tiles or ``BATCH_S`` seconds (and at ``close()``), so a kill at any moment
 loses at most the last batch and never leaves a half-written tile: SQLite rolls an unfinished
 transaction back when the database is next opened.
@@ -44,7 +44,7 @@ SET_ASIDE_SUFFIX = ".broken"  # a database that could not be used, kept for a pe
 APPLICATION_ID = 0x4F66_6C64  # "Offl" (PRAGMA application_id): a database of this cache
 SCHEMA_VERSION = 1  # PRAGMA user_version of the layout below
 BATCH_TILES = 64  # tiles a transaction holds at most...
-BATCH_S = 0.5  # ...or seconds: a kill loses at most this much, another process waits at most this long
+BATCH_S = 0.5  # ...or seconds: a kill loses at most this much, another process waits about this long
 BUSY_TIMEOUT_S = 1.0  # how long a write waits for another process's transaction before giving up the tile
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS tiles (
@@ -109,17 +109,20 @@ def _http_time(text: str) -> Optional[float]:
 class TileCache:
     """The tiles cached in ``folder``: read from any thread, written from one (the run's cache writer).
 
-    Threads: one connection, every use of it under ``_lock`` (hence ``check_same_thread=False``).
-    One, not one per thread, so a read sees the writer's batch before it is committed (a tile
-    forgotten or just written is never read back stale), and closing is one call on one thread.
-    A read or a row written holds the lock for tens of microseconds; the network dominates.
+    Threads: two connections, each used under its own lock (hence ``check_same_thread=False``):
+    one the network workers read through, one the cache's writer (and a tile forgotten on a
+    decoding thread) writes through. Two, so a read never waits for a commit or a checkpoint
+    writing to disk. A read sees what is committed; a tile forgotten this run reads as a miss
+    at once (``_distrusted``), so fetching it again never finds the bad copy still uncommitted.
 
-    Journal: SQLite's rollback journal (``TRUNCATE``), ``synchronous=NORMAL``. Measured on ext4,
-    25 KB tiles in batches of 64: ~0.045 ms of CPU a tile, against ~0.08 ms with WAL (which
-    writes each page twice, to the log then back) and the same with ``synchronous=FULL``.
-    WAL's gain, readers never waiting for a writer, matters little to a cache read and written
-    by one run at a time, and the rollback journal also works where WAL does not (network
-    filesystems). Either way a transaction is whole or absent after a kill.
+    Journal: WAL, ``synchronous=NORMAL``: a commit writes the log without waiting for the disk
+    (only a checkpoint, every ~4 MB, syncs), and readers never wait for the writer. Measured on
+    ext4, 25 KB tiles in batches of 64: ~0.08 ms of CPU a tile, against ~0.045 ms with the
+    rollback journal, whose every commit syncs while readers wait: on the cores and disk a
+    mosaic is written to, that cost the 8-worker COG 5 % in ``bench/tiles.py``. Where SQLite
+    refuses WAL (``journal_mode`` does not answer ``wal``: no shared memory, some network
+    filesystems) the rollback journal it keeps works the same, slower. Either way a transaction
+    is whole or absent after a kill.
 
     With ``create=False`` (a package's run, which writes no cache), a folder without a database
     is left as it is and every read is a miss.
@@ -129,8 +132,10 @@ class TileCache:
                  warn: Callable[[str], None] = _LOG.warning) -> None:
         self.path = Path(folder) / DATABASE_NAME
         self._warn = warn
-        self._lock = threading.Lock()
-        self._db: Optional[sqlite3.Connection] = None
+        self._read_lock = threading.Lock()  # the reader, and _distrusted
+        self._write_lock = threading.Lock()  # the writer and the batch's counters
+        self._writer: Optional[sqlite3.Connection] = None
+        self._reader: Optional[sqlite3.Connection] = None
         self._broken = False  # found damaged while in use: set aside at close()
         self._told = False  # a failure other than damage was logged (once a run)
         self._impatient = False  # another process held the lock past the timeout: stop waiting for it
@@ -138,7 +143,7 @@ class TileCache:
         self._batch_started = 0.0
         self._distrusted: Set[Tuple[int, int, int]] = set()  # forgotten this run: a miss until written anew
         if create or self.path.is_file():
-            self._db = self._open()
+            self._open()
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -146,24 +151,24 @@ class TileCache:
         """The tile's cached copy, or None: never cached, forgotten, larger than ``max_bytes``
         (nothing that large is cached: not ours to trust), or the database could not be read."""
         key = _key(tile)
-        with self._lock:
-            if self._db is None or self._broken or key in self._distrusted:
+        with self._read_lock:
+            if self._reader is None or self._broken or key in self._distrusted:
                 return None
             try:
-                row = self._db.execute("SELECT body, fetched, expires, etag FROM tiles "
-                                       "WHERE z = ? AND x = ? AND y = ? AND length(body) <= ?",
-                                       (*key, max_bytes)).fetchone()
+                row = self._reader.execute("SELECT body, fetched, expires, etag FROM tiles "
+                                           "WHERE z = ? AND x = ? AND y = ? AND length(body) <= ?",
+                                           (*key, max_bytes)).fetchone()
             except sqlite3.Error as exc:
                 self._trouble(exc, "reading")
                 return None
         return None if row is None else CacheEntry(bytes(row[0]), float(row[1]), float(row[2]), str(row[3]))
 
     def tiles(self) -> List[Tile]:
-        """Every tile cached, in z/x/y order (what a person or a test would list)."""
-        with self._lock:
-            if self._db is None:
+        """Every tile cached (committed), in z/x/y order (what a person or a test would list)."""
+        with self._read_lock:
+            if self._reader is None:
                 return []
-            rows = self._db.execute("SELECT x, y, z FROM tiles ORDER BY z, x, y").fetchall()
+            rows = self._reader.execute("SELECT x, y, z FROM tiles ORDER BY z, x, y").fetchall()
         return [Tile(*row) for row in rows]
 
     # -- writing (the cache writer's thread) ---------------------------------------------------
@@ -184,52 +189,60 @@ class TileCache:
         etag = headers.get("ETag") or renews or ""  # a 304 need not restate the ETag it confirmed (RFC 9111 §4.3.4)
         etag = etag if len(etag) <= MAX_ETAG_CHARS else ""  # too long to keep: the tile is kept without it
         expires = now + max_age_from(headers, DEFAULT_MAX_AGE_S)
-        with self._lock:
+        with self._write_lock:
             if not self._begin():
                 return  # no database, or another process holds it: not cached this time
             try:
                 if no_store:
-                    self._db.execute("DELETE FROM tiles WHERE z = ? AND x = ? AND y = ?", key)
+                    self._writer.execute("DELETE FROM tiles WHERE z = ? AND x = ? AND y = ?", key)
                 elif renews is not None:
-                    self._db.execute("UPDATE tiles SET fetched = ?, expires = ?, etag = ? "
-                                     "WHERE z = ? AND x = ? AND y = ? AND etag = ? AND body = ?",
-                                     (now, expires, etag, *key, renews, body))
+                    self._writer.execute("UPDATE tiles SET fetched = ?, expires = ?, etag = ? "
+                                         "WHERE z = ? AND x = ? AND y = ? AND etag = ? AND body = ?",
+                                         (now, expires, etag, *key, renews, body))
                 else:
-                    self._db.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                     (*key, body, now, expires, etag))
-                    self._distrusted.discard(key)
+                    self._writer.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                         (*key, body, now, expires, etag))
             except sqlite3.Error as exc:
                 self._trouble(exc, "writing")
                 return
             self._pending += 1
             if self._pending >= BATCH_TILES or time.monotonic() - self._batch_started >= BATCH_S:
                 self._commit()
+        if not no_store and renews is None:
+            with self._read_lock:
+                self._distrusted.discard(key)  # (read from the database once its batch is committed)
 
     def forget(self, tile: Tile) -> None:
         """Drop a cached tile (a body that no longer passes the engine's checks); any thread.
 
-        It reads as a miss from now on in this run even if the row cannot be deleted (a locked
-        database), so fetching it again never finds the bad copy.
+        It reads as a miss from now on in this run, even before the deletion is committed or
+        if the database is locked, so fetching it again never finds the bad copy.
         """
         key = _key(tile)
-        with self._lock:
+        with self._read_lock:
             self._distrusted.add(key)
+        with self._write_lock:
             if self._begin():
                 try:
-                    self._db.execute("DELETE FROM tiles WHERE z = ? AND x = ? AND y = ?", key)
+                    self._writer.execute("DELETE FROM tiles WHERE z = ? AND x = ? AND y = ?", key)
                 except sqlite3.Error as exc:
                     self._trouble(exc, "forgetting a tile in")
 
+    def commit(self) -> None:
+        """Commit the batch written so far (``close()`` does; so does every ``BATCH_TILES``-th write)."""
+        with self._write_lock:
+            if self._writer is not None and self._writer.in_transaction and not self._broken:
+                self._commit()
+
     def close(self) -> None:
         """Commit what is written (on every path: what was fetched is kept) and close."""
-        with self._lock:
-            if self._db is None:
-                return
-            if self._db.in_transaction and not self._broken:
-                self._commit()
-            self._db.close()
-            self._db = None
-            if self._broken:
+        self.commit()
+        with self._write_lock, self._read_lock:
+            for connection in (self._reader, self._writer):
+                if connection is not None:
+                    connection.close()  # the last one out checkpoints the log into the database
+            opened, self._reader, self._writer = self._writer is not None, None, None
+            if opened and self._broken:
                 self._set_aside(told=True)
 
     def __enter__(self) -> "TileCache":
@@ -238,29 +251,32 @@ class TileCache:
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    # -- the database (under _lock) ------------------------------------------------------------
+    # -- the database --------------------------------------------------------------------------
 
-    def _open(self) -> Optional[sqlite3.Connection]:
-        """A connection to the folder's database, made when missing; a file that is no database
-        of ours is set aside first. None when the folder cannot hold one (the cache is off)."""
+    def _open(self) -> None:
+        """Connect to the folder's database, made when missing; a file that is no database of
+        ours is set aside first. Neither connection when it cannot be had (the cache is off)."""
         for attempt in range(2):
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                return _connect(self.path)
-            except sqlite3.OperationalError as exc:  # locked, read-only, I/O: not the file's fault
-                self._warn(f"tile cache {self.path} is not used this run: {exc}")
-                return None
-            except (sqlite3.DatabaseError, _NotOurs) as exc:
-                if attempt or not self._set_aside(f" ({exc})"):
-                    return None
-            except OSError as exc:
-                self._warn(f"tile cache {self.path} is not used this run: {exc.strerror or exc}")
-                return None
-        return None
+                self._writer = _connect(self.path)
+                self._reader = _connect(self.path)
+                return
+            except (sqlite3.DatabaseError, _NotOurs, OSError) as exc:
+                problem = exc
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            if isinstance(problem, sqlite3.OperationalError) or isinstance(problem, OSError):
+                # locked, read-only, I/O: not the file's fault, nothing set aside
+                self._warn(f"tile cache {self.path} is not used this run: {problem}")
+                return
+            if attempt or not self._set_aside(f" ({problem})"):
+                return
 
     def _set_aside(self, why: str = "", told: bool = False) -> bool:
-        """Move the unusable database (and its journal, which would otherwise be replayed into
-        the new one) to ``*.broken``; one line in the log."""
+        """Move the unusable database (and its journal or log, which would otherwise be replayed
+        into the new one) to ``*.broken``; one line in the log."""
         try:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 source = self.path.with_name(self.path.name + suffix)
@@ -276,39 +292,40 @@ class TileCache:
         return True
 
     def _begin(self) -> bool:
-        """In a write transaction (opening one if none is open); False if that cannot be."""
-        if self._db is None or self._broken:
+        """In a write transaction (opening one if none is open); False if that cannot be. Under _write_lock."""
+        if self._writer is None or self._broken:
             return False
-        if self._db.in_transaction:
+        if self._writer.in_transaction:
             return True
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._writer.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             if _busy(exc) and not self._impatient:  # waited the whole timeout once: skip, do not wait again
                 self._impatient = True
-                self._db.execute("PRAGMA busy_timeout = 0")
+                self._writer.execute("PRAGMA busy_timeout = 0")
             elif not _busy(exc):
                 self._trouble(exc, "writing")
             return False
         if self._impatient:  # the other process let go: wait for it again, as usual
             self._impatient = False
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._writer.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         self._pending, self._batch_started = 0, time.monotonic()
         return True
 
     def _commit(self) -> None:
+        """Under _write_lock."""
         try:
-            self._db.execute("COMMIT")
+            self._writer.execute("COMMIT")
         except sqlite3.Error as exc:  # the batch is not cached this time
             self._trouble(exc, "writing")
             try:
-                self._db.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # already rolled back by SQLite
 
     def _trouble(self, exc: sqlite3.Error, doing: str) -> None:
         """A failed read or write is a miss or a tile not kept; a damaged database is set aside
-        at close (one line in the log), unused meanwhile."""
+        at close (one line in the log), unused meanwhile. (Flags only: any thread.)"""
         if type(exc) is sqlite3.DatabaseError and not self._broken:  # noqa: E721 (corrupt, not a database: not its subclasses)
             self._broken = True
             self._warn(f"tile cache {self.path} is damaged ({exc} while {doing} it): "
@@ -326,8 +343,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun and committed here, not by the module
     db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
-        db.execute("PRAGMA journal_mode = TRUNCATE")  # reads the header: junk raises 'not a database'
-        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA journal_mode = WAL").fetchone()  # reads the header: junk raises 'not a database';
+        db.execute("PRAGMA synchronous = NORMAL")  # not 'wal' where refused: the rollback journal stays
         if _layout(db) != (APPLICATION_ID, SCHEMA_VERSION):
             db.execute("BEGIN IMMEDIATE")  # another process may be making it at the same moment
             layout = _layout(db)

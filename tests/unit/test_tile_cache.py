@@ -126,6 +126,7 @@ def test_a_written_tile_is_fresh_for_exactly_its_lifetime_and_keeps_its_etag(hea
     assume("no-store" not in headers.get("Cache-Control", "").lower())  # never written: the test below
     with tempfile.TemporaryDirectory() as folder, TileCache(Path(folder)) as cache:
         cache.write(Tile(4, 5, 3), b"tile", headers, now)
+        cache.commit()
         entry = cache.read(Tile(4, 5, 3), max_bytes=100)
     assert entry.fresh(None, now + age_s) == (age_s < max_age_from(headers, DEFAULT_MAX_AGE_S))
     assert entry.etag == '"v1"'  # so a stale tile is asked for conditionally: unchanged costs a 304
@@ -139,6 +140,7 @@ def test_a_response_marked_no_store_is_not_kept_and_takes_the_older_copy_with_it
     with TileCache(tmp_path) as cache:
         assert cache.read(tile, max_bytes=100).body == b"old tile"
         cache.write(tile, b"new tile", {"Cache-Control": cache_control}, 2000.0)
+        cache.commit()
         assert cache.read(tile, max_bytes=100) is None
         cache.write(Tile(6, 6, 3), b"tile", {"Cache-Control": cache_control}, 2000.0)  # never cached before
     with TileCache(tmp_path) as cache:

@@ -24,7 +24,7 @@ def cache_in(folder, **options) -> TileCache:
 def test_a_written_tile_reads_back_with_its_expiry_and_etag_from_one_database_file(tmp_path):
     with cache_in(tmp_path / "cache") as cache:  # the folder is made when missing
         cache.write(TILE, b"tile", {"Cache-Control": "public, max-age=60", "ETag": '"v1"'}, now=1000.0)
-        assert cache.read(TILE, max_bytes=100).body == b"tile"  # before its batch is committed
+        assert cache.read(TILE, max_bytes=100) is None  # a read sees what is committed: its batch is not yet
     with cache_in(tmp_path / "cache") as cache:
         entry = cache.read(TILE, max_bytes=100)
         assert cache.tiles() == [TILE]
@@ -46,9 +46,11 @@ def test_a_tile_s_row_holds_its_integers_body_times_and_etag_and_nothing_of_the_
 def test_a_304_renews_the_record_and_keeps_the_body(tmp_path):
     with cache_in(tmp_path) as cache:
         cache.write(TILE, b"tile", {"ETag": '"v1"'}, now=0.0)
+        cache.commit()
         cached = cache.read(TILE, 100)
         assert cached.expires == DEFAULT_MAX_AGE_S
         cache.write(TILE, cached.body, {"Cache-Control": "max-age=5"}, now=50.0, renews=cached.etag)  # as a 304's job does
+        cache.commit()
         entry = cache.read(TILE, 100)
     assert (entry.body, entry.fetched, entry.expires, entry.etag) == (b"tile", 50.0, 55.0, '"v1"')  # kept: the 304 named none
 
@@ -61,6 +63,7 @@ def test_a_304_does_not_bring_back_an_older_tile_another_run_replaced_meanwhile(
         with cache_in(tmp_path) as other_run:  # its 200 lands first
             other_run.write(TILE, b"new tile", {"ETag": '"v2"'}, now=40.0)
         ours.write(TILE, cached.body, {"Cache-Control": "max-age=600"}, now=50.0, renews=cached.etag)  # then the 304
+        ours.commit()
         entry = ours.read(TILE, 100)
     assert (entry.body, entry.fetched, entry.etag) == (b"new tile", 40.0, '"v2"')
 
@@ -68,6 +71,7 @@ def test_a_304_does_not_bring_back_an_older_tile_another_run_replaced_meanwhile(
 def test_an_etag_too_long_to_keep_leaves_the_tile_cached_without_it(tmp_path):
     with cache_in(tmp_path) as cache:
         cache.write(TILE, b"tile", {"ETag": '"' + "x" * 5000 + '"'}, now=0.0)
+        cache.commit()
         entry = cache.read(TILE, 100)
     assert (entry.body, entry.etag) == (b"tile", "")
 
@@ -75,15 +79,18 @@ def test_an_etag_too_long_to_keep_leaves_the_tile_cached_without_it(tmp_path):
 def test_a_tile_larger_than_any_the_engine_caches_is_not_trusted(tmp_path):
     with cache_in(tmp_path) as cache:
         cache.write(TILE, b"x" * 101, {}, now=0.0)
+        cache.commit()
         assert cache.read(TILE, 100) is None and cache.read(TILE, 101) is not None
 
 
 def test_a_forgotten_tile_is_a_miss_until_written_anew(tmp_path):
     with cache_in(tmp_path) as cache:
         cache.write(TILE, b"bad tile", {}, now=0.0)
+        cache.commit()
         cache.forget(TILE)
-        assert cache.read(TILE, 100) is None
+        assert cache.read(TILE, 100) is None  # at once, before the deletion is committed
         cache.write(TILE, b"good tile", {}, now=1.0)
+        cache.commit()
         assert cache.read(TILE, 100).body == b"good tile"
     with cache_in(tmp_path) as cache:
         assert cache.read(TILE, 100).body == b"good tile"
@@ -129,6 +136,7 @@ def test_another_program_s_database_is_set_aside_not_written_into(tmp_path):
     said = []
     with TileCache(tmp_path, warn=said.append) as cache:
         cache.write(TILE, b"tile", {}, now=0.0)
+        cache.commit()
         assert cache.read(TILE, 100).body == b"tile"
     assert len(said) == 1 and (tmp_path / (DATABASE_NAME + ".broken")).exists()
 
@@ -230,6 +238,8 @@ WRITE_AND_READ = textwrap.dedent("""
         for y in range(400):
             body = y.to_bytes(4, "big") * (500 + 37 * (y % 50))
             cache.write(Tile(0, y, 20), body, {}, now=0.0)
+            if y % 7 == 0:
+                cache.commit()
             entry = cache.read(Tile(0, y, 20), 10 ** 6)
             assert entry is None or entry.body == body
     print("said", said)
@@ -264,6 +274,9 @@ def test_reads_on_many_threads_while_one_thread_writes(tmp_path):
             reader.start()
         for y in range(300):
             cache.write(Tile(0, y, 20), body_of(y), {}, now=0.0)
+            if y % 10 == 0:
+                cache.commit()  # reads find some tiles, not only misses
+        cache.commit()
         for reader in readers:
             reader.join()
         assert errors == [] and len(cache.tiles()) == 300
