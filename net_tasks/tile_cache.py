@@ -114,21 +114,22 @@ class TileCache:
     Threads: two connections, each used under its own lock (hence ``check_same_thread=False``):
     one the network workers read through, one the cache's writer (and a tile forgotten on a
     decoding thread) writes through. Two, so a read waits neither for the writer's lock nor
-    its statements, only for the moment a commit writes its pages. A read sees what is
+    its statements nor its commits (with WAL; see below). A read sees what is
     committed; a tile forgotten this run reads as a miss at once (``_distrusted``), so
     fetching it again never finds the bad copy still uncommitted.
 
-    Journal: the rollback journal (``TRUNCATE``), ``synchronous=OFF``: SQLite hands its writes
-    to the OS and never waits for the disk. Safe against a kill at any moment (SQLite's own
-    guarantee); an OS crash or power cut may damage the file, which is then set aside, and a
-    body it mixed up fails its CRC: as the former cache, written without fsync, it costs a
-    refetch, never a wrong tile. Measured in ``bench/tiles.py`` (COG, JPEG, 16 workers, 1,024
-    tiles, a run's totals): WAL with ``synchronous=NORMAL`` spent 0.15-0.6 s waiting on the disk
-    in its checkpoints (one of 0.32 s) and up to 0.31 s in the last one at close, the run's
-    wall time, while the mosaic's own writes filled the disk queue; its CPU was ~0.1-0.16 ms a
-    tile, against 0.35-0.57 ms for a file per tile. Unsynced, WAL only costs CPU over the
-    rollback journal (each page written twice: ~0.06 against ~0.03 ms a tile, 25 KB bodies in
-    batches of 64) and needs shared memory that network filesystems lack.
+    Journal: WAL, ``synchronous=OFF``: readers never wait for the writer, and SQLite hands its
+    writes to the OS without waiting for the disk. Safe against a kill at any moment (SQLite's
+    own guarantee); an OS crash or power cut may damage the file, which is then set aside, or
+    mix up a body, which then fails its CRC: as with the former cache (never synced either),
+    a refetch, never a wrong tile. Timed in ``bench/tiles.py`` (COG, JPEG, 16 workers, 1,024
+    tiles, a run's totals), a file per tile cost 0.24-0.64 s of CPU; WAL with
+    ``synchronous=NORMAL`` 0.10-0.16 s, but its checkpoints waited on a disk busy with the
+    mosaic for 0.15-0.6 s (the writer's queue filling behind them) and the last, at close, up
+    to 0.31 s of the run's wall time; the rollback journal unsynced waited for no disk, but
+    each commit locked the readers out, and SQLite's busy handler sleeps: the workers' reads
+    took 1.2-11 s of wall time in all. Where SQLite refuses WAL (``journal_mode`` does not
+    answer ``wal``: no shared memory, some network filesystems) it keeps the rollback journal.
 
     With ``create=False`` (a package's run, which writes no cache), a folder without a database
     is left as it is and every read is a miss.
@@ -352,7 +353,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun and committed here, not by the module
     db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
-        db.execute("PRAGMA journal_mode = TRUNCATE")  # reads the header: junk raises 'not a database'
+        # Reads the header: junk raises 'not a database'. Where WAL is refused, the answer is the
+        # journal SQLite keeps (the rollback journal), which works the same, readers waiting on commits.
+        db.execute("PRAGMA journal_mode = WAL").fetchall()
         db.execute("PRAGMA synchronous = OFF")  # (why: TileCache's docstring)
         if _layout(db) != (APPLICATION_ID, SCHEMA_VERSION):
             db.execute("BEGIN IMMEDIATE")  # another process may be making it at the same moment
