@@ -355,7 +355,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         # Reads the header: junk raises 'not a database'. Where WAL is refused, the answer is the
         # journal SQLite keeps (the rollback journal), which works the same, readers waiting on commits.
-        db.execute("PRAGMA journal_mode = WAL").fetchall()
+        try:
+            db.execute("PRAGMA journal_mode = WAL").fetchall()
+        except sqlite3.OperationalError as exc:  # another process is opening it too: the mode is
+            if not _busy(exc):  # kept in the file, set by whichever gets there (or by the next run)
+                raise
         db.execute("PRAGMA synchronous = OFF")  # (why: TileCache's docstring)
         if _layout(db) != (APPLICATION_ID, SCHEMA_VERSION):
             db.execute("BEGIN IMMEDIATE")  # another process may be making it at the same moment
