@@ -3,8 +3,9 @@ z/x/y, the body as served, when it was fetched, when it expires and its ETag. No
 the request (URL, headers, credentials) is stored.
 
 One database, not a file per tile: creating a file is most of what caching a tile cost
-(0.15-0.2 ms of CPU a tile, mostly the kernel's, on ext4; more on NTFS), on cores the mosaic's
-decoding and compressing need; a row costs ~0.1 ms. Rows are written in transactions of up
+(0.23-0.63 ms of the writer's CPU a tile in ``bench/tiles.py``, mostly the kernel's, on ext4;
+more on NTFS), on cores the mosaic's decoding and compressing need; a row costs 0.14-0.21 ms
+there (0.06 ms alone). Rows are written in transactions of up
 to ``BATCH_TILES`` tiles or ``BATCH_S`` seconds (and at ``close()``), so a kill at any moment
 loses at most the last batch and never leaves a half-written tile: SQLite rolls an unfinished
 transaction back when the database is next opened. Each row also holds its body's CRC-32, so
@@ -111,19 +112,21 @@ def _http_time(text: str) -> Optional[float]:
 class TileCache:
     """The tiles cached in ``folder``: read from any thread, written from one (the run's cache writer).
 
-    Threads: two connections, each used under its own lock (hence ``check_same_thread=False``):
-    one the network workers read through, one the cache's writer (and a tile forgotten on a
-    decoding thread) writes through. Two, so a read waits neither for the writer's lock nor
-    its statements nor its commits (with WAL; see below). A read sees what is
-    committed; a tile forgotten this run reads as a miss at once (``_distrusted``), so
-    fetching it again never finds the bad copy still uncommitted.
+    Threads: one connection to write through, used under ``_write_lock`` (by the cache's
+    writer, and by a decoding thread forgetting a tile), and one to read through per reading
+    thread, used by that thread only (``check_same_thread=False`` only so ``close()`` can close
+    them all). A read waits for no lock: one reader shared by 16 workers under a lock cost
+    them 3.3-12 s of wall time a run in all (0.5-0.9 s with a file per tile), each waiting in
+    turn while the holder waited for the GIL. A read sees what is committed; a tile forgotten
+    this run reads as a miss at once (``_distrusted``), so fetching it again never finds the
+    bad copy still uncommitted.
 
     Journal: WAL, ``synchronous=OFF``: readers never wait for the writer, and SQLite hands its
     writes to the OS without waiting for the disk. Safe against a kill at any moment (SQLite's
     own guarantee); an OS crash or power cut may damage the file, which is then set aside, or
     mix up a body, which then fails its CRC: as with the former cache (never synced either),
     a refetch, never a wrong tile. Timed in ``bench/tiles.py`` (COG, JPEG, 16 workers, 1,024
-    tiles, a run's totals), a file per tile cost 0.24-0.64 s of CPU; WAL with
+    tiles, a run's totals), a file per tile cost 0.24-0.64 s of CPU, this 0.15-0.22 s; WAL with
     ``synchronous=NORMAL`` 0.10-0.16 s, but its checkpoints waited on a disk busy with the
     mosaic for 0.15-0.6 s (the writer's queue filling behind them) and the last, at close, up
     to 0.31 s of the run's wall time; the rollback journal unsynced waited for no disk, but
@@ -139,16 +142,20 @@ class TileCache:
                  warn: Callable[[str], None] = _LOG.warning) -> None:
         self.path = Path(folder) / DATABASE_NAME
         self._warn = warn
-        self._read_lock = threading.Lock()  # the reader, and _distrusted
         self._write_lock = threading.Lock()  # the writer and the batch's counters
         self._writer: Optional[sqlite3.Connection] = None
-        self._reader: Optional[sqlite3.Connection] = None
+        self._here = threading.local()  # .reader: this thread's connection
+        self._readers: List[sqlite3.Connection] = []  # every thread's, closed by close()
+        self._readers_lock = threading.Lock()  # _readers and _closed
+        self._closed = False
         self._broken = False  # found damaged while in use: set aside at close()
         self._told = False  # a failure other than damage was logged (once a run)
         self._impatient = False  # another process held the lock past the timeout: stop waiting for it
         self._pending = 0  # rows written in the open transaction
         self._batch_started = 0.0
-        self._distrusted: Set[Tuple[int, int, int]] = set()  # forgotten this run: a miss until written anew
+        # Forgotten this run: a miss until written anew. (A set's add, discard and 'in' are each
+        # atomic under the GIL: no lock needed.)
+        self._distrusted: Set[Tuple[int, int, int]] = set()
         if create or self.path.is_file():
             self._open()
 
@@ -158,16 +165,16 @@ class TileCache:
         """The tile's cached copy, or None: never cached, forgotten, larger than ``max_bytes``
         (nothing that large is cached: not ours to trust), or the database could not be read."""
         key = _key(tile)
-        with self._read_lock:
-            if self._reader is None or self._broken or key in self._distrusted:
-                return None
-            try:
-                rows = self._reader.execute("SELECT body, crc, fetched, expires, etag FROM tiles "
-                                           "WHERE z = ? AND x = ? AND y = ? AND length(body) <= ?",
-                                           (*key, max_bytes)).fetchall()  # all: the statement ends, its lock with it
-            except sqlite3.Error as exc:
-                self._trouble(exc, "reading")
-                return None
+        reader = self._reader()
+        if reader is None or self._broken or key in self._distrusted:
+            return None
+        try:
+            rows = reader.execute("SELECT body, crc, fetched, expires, etag FROM tiles "
+                                  "WHERE z = ? AND x = ? AND y = ? AND length(body) <= ?",
+                                  (*key, max_bytes)).fetchall()  # all: the statement ends, its lock with it
+        except sqlite3.Error as exc:
+            self._trouble(exc, "reading")
+            return None
         row = rows[0] if rows else None
         if row is None or zlib.crc32(row[0]) != row[1]:
             return None  # (a body that fails its CRC is replaced when the tile is fetched again)
@@ -175,11 +182,10 @@ class TileCache:
 
     def tiles(self) -> List[Tile]:
         """Every tile cached (committed), in z/x/y order (what a person or a test would list)."""
-        with self._read_lock:
-            if self._reader is None:
-                return []
-            rows = self._reader.execute("SELECT x, y, z FROM tiles ORDER BY z, x, y").fetchall()
-        return [Tile(*row) for row in rows]
+        reader = self._reader()
+        if reader is None:
+            return []
+        return [Tile(*row) for row in reader.execute("SELECT x, y, z FROM tiles ORDER BY z, x, y").fetchall()]
 
     # -- writing (the cache writer's thread) ---------------------------------------------------
 
@@ -219,8 +225,7 @@ class TileCache:
             if self._pending >= BATCH_TILES or time.monotonic() - self._batch_started >= BATCH_S:
                 self._commit()
         if not no_store and renews is None:
-            with self._read_lock:
-                self._distrusted.discard(key)  # (read from the database once its batch is committed)
+            self._distrusted.discard(key)  # (read from the database once its batch is committed)
 
     def forget(self, tile: Tile) -> None:
         """Drop a cached tile (a body that no longer passes the engine's checks); any thread.
@@ -229,8 +234,7 @@ class TileCache:
         if the database is locked, so fetching it again never finds the bad copy.
         """
         key = _key(tile)
-        with self._read_lock:
-            self._distrusted.add(key)
+        self._distrusted.add(key)
         with self._write_lock:
             if self._begin():
                 try:
@@ -247,11 +251,12 @@ class TileCache:
     def close(self) -> None:
         """Commit what is written (on every path: what was fetched is kept) and close."""
         self.commit()
-        with self._write_lock, self._read_lock:
-            for connection in (self._reader, self._writer):
+        with self._write_lock, self._readers_lock:
+            self._closed = True
+            for connection in self._readers + [self._writer]:
                 if connection is not None:
                     connection.close()
-            opened, self._reader, self._writer = self._writer is not None, None, None
+            opened, self._readers, self._writer = self._writer is not None, [], None
             if opened and self._broken:
                 self._set_aside(told=True)
 
@@ -263,6 +268,25 @@ class TileCache:
 
     # -- the database --------------------------------------------------------------------------
 
+    def _reader(self) -> Optional[sqlite3.Connection]:
+        """This thread's connection to read through (made on its first read), or None."""
+        reader = getattr(self._here, "reader", None)
+        if reader is not None and not self._closed:
+            return reader
+        with self._readers_lock:
+            if self._closed or self._writer is None:
+                return None
+            try:  # (the writer's connection checked the file and its layout)
+                reader = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                         check_same_thread=False)
+                reader.execute("PRAGMA cache_size = -256")  # KiB: lookups of one tile each, 16 threads
+            except sqlite3.Error as exc:
+                self._trouble(exc, "reading")
+                return None
+            self._readers.append(reader)
+        self._here.reader = reader
+        return reader
+
     def _open(self) -> None:
         """Connect to the folder's database, made when missing; a file that is no database of
         ours is set aside first. Neither connection when it cannot be had (the cache is off)."""
@@ -270,7 +294,6 @@ class TileCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._writer = _connect(self.path)
-                self._reader = _connect(self.path)
                 return
             except (sqlite3.DatabaseError, _NotOurs, OSError) as exc:
                 problem = exc
