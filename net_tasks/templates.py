@@ -1,4 +1,4 @@
-"""Tile URL templates: parse, check, fill in; tile-server usage policies; cache paths.
+"""Tile URL templates: parse, check, fill in; tile-server usage policies.
 
 Pure: stdlib only. Placeholders: ``{z} {x} {y}``, ``{-y}`` (TMS row), ``{q}`` (quadkey) and
 ``{s}`` (a subdomain, rotating over the given letters).
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Tuple
 from urllib.parse import urlsplit
 
@@ -97,11 +96,3 @@ def parse_template(text: str, subdomains: str = "", allow_file_urls: bool = Fals
 def _authority(text: str) -> str:
     """A URL's host[:port] as typed, without the userinfo (it may hold a password)."""
     return re.split(r"[/?#]", text.partition("://")[2], maxsplit=1)[0].rpartition("@")[2]
-
-
-def cache_path(cache_dir: Path, tile: Tile, extension: str) -> Path:
-    """``cache_dir/z/x/y.ext``, built from integers only (never from URL text)."""
-    if not re.fullmatch(r"[a-z0-9]{1,5}", extension):
-        raise ValueError(f"cache extension {extension!r} is not a short lowercase word")
-    tile = tile.wrapped()
-    return cache_dir / str(int(tile.z)) / str(int(tile.x)) / f"{int(tile.y)}.{extension}"

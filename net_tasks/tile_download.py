@@ -21,11 +21,11 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
+from ..core.log import WARNING, log
 from ..core.ordered_writer import OrderedWriter
 from .fetch import Answer, Limiter, attempt, backoff_s
 from .http import OffloadSession
-from .templates import cache_path
-from .tile_cache import cache_extension, forget_cache, read_cache, write_cache
+from .tile_cache import TileCache
 from .tile_decode import tile_problem
 from .tile_mosaic import MosaicSink
 from .tile_package import PackageSink
@@ -72,7 +72,7 @@ class _Outcome:
     kind: str  # fetched | cached | missing | retry | failed | refetch (a cached body that did not decode)
     payload: object = None  # the body; for a mosaic, its RGBA pixels once decoded
     size: int = 0  # bytes received over the network
-    cached_at: Optional[Path] = None  # the cache file the body came from
+    from_cache: bool = False  # the body is the cache's copy
     keep: Optional[tuple] = None  # what to hand the cache's writer once the body decodes
     problem: str = ""
     wait_s: Optional[float] = None
@@ -92,17 +92,17 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
     started = time.monotonic()
     result, failures = TileResult(), _Failures()
     limiter = Limiter(plan.workers)
-    extension = cache_extension(plan.template)
     total = plan.total
     delayed: list = []  # heap of (due, sequence, tile, attempt)
     rng = random.Random(str(plan.tiles))  # jitter that differs per job, repeatable per request
     session = OffloadSession(plan.user_agent, pool_size=plan.workers, proxies=dict(plan.proxies))
     remove_hook = control.on_cancel(session.abort)
     sink = cache_writer = None
+    # A package keeps the bytes itself (a rerun into it fetches only what it lacks): it reads the cache, never writes it.
+    cache = TileCache(plan.cache_dir, create=not plan.is_package, warn=lambda message: log(message, WARNING))
     try:
-        # A package keeps the bytes itself (a rerun into it fetches only what it lacks): no cache writes.
-        if not plan.is_package:  # the cache is written on a thread of its own: ~0.25 ms a tile off the workers
-            cache_writer = OrderedWriter(lambda item: write_cache(*item), capacity=4 * plan.workers,
+        if not plan.is_package:  # read on the network workers, written on a thread of its own
+            cache_writer = OrderedWriter(lambda item: cache.write(*item), capacity=4 * plan.workers,
                                          name="offload-cache")
         sink = PackageSink(plan, destination) if plan.is_package else MosaicSink(plan, destination, control)
         held = sink.held()
@@ -127,7 +127,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
                         tile, number, planned = next(first_attempts), 0, planned + 1
                     else:
                         break
-                    pool.submit(_reported, finished, _FETCHED, _job, plan, tile, number, extension, session, control)
+                    pool.submit(_reported, finished, _FETCHED, _job, plan, tile, number, cache, session, control)
                     in_flight += 1
                 next_due = delayed[0][0] - now if delayed else 0.05
                 try:
@@ -143,7 +143,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
                         in_flight -= 1
                         if decoders and outcome.kind in ("fetched", "cached"):
                             decoding.submit(_reported, finished, _DECODED, _decode, outcome, sink.decode,
-                                            cache_writer.put)
+                                            cache_writer.put, cache.forget)
                             decodes += 1
                             continue
                     else:
@@ -166,6 +166,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
                 cache_writer.close()
             except Exception:  # noqa: BLE001 (the run's own error is the one to report)
                 pass
+        cache.close()  # commits the last batch, on every path
         if sink is not None:
             sink.abandon()  # the file's handle must close before the base task removes or publishes it
     result.seconds = time.monotonic() - started
@@ -244,7 +245,7 @@ def _reported(finished: "queue.SimpleQueue[tuple]", stage: str, work: Callable[.
         finished.put((_FAILED, exc))
 
 
-def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, control: Control) -> _Outcome:
+def _job(plan: TilePlan, tile: Tile, number: int, cache: TileCache, session, control: Control) -> _Outcome:
     """One attempt at a tile (network worker): the cache when fresh, else one request.
 
     The body's header is checked here (its size, before any pixel is decoded), and for a
@@ -252,12 +253,11 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     unchanged costs a 304. A mosaic's body is cached only once it decodes (``_decode``).
     """
     control.check_canceled()
-    path = cache_path(plan.cache_dir, tile.wrapped(), extension)
-    cached = read_cache(path, plan.max_tile_bytes)
+    cached = cache.read(tile, plan.max_tile_bytes)
     if cached is not None and _body_problem(cached.body, "", plan):
         cached = None  # cached before these checks existed: never trusted
     if cached is not None and cached.fresh(plan.max_age_s, time.time()):
-        return _Outcome(tile, number, "cached", cached.body, cached_at=path)
+        return _Outcome(tile, number, "cached", cached.body, from_cache=True)
     url = plan.template.url(tile)
     headers = dict(plan.headers)  # the caller's (Referer, Authorization): sent, never shown
     if cached is not None and cached.etag:
@@ -265,15 +265,15 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
     answer = _request(url, session, plan, headers or None)
     keeps = not plan.is_package  # a package keeps the bytes itself
     if answer.kind == "not_modified" and cached is not None:
-        return _Outcome(tile, number, "cached", cached.body, cached_at=path,
-                        keep=(path, cached.body, answer.headers, time.time(), cached.etag) if keeps else None)
+        return _Outcome(tile, number, "cached", cached.body, from_cache=True,
+                        keep=(tile, cached.body, answer.headers, time.time(), cached.etag) if keeps else None)
     if answer.kind == "empty":
         return _Outcome(tile, number, "missing")
     if answer.kind == "ok":
         problem = _body_problem(answer.body, answer.headers.get("Content-Type", ""), plan)
         if not problem:
             return _Outcome(tile, number, "fetched", answer.body, size=len(answer.body),
-                            keep=(path, answer.body, answer.headers, time.time()) if keeps else None)
+                            keep=(tile, answer.body, answer.headers, time.time()) if keeps else None)
         answer = Answer("fail", problem=problem)
     if answer.kind == "fail":
         return _Outcome(tile, number, "failed", problem=answer.problem)
@@ -281,7 +281,8 @@ def _job(plan: TilePlan, tile: Tile, number: int, extension: str, session, contr
                     throttled=answer.throttled)
 
 
-def _decode(outcome: _Outcome, decode: Callable[[bytes], Any], keep: Callable[[tuple], None]) -> _Outcome:
+def _decode(outcome: _Outcome, decode: Callable[[bytes], Any], keep: Callable[[tuple], None],
+            forget: Callable[[Tile], None]) -> _Outcome:
     """A mosaic's tile decoded (decoding thread) by its sink's ``decode``, and cached once it decodes.
 
     A body that does not decode fails; a cached one is dropped from the cache and fetched again.
@@ -289,8 +290,8 @@ def _decode(outcome: _Outcome, decode: Callable[[bytes], Any], keep: Callable[[t
     pixels = decode(outcome.payload)
     if pixels is None:
         outcome.payload = None
-        if outcome.cached_at is not None:
-            forget_cache(outcome.cached_at)
+        if outcome.from_cache:
+            forget(outcome.tile)
             outcome.kind = "refetch"
         else:
             outcome.kind, outcome.problem = "failed", "an image GDAL cannot decode"

@@ -14,7 +14,7 @@ from hostile import ATTACKS, ROW_BBOX, HostileServer, measured_offload  # noqa: 
 from offload.demo.tile_server import TileServer  # noqa: E402
 from offload.demo.tile_images import imagery_rgb, tile_heights  # noqa: E402
 from offload.net_tasks.image_size import image_size  # noqa: E402
-from offload.net_tasks.tile_cache import read_cache, write_cache  # noqa: E402
+from offload.net_tasks.tile_cache import TileCache  # noqa: E402
 from offload.net_tasks.tiles import Tile, tile_bounds  # noqa: E402
 
 def measured_tiles(*args, env, timeout=120):
@@ -45,8 +45,8 @@ def test_a_hostile_server_costs_bounded_memory_and_bounded_time_and_nothing_fail
                                          "--output", str(tmp_path / "row.tif"), env=subprocess_env)
     assert rc == 1 and not (tmp_path / "row.tif").exists()
     assert peak_mb < baseline_mb + 100, f"peak RSS {peak_mb:.0f} MB against {baseline_mb:.0f} MB for one good tile"
-    cached = sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
-    assert cached == ["3/7/3.png"], "only the good tile is cached"
+    with TileCache(cache, create=False) as cached:
+        assert cached.tiles() == [Tile(7, 3, 3)], "only the good tile is cached"
     assert "7 of 8 tile(s) failed" in stderr
     for cause in ("a 10000×10000 image, not a 256×256 tile: 3/0/3",
                   "a body of more than 4194304 bytes once inflated (--max-tile-bytes raises it): 3/1/3",
@@ -114,14 +114,16 @@ def test_a_bad_tile_an_older_version_cached_is_fetched_again(subprocess_env, tmp
     from offload.demo.tile_images import encode_png
 
     cache = tmp_path / "cache"
-    poisoned = cache / "3" / "4" / "3.png"
-    write_cache(poisoned, encode_png(np.zeros((3, 512, 512), np.uint8)), {}, time.time())  # before sizes were checked
+    poisoned = Tile(4, 3, 3)
+    with TileCache(cache) as cached:  # before sizes were checked
+        cached.write(poisoned, encode_png(np.zeros((3, 512, 512), np.uint8)), {}, time.time())
     with TileServer("imagery") as server:
         rc, stderr, _ = measured_tiles("--url", server.template, "--zoom", "3", column_bbox(4), "--cache", str(cache),
                                        "--output", str(tmp_path / "healed.tif"), env=subprocess_env)
         assert rc == 0, stderr
         assert dict(server.requests) == {"3/4/3": 1}
-    assert image_size(read_cache(poisoned, 10 ** 7).body) == (256, 256)
+    with TileCache(cache) as cached:
+        assert image_size(cached.read(poisoned, 10 ** 7).body) == (256, 256)
 
 
 @pytest.mark.parametrize("output_format", ["GTiff", "COG"])

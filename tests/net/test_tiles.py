@@ -9,7 +9,7 @@ from osgeo import gdal
 from offload.core.errors import InputError
 from offload.core.task import start
 from offload.demo.tile_server import Faults, TileServer
-from offload.net_tasks.tile_cache import read_cache, write_cache
+from offload.net_tasks.tile_cache import TileCache
 from offload.net_tasks.tile_task import TileDownloadTask
 from offload.net_tasks.tile_decode import decode_elevation
 from offload.net_tasks.request import TileRequest
@@ -34,6 +34,12 @@ def tiles_task(server, tmp_path, **options) -> TileDownloadTask:
     return TileDownloadTask(TileRequest(**fields))
 
 
+def cached_names(folder) -> set:
+    """The cached tiles, named as the server's request counts name them (``z/x/y``)."""
+    with TileCache(folder, create=False) as cache:
+        return {f"{tile.z}/{tile.x}/{tile.y}" for tile in cache.tiles()}
+
+
 def expected_dem(tile_range) -> np.ndarray:
     rows = []
     for y in range(tile_range.y_min, tile_range.y_max + 1):
@@ -55,7 +61,8 @@ def test_the_dem_mosaic_equals_the_source_and_sits_on_the_tile_grid(server, tmp_
     assert geotransform[1] == pytest.approx(2 * 20037508.342789244 / 2 ** 12 / 256)
     assert geotransform[0] == pytest.approx(-20037508.342789244 + tiles.x_min * 256 * geotransform[1])
     assert task.details.fetched == 6 and max(server.requests.values()) == 1
-    served = sum(len(read_cache(path, 10 ** 7).body) for path in (tmp_path / "cache").rglob("*.png"))
+    with TileCache(tmp_path / "cache") as cache:
+        served = sum(len(cache.read(tile, 10 ** 7).body) for tile in cache.tiles())
     assert task.details.bytes_fetched == served and task.details.seconds > 0
     assert task.details.summary().startswith("6 tiles: 6 downloaded (")
     assert set(server.user_agents) == {task.plan.user_agent} and task.plan.user_agent.startswith("Offload/")
@@ -101,9 +108,10 @@ def test_a_second_run_downloads_nothing_and_max_age_zero_revalidates(server, tmp
 
 def test_a_cached_tile_that_no_longer_decodes_is_fetched_again_even_when_the_server_says_unchanged(server, tmp_path):
     assert run_to_end(tiles_task(server, tmp_path), 60) is True
-    damaged = sorted((tmp_path / "cache").rglob("*.png"))[0]
-    entry = read_cache(damaged, 10 ** 7)  # cut short as cached (an older version's bug): its header still
-    write_cache(damaged, entry.body[:200], {"ETag": entry.etag}, entry.fetched)  # says 256×256, only decoding tells
+    with TileCache(tmp_path / "cache") as cache:
+        damaged = cache.tiles()[0]
+        entry = cache.read(damaged, 10 ** 7)  # cut short as cached (an older version's bug): its header still
+        cache.write(damaged, entry.body[:200], {"ETag": entry.etag}, entry.fetched)  # says 256×256, only decoding tells
     again = tiles_task(server, tmp_path, max_age_s=0)  # stale: asked for with its ETag, and the server answers 304
     assert run_to_end(again, 60) is True
     np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), expected_dem(again.plan.tiles))
@@ -116,7 +124,7 @@ def test_cancel_is_prompt_and_a_rerun_fetches_only_what_is_missing(server, tmp_p
     wait_until(lambda: sum(server.requests.values()) >= 3, 30, "a few tiles")
     cancel_and_time(task)  # answered (within its generous deadline) as a cancel, not a failure
     assert not (tmp_path / "out.tif").exists() and not [p for p in tmp_path.iterdir() if ".offload-" in p.name]
-    cached = {"/".join(p.relative_to(tmp_path / "cache").with_suffix("").parts) for p in (tmp_path / "cache").rglob("*.png")}
+    cached = cached_names(tmp_path / "cache")
     fetched_before_cancel = sum(server.requests.values())
     rerun = tiles_task(server, tmp_path, bbox=(6.9, 45.9, 7.1, 46.1), workers=2)
     assert run_to_end(rerun, 120) is True
@@ -124,7 +132,7 @@ def test_cancel_is_prompt_and_a_rerun_fetches_only_what_is_missing(server, tmp_p
     assert cached and not asked_again & cached, "a tile already had is never fetched twice"
     assert len(asked_again) <= 2, "only the tiles in flight at the cancel (≤ workers) are asked again"
     assert rerun.details.cached >= 1 and rerun.details.fetched + rerun.details.cached == rerun.plan.tiles.count
-    assert len(list((tmp_path / "cache").rglob("*.png"))) == rerun.plan.tiles.count
+    assert len(cached_names(tmp_path / "cache")) == rerun.plan.tiles.count
     assert fetched_before_cancel < rerun.plan.tiles.count
 
 
@@ -256,3 +264,31 @@ def test_the_imagery_mosaic_equals_gdals_wms_driver_over_the_same_tiles(tmp_path
     ours = gdal.Open(str(tmp_path / "ours.tif"))
     np.testing.assert_array_equal(ours.ReadAsArray(), their_values)
     np.testing.assert_allclose(ours.GetGeoTransform(), their_geotransform, rtol=1e-12)
+
+
+def test_two_processes_downloading_into_one_cache_at_once_both_finish_and_cache_whole_tiles(subprocess_env, tmp_path):
+    import subprocess
+    import sys
+    import urllib.request
+
+    cache = tmp_path / "cache"
+    with TileServer("imagery", Faults(latency_ms=20)) as server:
+        runs = [subprocess.Popen([sys.executable, "-m", "offload", "tiles", "--url", server.template, "--zoom", "14",
+                                  "--bbox=6.9,45.9,7.1,46.1", "--cache", str(cache), "--output",
+                                  str(tmp_path / f"run{number}.tif")],
+                                 env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for number in (1, 2)]
+        for run in runs:
+            _, stderr = run.communicate(timeout=120)
+            assert run.returncode == 0, stderr
+            assert "tile cache" not in stderr  # nothing set aside, no failure to tell
+        first, second = (gdal.Open(str(tmp_path / f"run{number}.tif")).ReadAsArray() for number in (1, 2))
+        np.testing.assert_array_equal(first, second)
+        with TileCache(cache, create=False) as cached:
+            tiles = cached.tiles()
+            # Most are cached (a tile the other run kept locked past the busy timeout is not: best
+            # effort), and every one cached is whole and the one served
+            assert len(tiles) >= first.shape[1] * first.shape[2] // 256 ** 2 // 2
+            for tile in tiles:
+                served = urllib.request.urlopen(server.template.format(z=tile.z, x=tile.x, y=tile.y)).read()
+                assert cached.read(tile, 10 ** 7).body == served

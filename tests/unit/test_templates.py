@@ -1,13 +1,11 @@
 """URL templates (``net_tasks/templates.py``, pure): placeholders filled, refusals that name the
-bad part and never show a secret, the hosts whose policy forbids bulk downloads, cache paths."""
+bad part and never show a secret, the hosts whose policy forbids bulk downloads."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from offload.core.errors import InputError
-from offload.net_tasks.templates import cache_path, parse_template
+from offload.net_tasks.templates import parse_template
 from offload.net_tasks.tiles import Tile
 
 
@@ -40,12 +38,6 @@ def test_bulk_download_policy_hosts():
     assert parse_template("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "abc").bulk_forbidden
     assert not parse_template("https://tiles.example.org/{z}/{x}/{y}.png").bulk_forbidden
     assert not parse_template("https://tile.openstreetmap.org.evil.example/{z}/{x}/{y}.png").bulk_forbidden
-
-
-def test_cache_paths_come_from_integers_only():
-    assert cache_path(Path("/c"), Tile(1, 2, 3), "png") == Path("/c/3/1/2.png")
-    with pytest.raises(ValueError):
-        cache_path(Path("/c"), Tile(1, 2, 3), "../x")
 
 
 def test_a_template_s_key_never_reaches_a_refusal():

@@ -1,6 +1,6 @@
 """The tile cache's freshness (``net_tasks/tile_cache.py``), by its properties: how long a
 server's headers let a tile be used without asking, and when a cached tile must be asked for
-again. (Its files, written and read back, are in ``test_tile_cache_io.py``.)"""
+again. (Its database, written and read back, is in ``test_tile_cache_io.py``.)"""
 from __future__ import annotations
 
 import email.utils
@@ -11,7 +11,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from offload.net_tasks.tile_cache import DEFAULT_MAX_AGE_S, CacheEntry, max_age_from, read_cache, write_cache
+from offload.net_tasks.tile_cache import DEFAULT_MAX_AGE_S, CacheEntry, TileCache, max_age_from
+from offload.net_tasks.tiles import Tile
 
 DEFAULT = 123_456.0  # what the caller passes when the server says nothing usable
 HTTP_DATE_0 = 1_700_000_000  # the server's Date, 2023-11-14
@@ -120,24 +121,27 @@ def test_max_age_zero_always_asks_again(entry, age_s):
 @example({"Cache-Control": "max-age=60"}, 1000.0, 59.0)
 @example({"Cache-Control": "max-age=60"}, 1000.0, 60.0)
 def test_a_written_tile_is_fresh_for_exactly_its_lifetime_and_keeps_its_etag(headers, now, age_s):
-    """What the engine decides from: the sidecar's expiry, and the ETag a stale tile is asked with."""
+    """What the engine decides from: the record's expiry, and the ETag a stale tile is asked with."""
     headers = {**headers, "ETag": '"v1"'}
     assume("no-store" not in headers.get("Cache-Control", "").lower())  # never written: the test below
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "3" / "4" / "5.png"
-        write_cache(path, b"tile", headers, now)
-        entry = read_cache(path, max_bytes=100)
+    with tempfile.TemporaryDirectory() as folder, TileCache(Path(folder)) as cache:
+        cache.write(Tile(4, 5, 3), b"tile", headers, now)
+        cache.commit()
+        entry = cache.read(Tile(4, 5, 3), max_bytes=100)
     assert entry.fresh(None, now + age_s) == (age_s < max_age_from(headers, DEFAULT_MAX_AGE_S))
     assert entry.etag == '"v1"'  # so a stale tile is asked for conditionally: unchanged costs a 304
 
 
 @pytest.mark.parametrize("cache_control", ["no-store", "max-age=600, No-Store", "private, no-store"])
 def test_a_response_marked_no_store_is_not_kept_and_takes_the_older_copy_with_it(tmp_path, cache_control):
-    path = tmp_path / "3" / "4" / "5.png"
-    write_cache(path, b"old tile", {"Cache-Control": "max-age=600"}, 1000.0)
-    assert read_cache(path, max_bytes=100).body == b"old tile"
-    write_cache(path, b"new tile", {"Cache-Control": cache_control}, 2000.0)
-    assert read_cache(path, max_bytes=100) is None
-    assert sorted(p.name for p in path.parent.iterdir()) == []  # neither the tile nor its sidecar
-    write_cache(tmp_path / "6.png", b"tile", {"Cache-Control": cache_control}, 2000.0)  # never cached before
-    assert not any(tmp_path.glob("6.png*"))
+    tile = Tile(4, 5, 3)
+    with TileCache(tmp_path) as cache:
+        cache.write(tile, b"old tile", {"Cache-Control": "max-age=600"}, 1000.0)
+    with TileCache(tmp_path) as cache:
+        assert cache.read(tile, max_bytes=100).body == b"old tile"
+        cache.write(tile, b"new tile", {"Cache-Control": cache_control}, 2000.0)
+        cache.commit()
+        assert cache.read(tile, max_bytes=100) is None
+        cache.write(Tile(6, 6, 3), b"tile", {"Cache-Control": cache_control}, 2000.0)  # never cached before
+    with TileCache(tmp_path) as cache:
+        assert cache.tiles() == []  # gone from the database too, not only hidden from this run
