@@ -236,10 +236,7 @@ def tile_server(folder: Path, latency_ms: float):
 def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
 
     output = work / f"{'-'.join(str(k) for k in case.key)}{SUFFIX.get(case.flavour, '.tif')}"
-    # A new cache folder per run, all removed with ``work`` at the end: on ext4 without a journal (this
-    # machine's disk) each new file's inode skips every inode freed in the last 60-360 s, so removing
-    # the previous run's 1,024 cache files cost the next run's cache writer ~1 s of CPU (perf:
-    # recently_deleted, find_inode_bit), which a user's disk does not.
+    # A new (empty) cache folder per run, as a first download has; all removed with ``work`` at the end.
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
     for stale in (output, Path(f"{output}.aux.xml")):
         if stale.is_dir():
