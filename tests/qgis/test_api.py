@@ -105,9 +105,9 @@ def test_the_handle_prints_before_during_and_after_its_task(tmp_path, project):
 def test_when_done_calls_back_once_the_task_has_ended(tmp_path, project):
     a = write_raster(tmp_path / "a.tif", np.full((20, 30), 4, np.float32))
     results = []
-    api.calc("A * 2", {"A": str(a)}, tmp_path / "twice.tif").when_done(lambda h: results.append(h.result))
-    wait_until(lambda: results, 30, "the callback")
-    assert results == [tmp_path / "twice.tif"]
+    handle = api.calc("A * 2", {"A": str(a)}, tmp_path / "twice.tif").when_done(lambda h: results.append(h.result))
+    wait_until(lambda: results, 30, "the callback")  # the handle kept referenced, as a caller keeps it
+    assert results == [tmp_path / "twice.tif"] == [handle.result]
 
 
 def test_wait_in_the_desktop_says_what_to_use_instead(tmp_path, project, monkeypatch):
