@@ -18,7 +18,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from .core.errors import InputError
 
@@ -30,6 +30,9 @@ class Step:
     """A task not yet built: ``chain()`` builds it, handing it the steps before it."""
 
     build: Callable[[List], object]
+
+
+_UNFINISHED: Set["Handle"] = set()  # handles of tasks not yet ended (see Handle.__init__)
 
 
 class Handle:
@@ -44,6 +47,8 @@ class Handle:
         self.task = task
         self._callbacks: List[Callable[["Handle"], None]] = []
         task.progressTextChanged.connect(self._on_news)
+        _UNFINISHED.add(self)  # kept until done: Qt holds only a weak reference to the slot's handle, so
+        # ``api.calc(...).when_done(print)``, its handle not kept, would otherwise lose its callback
 
     @property
     def done(self) -> bool:
@@ -103,6 +108,7 @@ class Handle:
 
     def _on_news(self, _text: str) -> None:
         if self.done:
+            _UNFINISHED.discard(self)
             callbacks, self._callbacks = self._callbacks, []
             for callback in callbacks:
                 callback(self)

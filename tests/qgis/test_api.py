@@ -102,6 +102,17 @@ def test_the_handle_prints_before_during_and_after_its_task(tmp_path, project):
     assert called == [handle]
 
 
+def test_when_done_calls_back_even_when_the_handle_is_not_kept(tmp_path, project):
+    import gc
+
+    a = write_raster(tmp_path / "a.tif", np.full((20, 30), 4, np.float32))
+    results = []
+    api.calc("A * 2", {"A": str(a)}, tmp_path / "twice.tif").when_done(lambda h: results.append(h.result))
+    gc.collect()  # as the console's next line may: the handle was not kept
+    wait_until(lambda: results, 30, "the callback")
+    assert results == [tmp_path / "twice.tif"]
+
+
 def test_when_done_calls_back_once_the_task_has_ended(tmp_path, project):
     a = write_raster(tmp_path / "a.tif", np.full((20, 30), 4, np.float32))
     results = []
