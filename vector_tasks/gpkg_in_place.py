@@ -45,6 +45,10 @@ class LayerInPlace:
         if dataset.StartTransaction() != 0:
             raise TaskFailed(f"could not start a transaction in {self.path.name}")
         try:
+            # SQLite >= 3.26 checks every view and trigger as a table is renamed: one naming the old
+            # layer, dropped a moment before, would fail the rename; the legacy rule keeps them as they
+            # are, and they read the new layer once it has the name
+            dataset.ExecuteSQL("PRAGMA legacy_alter_table = ON")
             old = _layer_index(dataset, self.layer)
             if old is not None and not self.replace:
                 raise TaskFailed(f"layer {self.layer!r} was created in {self.path.name} by another program "

@@ -142,6 +142,25 @@ def test_a_killed_runs_temporary_layer_goes_at_the_next_run_into_the_file_and_a_
     assert layer_names(out) == sorted(["parcels", "zones", live])
 
 
+def test_a_replaced_layer_that_a_view_reads_is_replaced_and_the_view_reads_the_new_one(tmp_path):
+    from qgis_helpers import run_to_end
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=50)
+    out = tmp_path / "out.gpkg"
+    make_layer(out, "points", count=9, name="zones")
+    connection = sqlite3.connect(str(out))
+    connection.execute('CREATE VIEW zone_numbers AS SELECT fid, n FROM "zones"')
+    connection.commit()
+    connection.close()
+    task = BufferTask(BufferRequest(spec, f"{out}|layername=zones", distance=2, overwrite=True))
+    assert run_to_end(task, 120) is True, task.error and task.error.one_line()
+    connection = sqlite3.connect(str(out))
+    try:
+        assert connection.execute("SELECT count(*) FROM zone_numbers").fetchone() == (50,)
+    finally:
+        connection.close()
+
+
 def test_a_canceled_run_leaves_the_file_s_layers_as_they_were_and_no_temporary_layer(tmp_path, project):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=40_000)
     out = tmp_path / "out.gpkg"
