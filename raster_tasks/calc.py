@@ -205,9 +205,16 @@ def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
         info = np.iinfo(dtype)
         if math.isnan(nodata) or not info.min <= nodata <= info.max or nodata != int(nodata):
             raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name}")
-    elif math.isfinite(nodata) and abs(nodata) > np.finfo(dtype).max:  # GDAL would write ±inf
+    elif math.isfinite(nodata) and np.isinf(_rounded(dtype, nodata)):  # GDAL would write ±inf
         raise InputError(f"nodata {nodata:g} does not fit the output type {dtype.name} (largest "
                          f"{np.finfo(dtype).max:g})")
+
+
+def _rounded(dtype: np.dtype, value: float):
+    """``value`` in the float type ``dtype``, rounded to nearest as GDAL writes it (-3.4028235e+38,
+    as gdalinfo prints -FLT_MAX, is -FLT_MAX: not a few ulps past it)."""
+    with np.errstate(over="ignore"):
+        return dtype.type(value)
 
 
 def _resolve_grid(request: CalcRequest, sources: List[gdal_io.Source]) -> Tuple[Grid, List[gdal_io.Source]]:

@@ -322,6 +322,13 @@ def test_a_float_nodata_out_of_the_output_types_range_is_refused(tmp_path, subpr
     assert "nodata 1e+300 does not fit the output type float32 (largest 3.40282e+38)" in line
 
 
+def test_the_float32_nodata_gdalinfo_prints_is_taken(tmp_path, small):
+    """-3.4028235e+38, as gdalinfo prints -FLT_MAX, is a few ulps past it as a float64 (review)."""
+    handle = api.calc("A * 2", {"A": small}, tmp_path / "o.tif", output_type="Float32", nodata=-3.4028235e+38)
+    assert handle.wait(60), handle.error
+    assert gdal.Open(str(tmp_path / "o.tif")).GetRasterBand(1).GetNoDataValue() == float(np.finfo(np.float32).min)
+
+
 def test_a_nan_geotransform_is_bad_input(tmp_path, subprocess_env, small):
     """Review finding 11: with --extent it failed with a ValueError."""
     vrt = tmp_path / "nan.vrt"
