@@ -136,7 +136,9 @@ def test_what_numpy_refuses_for_the_input_types_is_named(text, dtypes, message):
 
 def test_what_numpy_computes_for_the_input_types_passes():
     for text, dtypes in [("A ** -1", {"A": np.float32}), ("~A", {"A": np.uint8}), ("focal_mean(A, 1001)", {"A": np.int16}),
-                         ("slope(A) + hillshade(A) + where(A > 1, A, B)", {"A": np.uint8, "B": np.float32})]:
+                         ("slope(A) + hillshade(A) + where(A > 1, A, B)", {"A": np.uint8, "B": np.float32}),
+                         ("A ** (B - 2)", {"A": np.int16, "B": np.int16}),  # the exponent's sign is the data's
+                         ("B ** (A // 2 - 1)", {"A": np.int16, "B": np.int16})]:
         check_types(parse_expression(text, frozenset(dtypes)), {name: np.dtype(d) for name, d in dtypes.items()})
 
 
