@@ -105,14 +105,30 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
             raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
                              f"would delete; name the layer to write inside it: {path}|layername=NAME")
         return Destination(path, path.stem)
+    if layer.lower().startswith(_BOOKKEEPING_PREFIXES):
+        raise InputError(f"layer name {layer!r} is reserved: GeoPackage and SQLite name their own tables "
+                         f"{', '.join(p + '…' for p in _BOOKKEEPING_PREFIXES)}; name another layer")
     if layer.lower() in {name.lower() for name in hidden}:
         raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
                          "program's data); it is never replaced: name another layer")
     same = [name for name in existing if name.lower() == layer.lower()]  # SQLite's names ignore case
+    if same and _data_type(path, same[0]) not in ("features", "attributes"):
+        raise InputError(f"{str(path)!r} holds {same[0]!r}, a layer of {_data_type(path, same[0]) or 'another kind'} "
+                         "(a raster's tiles), which a buffer never replaces: name another layer")
     if same and (not overwrite or same != [layer]):
         raise InputError(f"layer {same[0]!r} exists in {str(path)!r}; "
                          + ("pass overwrite to replace it" if same == [layer] else "name it exactly to replace it"))
     return Destination(path, layer, inside=bool(existing or hidden))
+
+
+def _data_type(path: Path, layer: str) -> str:
+    """``gpkg_contents``' data type of ``layer`` (features, attributes, tiles…); "" if unknown."""
+    try:
+        with read_only(path) as connection:
+            found = connection.execute("SELECT data_type FROM gpkg_contents WHERE table_name = ?", (layer,)).fetchone()
+    except sqlite3.Error:
+        return ""
+    return str(found[0]) if found else ""
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -53,6 +53,24 @@ def test_a_layer_named_in_another_case_is_not_a_new_layer(tmp_path):
     assert check_destination(f"{path}|layername=parcels", None, overwrite=True).inside
 
 
+@pytest.mark.parametrize("name", ["gpkg_contents", "rtree_parcels_geom", "sqlite_stat1", "GPKG_OGR_CONTENTS"])
+def test_a_name_geopackage_or_sqlite_keep_for_their_own_tables_is_refused(tmp_path, name):
+    path = geopackage(tmp_path / "m.gpkg", "parcels", project=False)
+    with pytest.raises(InputError, match=f"layer name {name!r} is reserved"):
+        check_destination(f"{path}|layername={name}", None, overwrite=True)
+
+
+def test_a_raster_layer_of_the_geopackage_is_never_replaced_by_a_buffer(tmp_path):
+    from osgeo import gdal
+
+    path = tmp_path / "r.gpkg"
+    raster = gdal.GetDriverByName("MEM").Create("", 8, 8, 1, gdal.GDT_Byte)
+    raster.SetGeoTransform((0, 1, 0, 8, 0, -1))
+    gdal.Translate(str(path), raster, format="GPKG", creationOptions=["RASTER_TABLE=dem"])
+    with pytest.raises(InputError, match="holds 'dem', a layer of tiles"):
+        check_destination(f"{path}|layername=dem", None, overwrite=True)
+
+
 def test_a_geopackage_holding_only_a_project_keeps_it(tmp_path):
     path = geopackage(tmp_path / "p.gpkg")
     assert check_destination(f"{path}|layername=zones", None, overwrite=False).inside
