@@ -152,6 +152,7 @@ class TileCache:
         self._told = False  # a failure other than damage was logged (once a run)
         self._impatient = False  # another process held the lock past the timeout: stop waiting for it
         self._pending = 0  # rows written in the open transaction
+        self._idle_commit: Optional[threading.Timer] = None  # commits the open transaction BATCH_S after it began
         self._batch_started = 0.0
         # Forgotten this run: a miss until written anew. (A set's add, discard and 'in' are each
         # atomic under the GIL: no lock needed.)
@@ -250,6 +251,8 @@ class TileCache:
 
     def close(self) -> None:
         """Commit what is written (on every path: what was fetched is kept) and close."""
+        if self._idle_commit is not None:
+            self._idle_commit.cancel()
         self.commit()
         with self._write_lock, self._readers_lock:
             self._closed = True
@@ -343,6 +346,11 @@ class TileCache:
             self._impatient = False
             self._writer.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         self._pending, self._batch_started = 0, time.monotonic()
+        # committed after BATCH_S even if no tile follows: an open transaction holds SQLite's write
+        # lock, and another run writing into this cache would give up its tiles meanwhile
+        self._idle_commit = threading.Timer(BATCH_S, self.commit)
+        self._idle_commit.daemon = True
+        self._idle_commit.start()
         return True
 
     def _commit(self) -> None:

@@ -209,6 +209,20 @@ def test_a_database_another_process_keeps_locked_means_the_tile_is_not_cached_th
         assert cache.tiles() == [Tile(0, 0, 1), TILE]
 
 
+def test_a_batch_is_committed_when_no_tile_follows_so_another_run_can_write(tmp_path):
+    """Review: an open batch held SQLite's write lock while the writer waited (a slow server, a
+    Retry-After), and another run into the same cache gave up all its tiles meanwhile."""
+    from offload.net_tasks.tile_cache import BATCH_S
+
+    with cache_in(tmp_path) as idle:
+        idle.write(TILE, b"tile", {}, now=0.0)  # and then nothing, for a while
+        time.sleep(BATCH_S + 1.0)
+        with cache_in(tmp_path) as other:
+            other.write(Tile(0, 0, 9), b"other", {}, now=0.0)
+        with cache_in(tmp_path) as reader:
+            assert reader.tiles() == [Tile(0, 0, 9), TILE]  # both kept, the idle run's committed
+
+
 def body_of(y: int) -> bytes:
     """A body whose every byte and length says which tile it is."""
     return y.to_bytes(4, "big") * (500 + 37 * (y % 50))
