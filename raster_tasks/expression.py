@@ -291,7 +291,10 @@ def _check_constant(value, operands, text: str, node: ast.AST, segment: str) -> 
     if isinstance(value, int) and not isinstance(value, bool) and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
         raise _fail(text, node, f"{segment!r} is too large for any pixel type (more than 64 bits)")
     if kind == "f" and not np.all(np.isfinite(value)) and all(np.all(np.isfinite(v)) for v in operands):
-        raise _fail(text, node, f"{segment!r} overflows to {float(np.asarray(value).flat[0])!r}")
+        result = float(np.asarray(value).flat[0])
+        raise _fail(text, node, f"{segment!r} " + (f"overflows to {result!r}" if math.isinf(result) and any(
+            isinstance(v, (int, float, np.number)) and abs(float(v)) > 1 for v in operands) else f"is {result!r}, not a "
+            "number a pixel can hold (write nan or inf for those)"))
 
 
 def check_types(expression: Expression, dtypes: Mapping[str, np.dtype]) -> None:

@@ -55,6 +55,8 @@ def test_refusals_name_the_offending_token(text, message):
     ("A + 99999999999999999999999", "whole number does not fit 64 bits (no pixel type holds it) at column 5"),
     ("A + 10.0**400", "'10.0**400' overflows (past float64's 1.8e308) at column 5"),
     ("B * (1e308 * 10)", "'1e308 * 10' overflows to inf at column 6"),
+    ("A + log(0)", "'log(0)' is -inf, not a number a pixel can hold"),  # no overflow: log's pole
+    ("A + sqrt(-1)", "'sqrt(-1)' is nan, not a number a pixel can hold"),
     ("sqrt(10**30) + A", "'10**30' is too large"),
     ("A + 1/0", "'1/0' cannot be computed (division by zero) at column 5"),
     ("A + (-8)**(1/3)", "'(-8)**(1/3)' is (1.0000000000000002+1.7320508075688772j), not a real number"),
