@@ -112,8 +112,9 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
         raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
                          "program's data); it is never replaced: name another layer")
     same = [name for name in existing if name.lower() == layer.lower()]  # SQLite's names ignore case
-    if same and _data_type(path, same[0]) not in ("features", "attributes"):
-        raise InputError(f"{str(path)!r} holds {same[0]!r}, a layer of {_data_type(path, same[0]) or 'another kind'} "
+    kind = _data_type(path, same[0]) if same else ""
+    if same and kind not in ("features", "attributes"):
+        raise InputError(f"{str(path)!r} holds {same[0]!r}, a layer of {kind or 'another kind'} "
                          "(a raster's tiles), which a buffer never replaces: name another layer")
     if same and (not overwrite or same != [layer]):
         raise InputError(f"layer {same[0]!r} exists in {str(path)!r}; "
