@@ -85,6 +85,23 @@ def test_a_geopackage_of_only_offloads_tiles_may_be_replaced(tmp_path):
     assert not task.resuming
 
 
+def test_a_geopackage_extension_s_table_is_bookkeeping_for_tiles_as_for_buffer(tmp_path):
+    """A ``gpkgext_*`` table (the related-tables extension's, say) is GeoPackage's own, not a user's
+    layer: ``--overwrite`` replaces a package of only tiles that has one, as the buffer's output
+    check does (the tiles used to refuse it as a layer that would be lost)."""
+    from offload.vector_tasks.destination import check_destination
+
+    path = tmp_path / "tiles.gpkg"
+    with TileServer("imagery") as server:
+        assert run_to_end(TileDownloadTask(TileRequest(server.template, BBOX, 12, path, format="GPKG",
+                                                       cache_dir=tmp_path / "cache")), 60) is True
+    with sqlite3.connect(str(path)) as db:
+        db.execute("CREATE TABLE gpkgext_relations (id INTEGER PRIMARY KEY, base_table_name TEXT)")
+    assert check_destination(path, None, overwrite=True).layer == "tiles"  # the buffer would replace it too
+    assert not tiles_task(path, overwrite=True).resuming
+    assert tiles_task(path).resuming
+
+
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_an_mbtiles_onto_a_database_that_is_not_one_is_refused_up_front(tmp_path, overwrite):
     path = tmp_path / "survey.mbtiles"
