@@ -207,17 +207,22 @@ def test_a_resume_widens_bounds_and_zooms_and_keeps_what_the_user_set(tmp_path):
     assert dataset.GetRasterBand(1).GetOverviewCount() == 1  # zoom 11 under zoom 12
 
 
-def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_provider, tmp_path):
-    """Processing adds to an existing package in place: the same checks refuse, in its own exception."""
+@pytest.mark.parametrize("resume, refusal", [
+    (False, r"field\.gpkg' holds other layers \(parcels, roads\) that replacing it would delete"),
+    (True, r"field\.gpkg cannot take these tiles: .*parcels, roads"),
+])
+def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_provider, tmp_path, resume, refusal):
+    """Processing replaces its output, or adds to a package with RESUME: either way the same checks
+    as the command line's refuse, in Processing's own exception."""
     import processing
     from qgis.core import QgsProcessingException
 
     path = field_geopackage(tmp_path / "field.gpkg")
     before = path.read_bytes()
     with TileServer("imagery") as server:
-        with pytest.raises(QgsProcessingException, match=r"field\.gpkg cannot take these tiles: .*parcels, roads"):
+        with pytest.raises(QgsProcessingException, match=refusal):
             processing.run("offload:tiles", {"URL": server.template, "EXTENT": "6.95,7.05,45.95,46.05 [EPSG:4326]",
                                              "ZOOM": 12, "FORMAT": 2, "CACHE": str(tmp_path / "cache"),
-                                             "OUTPUT": str(path)})
+                                             "RESUME": resume, "OUTPUT": str(path)})
         assert sum(server.requests.values()) == 0
     assert path.read_bytes() == before
