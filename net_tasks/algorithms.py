@@ -172,6 +172,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         """A new output, or one replacing the existing one, as every algorithm's; with RESUME an
         existing package is added to in place."""
         from ..core.feedback import feedback_control
+        from ..core.package_statistics import store_package_statistics
         from .tile_download import run_tiles
         from .tile_package import check_existing_output, plan_meta
         from .tile_plan import validate_tile_request
@@ -186,16 +187,20 @@ class TilesAlgorithm(OffloadAlgorithm):
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
         if not resuming:
-            return super().processAlgorithm(parameters, context, feedback)
-        try:
-            with feedback_control(feedback) as control:
-                run_tiles(plan, Path(destination), control)
-        except Canceled:
-            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
-            return {}
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
-        return {self.OUTPUT: destination}
+            produced = super().processAlgorithm(parameters, context, feedback)
+        else:
+            try:
+                with feedback_control(feedback) as control:
+                    run_tiles(plan, Path(destination), control)
+            except Canceled:
+                feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+                return {}
+            except InputError as exc:
+                raise QgsProcessingException(exc.one_line()) from None
+            produced = {self.OUTPUT: destination}
+        if produced and plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
+            store_package_statistics(destination)  # else GDAL leaves a stray file in the working folder
+        return produced
 
 
 class DownloadAlgorithm(OffloadAlgorithm):
