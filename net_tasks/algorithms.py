@@ -24,7 +24,8 @@ from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 from .request import (
-    BBOX_CRS, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
+    BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT,
+    WORKERS, ZOOM, ZOOM_MIN,
 )
 
 
@@ -37,8 +38,8 @@ class TilesAlgorithm(OffloadAlgorithm):
     """Download XYZ tiles over an extent into a mosaic (GeoTIFF, COG) or a package (GeoPackage, MBTiles)."""
 
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
-    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
-        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
+    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE, CACHE_SIZE = (
+        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE", "CACHE_SIZE")
     TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
     FORMAT, MIN_ZOOM, SOURCE, RESUME = "FORMAT", "MIN_ZOOM", "SOURCE", "RESUME"
     sources: tuple = ()  # the XyzSources SOURCE offers after its first choice (a typed URL)
@@ -99,6 +100,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(number_parameter(self.MAX_TILES, MAX_TILES))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
+        self.addParameter(_advanced(number_parameter(self.CACHE_SIZE, CACHE_MB)))
         self.addParameter(_advanced(enum_parameter(self.TILE_SIZE, TILE_SIZE)))
         self.addParameter(_advanced(number_parameter(self.TIMEOUT, TIMEOUT)))
         self.addParameter(_advanced(number_parameter(self.MAX_TILE_BYTES, MAX_TILE_BYTES)))
@@ -137,6 +139,7 @@ class TilesAlgorithm(OffloadAlgorithm):
             allow_missing=self.parameterAsBool(parameters, self.ALLOW_MISSING, context),
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
+            cache_mb=self.parameterAsInt(parameters, self.CACHE_SIZE, context),
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
             tile_px=int(TILE_SIZE.keyword_of(self.parameterAsEnum(parameters, self.TILE_SIZE, context))),
