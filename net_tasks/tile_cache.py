@@ -297,12 +297,9 @@ class TileCache:
         the excess, reading each row's length from its record, never its body.
         """
         try:
-            if _pages(db, "page_count") * _pages(db, "page_size") <= max_bytes:
-                return
-            if _pages(db, "auto_vacuum") != INCREMENTAL:  # a cache made before the bound: once, rewritten
-                db.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
-                db.execute("VACUUM")
             page_size = _pages(db, "page_size")
+            if _pages(db, "page_count") * page_size <= max_bytes:
+                return
             excess = (_pages(db, "page_count") - _pages(db, "freelist_count")) * page_size - int(max_bytes * TRIM_TO)
             if excess > 0:
                 last = None
@@ -315,9 +312,13 @@ class TileCache:
                 rows.close()
                 if last is not None:
                     db.execute("DELETE FROM tiles WHERE rowid <= ?", (last,))
-            # every free page back to the file system: one page a step, and only sqlite3_exec (executescript)
-            # steps a statement that returns no row to its end
-            db.executescript("PRAGMA incremental_vacuum;")
+            if _pages(db, "auto_vacuum") == INCREMENTAL:
+                # every free page back to the file system: one page a step, and only sqlite3_exec
+                # (executescript) steps a statement that returns no row to its end
+                db.executescript("PRAGMA incremental_vacuum;")
+            else:  # a cache made before the bound: rewritten once, what is kept only, able to shrink from now on
+                db.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
+                db.execute("VACUUM")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # and the file shrinks now
         except sqlite3.Error as exc:
             self._trouble(exc, "trimming")
