@@ -24,7 +24,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="84" />
+      <location filename="../net_tasks/algorithms.py" line="88" />
       <source>A URL template (Tile URL template)</source>
       <translation type="unfinished" />
     </message>
@@ -34,7 +34,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="118" />
+      <location filename="../net_tasks/request.py" line="127" />
       <source>A file (not loaded)</source>
       <translation type="unfinished" />
     </message>
@@ -44,12 +44,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="119" />
+      <location filename="../net_tasks/request.py" line="128" />
       <source>A raster layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="120" />
+      <location filename="../net_tasks/request.py" line="129" />
       <source>A vector layer</source>
       <translation type="unfinished" />
     </message>
@@ -59,12 +59,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="40" />
+      <location filename="../net_tasks/algorithms.py" line="109" />
+      <source>Add to an existing package (resume)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../raster_tasks/request.py" line="43" />
       <source>Align on the area all inputs cover</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="41" />
+      <location filename="../raster_tasks/request.py" line="44" />
       <source>Align on the area any input covers</source>
       <translation type="unfinished" />
     </message>
@@ -79,7 +84,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="63" />
+      <location filename="../net_tasks/request.py" line="71" />
       <location filename="../ui/forms/tiles_form.py" line="84" />
       <source>Area CRS</source>
       <translation type="unfinished" />
@@ -120,7 +125,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="30" />
+      <location filename="../raster_tasks/request.py" line="33" />
       <source>Byte (0…255)</source>
       <translation type="unfinished" />
     </message>
@@ -130,7 +135,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="327" />
+      <location filename="../core/task.py" line="328" />
       <source>Canceled after {time}</source>
       <translation type="unfinished" />
     </message>
@@ -140,7 +145,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="95" />
+      <location filename="../net_tasks/algorithms.py" line="99" />
       <source>Clip to the extent</source>
       <translation type="unfinished" />
     </message>
@@ -150,7 +155,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="26" />
+      <location filename="../raster_tasks/request.py" line="29" />
       <source>Cloud Optimized GeoTIFF</source>
       <translation type="unfinished" />
     </message>
@@ -225,18 +230,18 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="325" />
+      <location filename="../core/task.py" line="326" />
       <source>Done in {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="195" />
+      <location filename="../net_tasks/algorithms.py" line="220" />
       <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="50" />
+      <location filename="../net_tasks/algorithms.py" line="51" />
       <source>Download tiles (GeoTIFF, COG, GeoPackage, MBTiles)</source>
       <translation type="unfinished" />
     </message>
@@ -246,12 +251,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="224" />
+      <location filename="../net_tasks/algorithms.py" line="249" />
       <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="204" />
+      <location filename="../net_tasks/algorithms.py" line="229" />
       <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
 
 Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
@@ -260,8 +265,8 @@ Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages o
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="59" />
-      <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
+      <location filename="../net_tasks/algorithms.py" line="60" />
+      <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing output is replaced, as every algorithm's; with Add to an existing package (resume), an existing package gets only the tiles it lacks. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache folder is held to Tile cache size (512 MB): past it, the end of a run drops the least recently stored tiles. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
 
 Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body (counted once inflated) is refused, and so is an image that is not Tile size pixels square, read from its header before decoding. Nothing refused is cached. Failed tiles are named with their cause; only timeouts, dropped connections, 429 and 5xx are retried.</source>
       <translation type="unfinished" />
@@ -272,7 +277,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="221" />
+      <location filename="../net_tasks/algorithms.py" line="246" />
       <source>Expected SHA-256 (hex)</source>
       <translation type="unfinished" />
     </message>
@@ -287,12 +292,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="88" />
+      <location filename="../net_tasks/algorithms.py" line="92" />
       <source>Extent</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="329" />
+      <location filename="../core/task.py" line="330" />
       <source>Failed after {time}</source>
       <translation type="unfinished" />
     </message>
@@ -312,18 +317,18 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="35" />
+      <location filename="../raster_tasks/request.py" line="38" />
       <source>Float32 (decimals)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="36" />
+      <location filename="../raster_tasks/request.py" line="39" />
       <source>Float64 (double precision)</source>
       <translation type="unfinished" />
     </message>
     <message>
       <location filename="../net_tasks/request.py" line="33" />
-      <location filename="../raster_tasks/request.py" line="24" />
+      <location filename="../raster_tasks/request.py" line="27" />
       <source>Format</source>
       <translation type="unfinished" />
     </message>
@@ -363,7 +368,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="25" />
+      <location filename="../raster_tasks/request.py" line="28" />
       <source>GeoTIFF (tiled)</source>
       <translation type="unfinished" />
     </message>
@@ -404,12 +409,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="38" />
+      <location filename="../raster_tasks/request.py" line="41" />
       <source>Inputs on different grids</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="39" />
+      <location filename="../raster_tasks/request.py" line="42" />
       <source>Inputs share a grid (refuse different grids)</source>
       <translation type="unfinished" />
     </message>
@@ -420,12 +425,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="32" />
+      <location filename="../raster_tasks/request.py" line="35" />
       <source>Int16 (−32,768…32,767)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="34" />
+      <location filename="../raster_tasks/request.py" line="37" />
       <source>Int32</source>
       <translation type="unfinished" />
     </message>
@@ -440,7 +445,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="122" />
+      <location filename="../net_tasks/request.py" line="131" />
       <source>Largest file (bytes)</source>
       <translation type="unfinished" />
     </message>
@@ -450,7 +455,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="52" />
+      <location filename="../raster_tasks/request.py" line="55" />
       <source>Largest output grid (pixels)</source>
       <translation type="unfinished" />
     </message>
@@ -465,12 +470,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="96" />
+      <location filename="../net_tasks/algorithms.py" line="100" />
       <source>Leave failing tiles empty</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="117" />
+      <location filename="../net_tasks/request.py" line="126" />
       <source>Load as</source>
       <translation type="unfinished" />
     </message>
@@ -530,6 +535,11 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
+      <location filename="../net_tasks/algorithms.py" line="111" />
+      <source>Off (the default): an existing output is replaced, as every Processing algorithm replaces its outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../ui/help.py" line="38" />
       <source>Offload help: {task}</source>
       <translation type="unfinished" />
@@ -584,17 +594,17 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="105" />
+      <location filename="../net_tasks/algorithms.py" line="119" />
       <source>Output (.tif, .gpkg, .mbtiles; as Format)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="47" />
+      <location filename="../raster_tasks/request.py" line="50" />
       <source>Output nodata</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="28" />
+      <location filename="../raster_tasks/request.py" line="31" />
       <source>Output type</source>
       <translation type="unfinished" />
     </message>
@@ -614,7 +624,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="311" />
+      <location filename="../core/task.py" line="312" />
       <source>Queued</source>
       <translation type="unfinished" />
     </message>
@@ -650,7 +660,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="43" />
+      <location filename="../raster_tasks/request.py" line="46" />
       <source>Resolution when aligning</source>
       <translation type="unfinished" />
     </message>
@@ -711,7 +721,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="85" />
+      <location filename="../net_tasks/algorithms.py" line="89" />
       <location filename="../ui/forms/tiles_form.py" line="82" />
       <source>Source</source>
       <translation type="unfinished" />
@@ -727,7 +737,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="313" />
+      <location filename="../core/task.py" line="314" />
       <source>Starting</source>
       <translation type="unfinished" />
     </message>
@@ -742,7 +752,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="94" />
+      <location filename="../net_tasks/algorithms.py" line="98" />
       <source>Subdomains for {{s}}</source>
       <translation type="unfinished" />
     </message>
@@ -772,7 +782,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="45" />
+      <location filename="../raster_tasks/request.py" line="48" />
       <source>The coarsest of the inputs</source>
       <translation type="unfinished" />
     </message>
@@ -782,7 +792,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="44" />
+      <location filename="../raster_tasks/request.py" line="47" />
       <source>The finest of the inputs</source>
       <translation type="unfinished" />
     </message>
@@ -797,23 +807,28 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="29" />
+      <location filename="../raster_tasks/request.py" line="32" />
       <source>The widest type of the inputs the expression uses</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="50" />
+      <location filename="../raster_tasks/request.py" line="53" />
       <source>Threads</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="86" />
+      <location filename="../net_tasks/algorithms.py" line="90" />
       <source>Tile URL template (or a connection's name)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="99" />
+      <location filename="../net_tasks/algorithms.py" line="103" />
       <source>Tile cache folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="67" />
+      <source>Tile cache size (MB)</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -822,22 +837,22 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="124" />
+      <location filename="../net_tasks/request.py" line="133" />
       <source>Timeout (seconds without a KiB)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="31" />
+      <location filename="../raster_tasks/request.py" line="34" />
       <source>UInt16 (0…65,535)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/request.py" line="33" />
+      <location filename="../raster_tasks/request.py" line="36" />
       <source>UInt32</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="220" />
+      <location filename="../net_tasks/algorithms.py" line="245" />
       <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
@@ -854,8 +869,8 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="53" />
-      <location filename="../net_tasks/algorithms.py" line="198" />
+      <location filename="../net_tasks/algorithms.py" line="54" />
+      <location filename="../net_tasks/algorithms.py" line="223" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>
@@ -890,7 +905,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="317" />
+      <location filename="../core/task.py" line="318" />
       <source>about {time} left</source>
       <translation type="unfinished" />
     </message>
@@ -1050,7 +1065,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="424" />
+      <location filename="../core/task.py" line="426" />
       <source>no reason given</source>
       <translation type="unfinished" />
     </message>
@@ -1165,47 +1180,47 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="315" />
+      <location filename="../core/task.py" line="316" />
       <source>{rate} {unit}/s</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="339" />
+      <location filename="../core/task.py" line="340" />
       <source>{task} — {progress}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="422" />
+      <location filename="../core/task.py" line="424" />
       <source>{task}: canceled after {time}; nothing partial was left</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="420" />
+      <location filename="../core/task.py" line="422" />
       <source>{task}: done in {time}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="419" />
+      <location filename="../core/task.py" line="421" />
       <source>{task}: done in {time}: {summary}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="425" />
+      <location filename="../core/task.py" line="427" />
       <source>{task}: failed after {time}: {error}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="426" />
+      <location filename="../core/task.py" line="428" />
       <source>{task}: running</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="460" />
+      <location filename="../core/task.py" line="462" />
       <source>{task}: {error}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../core/task.py" line="318" />
+      <location filename="../core/task.py" line="319" />
       <source>{time} elapsed</source>
       <translation type="unfinished" />
     </message>

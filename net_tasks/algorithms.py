@@ -24,7 +24,8 @@ from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
 from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 from .request import (
-    BBOX_CRS, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN,
+    BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT,
+    WORKERS, ZOOM, ZOOM_MIN,
 )
 
 
@@ -37,10 +38,10 @@ class TilesAlgorithm(OffloadAlgorithm):
     """Download XYZ tiles over an extent into a mosaic (GeoTIFF, COG) or a package (GeoPackage, MBTiles)."""
 
     URL, EXTENT, ZOOM, DECODE, WORKERS = "URL", "EXTENT", "ZOOM", "DECODE", "WORKERS"
-    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE = (
-        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE")
+    SUBDOMAINS, CLIP, ALLOW_MISSING, MAX_TILES, CACHE, CACHE_SIZE = (
+        "SUBDOMAINS", "CLIP", "ALLOW_MISSING", "MAX_TILES", "CACHE", "CACHE_SIZE")
     TIMEOUT, MAX_TILE_BYTES, TILE_SIZE = "TIMEOUT", "MAX_TILE_BYTES", "TILE_SIZE"
-    FORMAT, MIN_ZOOM, SOURCE = "FORMAT", "MIN_ZOOM", "SOURCE"
+    FORMAT, MIN_ZOOM, SOURCE, RESUME = "FORMAT", "MIN_ZOOM", "SOURCE", "RESUME"
     sources: tuple = ()  # the XyzSources SOURCE offers after its first choice (a typed URL)
 
     def name(self) -> str:
@@ -60,12 +61,15 @@ class TilesAlgorithm(OffloadAlgorithm):
             "Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG "
             "(EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them "
             "as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An "
-            "existing package is added to: only the tiles it lacks are fetched. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
+            "existing output is replaced, as every algorithm's; with Add to an existing package (resume), "
+            "an existing package gets only the tiles it lacks. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. "
             "Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, "
             "HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template "
             "also takes a connection's name. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
-            "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. "
+            "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache "
+            "folder is held to Tile cache size (512 MB): past it, the end of a run drops the least recently "
+            "stored tiles. "
             "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
             "antimeridian fetches only the columns it touches.\n\n"
             "Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body "
@@ -98,9 +102,19 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(number_parameter(self.MAX_TILES, MAX_TILES))
         self.addParameter(QgsProcessingParameterFolderDestination(self.CACHE, tr("Tile cache folder"), optional=True,
                                                                   createByDefault=False))
+        self.addParameter(_advanced(number_parameter(self.CACHE_SIZE, CACHE_MB)))
         self.addParameter(_advanced(enum_parameter(self.TILE_SIZE, TILE_SIZE)))
         self.addParameter(_advanced(number_parameter(self.TIMEOUT, TIMEOUT)))
         self.addParameter(_advanced(number_parameter(self.MAX_TILE_BYTES, MAX_TILE_BYTES)))
+        resume = QgsProcessingParameterBoolean(self.RESUME, tr("Add to an existing package (resume)"),
+                                               defaultValue=False)
+        resume.setHelp(tr(
+            "Off (the default): an existing output is replaced, as every Processing algorithm replaces its "
+            "outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: "
+            "an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, "
+            "fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps "
+            "its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced."))
+        self.addParameter(resume)
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
 
@@ -127,10 +141,11 @@ class TilesAlgorithm(OffloadAlgorithm):
             allow_missing=self.parameterAsBool(parameters, self.ALLOW_MISSING, context),
             max_tiles=self.parameterAsInt(parameters, self.MAX_TILES, context),
             cache_dir=Path(cache) if cache else None,
+            cache_mb=self.parameterAsInt(parameters, self.CACHE_SIZE, context),
             timeout_s=self.parameterAsDouble(parameters, self.TIMEOUT, context),
             max_tile_bytes=self.parameterAsInt(parameters, self.MAX_TILE_BYTES, context),
             tile_px=int(TILE_SIZE.keyword_of(self.parameterAsEnum(parameters, self.TILE_SIZE, context))),
-            overwrite=True,
+            overwrite=not self.parameterAsBool(parameters, self.RESUME, context),
         )
         source = self.chosen_source(parameters, context, fields["template"])
         if source is not None:  # the connection's settings, as the dialog and api.tiles honour them
@@ -159,28 +174,38 @@ class TilesAlgorithm(OffloadAlgorithm):
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        """A new output as every algorithm's; an existing package is added to in place (resume)."""
+        """A new output, or one replacing the existing one, as every algorithm's; with RESUME an
+        existing package is added to in place."""
         from ..core.feedback import feedback_control
-        from .tile_task import resumes_package
+        from ..core.package_statistics import store_package_statistics
         from .tile_download import run_tiles
+        from .tile_package import check_existing_output, plan_meta
         from .tile_plan import validate_tile_request
 
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
-            plan = validate_tile_request(self.build_request(parameters, context, destination))
+            request = self.build_request(parameters, context, destination)
+            plan = validate_tile_request(request)
+            # refused here, before any request: a package it cannot add to, or layers replacing would delete
+            resuming = plan.is_package and check_existing_output(Path(destination), plan.format, plan_meta(plan),
+                                                                 request.overwrite)
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
-        if not resumes_package(plan, Path(destination), overwrite=False):
-            return super().processAlgorithm(parameters, context, feedback)
-        try:
-            with feedback_control(feedback) as control:
-                run_tiles(plan, Path(destination), control)
-        except Canceled:
-            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
-            return {}
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
-        return {self.OUTPUT: destination}
+        if not resuming:
+            produced = super().processAlgorithm(parameters, context, feedback)
+        else:
+            try:
+                with feedback_control(feedback) as control:
+                    run_tiles(plan, Path(destination), control)
+            except Canceled:
+                feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+                return {}
+            except InputError as exc:
+                raise QgsProcessingException(exc.one_line()) from None
+            produced = {self.OUTPUT: destination}
+        if produced and plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
+            store_package_statistics(destination)  # else GDAL leaves a stray file in the working folder
+        return produced
 
 
 class DownloadAlgorithm(OffloadAlgorithm):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..core.vocabulary import add_argument
 from .request import (
-    BBOX_CRS, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_AGE, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, RETRIES, TILE_SIZE,
-    TIMEOUT, WORKERS, ZOOM, format_for_output,
+    BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_AGE, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, RETRIES,
+    TILE_SIZE, TIMEOUT, WORKERS, ZOOM, format_for_output,
 )
 
 NEGATIVE_NUMBERS = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,[-+]?[\d.eE+-]*)+$")
@@ -102,6 +102,7 @@ def _add_tiles(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", default="", help="a package's name (default: the output's file name)")
     parser.add_argument("--attribution", default="", help="a package's attribution, e.g. '© OpenStreetMap'")
     parser.add_argument("--cache", type=Path, help="tile cache folder (default: per user, per template)")
+    add_argument(parser, CACHE_MB)
     add_argument(parser, WORKERS, metavar="N")
     add_argument(parser, RETRIES, metavar="N")
     add_argument(parser, TIMEOUT, metavar="SECONDS")
@@ -132,7 +133,7 @@ def _tiles(args: argparse.Namespace) -> int:
     request = TileRequest(
         template=args.url, bbox=args.bbox, zoom=zoom, zoom_min=zoom_min, format=output_format,
         headers=tuple(args.header), name=args.name, attribution=args.attribution, output=args.output, bbox_crs=args.bbox_crs,
-        cache_dir=args.cache, workers=args.workers, retries=args.retries, timeout_s=args.timeout_s,
+        cache_dir=args.cache, cache_mb=args.cache_mb, workers=args.workers, retries=args.retries, timeout_s=args.timeout_s,
         decode=args.decode, max_tiles=args.max_tiles, user_agent=args.user_agent, subdomains=args.subdomains,
         clip=args.clip, allow_missing=args.allow_missing, allow_file_urls=args.allow_file_urls,
         max_age_s=args.max_age_s, overwrite=args.overwrite, max_tile_bytes=args.max_tile_bytes,

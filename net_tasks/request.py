@@ -60,9 +60,17 @@ MAX_TILES = Option("max_tiles", tr_noop("Max tiles"), kind=int, minimum=1, defau
                    help="refuse more tiles than this")
 MAX_AGE = Option("max_age_s", tr_noop("Seconds a cached tile stays fresh"), flag="--max-age", kind=float,
                  minimum=0, help="seconds a cached tile stays fresh; unset: as the server says")
+# The tile cache's bound on disk, per cache folder (one a tile source). QGIS's own network cache
+# holds 50 MB (Settings > Network) for everything it browses; a download's cache must hold whole
+# runs, so that a rerun after a failure or a cancel fetches nothing again (a tile server's usage
+# policy asks for that): 512 MB is two runs of --max-tiles' 10,000 imagery tiles of ~25 KB.
+CACHE_MB = Option("cache_mb", tr_noop("Tile cache size (MB)"), flag="--cache-size", kind=int, minimum=1,
+                  maximum=1_000_000, default=512, unit="MB",
+                  help="the tile cache folder's bound on disk: past it, the end of a run drops the least recently "
+                       "stored tiles")
 BBOX_CRS = Option("bbox_crs", tr_noop("Area CRS"), default="EPSG:4326", help="CRS of --bbox")
 TILE_OPTIONS = (ZOOM, ZOOM_MIN, FORMAT, DECODE, TILE_SIZE, WORKERS, RETRIES, TIMEOUT, MAX_TILE_BYTES, MAX_TILES,
-                MAX_AGE, BBOX_CRS)
+                MAX_AGE, CACHE_MB, BBOX_CRS)
 
 FORMAT_NAMES = FORMAT.keywords
 PACKAGE_FORMATS = ("GPKG", "MBTiles")  # the tiles as served: nothing decoded, nothing clipped
@@ -87,6 +95,7 @@ class TileRequest:
     output: Path
     bbox_crs: str = BBOX_CRS.default
     cache_dir: Optional[Path] = None
+    cache_mb: int = CACHE_MB.default  # the cache folder's bound on disk
     workers: int = WORKERS.default
     retries: int = RETRIES.default
     timeout_s: float = TIMEOUT.default

@@ -17,6 +17,11 @@ another process keeps locked past ``BUSY_TIMEOUT_S`` means this tile is not cach
 a read that fails is a miss. A cache folder of the former layout (``z/x/y.png`` files) is
 ignored, its files left where they are (they may be the user's: nothing not ours is deleted).
 
+Bounded: a run's end holds the database to the run's size bound on disk (``max_bytes``):
+past it, the least recently stored tiles are dropped until it takes ``TRIM_TO`` of the bound,
+and the space they took is given back to the file system (incremental vacuum). Done at
+``close()``, after the last tile was written, so no download waits on it.
+
 Freshness comes from the server's headers (``no-cache``, ``max-age``, ``Expires``), else the
 OSM usage policy's week, unless the user's ``--max-age`` overrides both. A stale tile with an
 ETag is asked for conditionally (a 304 renews its record, the body kept).
@@ -49,6 +54,9 @@ SCHEMA_VERSION = 1  # PRAGMA user_version of the layout below
 BATCH_TILES = 64  # tiles a transaction holds at most...
 BATCH_S = 0.5  # ...or seconds: a kill loses at most this much, another process waits about this long
 BUSY_TIMEOUT_S = 1.0  # how long a write waits for another process's transaction before giving up the tile
+TRIM_TO = 0.9  # a trim leaves the cache at this share of its bound: the next runs add a tenth before the next trim
+ROW_BYTES = 40  # a row's bytes beside its body (key, record, cell pointer), counted into what a trim frees
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL: freed pages can be given back to the file system
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS tiles (
     z INTEGER NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL,
@@ -136,11 +144,14 @@ class TileCache:
 
     With ``create=False`` (a package's run, which writes no cache), a folder without a database
     is left as it is and every read is a miss.
+
+    ``max_bytes``: the database's bound on disk, held at ``close()`` (None: no bound).
     """
 
     def __init__(self, folder: Path, create: bool = True,
-                 warn: Callable[[str], None] = _LOG.warning) -> None:
+                 warn: Callable[[str], None] = _LOG.warning, max_bytes: Optional[int] = None) -> None:
         self.path = Path(folder) / DATABASE_NAME
+        self.max_bytes = max_bytes
         self._warn = warn
         self._write_lock = threading.Lock()  # the writer and the batch's counters
         self._writer: Optional[sqlite3.Connection] = None
@@ -250,16 +261,21 @@ class TileCache:
                 self._commit()
 
     def close(self) -> None:
-        """Commit what is written (on every path: what was fetched is kept) and close."""
+        """Commit what is written (on every path: what was fetched is kept), hold the database
+        to ``max_bytes``, and close."""
         if self._idle_commit is not None:
             self._idle_commit.cancel()
         self.commit()
         with self._write_lock, self._readers_lock:
             self._closed = True
-            for connection in self._readers + [self._writer]:
-                if connection is not None:
-                    connection.close()
-            opened, self._readers, self._writer = self._writer is not None, [], None
+            for connection in self._readers:
+                connection.close()
+            self._readers = []
+            if self._writer is not None and self.max_bytes is not None and not self._broken:
+                self._trim(self._writer, self.max_bytes)
+            if self._writer is not None:
+                self._writer.close()
+            opened, self._writer = self._writer is not None, None
             if opened and self._broken:
                 self._set_aside(told=True)
 
@@ -268,6 +284,44 @@ class TileCache:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+    # -- the bound -----------------------------------------------------------------------------
+
+    def _trim(self, db: sqlite3.Connection, max_bytes: int) -> None:
+        """If the file is past ``max_bytes``, drop the least recently stored tiles until the rows
+        take ``TRIM_TO`` of it, and give the freed pages back (best effort: a cache another
+        process holds is trimmed by a later run). Under both locks, no transaction open.
+
+        Least recently stored is the lowest rowid: every write of a body inserts its row anew
+        (``INSERT OR REPLACE``), at the end. The rows are walked in that order only as far as
+        the excess, reading each row's length from its record, never its body.
+        """
+        try:
+            page_size = _pages(db, "page_size")
+            if _pages(db, "page_count") * page_size <= max_bytes:
+                return
+            excess = (_pages(db, "page_count") - _pages(db, "freelist_count")) * page_size - int(max_bytes * TRIM_TO)
+            if excess > 0:
+                last = None
+                rows = db.execute("SELECT rowid, length(body) FROM tiles ORDER BY rowid")
+                for rowid, size in rows:
+                    excess -= size + ROW_BYTES
+                    last = rowid
+                    if excess <= 0:
+                        break
+                rows.close()
+                if last is not None:
+                    db.execute("DELETE FROM tiles WHERE rowid <= ?", (last,))
+            if _pages(db, "auto_vacuum") == INCREMENTAL:
+                # every free page back to the file system: one page a step, and only sqlite3_exec
+                # (executescript) steps a statement that returns no row to its end
+                db.executescript("PRAGMA incremental_vacuum;")
+            else:  # a cache made before the bound: rewritten once, what is kept only, able to shrink from now on
+                db.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
+                db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # and the file shrinks now
+        except sqlite3.Error as exc:
+            self._trouble(exc, "trimming")
 
     # -- the database --------------------------------------------------------------------------
 
@@ -381,9 +435,12 @@ class _NotOurs(Exception):
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    new = not path.is_file() or path.stat().st_size == 0
     # isolation_level=None: transactions are begun and committed here, not by the module
     db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
+        if new:  # its pages can be given back to the file system (_trim): said before WAL writes the header
+            db.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
         # Reads the header: junk raises 'not a database'. Where WAL is refused, the answer is the
         # journal SQLite keeps (the rollback journal), which works the same, readers waiting on commits.
         try:
@@ -412,6 +469,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _layout(db: sqlite3.Connection) -> Tuple[int, int]:
     return (db.execute("PRAGMA application_id").fetchone()[0], db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _pages(db: sqlite3.Connection, pragma: str) -> int:
+    """An integer PRAGMA's value (page_count, page_size, freelist_count, auto_vacuum)."""
+    return int(db.execute(f"PRAGMA {pragma}").fetchone()[0])
 
 
 def _busy(exc: sqlite3.Error) -> bool:

@@ -100,7 +100,8 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
     remove_hook = control.on_cancel(session.abort)
     sink = cache_writer = None
     # A package keeps the bytes itself (a rerun into it fetches only what it lacks): it reads the cache, never writes it.
-    cache = TileCache(plan.cache_dir, create=not plan.is_package, warn=lambda message: log(message, WARNING))
+    cache = TileCache(plan.cache_dir, create=not plan.is_package, warn=lambda message: log(message, WARNING),
+                      max_bytes=plan.cache_max_bytes)
     try:
         if not plan.is_package:  # read on the network workers, written on a thread of its own
             cache_writer = OrderedWriter(lambda item: cache.write(*item), capacity=4 * plan.workers,

@@ -40,6 +40,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 from osgeo import osr
 
 from ..core.errors import InputError, TaskFailed
+from ..core.gpkg_tables import user_tables
 from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
 from .tiles import (
@@ -349,12 +350,10 @@ class TilePackage:
         return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
     def _user_tables(self) -> List[str]:
-        """The tables and views the file holds that are neither SQLite's nor GeoPackage's own
-        (``gpkg_*``, spatial indexes): its layers, listed or not in gpkg_contents (QGIS's
-        ``qgis_projects`` and ``layer_styles`` are not)."""
-        names = (name for (name,) in self._db.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"))
-        return [name for name in names if not name.lower().startswith(("sqlite_", "gpkg_", "rtree_"))]
+        """The tables and views the file holds that are not bookkeeping (``core.gpkg_tables``'
+        rule): its layers, listed or not in gpkg_contents (QGIS's ``qgis_projects`` and
+        ``layer_styles`` are not)."""
+        return user_tables(self._db)
 
     def foreign_tables(self) -> List[str]:
         """The tables a run writing this package must not delete: everything not the package's own."""

@@ -17,8 +17,8 @@ from ..core.errors import InputError
 from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
 from .request import (
-    DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS,
-    RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
+    CACHE_MB, DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES,
+    PACKAGE_FORMATS, RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
 )
 from .templates import BULK_FORBIDDEN_LIMIT, Template, parse_template
 from .tiles import MAX_LAT, ORIGIN_M, TILE_PX, TileRange, tile_range
@@ -51,6 +51,7 @@ class TilePlan:
     headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
     name: str = ""
     attribution: str = ""
+    cache_max_bytes: Optional[int] = None  # the cache folder's bound on disk (None: none)
 
     @property
     def zooms(self) -> range:
@@ -156,7 +157,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
     template = parse_template(request.template, request.subdomains, request.allow_file_urls)
     if not ZOOM.minimum <= request.zoom <= ZOOM.maximum:
         raise InputError(f"zoom {request.zoom} is not within {ZOOM.minimum}..{ZOOM.maximum}")
-    for option in (DECODE, FORMAT, WORKERS, RETRIES, TIMEOUT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES):
+    for option in (DECODE, FORMAT, WORKERS, RETRIES, TIMEOUT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, CACHE_MB):
         option.check(getattr(request, option.name))
     if request.tile_px not in TILE_SIZES:
         raise InputError(f"tile size {request.tile_px} is not one of {', '.join(map(str, TILE_SIZES))}")
@@ -179,7 +180,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
                     proxies_for(request.proxies), int(request.max_tile_bytes), request.tile_px,
                     zoom_min, request.format, headers, request.name or Path(request.output).stem,
-                    request.attribution)
+                    request.attribution, cache_max_bytes=request.cache_mb * 2 ** 20)
     count = plan.total  # arithmetic: no tile is listed before these checks
     several = len(plan.ranges()) > 1
     zooms = f"zooms {zoom_min}-{request.zoom} need" if several else f"zoom {request.zoom} needs"

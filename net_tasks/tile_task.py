@@ -7,7 +7,7 @@ from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .request import TileRequest
 from .tile_package import check_existing_output, plan_meta
-from .tile_plan import TilePlan, validate_tile_request
+from .tile_plan import validate_tile_request
 
 
 class TileDownloadTask(OffloadTask):
@@ -40,7 +40,3 @@ class TileDownloadTask(OffloadTask):
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
-
-def resumes_package(plan: TilePlan, output: Path, overwrite: bool) -> bool:
-    """Whether this run adds to an existing package in place (rather than making a new output)."""
-    return plan.is_package and output.is_file() and not overwrite

@@ -212,6 +212,8 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })
+    if request.format in tiles.PACKAGE_FORMATS and not request.overwrite:  # as the command line without --overwrite
+        parameters["RESUME"] = "True"
     return "offload:tiles", parameters
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
+from ..core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping
 from .gpkg_sql import read_only
 
 # Formats written by extension, each checked to produce its file(s) under the temporary name and
@@ -61,22 +62,13 @@ def gpkg_layers(path: Path) -> List[str]:
     return gpkg_tables(path)[0]
 
 
-# GeoPackage's and SQLite's own bookkeeping, and GDAL's per-layer tables (R-trees): not user data.
-_BOOKKEEPING_PREFIXES = ("gpkg_", "gpkgext_", "rtree_", "sqlite_")
-
-
 def gpkg_tables(path: Path) -> Tuple[List[str], List[str]]:
     """A GeoPackage's layers (listed in ``gpkg_contents``) and its other user tables and views,
     which ``gpkg_contents`` does not list (QGIS's ``qgis_projects``, another program's own);
     ([], []) if it is not one."""
     try:
         with read_only(path) as connection:
-            layers = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
-            named = connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
-            known = {name.lower() for name in layers}
-            hidden = [row[0] for row in named
-                      if row[0].lower() not in known and not row[0].lower().startswith(_BOOKKEEPING_PREFIXES)]
-            return layers, hidden
+            return gpkg_user_tables(connection)
     except sqlite3.Error:
         return [], []
 
@@ -105,9 +97,9 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
             raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
                              f"would delete; name the layer to write inside it: {path}|layername=NAME")
         return Destination(path, path.stem)
-    if layer.lower().startswith(_BOOKKEEPING_PREFIXES):
+    if is_bookkeeping(layer):
         raise InputError(f"layer name {layer!r} is reserved: GeoPackage and SQLite name their own tables "
-                         f"{', '.join(p + '…' for p in _BOOKKEEPING_PREFIXES)}; name another layer")
+                         f"{', '.join(p + '…' for p in BOOKKEEPING_PREFIXES)}; name another layer")
     if layer.lower() in {name.lower() for name in hidden}:
         raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
                          "program's data); it is never replaced: name another layer")

@@ -91,7 +91,7 @@ def test_a_package_holds_every_zoom_byte_for_byte_with_complete_metadata(subproc
     assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == [output.name]  # no temp left
 
 
-def test_processing_makes_an_mbtiles_package_and_a_rerun_fetches_nothing(qgis_processing, tmp_path):
+def test_processing_makes_an_mbtiles_package_and_a_resumed_rerun_fetches_nothing(qgis_processing, tmp_path):
     import processing
     from qgis.core import QgsApplication
 
@@ -103,7 +103,7 @@ def test_processing_makes_an_mbtiles_package_and_a_rerun_fetches_nothing(qgis_pr
         registry.addProvider(OffloadProvider())
     output = tmp_path / "p.mbtiles"
     parameters = {"URL": "", "EXTENT": "6.95,7.05,45.95,46.05 [EPSG:4326]", "ZOOM": 12, "MIN_ZOOM": 11,
-                  "FORMAT": 3, "CACHE": str(tmp_path / "cache"), "OUTPUT": str(output)}
+                  "FORMAT": 3, "CACHE": str(tmp_path / "cache"), "RESUME": True, "OUTPUT": str(output)}
     try:
         with TileServer("imagery") as server:
             parameters["URL"] = server.template

@@ -195,7 +195,9 @@ def qgis_block(layer: QgsRasterLayer, bounds, size: int) -> np.ndarray:
                          indirect=["served"])
 def test_qgis_loads_the_package_and_reads_pixels_at_two_scales(kind, served, tmp_path, monkeypatch):
     # GDAL 3.6's MBTiles driver saves an overview's statistics (QGIS computes them on load) as
-    # " - zoom_level=N.aux.xml" in the working folder: keep that out of the checkout.
+    # " - zoom_level=N.aux.xml" in the working folder. Offload's own loading stores them on the package
+    # first (test_package_statistics.py); this loads the bare package as a user would: keep that out of
+    # the checkout.
     monkeypatch.chdir(tmp_path)
     bodies = fetch_all(served[1], pyramid())
     path = tmp_path / f"out.{EXTENSIONS[kind]}"

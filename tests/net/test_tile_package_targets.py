@@ -85,6 +85,23 @@ def test_a_geopackage_of_only_offloads_tiles_may_be_replaced(tmp_path):
     assert not task.resuming
 
 
+def test_a_geopackage_extension_s_table_is_bookkeeping_for_tiles_as_for_buffer(tmp_path):
+    """A ``gpkgext_*`` table (the related-tables extension's, say) is GeoPackage's own, not a user's
+    layer: ``--overwrite`` replaces a package of only tiles that has one, as the buffer's output
+    check does (the tiles used to refuse it as a layer that would be lost)."""
+    from offload.vector_tasks.destination import check_destination
+
+    path = tmp_path / "tiles.gpkg"
+    with TileServer("imagery") as server:
+        assert run_to_end(TileDownloadTask(TileRequest(server.template, BBOX, 12, path, format="GPKG",
+                                                       cache_dir=tmp_path / "cache")), 60) is True
+    with sqlite3.connect(str(path)) as db:
+        db.execute("CREATE TABLE gpkgext_relations (id INTEGER PRIMARY KEY, base_table_name TEXT)")
+    assert check_destination(path, None, overwrite=True).layer == "tiles"  # the buffer would replace it too
+    assert not tiles_task(path, overwrite=True).resuming
+    assert tiles_task(path).resuming
+
+
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_an_mbtiles_onto_a_database_that_is_not_one_is_refused_up_front(tmp_path, overwrite):
     path = tmp_path / "survey.mbtiles"
@@ -190,17 +207,22 @@ def test_a_resume_widens_bounds_and_zooms_and_keeps_what_the_user_set(tmp_path):
     assert dataset.GetRasterBand(1).GetOverviewCount() == 1  # zoom 11 under zoom 12
 
 
-def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_provider, tmp_path):
-    """Processing adds to an existing package in place: the same checks refuse, in its own exception."""
+@pytest.mark.parametrize("resume, refusal", [
+    (False, r"field\.gpkg' holds other layers \(parcels, roads\) that replacing it would delete"),
+    (True, r"field\.gpkg cannot take these tiles: .*parcels, roads"),
+])
+def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_provider, tmp_path, resume, refusal):
+    """Processing replaces its output, or adds to a package with RESUME: either way the same checks
+    as the command line's refuse, in Processing's own exception."""
     import processing
     from qgis.core import QgsProcessingException
 
     path = field_geopackage(tmp_path / "field.gpkg")
     before = path.read_bytes()
     with TileServer("imagery") as server:
-        with pytest.raises(QgsProcessingException, match=r"field\.gpkg cannot take these tiles: .*parcels, roads"):
+        with pytest.raises(QgsProcessingException, match=refusal):
             processing.run("offload:tiles", {"URL": server.template, "EXTENT": "6.95,7.05,45.95,46.05 [EPSG:4326]",
                                              "ZOOM": 12, "FORMAT": 2, "CACHE": str(tmp_path / "cache"),
-                                             "OUTPUT": str(path)})
+                                             "RESUME": resume, "OUTPUT": str(path)})
         assert sum(server.requests.values()) == 0
     assert path.read_bytes() == before

@@ -19,13 +19,14 @@ CLI_TILES = [o for o in vocabulary.TILE_OPTIONS if o is not vocabulary.ZOOM_MIN]
 CLI_DEFAULT = {"zoom": None, "format": None}
 PROCESSING_TILES = {"zoom": "ZOOM", "zoom_min": "MIN_ZOOM", "format": "FORMAT", "decode": "DECODE",
                     "tile_px": "TILE_SIZE", "workers": "WORKERS", "timeout_s": "TIMEOUT",
-                    "max_tile_bytes": "MAX_TILE_BYTES", "max_tiles": "MAX_TILES"}
+                    "max_tile_bytes": "MAX_TILE_BYTES", "max_tiles": "MAX_TILES", "cache_mb": "CACHE_SIZE"}
 PROCESSING_DOWNLOAD = {"max_bytes": "MAX_BYTES", "timeout_s": "TIMEOUT"}
 TILES_FORM = {"zoom": "zoom", "format": "output_format", "decode": "decode", "workers": "workers",
               "max_tiles": "max_tiles"}
 # What a front end leaves out, on purpose: a new option must be added to it or named here.
 NOT_IN_PROCESSING = {"retries", "max_age_s", "bbox_crs"}  # the command line's; the extent carries its CRS
-NOT_IN_TILES_FORM = {"zoom_min", "tile_px", "retries", "timeout_s", "max_tile_bytes", "max_age_s", "bbox_crs"}
+NOT_IN_TILES_FORM = {"zoom_min", "tile_px", "retries", "timeout_s", "max_tile_bytes", "max_age_s", "bbox_crs",
+                     "cache_mb"}  # the form has no cache folder either
 
 
 def test_every_option_reaches_processing_and_the_form_unless_named_as_not():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 from offload.net_tasks.request import FileRequest, TileRequest
@@ -86,3 +87,5 @@ def test_a_package_of_a_zoom_range_with_headers_shows_them_without_their_secrets
     log = run_log("Tiles → t.gpkg", [], tiles)
     assert secret not in log and "'MIN_ZOOM': 10" in log and "'FORMAT': 3" in log
     assert "# header values read <redacted>" in log and "# offload:tiles sends no extra headers" in log
+    # Processing replaces an existing output unless told to add to it, as the command line does without --overwrite
+    assert "'RESUME': True" in log and "'RESUME'" not in processing_call(replace(tiles, overwrite=True))
