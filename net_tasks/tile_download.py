@@ -85,10 +85,9 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
     This thread schedules: it keeps at most ``limiter.allowed`` requests in flight, puts a
     tile that must be retried in a timed queue (so no worker ever sleeps), and hands each tile
     to the sink (``MosaicSink`` or ``PackageSink``, each writing on a thread of its own) as it
-    arrives. A mosaic's tiles are decoded on a pool of their own, one thread per core but one
-    (``decoding_threads``: GDAL releases the GIL while it decodes; the sink's writing thread
-    compresses on the last core), so a network worker goes back to the network at once and
-    the codecs use every core. Tiles are taken from the ranges one at a time, never listed.
+    arrives. A mosaic's tiles are decoded on a pool of their own, one thread per core (GDAL
+    releases the GIL while it decodes), so a network worker goes back to the network at once
+    and decoding uses every core. Tiles are taken from the ranges one at a time, never listed.
     """
     started = time.monotonic()
     result, failures = TileResult(), _Failures()
@@ -113,7 +112,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
         result.kept = sum(1 for r in plan.ranges() for t in r.tiles() if t.wrapped() in held) if held else 0
         to_fetch = total - result.kept
         planned = 0
-        decoders = 0 if plan.is_package else decoding_threads()
+        decoders = 0 if plan.is_package else (os.cpu_count() or 2)
         finished: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()  # (stage, outcome) as each job ends
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="offload-tiles") as pool, \
                 ThreadPoolExecutor(max_workers=max(1, decoders), thread_name_prefix="offload-decode") as decoding:
@@ -173,14 +172,6 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
             sink.abandon()  # the file's handle must close before the base task removes or publishes it
     result.seconds = time.monotonic() - started
     return result
-
-
-def decoding_threads() -> int:
-    """Threads that decode a mosaic's tiles: one per core but one, which the mosaic's writing thread
-    compresses on. One per core (two on 2 cores) left more threads running than cores, with the
-    writing thread and the network's: 1,024 noisy PNG tiles at 16 workers took 8% longer (median of 6
-    alternating runs, GTiff and COG alike)."""
-    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class _Failures:
