@@ -427,7 +427,8 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
                 key, base = ("offload", kind, flavour, workers), ("base", kind, flavour, workers)
                 r.line(f"{name}: Offload {flavour} ÷ --base, {workers} workers: speed (median wall)", (key, base),
                        lambda k=key, b=base: cases[b].median() / cases[k].median(), "×", None, 3)
-                r.line(f"{name}: Offload {flavour} ÷ --base, {workers} workers: CPU (median, all threads)", (key, base),
+                r.line(f"{name}: Offload {flavour} ÷ --base, {workers} workers: CPU (median, all threads)",
+                       (key, base),
                        lambda k=key, b=base: cases[k].median("cpu_s") / cases[b].median("cpu_s"), "×", None, 3)
         default = ("offload", kind, "GTiff", 8)
         codec = cases[default].codec if default in cases else ""
