@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Tuple
 
+from ..core.errors import InputError
 from ..core.vocabulary import Choice, Option, tr_noop
 from .tiles import MAX_ZOOM, TILE_PX
 
@@ -79,10 +80,25 @@ DECODINGS = DECODE.keywords
 TILE_SIZES = tuple(int(keyword) for keyword in TILE_SIZE.keywords)  # nothing larger is ever decoded
 
 
-def format_for_output(output) -> str:
-    """The format an output's suffix says: .gpkg or .mbtiles a package, anything else a GeoTIFF."""
+# The formats a suffix names: a file's suffix is what QGIS (and GDAL's Toolbox algorithms) go by,
+# so it decides, and a Format that contradicts it is refused (a GeoTIFF never lands in a .gpkg).
+SUFFIX_FORMATS = {".tif": ("GTiff", "COG"), ".tiff": ("GTiff", "COG"), ".gpkg": ("GPKG",), ".mbtiles": ("MBTiles",)}
+
+
+def format_for_output(output, chosen: Optional[str] = None) -> str:
+    """The format to write ``output`` in: ``chosen`` when given, else what the suffix says
+    (.gpkg or .mbtiles a package, anything else a GeoTIFF).
+
+    :raises InputError: when ``chosen`` is not a format the output's suffix names.
+    """
     suffix = Path(str(output).strip()).suffix.lower()
-    return {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix, FORMAT.default)
+    named = SUFFIX_FORMATS.get(suffix, ())
+    if chosen is None:
+        return named[0] if named else FORMAT.default
+    if named and chosen not in named:
+        raise InputError(f"output {Path(str(output).strip()).name} is {' or '.join(named)} by its suffix, but Format is "
+                         f"{chosen}: choose Format {' or '.join(named)}, or a {FORMAT_SUFFIXES[chosen]} output")
+    return chosen
 
 
 @dataclass(frozen=True)

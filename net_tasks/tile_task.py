@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
-from .request import TileRequest
+from .request import TileRequest, format_for_output
 from .tile_package import check_existing_output, plan_meta
 from .tile_plan import validate_tile_request
 
@@ -21,6 +21,7 @@ class TileDownloadTask(OffloadTask):
 
     def __init__(self, request: TileRequest, **task_options) -> None:
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
+        format_for_output(request.output, plan.format)  # refused: a format the output's suffix contradicts
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan

@@ -1,0 +1,101 @@
+"""An existing output is never lost to a tiles run that should not replace it: a Format the
+output's extension contradicts (a GeoTIFF into a .gpkg or an .mbtiles) is refused before any
+request, in Processing as on the command line."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from osgeo import ogr, osr
+
+from offload.core.errors import InputError
+from offload.demo.tile_server import TileServer
+from offload.net_tasks.request import TileRequest, format_for_output
+from offload.net_tasks.tile_task import TileDownloadTask
+
+EXTENT = "6.95,7.05,45.95,46.05 [EPSG:4326]"  # 2 × 3 tiles at zoom 12
+BBOX = (6.95, 45.95, 7.05, 46.05)
+GTIFF, COG, GPKG, MBTILES = range(4)  # Processing's FORMAT choices
+
+
+def field_geopackage(path: Path) -> Path:
+    """A GeoPackage as a user has it: a vector layer."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("parcels", srs, ogr.wkbPoint)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (7 46)"))
+    layer.CreateFeature(feature)
+    source = None
+    return path
+
+
+def basemap(path: Path, server: TileServer) -> Path:
+    """An MBTiles package of 6 tiles, as a first run makes it."""
+    import processing
+
+    processing.run("offload:tiles", {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12,
+                                     "CACHE": str(path.parent / "cache"), "OUTPUT": str(path)})
+    with sqlite3.connect(str(path)) as db:
+        assert db.execute("SELECT count(*) FROM tiles").fetchone()[0] == 6
+    return path
+
+
+@pytest.mark.parametrize("resume", [False, True])
+@pytest.mark.parametrize("fmt", [None, GTIFF, COG])
+@pytest.mark.parametrize("kind", ["gpkg", "mbtiles"])
+def test_processing_never_writes_a_geotiff_over_a_package(offload_provider, tmp_path, kind, fmt, resume):
+    """Format unset: the extension decides (a package, added to or replaced as RESUME says, with
+    the package's checks); Format a GeoTIFF: refused before any request, naming both."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    with TileServer("imagery") as server:
+        path = field_geopackage(tmp_path / "field.gpkg") if kind == "gpkg" else basemap(tmp_path / "b.mbtiles", server)
+        before = path.read_bytes()
+        asked = sum(server.requests.values())
+        parameters = {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12, "RESUME": resume,
+                      "CACHE": str(tmp_path / "cache"), "OUTPUT": str(path)}
+        if fmt is not None:
+            parameters["FORMAT"] = fmt
+        if fmt is None and kind == "mbtiles":  # a package: the tiles it holds are kept or replaced by tiles
+            processing.run("offload:tiles", parameters)
+            assert path.read_bytes()[:16] == b"SQLite format 3\x00"
+            with sqlite3.connect(str(path)) as db:
+                assert db.execute("SELECT count(*) FROM tiles").fetchone()[0] == 6
+            return
+        refusal = r"field\.gpkg.*parcels" if fmt is None else rf"{path.name} is {'GPKG' if kind == 'gpkg' else 'MBTiles'}" \
+                                                               r" by its suffix, but Format is (GTiff|COG)"
+        with pytest.raises(QgsProcessingException, match=refusal) as refused:
+            processing.run("offload:tiles", parameters)
+        assert "\n" not in str(refused.value)
+        assert sum(server.requests.values()) == asked
+    assert path.read_bytes() == before
+
+
+def test_processing_temporary_output_takes_format_s_extension(offload_provider, tmp_path):
+    import processing
+
+    with TileServer("imagery") as server:
+        produced = processing.run("offload:tiles", {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12,
+                                                    "FORMAT": GPKG, "CACHE": str(tmp_path / "cache"),
+                                                    "OUTPUT": "TEMPORARY_OUTPUT"})
+    assert produced["OUTPUT"].endswith("OUTPUT.gpkg") and Path(produced["OUTPUT"]).is_file()
+
+
+@pytest.mark.parametrize("output, chosen, expected", [
+    ("a.gpkg", None, "GPKG"), ("a.MBTiles", None, "MBTiles"), ("a.tif", None, "GTiff"), ("a.tiff", "COG", "COG"),
+    ("a.vrt", None, "GTiff"), ("a.dat", "GPKG", "GPKG"), ("a.gpkg", "GPKG", "GPKG"),
+])
+def test_the_extension_decides_and_format_picks_among_what_it_allows(output, chosen, expected):
+    assert format_for_output(output, chosen) == expected
+
+
+@pytest.mark.parametrize("output, chosen", [("a.gpkg", "GTiff"), ("a.mbtiles", "COG"), ("a.tif", "GPKG"),
+                                            ("a.gpkg", "MBTiles")])
+def test_a_format_the_extension_contradicts_is_refused_by_every_front_end(tmp_path, output, chosen):
+    with pytest.raises(InputError, match=rf"output {output} is .* by its suffix, but Format is {chosen}"):
+        TileDownloadTask(TileRequest("http://127.0.0.1:9/{z}/{x}/{y}.png", BBOX, 12, tmp_path / output,
+                                     format=chosen, overwrite=True))
