@@ -23,7 +23,7 @@ from qgis.core import (
 )
 
 from ..core.algorithm import CHECKED_OUTPUT, OffloadAlgorithm, enum_parameter, number_parameter
-from ..core.errors import Canceled, InputError
+from ..core.errors import Canceled, InputError, TaskFailed
 from ..core.i18n import tr
 from .request import (
     BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, FORMAT_SUFFIXES, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES,
@@ -203,10 +203,10 @@ class TilesAlgorithm(OffloadAlgorithm):
         return xyz_source(url) if url else None
 
     def engine(self):
-        from .tile_download import run_tiles
         from .tile_plan import validate_tile_request
+        from .tile_task import run_checked
 
-        return validate_tile_request, run_tiles
+        return validate_tile_request, run_checked
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
@@ -214,10 +214,9 @@ class TilesAlgorithm(OffloadAlgorithm):
         existing package is added to in place."""
         from ..core.feedback import feedback_control, produce_atomically
         from ..core.package_statistics import store_package_statistics
-        from .tile_download import run_tiles
         from .tile_package import check_existing_output, plan_meta
-        from .tile_plan import validate_tile_request
 
+        validate_tile_request, run_checked = self.engine()
         destination = self.destination(parameters, context)
         try:
             request = self.build_request(parameters, context, destination)
@@ -229,15 +228,17 @@ class TilesAlgorithm(OffloadAlgorithm):
             raise QgsProcessingException(exc.one_line()) from None
         try:
             if not resuming:
-                if not produce_atomically(Path(destination), feedback, lambda temp, control: run_tiles(plan, temp, control)):
+                produced = produce_atomically(Path(destination), feedback,
+                                              lambda temp, control: run_checked(plan, temp, control))
+                if not produced:
                     return {}
             else:
                 with feedback_control(feedback) as control:
-                    run_tiles(plan, Path(destination), control)
+                    run_checked(plan, Path(destination), control)
         except Canceled:
             feedback.reportError("Canceled; the package keeps the whole tiles it holds")
             return {}
-        except InputError as exc:
+        except (InputError, TaskFailed) as exc:  # one line, as the CLI says it
             raise QgsProcessingException(exc.one_line()) from None
         if plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
             store_package_statistics(destination)  # else GDAL leaves a stray file in the working folder

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.errors import TaskFailed
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .request import TileRequest, format_for_output
@@ -33,11 +34,28 @@ class TileDownloadTask(OffloadTask):
             self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
 
     def work(self) -> None:
-        from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
-
         destination = self.output.path if self.resuming else self.output.temp_path
-        self.details = run_tiles(self.plan, destination, self.control())
+        self.details = run_checked(self.plan, destination, self.control())
 
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
+
+
+def run_checked(plan, destination: Path, control):
+    """``run_tiles``, then what must hold before its output is published (every front end's):
+
+    - some tile was served: a run where every tile was missing (404/204) or failed and allowed
+      missing is a wrong URL, an expired key or a zoom past the server's, and publishing it
+      would replace the user's package with an empty one.
+
+    :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
+    """
+    from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
+
+    result = run_tiles(plan, destination, control)
+    if result.fetched + result.cached + result.kept == 0:
+        failed = f", {result.failed:,} failed" if result.failed else ""
+        raise TaskFailed(f"no tile was served ({result.missing:,} missing on the server{failed}): check the URL "
+                         f"and the zoom; nothing was written")
+    return result

@@ -1,9 +1,11 @@
 """An existing output is never lost to a tiles run that should not replace it: a Format the
 output's extension contradicts (a GeoTIFF into a .gpkg or an .mbtiles) is refused before any
-request, in Processing as on the command line."""
+request, and a run that got no tile at all fails, in Processing as on the command line."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from offload.core.errors import InputError
 from offload.demo.tile_server import TileServer
 from offload.net_tasks.request import TileRequest, format_for_output
 from offload.net_tasks.tile_task import TileDownloadTask
+from qgis_helpers import run_to_end
 
 EXTENT = "6.95,7.05,45.95,46.05 [EPSG:4326]"  # 2 × 3 tiles at zoom 12
 BBOX = (6.95, 45.95, 7.05, 46.05)
@@ -99,3 +102,43 @@ def test_a_format_the_extension_contradicts_is_refused_by_every_front_end(tmp_pa
     with pytest.raises(InputError, match=rf"output {output} is .* by its suffix, but Format is {chosen}"):
         TileDownloadTask(TileRequest("http://127.0.0.1:9/{z}/{x}/{y}.png", BBOX, 12, tmp_path / output,
                                      format=chosen, overwrite=True))
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".mbtiles"])
+def test_a_run_that_got_no_tile_keeps_the_package_it_would_replace(offload_provider, subprocess_env, tmp_path, suffix):
+    """Every tile 404 (a wrong URL, an expired key, a zoom past the server's): a one-line failure
+    in Processing, the CLI and the task, and the package is left byte for byte, no temp beside it."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    path = tmp_path / f"basemap{suffix}"
+    with TileServer("imagery") as server:
+        processing.run("offload:tiles", {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12,
+                                         "CACHE": str(tmp_path / "cache"), "OUTPUT": str(path)})
+    before = path.read_bytes()
+    with TileServer("imagery", max_zoom=11) as server:
+        with pytest.raises(QgsProcessingException, match=r"^no tile was served \(6 missing on the server\): "
+                                                         r"check the URL and the zoom") as failed:
+            processing.run("offload:tiles", {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12,
+                                             "ALLOW_MISSING": True, "CACHE": str(tmp_path / "cache"),
+                                             "OUTPUT": str(path)})
+        assert "\n" not in str(failed.value)
+        cli = subprocess.run([sys.executable, "-m", "offload", "tiles", "--url", server.template, "--bbox",
+                              ",".join(map(str, BBOX)), "--zoom", "12", "--output", str(path), "--overwrite",
+                              "--cache", str(tmp_path / "cache")],
+                             capture_output=True, text=True, env=subprocess_env, timeout=120)
+        assert cli.returncode == 1 and "no tile was served (6 missing on the server)" in cli.stderr
+        task = TileDownloadTask(TileRequest(server.template, BBOX, 12, path, overwrite=True,
+                                            format=format_for_output(path), cache_dir=tmp_path / "cache"))
+        assert not run_to_end(task)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == [path.name]
+
+
+def test_a_sparse_run_still_succeeds(tmp_path):
+    """Some tiles missing, some served: a package of those served, as before."""
+    with TileServer("imagery", max_zoom=11) as server:
+        task = TileDownloadTask(TileRequest(server.template, BBOX, 12, tmp_path / "b.mbtiles", zoom_min=11,
+                                            format="MBTiles", cache_dir=tmp_path / "cache"))
+        assert run_to_end(task)
+    assert task.details.missing == 6 and task.details.fetched == 4
