@@ -222,8 +222,8 @@ class TilesAlgorithm(OffloadAlgorithm):
             request = self.build_request(parameters, context, destination)
             plan = validate_tile_request(request)
             # refused here, before any request: a package it cannot add to, or layers replacing would delete
-            resuming = plan.is_package and check_existing_output(Path(destination), plan.format, plan_meta(plan),
-                                                                 request.overwrite)
+            replacing = request.overwrite or not plan.is_package  # a GeoTIFF is always replaced
+            resuming = check_existing_output(Path(destination), plan.format, plan_meta(plan), replacing)
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
         try:

@@ -26,7 +26,7 @@ class TileDownloadTask(OffloadTask):
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan
-        self.resuming = plan.is_package and check_existing_output(  # refused here: a layer it would delete
+        self.resuming = check_existing_output(  # refused here: a layer it would delete
             Path(request.output), plan.format, plan_meta(plan), request.overwrite)
         if self.resuming:  # added to in place: declared for loading only, never replaced
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
