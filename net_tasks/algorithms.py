@@ -229,7 +229,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         try:
             if not resuming:
                 produced = produce_atomically(Path(destination), feedback,
-                                              lambda temp, control: run_checked(plan, temp, control))
+                                              lambda temp, control: run_checked(plan, temp, control, Path(destination)))
                 if not produced:
                     return {}
             else:

@@ -193,6 +193,7 @@ def check_existing_output(path: Path, kind: str, meta: PackageMeta, overwrite: b
     layers, another application's tables) is never replaced: those would be lost. What is the
     package's own is read from the file (``gpkg_contents``, the tile matrix set, MBTiles'
     schema), never from a table's name alone; for a mosaic (``kind`` GTiff or COG) nothing is.
+    A replacing run checks again right before it publishes (``tile_task.run_checked``).
 
     :raises InputError: naming the file, and the layers that would be lost.
     """

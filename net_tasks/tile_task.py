@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
-from ..core.errors import TaskFailed
+from ..core.errors import InputError, TaskFailed
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .request import TileRequest, format_for_output
@@ -35,19 +36,23 @@ class TileDownloadTask(OffloadTask):
 
     def work(self) -> None:
         destination = self.output.path if self.resuming else self.output.temp_path
-        self.details = run_checked(self.plan, destination, self.control())
+        replaces = self.output.path if self.output.overwrite and not self.resuming else None
+        self.details = run_checked(self.plan, destination, self.control(), replaces)
 
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
 
 
-def run_checked(plan, destination: Path, control):
+def run_checked(plan, destination: Path, control, replaces: Optional[Path] = None):
     """``run_tiles``, then what must hold before its output is published (every front end's):
 
     - some tile was served: a run where every tile was missing (404/204) or failed and allowed
       missing is a wrong URL, an expired key or a zoom past the server's, and publishing it
-      would replace the user's package with an empty one.
+      would replace the user's package with an empty one;
+    - the file it ``replaces`` still holds nothing of the user's: the check made before the
+      download, made again as the output is about to be published (the download took minutes,
+      and a layer saved into that GeoPackage meanwhile would be lost).
 
     :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
     """
@@ -58,4 +63,9 @@ def run_checked(plan, destination: Path, control):
         failed = f", {result.failed:,} failed" if result.failed else ""
         raise TaskFailed(f"no tile was served ({result.missing:,} missing on the server{failed}): check the URL "
                          f"and the zoom; nothing was written")
+    if replaces is not None:
+        try:
+            check_existing_output(replaces, plan.format, plan_meta(plan), overwrite=True)
+        except InputError as exc:
+            raise TaskFailed(f"while this ran, {exc.one_line()}; it was kept, and nothing was written") from None
     return result

@@ -142,3 +142,61 @@ def test_a_sparse_run_still_succeeds(tmp_path):
                                             format="MBTiles", cache_dir=tmp_path / "cache"))
         assert run_to_end(task)
     assert task.details.missing == 6 and task.details.fetched == 4
+
+
+def add_survey_layer(path: Path) -> None:
+    """What a user does while the run downloads: save a layer into the same GeoPackage."""
+    source = ogr.Open(str(path), 1)
+    layer = source.CreateLayer("survey", None, ogr.wkbPoint)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (7 46)"))
+    layer.CreateFeature(feature)
+    source = None
+
+
+def layers_of(path: Path) -> list:
+    with sqlite3.connect(str(path)) as db:
+        return sorted(name for (name,) in db.execute("SELECT table_name FROM gpkg_contents"))
+
+
+def test_processing_keeps_a_layer_saved_into_the_package_while_it_ran(offload_provider, tmp_path):
+    """The 'other layers' check is made again right before the replace: the survey layer saved
+    during the download is kept, with the package it was saved into, and no temp is left."""
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    path = tmp_path / "field.gpkg"
+    with TileServer("imagery") as server:
+        parameters = {"URL": server.template, "EXTENT": EXTENT, "ZOOM": 12, "MIN_ZOOM": 11,
+                      "CACHE": str(tmp_path / "cache"), "OUTPUT": str(path)}
+        processing.run("offload:tiles", parameters)
+        feedback = QgsProcessingFeedback()
+        saved = []
+
+        def save_once(_progress):  # the first tile stored: the run is under way, its check long made
+            if not saved:
+                saved.append(add_survey_layer(path))
+
+        feedback.progressChanged.connect(save_once)
+        with pytest.raises(QgsProcessingException, match=r"^while this ran, output '.*field\.gpkg' holds other "
+                                                         r"layers \(survey\) that replacing it would delete") as failed:
+            processing.run("offload:tiles", parameters, feedback=feedback)
+        assert saved and "it was kept, and nothing was written" in str(failed.value)
+    assert layers_of(path) == ["survey", "tiles"]
+    with sqlite3.connect(str(path)) as db:
+        assert db.execute("SELECT count(*) FROM tiles").fetchone()[0] == 6 + 4
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == ["field.gpkg"]
+
+
+def test_the_task_keeps_a_layer_saved_into_the_package_after_its_check(tmp_path):
+    path = tmp_path / "field.gpkg"
+    with TileServer("imagery") as server:
+        request = TileRequest(server.template, BBOX, 12, path, format="GPKG", cache_dir=tmp_path / "cache",
+                              overwrite=True)
+        assert run_to_end(TileDownloadTask(request))
+        task = TileDownloadTask(request)  # checked here: only Offload's tiles
+        add_survey_layer(path)
+        assert not run_to_end(task)
+    assert "holds other layers (survey)" in task.error.one_line()
+    assert layers_of(path) == ["survey", "tiles"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == ["field.gpkg"]
