@@ -91,13 +91,14 @@ def format_for_output(output, chosen: Optional[str] = None) -> str:
 
     :raises InputError: when ``chosen`` is not a format the output's suffix names.
     """
-    suffix = Path(str(output).strip()).suffix.lower()
-    named = SUFFIX_FORMATS.get(suffix, ())
+    path = Path(str(output).strip())
+    named = SUFFIX_FORMATS.get(path.suffix.lower(), ())
     if chosen is None:
         return named[0] if named else FORMAT.default
     if named and chosen not in named:
-        raise InputError(f"output {Path(str(output).strip()).name} is {' or '.join(named)} by its suffix, but Format is "
-                         f"{chosen}: choose Format {' or '.join(named)}, or a {FORMAT_SUFFIXES[chosen]} output")
+        either = " or ".join(named)
+        raise InputError(f"output {path.name} is {either} by its suffix, but Format is {chosen}: choose Format "
+                         f"{either}, or a {FORMAT_SUFFIXES[chosen]} output")
     return chosen
 
 

@@ -69,8 +69,9 @@ def test_processing_never_writes_a_geotiff_over_a_package(offload_provider, tmp_
             with sqlite3.connect(str(path)) as db:
                 assert db.execute("SELECT count(*) FROM tiles").fetchone()[0] == 6
             return
-        refusal = r"field\.gpkg.*parcels" if fmt is None else rf"{path.name} is {'GPKG' if kind == 'gpkg' else 'MBTiles'}" \
-                                                               r" by its suffix, but Format is (GTiff|COG)"
+        named = "GPKG" if kind == "gpkg" else "MBTiles"
+        refusal = (r"field\.gpkg.*parcels" if fmt is None
+                   else rf"{path.name} is {named} by its suffix, but Format is (GTiff|COG)")
         with pytest.raises(QgsProcessingException, match=refusal) as refused:
             processing.run("offload:tiles", parameters)
         assert "\n" not in str(refused.value)
