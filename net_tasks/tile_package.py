@@ -631,8 +631,8 @@ class _MBTiles(TilePackage):
         self._set_metadata("format", found)
 
     def foreign_tables(self) -> List[str]:
-        """None when the file has MBTiles' schema and is no GeoPackage (an MBTiles file is all the
-        tileset's); else every user table."""
+        """Nothing when the file has MBTiles' schema and is no GeoPackage (an MBTiles file is all
+        the tileset's); else every user table."""
         tables = self._user_tables()
         if listed_layers(self._db) or not {"metadata", "tiles"} <= set(tables):
             return tables
