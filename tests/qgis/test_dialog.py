@@ -89,6 +89,7 @@ def test_calc_form_validates_as_you_type_and_runs(dialog, project, tmp_path):
     ("calc", lambda f, p: f.expressions.setPlainText("A + sqrt("), "syntax error"),
     ("tiles", lambda f, p: f.url.setText("ftp://example.com/{z}/{x}/{y}.png"), "scheme 'ftp'"),
     ("tiles", lambda f, p: (f.url.setText("http://127.0.0.1:9/{z}/{x}/{y}.png"), f.zoom.setValue(20),
+                            f.extent.setOutputExtentFromUser(QgsRectangle(), f.crs.crs()),  # not the canvas extent, which earlier tests may set
                             f.output.setFilePath(str(p / "big.tif"))), "choose an area"),
     ("tiles", lambda f, p: (f.url.setText("http://127.0.0.1:9/{z}/{x}/{y}.png"), f.zoom.setValue(20),
                             f.extent.setOutputExtentFromUser(QgsRectangle(6, 45, 8, 47), f.crs.crs()),
