@@ -130,7 +130,7 @@ class TileRequest:
     max_tile_bytes: int = MAX_TILE_BYTES.default
     tile_px: int = TILE_PX  # 256, or 512 for servers of 512² tiles
     zoom_min: Optional[int] = None  # None: only ``zoom``; else every level zoom_min..zoom (``zoom`` the finest)
-    format: str = FORMAT.default  # one of FORMAT_NAMES
+    format: Optional[str] = None  # one of FORMAT_NAMES; None: the output's suffix decides (format_for_output)
     # Extra HTTP headers on every tile request (Referer, Authorization from QGIS's auth manager):
     # never logged, never in a cache path or a message.
     headers: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)

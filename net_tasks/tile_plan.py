@@ -18,7 +18,7 @@ from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
 from .request import (
     CACHE_MB, DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES,
-    PACKAGE_FORMATS, RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
+    PACKAGE_FORMATS, RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest, format_for_output,
 )
 from .templates import BULK_FORBIDDEN_LIMIT, Template, parse_template
 from .tiles import MAX_LAT, ORIGIN_M, TILE_PX, TileRange, tile_range
@@ -164,11 +164,14 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
     if request.zoom_min is not None and not ZOOM.minimum <= request.zoom_min <= request.zoom:
         raise InputError(f"zoom range {request.zoom_min}-{request.zoom} is not MIN-MAX within "
                          f"{ZOOM.minimum}-{ZOOM.maximum}")
-    if request.format in PACKAGE_FORMATS and request.decode != DECODE.default:
-        raise InputError(f"decode {request.decode} makes a DEM: a {request.format} package keeps the tiles as "
+    # None: the output's suffix decides. A format the suffix contradicts is refused by the task and
+    # Processing's run, which know the real output (Processing checks with a placeholder's).
+    output_format = request.format or format_for_output(request.output)
+    if output_format in PACKAGE_FORMATS and request.decode != DECODE.default:
+        raise InputError(f"decode {request.decode} makes a DEM: a {output_format} package keeps the tiles as "
                          f"served (take --format GTiff or COG)")
-    if request.format in PACKAGE_FORMATS and request.clip:
-        raise InputError(f"--clip cuts pixels: a {request.format} package keeps whole tiles as served")
+    if output_format in PACKAGE_FORMATS and request.clip:
+        raise InputError(f"--clip cuts pixels: a {output_format} package keeps whole tiles as served")
     from .proxies import proxies_for  # QGIS's settings, read here: the tile math above loads without QGIS
 
     headers = check_headers(request.headers)
@@ -179,7 +182,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                     request.workers, request.retries, float(request.timeout_s), request.decode,
                     request.user_agent or user_agent(), request.clip, request.allow_missing, request.max_age_s,
                     proxies_for(request.proxies), int(request.max_tile_bytes), request.tile_px,
-                    zoom_min, request.format, headers, request.name or Path(request.output).stem,
+                    zoom_min, output_format, headers, request.name or Path(request.output).stem,
                     request.attribution, cache_max_bytes=request.cache_mb * 2 ** 20)
     count = plan.total  # arithmetic: no tile is listed before these checks
     several = len(plan.ranges()) > 1

@@ -122,8 +122,9 @@ def _tiles_args(request) -> List[str]:
     zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
             "--zoom", zooms, "--output", str(request.output)]
-    if request.format != tiles.FORMAT.default:
-        args += ["--format", request.format]
+    output_format = request.format or tiles.format_for_output(request.output)
+    if output_format != tiles.FORMAT.default:
+        args += ["--format", output_format]
     for name, value in request.headers:
         args += ["--header", f"{name}: {value if name.lower() in SHOWN_HEADERS else SHOWN_REDACTED}"]
     args += _options((("--name", request.name), ("--attribution", request.attribution)))
@@ -207,12 +208,13 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     if request.zoom_min is not None:
         parameters["MIN_ZOOM"] = str(request.zoom_min)
     parameters.update({
-        "FORMAT": str(tiles.FORMAT.index_of(request.format)),
+        "FORMAT": str(tiles.FORMAT.index_of(request.format or tiles.format_for_output(request.output))),
         "DECODE": str(tiles.DECODE.index_of(request.decode)),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })
-    if request.format in tiles.PACKAGE_FORMATS and not request.overwrite:  # as the command line without --overwrite
+    package = (request.format or tiles.format_for_output(request.output)) in tiles.PACKAGE_FORMATS
+    if package and not request.overwrite:  # as the command line without --overwrite
         parameters["RESUME"] = "True"
     return "offload:tiles", parameters
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import numpy as np
 import pytest
@@ -45,6 +46,18 @@ def test_a_chain_of_tiles_then_slope_in_one_line(tmp_path, project):
         assert handle.wait(60) is True, handle.error
     slope = gdal.Open(str(tmp_path / "slope.tif"))
     assert slope.RasterXSize == 512 and [l.name() for l in project.mapLayers().values()] == ["slope"]
+
+
+@pytest.mark.parametrize("suffix, tables", [(".gpkg", "gpkg_tile_matrix"), (".mbtiles", "metadata")])
+def test_tiles_into_a_package_by_its_suffix_alone(tmp_path, suffix, tables):
+    """The output's suffix decides the format, as on the command line and in the Toolbox: no
+    ``format=`` needed for a package."""
+    output = tmp_path / f"basemap{suffix}"
+    with TileServer("imagery") as server:
+        handle = api.tiles(server.template, (6.96, 45.96, 7.02, 46.0), 12, output, cache_dir=tmp_path / "cache")
+        assert handle.wait(60) is True, handle.error
+    with sqlite3.connect(str(output)) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (tables,)).fetchone() == (1,)
 
 
 def test_cancel_and_a_wait_that_times_out(tmp_path):
