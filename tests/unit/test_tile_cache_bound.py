@@ -104,3 +104,18 @@ def test_a_new_cache_can_give_pages_back(tmp_path):
     store(tmp_path, row(1))
     with sqlite3.connect(str(tmp_path / DATABASE_NAME)) as db:
         assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL
+
+
+@pytest.mark.parametrize("body_bytes", [1000, 25_000])  # a blank or sea tile; an imagery tile
+def test_a_trim_leaves_the_cache_near_its_target_whatever_the_tiles_size(tmp_path, body_bytes):
+    bound = 1 << 20
+    per_run = int(0.4 * bound / body_bytes)  # bodies of 0.4 of the bound a run: most runs end with a trim
+    trimmed = []
+    for run in range(6):
+        before = on_disk(tmp_path) if run else 0
+        with cache_in(tmp_path, max_bytes=bound) as cache:
+            for n in range(run * per_run, (run + 1) * per_run):
+                cache.write(Tile(n % 4096, n // 4096, 14), bytes([n % 251]) * body_bytes, {}, now=1000.0)
+        if before + 0.4 * bound > bound:  # past the bound at this run's end: trimmed to TRIM_TO of it
+            trimmed.append(round(on_disk(tmp_path) / bound, 2))
+    assert len(trimmed) >= 3 and all(0.8 <= share <= 1.0 for share in trimmed), trimmed
