@@ -1,7 +1,9 @@
 """Speed where users choose: ``processing.run()`` inside QGIS, Offload against the Toolbox's tools.
 
 Run: ``make bench-inqgis`` (``python bench/inqgis.py [--only GROUP]… [--rounds 3] [--size 8192]
-[--count 100000] [--keep]``). Groups: raster, slope, default, small, buffer, startup (issue 12).
+[--count 100000] [--keep]``). Groups: raster, slope, default, small, small-first, buffer, startup
+(issue 12). ``small-first`` is the small job's ratio alone (Offload and qgis:rastercalculator straight
+after start-up): the quick A/B of a change to the small job's first run.
 
 Each timed run is a fresh process that starts QGIS, initialises Processing as the desktop does
 (its plugin's modules loaded, which in QGIS 3.22 import numpy: a desktop user always finds numpy
@@ -49,7 +51,7 @@ NDVI_QGIS = '("a@1" - "b@1") / ("a@1" + "b@1")'  # qgis:rastercalculator names l
 IDLE_SECONDS = 0.5  # QGIS idle before the timed run, in the small job's "idle" cases
 NDVI_TOLERANCE = 1e-6  # float32 arithmetic in one tool, float64 in another
 SLOPE_TOLERANCE = 1e-3  # degrees: float32 Horn differences of heights in the hundreds
-GROUPS = ("raster", "slope", "default", "small", "buffer", "startup")
+GROUPS = ("raster", "slope", "default", "small", "small-first", "buffer", "startup")
 BUFFER_LAYERS = (  # name, what ({n}: features), features per --count, distance (m), segments
     ("light", "{n:,} polygons of 5 vertices (bench-buffer's), 5 m, 5 segments", 1.0, 5.0, 5),
     ("stars", "{n:,} random star polygons of 12 vertices, 5 m, 8 segments", 1.0, 5.0, 8),
@@ -287,16 +289,18 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
                          out / "offload-dem-slope.tif", None, every_round=False))
         checks += [("offload_default", "gdal_default", NDVI_TOLERANCE), ("offload_default", "offload", 0.0),
                    ("offload_fields", "gdal_fields", NDVI_TOLERANCE)]
-    if "small" in groups:
+    if "small" in groups or "small-first" in groups:
         note(f"random pair {small}²")
         small_a, small_b = inputs.random_pair(data, small)
         pair_small = {"a": small_a, "b": small_b}
-        add(floor_case("floor_small", f"I/O floor {small}²", pair_small, out / "floor-small.tif"))
         add(offload_calc("offload_small", f"offload:calc {small}², COMPRESS=NONE, tiled 256", NDVI_NUMPY, pair_small,
                          out / "offload-small.tif", OFFLOAD_PLAIN))
+        add(qgis_calc("qgis_small", f"qgis:rastercalculator {small}²", pair_small, out / "qgis-small.tif"))
+        checks.append(("offload_small", "qgis_small", NDVI_TOLERANCE))
+    if "small" in groups:
+        add(floor_case("floor_small", f"I/O floor {small}²", pair_small, out / "floor-small.tif"))
         add(offload_calc("offload_small_default", f"offload:calc {small}², its default output", NDVI_NUMPY,
                          pair_small, out / "offload-small-default.tif", None))
-        add(qgis_calc("qgis_small", f"qgis:rastercalculator {small}²", pair_small, out / "qgis-small.tif"))
         for key, case in (("offload_small_idle", cases["offload_small"]), ("qgis_small_idle", cases["qgis_small"])):
             idle_spec = dict(case.spec, idle=IDLE_SECONDS, output=str(out / f"{key}.tif"),
                              params=dict(case.spec["params"], OUTPUT=str(out / f"{key}.tif")))
@@ -305,7 +309,6 @@ def build_cases(groups: List[str], args, data: Path, out: Path) -> Tuple[Dict[st
             script_spec = dict(case.spec, desktop=False, output=str(out / f"{key}.tif"),
                                params=dict(case.spec["params"], OUTPUT=str(out / f"{key}.tif")))
             add(Case(key, f"{case.label}, Processing without its plugin (a script)", script_spec))
-        checks.append(("offload_small", "qgis_small", NDVI_TOLERANCE))
     if "buffer" in groups:
         make = {"light": inputs.light_polygons, "stars": inputs.stars, "lines": inputs.lines}
         for name, what, per_count, distance, segments in BUFFER_LAYERS:

@@ -1,7 +1,12 @@
 """Tile download speed in QGIS on imagery-like tiles (issue 13, item 2): Offload against a bare pool and GDAL.
 
 Run: ``make bench-tiles`` (``python bench/tiles.py [--rounds 3] [--tiles 1024] [--big 16384]
-[--latency-ms 30] [--only KIND|FORMAT|speed|memory]…``).
+[--latency-ms 30] [--only KIND|FORMAT|speed|memory]… [--workers 8|16]… [--base CHECKOUT]``).
+
+An A/B of two versions of Offload: ``--base /path/to/other/checkout`` runs each Offload case a
+second time with that checkout's ``offload`` package (first on the child's ``PYTHONPATH``), right
+after this one's in every round, and prints each case's speed and CPU against the base's. E.g.
+the mosaic lines alone: ``--only png --only GTiff --only COG --only speed --workers 16 --base …``.
 
 Tiles (bench/tiles_data.py, kept in /tmp/offload-bench-tiles-data between runs): noisy RGB PNG
 of ~20 KB and JPEG of ~25 KB, each tile distinct, served from a folder by the project's
@@ -211,6 +216,7 @@ class Case:
     check: Optional[Tuple[bool, str]] = None
     size_bytes: Optional[int] = None
     codec: str = ""  # a GeoTIFF's compression, as GDAL reports it
+    base_path: Optional[Path] = None  # a folder holding an "offload" link to the --base checkout (what: base)
 
     def median(self, what: str = "seconds") -> float:
         return statistics.median(r[what] for r in self.results) if self.results else float("nan")
@@ -243,6 +249,9 @@ def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
             shutil.rmtree(stale)
         elif stale.exists():
             stale.unlink()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GDAL_ENABLE_WMS_CACHE="NO")
+    if case.base_path is not None:  # the other checkout's offload package ahead of this one's
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(case.base_path), env.get("PYTHONPATH"))))
     with tile_server(case.block.folder, case.latency_ms) as server:
         template = case.block.template(server.base_url)
         what = case.key[0]
@@ -262,8 +271,7 @@ def run_case(case: Case, work: Path, formats: Dict[str, int]) -> Dict[str, Any]:
             spec = {"kind": "offload", "params": params}
         os.sync()  # the previous run's output is on the disk, not still being written behind this one
         done = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
-                              env=dict(os.environ, QT_QPA_PLATFORM="offscreen", GDAL_ENABLE_WMS_CACHE="NO"),
-                              timeout=900)
+                              env=env, timeout=900)
         served = sum(server.requests.values())
     marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if done.returncode or not marked:
@@ -293,7 +301,8 @@ def probe_formats() -> Dict[str, int]:
     return json.loads(marked[-1][len(RESULT_MARK):])["formats"]
 
 
-def build_cases(args, blocks: Dict[str, Block], big: Optional[Block], formats: List[str]) -> Dict[Tuple, Case]:
+def build_cases(args, blocks: Dict[str, Block], big: Optional[Block], formats: List[str],
+                base_path: Optional[Path] = None) -> Dict[Tuple, Case]:
     cases: Dict[Tuple, Case] = {}
 
     def add(case: Case) -> None:
@@ -303,13 +312,16 @@ def build_cases(args, blocks: Dict[str, Block], big: Optional[Block], formats: L
         if "speed" not in args.groups:
             break
         name = KIND_NAMES[kind]
-        for workers in WORKERS:
+        for workers in args.workers:
             add(Case(("pool", kind, "", workers), f"{name}: bare requests pool", block, workers,
                      latency_ms=args.latency_ms))
         for flavour in formats:
-            for workers in WORKERS:
+            for workers in args.workers:
                 add(Case(("offload", kind, flavour, workers), f"{name}: Offload {flavour}", block, workers, flavour,
                          latency_ms=args.latency_ms))
+                if base_path is not None:  # right after this checkout's run, in every round
+                    add(Case(("base", kind, flavour, workers), f"{name}: Offload {flavour} (--base)", block, workers,
+                             flavour, latency_ms=args.latency_ms, base_path=base_path))
         add(Case(("gdal", kind, "GDAL", 16), f"{name}: GDAL WMS driver → GeoTIFF", block, 16, "GDAL",
                  latency_ms=args.latency_ms))
     if big is not None and "memory" in args.groups:
@@ -374,18 +386,18 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
             print(f"  {'sane' if case.check[0] else 'WRONG'}: {case.label} ({case.workers} workers): {case.check[1]}")
 
     r = Report(cases)
-    for workers in WORKERS if blocks and "speed" in args.groups else ():
+    for workers in args.workers if blocks and "speed" in args.groups else ():
         print(f"ceiling at {workers} workers: {workers} ÷ {args.latency_ms:g} ms = "
-              f"{workers / (args.latency_ms / 1000.0):.0f} tiles/s", end="; " if workers != WORKERS[-1] else "\n")
+              f"{workers / (args.latency_ms / 1000.0):.0f} tiles/s", end="; " if workers != args.workers[-1] else "\n")
     for kind, block in blocks.items():
         name = KIND_NAMES[kind]
-        for workers in WORKERS:
+        for workers in args.workers:
             pool = ("pool", kind, "", workers)
             r.line(f"{name}: bare pool, {workers} workers, share of the ceiling", (pool,),
                    lambda p=pool, w=workers: cases[p].tiles_s() / (w / (args.latency_ms / 1000.0)) * 100, " %",
                    None, 0)
         for flavour in FORMATS:
-            for workers in WORKERS:
+            for workers in args.workers:
                 target = TARGETS_OF_POOL.get((flavour, workers))
                 what = f"{name}: Offload {flavour} ÷ bare pool, {workers} workers"
                 if flavour in offered and flavour not in formats:
@@ -407,11 +419,22 @@ def report(cases: Dict[Tuple, Case], args, blocks: Dict[str, Block], big: Option
             key, peer = ("offload", kind, flavour, 16), ("gdal", kind, "GDAL", 16)
             r.line(what, (key, peer), lambda k=key, p=peer: cases[k].tiles_s() / cases[p].tiles_s(), "×",
                    ("≥", TARGET_OVER_GDAL))
+            base = ("base", kind, flavour, 16)
+            r.line(f"{name}: --base {flavour} ÷ GDAL WMS driver, 16 workers/connections", (base, peer),
+                   lambda k=base, p=peer: cases[k].tiles_s() / cases[p].tiles_s(), "×", ("≥", TARGET_OVER_GDAL))
+        for flavour in formats:
+            for workers in args.workers:
+                key, base = ("offload", kind, flavour, workers), ("base", kind, flavour, workers)
+                r.line(f"{name}: Offload {flavour} ÷ --base, {workers} workers: speed (median wall)", (key, base),
+                       lambda k=key, b=base: cases[b].median() / cases[k].median(), "×", None, 3)
+                r.line(f"{name}: Offload {flavour} ÷ --base, {workers} workers: CPU (median, all threads)",
+                       (key, base),
+                       lambda k=key, b=base: cases[k].median("cpu_s") / cases[b].median("cpu_s"), "×", None, 3)
         default = ("offload", kind, "GTiff", 8)
         codec = cases[default].codec if default in cases else ""
         r.line(f"{name}: GTiff default ({codec}), file ÷ uncompressed RGBA", (default,),
                lambda k=default, b=block: cases[k].size_bytes / (b.count * 256 * 256 * 4) * 100, " %", None, 0)
-        for workers in WORKERS:
+        for workers in args.workers:
             key = ("offload", kind, "GTiff", workers)
             r.line(f"{name}: GTiff default, {workers} workers: wall ms per tile", (key,),
                    lambda k=key: cases[k].median() / cases[k].block.count * 1000, " ms", None)
@@ -446,6 +469,11 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=1024, help="tiles per speed run (a square block)")
     parser.add_argument("--big", type=int, default=16384, help="tiles of the memory runs (0: none)")
     parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, action="append", choices=WORKERS,
+                        help="the speed runs' workers (repeatable; default: each of 8 and 16); GDAL's run keeps 16 "
+                             "connections")
+    parser.add_argument("--base", type=Path, help="another Offload checkout: each Offload case also runs with its "
+                                                  "offload package, alternating with this one's (an A/B in one run)")
     parser.add_argument("--keep", action="store_true", help="keep the outputs of the last round (their folder is "
                                                             "printed)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child: one timed run
@@ -459,6 +487,9 @@ def main() -> None:
     from tiles_data import make_block, make_repeated_block
 
     only = set(args.only or ())
+    args.workers = sorted(set(args.workers or WORKERS))
+    if args.base is not None and not (args.base / "net_tasks" / "tile_download.py").is_file():
+        parser.error(f"--base {args.base}: no Offload checkout there")
     kinds = [k for k in KIND_NAMES if k in only] or list(KIND_NAMES)
     wanted_formats = [f for f in FORMATS if f in only] or list(FORMATS)
     args.groups = [g for g in ("speed", "memory") if g in only] or ["speed", "memory"]
@@ -495,7 +526,12 @@ def main() -> None:
         progress(f"{KIND_NAMES[kind]}: {len(values)} tiles, median {statistics.median(values) / 1024:.1f} KB")
 
     work = Path(tempfile.mkdtemp(prefix="offload-bench-tiles-"))
-    cases = build_cases(args, blocks, big, formats)
+    base_path = None
+    if args.base is not None:  # a folder whose "offload" is the other checkout, for the child's PYTHONPATH
+        base_path = work / "base"
+        base_path.mkdir()
+        (base_path / "offload").symlink_to(args.base.resolve(), target_is_directory=True)
+    cases = build_cases(args, blocks, big, formats, base_path)
     try:
         for round_number in range(1, args.rounds + 1):
             for case in cases.values():

@@ -7,9 +7,11 @@ from typing import Any, Dict
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -20,12 +22,12 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
-from ..core.errors import Canceled, InputError
+from ..core.algorithm import CHECKED_OUTPUT, OffloadAlgorithm, enum_parameter, number_parameter
+from ..core.errors import Canceled, InputError, TaskFailed
 from ..core.i18n import tr
 from .request import (
-    BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES, TILE_SIZE, TIMEOUT,
-    WORKERS, ZOOM, ZOOM_MIN,
+    BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, FORMAT_SUFFIXES, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES,
+    TILE_SIZE, TIMEOUT, WORKERS, ZOOM, ZOOM_MIN, format_for_output,
 )
 
 
@@ -92,7 +94,14 @@ class TilesAlgorithm(OffloadAlgorithm):
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent")))
         self.addParameter(number_parameter(self.ZOOM, ZOOM))
         self.addParameter(number_parameter(self.MIN_ZOOM, ZOOM_MIN, optional=True))
-        self.addParameter(enum_parameter(self.FORMAT, FORMAT))
+        output_format = QgsProcessingParameterEnum(self.FORMAT, tr(FORMAT.label),
+                                                   [tr(label) for label in FORMAT.labels], optional=True)
+        output_format.setHelp(tr(
+            "Empty (the default): the output's extension decides, as it does for every Toolbox algorithm: .gpkg a "
+            "GeoPackage, .mbtiles an MBTiles, anything else a GeoTIFF. A Format the extension contradicts (a "
+            "GeoTIFF into a .gpkg) is refused before any request: writing it would replace the file, and "
+            "whatever layers or tiles it held, with a GeoTIFF. For a temporary output, Format names the file."))
+        self.addParameter(output_format)
         self.addParameter(enum_parameter(self.DECODE, DECODE))
         self.addParameter(number_parameter(self.WORKERS, WORKERS))
         self.addParameter(QgsProcessingParameterString(self.SUBDOMAINS, tr("Subdomains for {{s}}"), optional=True))
@@ -116,7 +125,7 @@ class TilesAlgorithm(OffloadAlgorithm):
             "its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced."))
         self.addParameter(resume)
         self.addParameter(QgsProcessingParameterRasterDestination(
-            self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles; as Format)")))
+            self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles: its extension says the format)")))
 
     def build_request(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str):
         from .connections import source_options
@@ -128,7 +137,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         min_zoom = parameters.get(self.MIN_ZOOM)
         fields = dict(
             zoom_min=None if min_zoom in (None, "") else self.parameterAsInt(parameters, self.MIN_ZOOM, context),
-            format=FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)),
+            format=self.output_format(parameters, context, output),
             template=(self.parameterAsString(parameters, self.URL, context) or "").strip(),
             bbox=(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
             bbox_crs=(crs if crs.isValid() else QgsCoordinateReferenceSystem(BBOX_CRS.default)).toWkt(),
@@ -157,6 +166,33 @@ class TilesAlgorithm(OffloadAlgorithm):
             raise InputError("choose a Source or type a Tile URL template")
         return TileRequest(**fields)
 
+    def output_format(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> str:
+        """Format when it is given and agrees with the output's extension (InputError if not), else the
+        extension's (``request.format_for_output``, the CLI's and the dialog's rule)."""
+        given = parameters.get(self.FORMAT) not in (None, "")
+        chosen = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)) if given else None
+        if output == CHECKED_OUTPUT:  # the output is not known yet: checked again when it is
+            return chosen or FORMAT.default
+        return format_for_output(output, chosen)
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        """The output's path; a temporary output is named with the chosen Format's extension (a
+        fresh folder of its own, so nothing is there to replace)."""
+        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        value = parameters.get(self.OUTPUT)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        if value not in (None, "", QgsProcessing.TEMPORARY_OUTPUT) or parameters.get(self.FORMAT) in (None, ""):
+            return path
+        keyword = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context))
+        renamed = str(Path(path).with_suffix(FORMAT_SUFFIXES[keyword]))
+        to_load = context.layersToLoadOnCompletion()
+        if path in to_load:  # the layer QGIS loads at the end is the file written
+            details = to_load.pop(path)
+            to_load[renamed] = details
+            context.setLayersToLoadOnCompletion(to_load)
+        return renamed
+
     def chosen_source(self, parameters: Dict[str, Any], context: QgsProcessingContext, url: str):
         """The XyzSource picked in SOURCE, or named in URL; None for a typed template."""
         from .connections import xyz_source
@@ -167,45 +203,46 @@ class TilesAlgorithm(OffloadAlgorithm):
         return xyz_source(url) if url else None
 
     def engine(self):
-        from .tile_download import run_tiles
         from .tile_plan import validate_tile_request
+        from .tile_task import run_checked
 
-        return validate_tile_request, run_tiles
+        return validate_tile_request, run_checked
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         """A new output, or one replacing the existing one, as every algorithm's; with RESUME an
         existing package is added to in place."""
-        from ..core.feedback import feedback_control
+        from ..core.feedback import feedback_control, produce_atomically
         from ..core.package_statistics import store_package_statistics
-        from .tile_download import run_tiles
         from .tile_package import check_existing_output, plan_meta
-        from .tile_plan import validate_tile_request
 
-        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        validate_tile_request, run_checked = self.engine()
+        destination = self.destination(parameters, context)
         try:
             request = self.build_request(parameters, context, destination)
             plan = validate_tile_request(request)
             # refused here, before any request: a package it cannot add to, or layers replacing would delete
-            resuming = plan.is_package and check_existing_output(Path(destination), plan.format, plan_meta(plan),
-                                                                 request.overwrite)
+            replacing = request.overwrite or not plan.is_package  # a GeoTIFF is always replaced
+            resuming = check_existing_output(Path(destination), plan.format, plan_meta(plan), replacing)
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
-        if not resuming:
-            produced = super().processAlgorithm(parameters, context, feedback)
-        else:
-            try:
+        try:
+            if not resuming:
+                produced = produce_atomically(Path(destination), feedback,
+                                              lambda temp, control: run_checked(plan, temp, control, Path(destination)))
+                if not produced:
+                    return {}
+            else:
                 with feedback_control(feedback) as control:
-                    run_tiles(plan, Path(destination), control)
-            except Canceled:
-                feedback.reportError("Canceled; the package keeps the whole tiles it holds")
-                return {}
-            except InputError as exc:
-                raise QgsProcessingException(exc.one_line()) from None
-            produced = {self.OUTPUT: destination}
-        if produced and plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
+                    run_checked(plan, Path(destination), control)
+        except Canceled:
+            feedback.reportError("Canceled; the package keeps the whole tiles it holds")
+            return {}
+        except (InputError, TaskFailed) as exc:  # one line, as the CLI says it
+            raise QgsProcessingException(exc.one_line()) from None
+        if plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
             store_package_statistics(destination)  # else GDAL leaves a stray file in the working folder
-        return produced
+        return {self.OUTPUT: destination}
 
 
 class DownloadAlgorithm(OffloadAlgorithm):

@@ -90,10 +90,10 @@ def _not_ok(status: int, headers: Mapping[str, str]) -> Answer:
 def _transfer_problem(exc: BaseException) -> str:
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason  # what went wrong, wrapped by urllib3's (disabled) retries
+    if "Connection refused" in str(exc):  # before the timeouts: urllib3's NewConnectionError is one of them
+        return "connection refused"
     if isinstance(exc, (urllib3.exceptions.TimeoutError, socket.timeout)):
         return "no answer in time (--timeout)"
-    if "Connection refused" in str(exc):
-        return "connection refused"
     return f"a broken connection ({type(exc).__name__})"
 
 

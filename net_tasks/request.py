@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Tuple
 
+from ..core.errors import InputError
 from ..core.vocabulary import Choice, Option, tr_noop
 from .tiles import MAX_ZOOM, TILE_PX
 
@@ -80,10 +81,26 @@ DECODINGS = DECODE.keywords
 TILE_SIZES = tuple(int(keyword) for keyword in TILE_SIZE.keywords)  # nothing larger is ever decoded
 
 
-def format_for_output(output) -> str:
-    """The format an output's suffix says: .gpkg or .mbtiles a package, anything else a GeoTIFF."""
-    suffix = Path(str(output).strip()).suffix.lower()
-    return {".gpkg": "GPKG", ".mbtiles": "MBTiles"}.get(suffix, FORMAT.default)
+# The formats a suffix names: a file's suffix is what QGIS (and GDAL's Toolbox algorithms) go by,
+# so it decides, and a Format that contradicts it is refused (a GeoTIFF never lands in a .gpkg).
+SUFFIX_FORMATS = {".tif": ("GTiff", "COG"), ".tiff": ("GTiff", "COG"), ".gpkg": ("GPKG",), ".mbtiles": ("MBTiles",)}
+
+
+def format_for_output(output, chosen: Optional[str] = None) -> str:
+    """The format to write ``output`` in: ``chosen`` when given, else what the suffix says
+    (.gpkg or .mbtiles a package, anything else a GeoTIFF).
+
+    :raises InputError: when ``chosen`` is not a format the output's suffix names.
+    """
+    path = Path(str(output).strip())
+    named = SUFFIX_FORMATS.get(path.suffix.lower(), ())
+    if chosen is None:
+        return named[0] if named else FORMAT.default
+    if named and chosen not in named:
+        either = " or ".join(named)
+        raise InputError(f"output {path.name} is {either} by its suffix, but Format is {chosen}: choose Format "
+                         f"{either}, or a {FORMAT_SUFFIXES[chosen]} output")
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class MosaicSink:
         # (tile_cog); else GDAL copies it
         self.assembled = plan.format == "COG" and not self.dem and not plan.clip and self.tile_px == BLOCK
         self.overviews: Optional[Overviews] = None
+        self.writing_threads = 1  # threads of this sink that compress: the tiles', and an assembled COG's overviews'
         self.blocks: Optional[WholeBlocks] = None
         self.overview_stages: list = []
         # SPARSE_OK: a tile never written (ocean, missing, or the rest after a cancel) costs nothing,
@@ -123,6 +124,7 @@ class MosaicSink:
                                                   capacity=8, name="offload-overviews")
             self.overviews = Overviews((plan.tiles.width, plan.tiles.height), sizes,
                                        lambda *block: self._overview_writer.put(block))
+            self.writing_threads = 2
         else:  # each block written once, whole (a clipped mosaic's blocks take pieces of up to 4 tiles)
             self.blocks = WholeBlocks(width, height, self.col_off, self.row_off, self.tile_px, 1 if self.dem else 4,
                                       np.float32 if self.dem else np.uint8, DEM_NODATA if self.dem else 0,

@@ -40,7 +40,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 from osgeo import osr
 
 from ..core.errors import InputError, TaskFailed
-from ..core.gpkg_tables import user_tables
+from ..core.gpkg_tables import listed_layers, user_tables
 from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
 from .tiles import (
@@ -190,23 +190,29 @@ def check_existing_output(path: Path, kind: str, meta: PackageMeta, overwrite: b
 
     Without ``overwrite`` an existing file must be a package this could add to. With it, a
     database holding anything but this package's own tables (a GeoPackage's vector or raster
-    layers, another application's tables) is never replaced: those would be lost.
+    layers, another application's tables) is never replaced: those would be lost. What is the
+    package's own is read from the file (``gpkg_contents``, the tile matrix set, MBTiles'
+    schema), never from a table's name alone; for a mosaic (``kind`` GTiff or COG) nothing is.
+    A replacing run checks again right before it publishes (``tile_task.run_checked``).
 
     :raises InputError: naming the file, and the layers that would be lost.
     """
     path = Path(path)
     if not path.is_file():
         return False
+    mosaic = kind not in PACKAGE_KINDS  # never added to: an existing one is refused, or replaced
     if not _is_sqlite(path):
-        if overwrite:
+        if overwrite or mosaic:
             return False
         raise InputError(f"{path} exists and is not a SQLite file, so not a {kind} package to add tiles to")
+    if mosaic and not overwrite:
+        return False
     connection = sqlite3.connect(str(path), isolation_level=None)
     try:
         connection.execute("PRAGMA busy_timeout = 5000")
         connection.execute("PRAGMA query_only = 1")  # a check: nothing in the file changes
         package = (_GeoPackage if kind == "GPKG" else _MBTiles)(path, connection, meta)
-        others = package.foreign_tables()
+        others = user_tables(connection) if mosaic else package.foreign_tables()  # everything, for a mosaic
         if overwrite and others:
             raise InputError(f"output {str(path)!r} holds other layers ({', '.join(others)}) that replacing it "
                              f"would delete; write the tiles to another file")
@@ -520,7 +526,22 @@ class _GeoPackage(TilePackage):
                              (TILE_TABLE, _WEBP_DEFINITION))
 
     def foreign_tables(self) -> List[str]:
-        return [name for name in self._user_tables() if name != TILE_TABLE]
+        """Every user table but the package's own tiles: a table named ``tiles`` is this package's
+        only when gpkg_contents lists it as tiles on the Web Mercator world's matrix set."""
+        own = TILE_TABLE if self._tile_matrix_problem() is None else None
+        return [name for name in self._user_tables() if name != own]
+
+    def _tile_matrix_problem(self) -> Optional[str]:
+        """Why the ``tiles`` table is not a Web Mercator tile pyramid as this package writes (None if it is)."""
+        if listed_layers(self._db).get(TILE_TABLE) != "tiles":
+            return f"it has no tile table {TILE_TABLE!r}"
+        row = self._db.execute("SELECT srs_id, min_x, min_y, max_x, max_y FROM gpkg_tile_matrix_set "
+                               "WHERE table_name = ?", (TILE_TABLE,)).fetchone()
+        if row is None:
+            return f"it has no tile matrix set for {TILE_TABLE!r}"
+        if row[0] != 3857 or any(abs(abs(v) - ORIGIN_M) > 1e-3 for v in row[1:5]):
+            return f"its tile matrix set is not the Web Mercator world (EPSG:{row[0]})"
+        return None
 
     def _check(self) -> None:
         db = self._db
@@ -531,14 +552,9 @@ class _GeoPackage(TilePackage):
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         if application_id != GPKG_APPLICATION_ID:
             self._refuse("it is not a GeoPackage (its application_id is not 'GPKG')")
-        row = db.execute("SELECT c.data_type, s.srs_id, s.min_x, s.min_y, s.max_x, s.max_y "
-                         "FROM gpkg_contents c JOIN gpkg_tile_matrix_set s USING (table_name) "
-                         "WHERE c.table_name = ?", (TILE_TABLE,)).fetchone()
-        if row is None or row[0] != "tiles":
-            self._refuse(f"it has no tile table {TILE_TABLE!r}")
-        srs_id, world = row[1], row[2:6]
-        if srs_id != 3857 or any(abs(abs(v) - ORIGIN_M) > 1e-3 for v in world):
-            self._refuse(f"its tile matrix set is not the Web Mercator world (EPSG:{srs_id})")
+        problem = self._tile_matrix_problem()
+        if problem is not None:
+            self._refuse(problem)
         sizes = {r for r in db.execute("SELECT tile_width, tile_height FROM gpkg_tile_matrix WHERE table_name = ?",
                                        (TILE_TABLE,))}
         if sizes - {(self.meta.tile_px, self.meta.tile_px)}:
@@ -615,8 +631,17 @@ class _MBTiles(TilePackage):
         self._set_metadata("format", found)
 
     def foreign_tables(self) -> List[str]:
+        """Nothing when the file has MBTiles' schema and is no GeoPackage (an MBTiles file is all
+        the tileset's); else every user table."""
         tables = self._user_tables()
-        return [] if {"metadata", "tiles"} <= set(tables) else tables  # an MBTiles file is all the tileset's
+        if listed_layers(self._db) or not {"metadata", "tiles"} <= set(tables):
+            return tables
+        columns = {table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                   for table in ("metadata", "tiles")}
+        if {"name", "value"} <= columns["metadata"] and \
+                {"zoom_level", "tile_column", "tile_row", "tile_data"} <= columns["tiles"]:
+            return []
+        return tables
 
     def _check(self) -> None:
         db = self._db

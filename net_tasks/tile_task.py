@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
+from ..core.errors import InputError, TaskFailed
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
-from .request import TileRequest
+from .request import TileRequest, format_for_output
 from .tile_package import check_existing_output, plan_meta
 from .tile_plan import validate_tile_request
 
@@ -21,10 +23,11 @@ class TileDownloadTask(OffloadTask):
 
     def __init__(self, request: TileRequest, **task_options) -> None:
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
+        format_for_output(request.output, plan.format)  # refused: a format the output's suffix contradicts
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan
-        self.resuming = plan.is_package and check_existing_output(  # refused here: a layer it would delete
+        self.resuming = check_existing_output(  # refused here: a layer it would delete
             Path(request.output), plan.format, plan_meta(plan), request.overwrite)
         if self.resuming:  # added to in place: declared for loading only, never replaced
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
@@ -32,10 +35,9 @@ class TileDownloadTask(OffloadTask):
             self.output = self.declare_output(request.output, "raster", overwrite=request.overwrite)
 
     def work(self) -> None:
-        from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
-
         destination = self.output.path if self.resuming else self.output.temp_path
-        self.details = run_tiles(self.plan, destination, self.control())
+        replaces = self.output.path if self.output.overwrite and not self.resuming else None
+        self.details = run_checked(self.plan, destination, self.control(), replaces)
         if self.plan.format == "MBTiles":  # here, not on QGIS's main thread as it loads the package
             from ..core.package_statistics import store_package_statistics
 
@@ -44,3 +46,30 @@ class TileDownloadTask(OffloadTask):
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
+
+
+def run_checked(plan, destination: Path, control, replaces: Optional[Path] = None):
+    """``run_tiles``, then what must hold before its output is published (every front end's):
+
+    - some tile was served: a run where every tile was missing (404/204) or failed and allowed
+      missing is a wrong URL, an expired key or a zoom past the server's, and publishing it
+      would replace the user's package with an empty one;
+    - the file it ``replaces`` still holds nothing of the user's: the check made before the
+      download, made again as the output is about to be published (the download took minutes,
+      and a layer saved into that GeoPackage meanwhile would be lost).
+
+    :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
+    """
+    from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
+
+    result = run_tiles(plan, destination, control)
+    if result.fetched + result.cached + result.kept == 0:
+        failed = f", {result.failed:,} failed" if result.failed else ""
+        raise TaskFailed(f"no tile was served ({result.missing:,} missing on the server{failed}): check the URL "
+                         f"and the zoom; nothing was written")
+    if replaces is not None:
+        try:
+            check_existing_output(replaces, plan.format, plan_meta(plan), overwrite=True)
+        except InputError as exc:
+            raise TaskFailed(f"while this ran, {exc.one_line()}; it was kept, and nothing was written") from None
+    return result

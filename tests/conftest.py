@@ -44,6 +44,20 @@ def subprocess_env() -> dict:
     return env
 
 
+@pytest.fixture(autouse=True, scope="session")
+def garbage_collected_before_qgis_exits(request):
+    """Collect Python's cyclic garbage while QGIS is still up. pytest-qgis calls ``exitQgis()``
+    as the session ends; a QGIS object left in a reference cycle (a test's frames, a Processing
+    context) and collected after that crashed the process at exit (rc 139, after every test
+    passed: tests/qgis/test_calc_algorithm.py with test_calc_limits.py)."""
+    if request.config.pluginmanager.hasplugin("pytest_qgis"):
+        request.getfixturevalue("qgis_app")  # set up before this fixture: torn down after it
+    yield
+    import gc
+
+    gc.collect()
+
+
 @pytest.fixture(autouse=True)
 def private_caches(tmp_path_factory, monkeypatch):
     """Tile caches and resumable downloads go to a temporary folder, never the user's."""

@@ -182,6 +182,28 @@ def test_an_assembled_cog_is_valid_for_gdal_and_holds_the_stages_pixels(tmp_path
     assert dataset.GetRasterBand(1).GetMetadataItem("BLOCK_SIZE_2_1", "TIFF") is None  # sparse, not a blank block
 
 
+@pytest.mark.parametrize("pread", [True, False])
+def test_blocks_are_copied_alike_whatever_the_chunk_and_with_or_without_pread(tmp_path, monkeypatch, pread):
+    full = RNG.integers(0, 256, (4, 512, 512), dtype=np.uint8)
+    stages = [stage(tmp_path / "full.tif", full), stage(tmp_path / "ovr.tif", average_2x2(full), georeferenced=False)]
+    assemble_cog(stages, tmp_path / "reference.tif")  # every block in one write
+    monkeypatch.setattr(tile_cog, "COPY_BYTES", 1)  # a write after each block
+    if not pread:  # Windows has no os.pread: a seek and a read each block
+        monkeypatch.delattr(tile_cog.os, "pread")
+    assemble_cog(stages, tmp_path / "out.tif")
+    assert (tmp_path / "out.tif").read_bytes() == (tmp_path / "reference.tif").read_bytes()
+    np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), full)
+
+
+def test_a_stage_that_ends_inside_a_block_fails_rather_than_make_a_corrupt_cog(tmp_path):
+    path = stage(tmp_path / "full.tif", RNG.integers(0, 256, (4, 256, 256), dtype=np.uint8))
+    _, offsets, sizes = tile_cog.read_ifd(path)
+    with open(path, "r+b") as f:
+        f.truncate(offsets[-1] + sizes[-1] - 1)  # the last block's last byte gone
+    with open(tmp_path / "out.tif", "wb") as out, pytest.raises(OSError, match="ends inside a block"):
+        tile_cog._copy_blocks(path, list(range(len(sizes))), offsets, sizes, out)
+
+
 def write_png(path: Path, rgba: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     memory = gdal.GetDriverByName("MEM").Create("", 256, 256, 4, gdal.GDT_Byte)

@@ -46,7 +46,8 @@ def field_geopackage(path: Path, raster: bool = False) -> Path:
 
 
 def tiles_task(output: Path, **options) -> TileDownloadTask:
-    return TileDownloadTask(TileRequest(NOWHERE, BBOX, 12, output, format=options.pop("format", "GPKG"), **options))
+    return TileDownloadTask(TileRequest(options.pop("template", NOWHERE), BBOX, 12, output,
+                                        format=options.pop("format", "GPKG"), **options))
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -225,4 +226,55 @@ def test_processing_refuses_before_any_request_and_keeps_the_layers(offload_prov
                                              "ZOOM": 12, "FORMAT": 2, "CACHE": str(tmp_path / "cache"),
                                              "RESUME": resume, "OUTPUT": str(path)})
         assert sum(server.requests.values()) == 0
+    assert path.read_bytes() == before
+
+
+def vector_layer(path: Path, name: str) -> Path:
+    """Add a point layer ``name`` to the GeoPackage at ``path`` (made if need be), as OGR lets a user name it."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    driver = ogr.GetDriverByName("GPKG")
+    source = ogr.Open(str(path), 1) if path.exists() else driver.CreateDataSource(str(path))
+    layer = source.CreateLayer(name, srs, ogr.wkbPoint)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (7 46)"))
+    layer.CreateFeature(feature)
+    source = None
+    return path
+
+
+@pytest.mark.parametrize("name, with_tiles", [("tiles", False), ("rtree_sites", False), ("grid", False),
+                                              ("rtree_sites", True), ("grid", True)])
+def test_a_user_s_layer_is_kept_whatever_its_name(tmp_path, name, with_tiles):
+    """What the package's own is comes from gpkg_contents and the tile matrix set, never the
+    table's name: a vector layer named tiles or rtree_sites is refused as any other layer."""
+    path = tmp_path / "field.gpkg"
+    if with_tiles:  # Offload's package, then the user's layer saved into it
+        with TileServer("imagery") as server:
+            assert run_to_end(tiles_task(path, template=server.template, cache_dir=tmp_path / "cache"))
+    vector_layer(path, name)
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=rf"field\.gpkg' holds other layers \({name}\) that replacing it would delete"):
+        tiles_task(path, overwrite=True)
+    assert path.read_bytes() == before
+
+
+def test_a_tiles_raster_not_on_web_mercator_is_a_user_s_layer(tmp_path):
+    """GDAL's own GeoPackage raster named tiles, in EPSG:4326: not a package this run may replace."""
+    raster = gdal.GetDriverByName("MEM").Create("", 4, 4, 1, gdal.GDT_Byte)
+    raster.SetGeoTransform((7.0, 0.01, 0, 46.0, 0, -0.01))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    raster.SetProjection(srs.ExportToWkt())
+    path = tmp_path / "dem.gpkg"
+    gdal.GetDriverByName("GPKG").CreateCopy(str(path), raster, options=["RASTER_TABLE=tiles"])
+    with pytest.raises(InputError, match=r"holds other layers \(tiles\)"):
+        tiles_task(path, overwrite=True)
+
+
+def test_a_mosaic_never_replaces_a_database_with_layers(tmp_path):
+    path = field_geopackage(tmp_path / "field.tif")  # a GeoPackage misnamed: its layers are still the user's
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=r"field\.tif' holds other layers \(parcels, roads\)"):
+        tiles_task(path, format="GTiff", overwrite=True)
     assert path.read_bytes() == before

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -404,3 +405,43 @@ def test_a_short_job_stays_on_the_calling_thread(tmp_path, pair, monkeypatch, la
         threading.current_thread().name) or compute(engine, window, control))
     calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a_path}", f"B={b_path}"], threads=2)
     assert len(threads) > 4 and len(set(threads)) == (3 if lasting else 1)  # the first window paces the job
+
+
+def test_the_first_windows_one_off_costs_do_not_start_a_pool(tmp_path, pair, monkeypatch):
+    """The first window also pays for opening the inputs and first calls: when that alone puts a
+    short job over the line, a second window gives the pace, and the job stays on one thread."""
+    a_path, b_path, _, _ = pair
+    monkeypatch.setattr(calc_module, "MAX_WINDOW_PIXELS", 64 * 64)
+    monkeypatch.setattr(calc_module, "POOL_WORTH_SECONDS", 1.0)
+    windows = len(calc_module.plan_windows(ODD[1], ODD[0], 256, 256, 64 * 64))  # whole output tiles: 6
+    threads = []
+    compute = calc_module._Engine.compute
+
+    def first_one_slow(engine, window, control):
+        if not threads:  # one-off costs: twice the line at this pace, within what a first window overstates
+            time.sleep(2 * calc_module.POOL_WORTH_SECONDS / windows)
+        threads.append(threading.current_thread().name)
+        return compute(engine, window, control)
+
+    monkeypatch.setattr(calc_module._Engine, "compute", first_one_slow)
+    calc(tmp_path, ["(A - B) / (A + B)"], [f"A={a_path}", f"B={b_path}"], threads=2)
+    assert len(threads) == windows and len(set(threads)) == 1
+
+
+def test_a_small_job_is_computed_in_tile_sized_windows(tmp_path, monkeypatch):
+    """Each window's arrays are fresh memory on a process's first run (a page fault a page):
+    small jobs take one output tile at a time; larger ones keep wide windows."""
+    values = np.arange(512 * 512, dtype=np.float32).reshape(512, 512)
+    source = write_raster(tmp_path / "a.tif", values, block=256)
+    plain = ("TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=NONE")
+
+    def windows(output: str) -> int:
+        request = CalcRequest(("A * 2",), (parse_input(f"A={source}"),), tmp_path / output, creation_options=plain)
+        task = RasterCalcTask(request)
+        assert run_to_end(task, 60) is True, task.error
+        np.testing.assert_array_equal(read_raster(tmp_path / output)[0], values * 2)
+        return task.details.windows
+
+    assert windows("small.tif") == 4  # 256² each
+    monkeypatch.setattr(calc_module, "SMALL_JOB_PIXELS", 512 * 512 - 1)
+    assert windows("larger.tif") == 1  # 512² fits one window of MAX_WINDOW_PIXELS

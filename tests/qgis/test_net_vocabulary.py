@@ -17,6 +17,7 @@ WIDEST_SPIN = 2 ** 31 - 1
 # --format's default is None: the output's suffix says.
 CLI_TILES = [o for o in vocabulary.TILE_OPTIONS if o is not vocabulary.ZOOM_MIN]
 CLI_DEFAULT = {"zoom": None, "format": None}
+PROCESSING_DEFAULT = {"format": None}  # as the command line's: the output's extension says
 PROCESSING_TILES = {"zoom": "ZOOM", "zoom_min": "MIN_ZOOM", "format": "FORMAT", "decode": "DECODE",
                     "tile_px": "TILE_SIZE", "workers": "WORKERS", "timeout_s": "TIMEOUT",
                     "max_tile_bytes": "MAX_TILE_BYTES", "max_tiles": "MAX_TILES", "cache_mb": "CACHE_SIZE"}
@@ -67,7 +68,7 @@ def check_processing(parameter, option) -> None:
     assert parameter.description() == tr(option.label)
     if option.choices:
         assert parameter.options() == [tr(label) for label in option.labels]  # labels, never raw keywords
-        assert parameter.defaultValue() == option.index_of(option.default)
+        assert parameter.defaultValue() == PROCESSING_DEFAULT.get(option.name, option.index_of(option.default))
         return
     assert parameter.defaultValue() == option.default
     if option.minimum is not None:

@@ -8,7 +8,9 @@ import sqlite3
 import pytest
 from osgeo import ogr, osr
 
-from offload.core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping, user_tables
+from offload.core.gpkg_tables import (
+    BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping, listed_layers, user_tables,
+)
 
 
 def field_geopackage(path):
@@ -54,3 +56,20 @@ def test_a_database_that_is_not_a_geopackage(tmp_path):
 def test_which_names_are_bookkeeping(name, bookkeeping):
     assert is_bookkeeping(name) is bookkeeping
     assert BOOKKEEPING_PREFIXES == ("gpkg_", "gpkgext_", "rtree_", "sqlite_")
+
+
+def test_a_listed_layer_is_the_user_s_whatever_its_name(tmp_path):
+    """OGR lets a layer be named rtree_sites or gpkg_sites: gpkg_contents lists it, so it is a layer."""
+    path = field_geopackage(tmp_path / "field.gpkg")
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    dataset = ogr.Open(str(path), 1)
+    dataset.CreateLayer("rtree_sites", srs, ogr.wkbPoint)
+    dataset = None
+    with sqlite3.connect(str(path)) as db:
+        assert listed_layers(db) == {"Parcels": "features", "roads": "features", "rtree_sites": "features"}
+        assert "rtree_sites" in user_tables(db)
+        assert not any(name.startswith("rtree_roads") for name in user_tables(db))  # a real index stays bookkeeping
+        assert gpkg_user_tables(db)[0] == ["Parcels", "roads", "rtree_sites"]
+    with sqlite3.connect(str(tmp_path / "other.sqlite")) as db:
+        assert listed_layers(db) == {}
