@@ -6,6 +6,7 @@ working folder. Offload stores them on the package first (core/package_statistic
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import sqlite3
 import threading
@@ -43,9 +44,14 @@ def gdal_s_own(path: Path, tmp_path: Path) -> list:
     folder.mkdir(exist_ok=True)
     copy = folder / "copy.mbtiles"
     shutil.copy(path, copy)
-    dataset = gdal.Open(str(copy))
-    values = [dataset.GetRasterBand(band).ComputeStatistics(True) for band in (1, 2, 3)]
-    dataset = None
+    here = os.getcwd()
+    os.chdir(folder)  # GDAL 3.6 writes its record of the overview in the working folder
+    try:
+        dataset = gdal.Open(str(copy))
+        values = [dataset.GetRasterBand(band).ComputeStatistics(True) for band in (1, 2, 3)]
+        dataset = None
+    finally:
+        os.chdir(here)
     return values
 
 
