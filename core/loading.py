@@ -12,11 +12,7 @@ def load_output(output: DeclaredOutput, project: QgsProject) -> QgsMapLayer:
 
     :raises TaskFailed: if QGIS cannot open the written file as a layer.
     """
-    if output.kind == "raster":
-        if output.path.suffix.lower() == ".mbtiles":  # else GDAL leaves a stray file in the working folder
-            from .package_statistics import store_package_statistics  # GDAL: imported when a package loads
-
-            store_package_statistics(output.path)
+    if output.kind == "raster":  # (an MBTiles comes with its statistics: core/package_statistics.py)
         layer: QgsMapLayer = QgsRasterLayer(str(output.path), output.layer_name, "gdal")
     elif output.kind == "vector":
         layer = QgsVectorLayer(str(output.path), output.layer_name, "ogr")

@@ -67,8 +67,9 @@ MAX_AGE = Option("max_age_s", tr_noop("Seconds a cached tile stays fresh"), flag
 # policy asks for that): 512 MB is two runs of --max-tiles' 10,000 imagery tiles of ~25 KB.
 CACHE_MB = Option("cache_mb", tr_noop("Tile cache size (MB)"), flag="--cache-size", kind=int, minimum=1,
                   maximum=1_000_000, default=512, unit="MB",
-                  help="the tile cache folder's bound on disk: past it, the end of a run drops the least recently "
-                       "stored tiles")
+                  help="the tile cache folder's bound on disk: past it, the end of a completed run drops the least "
+                       "recently stored tiles of earlier runs (never its own: a run larger than the bound leaves the "
+                       "cache that much past it until the next run's end)")
 BBOX_CRS = Option("bbox_crs", tr_noop("Area CRS"), default="EPSG:4326", help="CRS of --bbox")
 TILE_OPTIONS = (ZOOM, ZOOM_MIN, FORMAT, DECODE, TILE_SIZE, WORKERS, RETRIES, TIMEOUT, MAX_TILE_BYTES, MAX_TILES,
                 MAX_AGE, CACHE_MB, BBOX_CRS)

@@ -160,6 +160,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
         sink.close()
         if cache_writer is not None:
             cache_writer.close()
+        cache.close(completed=True)  # held to its bound only now: a cancel or failure closes at once
     finally:
         remove_hook()
         session.close()
@@ -168,7 +169,7 @@ def run_tiles(plan: TilePlan, destination: Path, control: Control) -> TileResult
                 cache_writer.close()
             except Exception:  # noqa: BLE001 (the run's own error is the one to report)
                 pass
-        cache.close()  # commits the last batch, on every path
+        cache.close()  # commits the last batch, on every path (done if completed)
         if sink is not None:
             sink.abandon()  # the file's handle must close before the base task removes or publishes it
     result.seconds = time.monotonic() - started

@@ -38,6 +38,10 @@ class TileDownloadTask(OffloadTask):
         destination = self.output.path if self.resuming else self.output.temp_path
         replaces = self.output.path if self.output.overwrite and not self.resuming else None
         self.details = run_checked(self.plan, destination, self.control(), replaces)
+        if self.plan.format == "MBTiles":  # here, not on QGIS's main thread as it loads the package
+            from ..core.package_statistics import store_package_statistics
+
+            store_package_statistics(destination, only_refresh=not self.load_outputs)
 
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])

@@ -1,5 +1,6 @@
-"""The tile cache's bound (net_tasks/tile_cache.py): past ``max_bytes`` on disk, closing drops the
-least recently stored tiles and gives their space back to the file system."""
+"""The tile cache's bound (net_tasks/tile_cache.py): past ``max_bytes`` on disk, the close of a
+completed run drops the least recently stored tiles of earlier runs and gives their space back to
+the file system; a canceled or failed run drops nothing."""
 from __future__ import annotations
 
 import random
@@ -19,7 +20,7 @@ def cache_in(folder, **options) -> TileCache:
 
 
 def store(folder, tiles, **options) -> None:
-    """One run: ``tiles`` written in this order, then closed (where the bound is held)."""
+    """One completed run: ``tiles`` written in this order, then closed (where the bound is held)."""
     with cache_in(folder, **options) as cache:
         for tile in tiles:
             cache.write(tile, BODIES[tile.x % len(BODIES)], {}, now=1000.0)
@@ -33,19 +34,44 @@ def row(n: int, run: int = 0) -> list:
     return [Tile(x, run, 14) for x in range(n)]
 
 
-def test_a_run_that_stores_more_than_the_bound_ends_under_it_keeping_the_most_recent(tmp_path):
+def kept(folder) -> list:
+    with cache_in(folder) as cache:
+        return cache.tiles()
+
+
+def test_a_completed_run_drops_the_oldest_tiles_of_earlier_runs_and_never_its_own(tmp_path):
     bound = 1_000_000  # 40 tiles of 25 KB
-    store(tmp_path, row(100), max_bytes=bound)
-    assert on_disk(tmp_path) <= bound * TRIM_TO
-    with cache_in(tmp_path) as cache:
-        kept = cache.tiles()
-        assert kept == row(100)[-len(kept):] and len(kept) >= 30  # the last stored, as many as fit
-        assert cache.read(kept[0], BODY_BYTES).body == BODIES[kept[0].x % len(BODIES)]  # still read: hits
-    store(tmp_path, row(20, run=1), max_bytes=bound)  # the next run's tiles push out the oldest of the first
-    with cache_in(tmp_path) as cache:
-        again = cache.tiles()
+    store(tmp_path, row(30, run=0), max_bytes=bound)
+    assert kept(tmp_path) == row(30, run=0)  # within the bound: nothing dropped
+    store(tmp_path, row(30, run=1), max_bytes=bound)
     assert on_disk(tmp_path) <= bound
-    assert set(row(20, run=1)) <= set(again) and set(again) - set(row(20, run=1)) <= set(kept[-(len(again) - 20):])
+    after = kept(tmp_path)
+    older = [tile for tile in after if tile.y == 0]
+    assert set(row(30, run=1)) <= set(after) and older == row(30, run=0)[-len(older):] and len(older) >= 3
+    with cache_in(tmp_path) as cache:
+        assert cache.read(older[0], BODY_BYTES).body == BODIES[older[0].x % len(BODIES)]  # still read: hits
+    store(tmp_path, row(60, run=2), max_bytes=bound)  # more than the bound by itself: every tile of it is kept
+    assert kept(tmp_path) == row(60, run=2)
+    assert bound < on_disk(tmp_path) <= 1.6 * bound  # past the bound by this run's own tiles only
+    store(tmp_path, row(4, run=3), max_bytes=bound)  # the next run's end brings it back under
+    assert on_disk(tmp_path) <= bound and set(row(4, run=3)) <= set(kept(tmp_path))
+
+
+def test_a_canceled_or_failed_run_drops_nothing(tmp_path):
+    bound = 1_000_000
+    store(tmp_path, row(30, run=0), max_bytes=bound)
+    cache = cache_in(tmp_path, max_bytes=bound)
+    for tile in row(30, run=1):
+        cache.write(tile, BODIES[tile.x % len(BODIES)], {}, now=1000.0)
+    cache.close()  # what a canceled or failed run does: closes at once
+    assert set(kept(tmp_path)) == set(row(30, run=0) + row(30, run=1))
+    with pytest.raises(RuntimeError):
+        with cache_in(tmp_path, max_bytes=bound) as cache:
+            cache.write(Tile(0, 2, 14), BODIES[0], {}, now=1000.0)
+            raise RuntimeError("the run failed")
+    assert len(kept(tmp_path)) == 61 and on_disk(tmp_path) > bound
+    store(tmp_path, [], max_bytes=bound)  # the next completed run trims
+    assert on_disk(tmp_path) <= bound
 
 
 def test_a_cache_within_its_bound_is_left_as_it_is(tmp_path):
@@ -78,3 +104,18 @@ def test_a_new_cache_can_give_pages_back(tmp_path):
     store(tmp_path, row(1))
     with sqlite3.connect(str(tmp_path / DATABASE_NAME)) as db:
         assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL
+
+
+@pytest.mark.parametrize("body_bytes", [1000, 25_000])  # a blank or sea tile; an imagery tile
+def test_a_trim_leaves_the_cache_near_its_target_whatever_the_tiles_size(tmp_path, body_bytes):
+    bound = 1 << 20
+    per_run = int(0.4 * bound / body_bytes)  # bodies of 0.4 of the bound a run: most runs end with a trim
+    trimmed = []
+    for run in range(6):
+        before = on_disk(tmp_path) if run else 0
+        with cache_in(tmp_path, max_bytes=bound) as cache:
+            for n in range(run * per_run, (run + 1) * per_run):
+                cache.write(Tile(n % 4096, n // 4096, 14), bytes([n % 251]) * body_bytes, {}, now=1000.0)
+        if before + 0.4 * bound > bound:  # past the bound at this run's end: trimmed to TRIM_TO of it
+            trimmed.append(round(on_disk(tmp_path) / bound, 2))
+    assert len(trimmed) >= 3 and all(0.8 <= share <= 1.0 for share in trimmed), trimmed
