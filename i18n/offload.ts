@@ -14,17 +14,17 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="46" />
+      <location filename="../net_tasks/request.py" line="47" />
       <source>256 pixels</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="47" />
+      <location filename="../net_tasks/request.py" line="48" />
       <source>512 pixels (HiDPI)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="88" />
+      <location filename="../net_tasks/algorithms.py" line="90" />
       <source>A URL template (Tile URL template)</source>
       <translation type="unfinished" />
     </message>
@@ -34,7 +34,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="127" />
+      <location filename="../net_tasks/request.py" line="145" />
       <source>A file (not loaded)</source>
       <translation type="unfinished" />
     </message>
@@ -44,12 +44,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="128" />
+      <location filename="../net_tasks/request.py" line="146" />
       <source>A raster layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="129" />
+      <location filename="../net_tasks/request.py" line="147" />
       <source>A vector layer</source>
       <translation type="unfinished" />
     </message>
@@ -59,7 +59,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="109" />
+      <location filename="../net_tasks/algorithms.py" line="118" />
       <source>Add to an existing package (resume)</source>
       <translation type="unfinished" />
     </message>
@@ -84,7 +84,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="71" />
+      <location filename="../net_tasks/request.py" line="73" />
       <location filename="../ui/forms/tiles_form.py" line="84" />
       <source>Area CRS</source>
       <translation type="unfinished" />
@@ -145,7 +145,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="99" />
+      <location filename="../net_tasks/algorithms.py" line="108" />
       <source>Clip to the extent</source>
       <translation type="unfinished" />
     </message>
@@ -160,7 +160,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="35" />
+      <location filename="../net_tasks/request.py" line="36" />
       <source>Cloud Optimized GeoTIFF (with overviews)</source>
       <translation type="unfinished" />
     </message>
@@ -175,7 +175,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="49" />
+      <location filename="../net_tasks/request.py" line="50" />
       <source>Connections</source>
       <translation type="unfinished" />
     </message>
@@ -195,7 +195,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="40" />
+      <location filename="../net_tasks/request.py" line="41" />
       <source>Decode</source>
       <translation type="unfinished" />
     </message>
@@ -235,13 +235,13 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="220" />
+      <location filename="../net_tasks/algorithms.py" line="257" />
       <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="51" />
+      <location filename="../net_tasks/algorithms.py" line="53" />
       <source>Download tiles (GeoTIFF, COG, GeoPackage, MBTiles)</source>
       <translation type="unfinished" />
     </message>
@@ -251,12 +251,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="249" />
+      <location filename="../net_tasks/algorithms.py" line="286" />
       <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="229" />
+      <location filename="../net_tasks/algorithms.py" line="266" />
       <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
 
 Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
@@ -265,10 +265,15 @@ Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages o
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="60" />
-      <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing output is replaced, as every algorithm's; with Add to an existing package (resume), an existing package gets only the tiles it lacks. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache folder is held to Tile cache size (512 MB): past it, the end of a run drops the least recently stored tiles. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
+      <location filename="../net_tasks/algorithms.py" line="62" />
+      <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing output is replaced, as every algorithm's; with Add to an existing package (resume), an existing package gets only the tiles it lacks. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache folder is held to Tile cache size (512 MB): past it, the end of a completed run drops the least recently stored tiles of earlier runs. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
 
 Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body (counted once inflated) is refused, and so is an image that is not Tile size pixels square, read from its header before decoding. Nothing refused is cached. Failed tiles are named with their cause; only timeouts, dropped connections, 429 and 5xx are retried.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/algorithms.py" line="99" />
+      <source>Empty (the default): the output's extension decides, as it does for every Toolbox algorithm: .gpkg a GeoPackage, .mbtiles an MBTiles, anything else a GeoTIFF. A Format the extension contradicts (a GeoTIFF into a .gpkg) is refused before any request: writing it would replace the file, and whatever layers or tiles it held, with a GeoTIFF. For a temporary output, Format names the file.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -277,7 +282,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="246" />
+      <location filename="../net_tasks/algorithms.py" line="283" />
       <source>Expected SHA-256 (hex)</source>
       <translation type="unfinished" />
     </message>
@@ -292,7 +297,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="92" />
+      <location filename="../net_tasks/algorithms.py" line="94" />
       <source>Extent</source>
       <translation type="unfinished" />
     </message>
@@ -327,7 +332,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="33" />
+      <location filename="../net_tasks/request.py" line="34" />
       <location filename="../raster_tasks/request.py" line="27" />
       <source>Format</source>
       <translation type="unfinished" />
@@ -353,7 +358,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="36" />
+      <location filename="../net_tasks/request.py" line="37" />
       <source>GeoPackage tiles (as served, every zoom)</source>
       <translation type="unfinished" />
     </message>
@@ -373,7 +378,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="34" />
+      <location filename="../net_tasks/request.py" line="35" />
       <source>GeoTIFF mosaic</source>
       <translation type="unfinished" />
     </message>
@@ -383,7 +388,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="41" />
+      <location filename="../net_tasks/request.py" line="42" />
       <source>Imagery (RGBA)</source>
       <translation type="unfinished" />
     </message>
@@ -445,7 +450,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="131" />
+      <location filename="../net_tasks/request.py" line="149" />
       <source>Largest file (bytes)</source>
       <translation type="unfinished" />
     </message>
@@ -460,7 +465,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="56" />
+      <location filename="../net_tasks/request.py" line="57" />
       <source>Largest tile body (bytes, once inflated)</source>
       <translation type="unfinished" />
     </message>
@@ -470,12 +475,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="100" />
+      <location filename="../net_tasks/algorithms.py" line="109" />
       <source>Leave failing tiles empty</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="126" />
+      <location filename="../net_tasks/request.py" line="144" />
       <source>Load as</source>
       <translation type="unfinished" />
     </message>
@@ -485,12 +490,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="37" />
+      <location filename="../net_tasks/request.py" line="38" />
       <source>MBTiles (as served, every zoom)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="59" />
+      <location filename="../net_tasks/request.py" line="60" />
       <source>Max tiles</source>
       <translation type="unfinished" />
     </message>
@@ -505,7 +510,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="29" />
+      <location filename="../net_tasks/request.py" line="30" />
       <source>Min zoom (empty: only Zoom)</source>
       <translation type="unfinished" />
     </message>
@@ -535,7 +540,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="111" />
+      <location filename="../net_tasks/algorithms.py" line="120" />
       <source>Off (the default): an existing output is replaced, as every Processing algorithm replaces its outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced.</source>
       <translation type="unfinished" />
     </message>
@@ -594,8 +599,8 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="119" />
-      <source>Output (.tif, .gpkg, .mbtiles; as Format)</source>
+      <location filename="../net_tasks/algorithms.py" line="128" />
+      <source>Output (.tif, .gpkg, .mbtiles: its extension says the format)</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -670,7 +675,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="51" />
+      <location filename="../net_tasks/request.py" line="52" />
       <source>Retries per tile</source>
       <translation type="unfinished" />
     </message>
@@ -696,12 +701,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="61" />
+      <location filename="../net_tasks/request.py" line="62" />
       <source>Seconds a cached tile stays fresh</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="53" />
+      <location filename="../net_tasks/request.py" line="54" />
       <source>Seconds one attempt at a tile may take</source>
       <translation type="unfinished" />
     </message>
@@ -721,7 +726,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="89" />
+      <location filename="../net_tasks/algorithms.py" line="91" />
       <location filename="../ui/forms/tiles_form.py" line="82" />
       <source>Source</source>
       <translation type="unfinished" />
@@ -752,7 +757,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="98" />
+      <location filename="../net_tasks/algorithms.py" line="107" />
       <source>Subdomains for {{s}}</source>
       <translation type="unfinished" />
     </message>
@@ -767,12 +772,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="43" />
+      <location filename="../net_tasks/request.py" line="44" />
       <source>Terrain-RGB elevation → Float32 DEM</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="42" />
+      <location filename="../net_tasks/request.py" line="43" />
       <source>Terrarium elevation → Float32 DEM</source>
       <translation type="unfinished" />
     </message>
@@ -817,27 +822,27 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="90" />
+      <location filename="../net_tasks/algorithms.py" line="92" />
       <source>Tile URL template (or a connection's name)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="103" />
+      <location filename="../net_tasks/algorithms.py" line="112" />
       <source>Tile cache folder</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="67" />
+      <location filename="../net_tasks/request.py" line="68" />
       <source>Tile cache size (MB)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="45" />
+      <location filename="../net_tasks/request.py" line="46" />
       <source>Tile size (pixels)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="133" />
+      <location filename="../net_tasks/request.py" line="151" />
       <source>Timeout (seconds without a KiB)</source>
       <translation type="unfinished" />
     </message>
@@ -852,7 +857,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="245" />
+      <location filename="../net_tasks/algorithms.py" line="282" />
       <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
@@ -869,8 +874,8 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="54" />
-      <location filename="../net_tasks/algorithms.py" line="223" />
+      <location filename="../net_tasks/algorithms.py" line="56" />
+      <location filename="../net_tasks/algorithms.py" line="260" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>
@@ -885,7 +890,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="26" />
+      <location filename="../net_tasks/request.py" line="27" />
       <source>Zoom</source>
       <translation type="unfinished" />
     </message>

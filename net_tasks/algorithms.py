@@ -70,8 +70,8 @@ class TilesAlgorithm(OffloadAlgorithm):
             "also takes a connection's name. "
             "Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent "
             "naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache "
-            "folder is held to Tile cache size (512 MB): past it, the end of a run drops the least recently "
-            "stored tiles. "
+            "folder is held to Tile cache size (512 MB): past it, the end of a completed run drops the least "
+            "recently stored tiles of earlier runs. "
             "Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the "
             "antimeridian fetches only the columns it touches.\n\n"
             "Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body "
@@ -240,8 +240,8 @@ class TilesAlgorithm(OffloadAlgorithm):
             return {}
         except (InputError, TaskFailed) as exc:  # one line, as the CLI says it
             raise QgsProcessingException(exc.one_line()) from None
-        if plan.format == "MBTiles" and context.willLoadLayerOnCompletion(destination):
-            store_package_statistics(destination)  # else GDAL leaves a stray file in the working folder
+        if plan.format == "MBTiles":  # loaded: else GDAL leaves a stray file in the working folder; not: none go stale
+            store_package_statistics(destination, only_refresh=not context.willLoadLayerOnCompletion(destination))
         return {self.OUTPUT: destination}
 
 

@@ -219,3 +219,22 @@ def test_a_large_package_is_sampled_and_the_values_stay_near_gdal_s(qgis_app, tm
     for ours, theirs in zip(statistics_stored(output), gdal_s_own(output, tmp_path)):
         assert theirs[0] <= ours[0] <= ours[1] <= theirs[1]
         assert ours[2] == pytest.approx(theirs[2], rel=0.05) and ours[3] == pytest.approx(theirs[3], rel=0.15)
+
+
+def test_processing_s_resume_without_loading_refreshes_what_is_stored(offload_provider, qgis_app, tmp_path):
+    """A package Processing adds to but does not load keeps no stale statistics beside it."""
+    import processing
+
+    output = tmp_path / "basemap.mbtiles"
+    with TileServer("imagery") as server:
+        def run(extent: str, zoom_min: int) -> None:
+            processing.run("offload:tiles", {"URL": server.template, "EXTENT": extent, "ZOOM": 12, "MIN_ZOOM": zoom_min,
+                                             "RESUME": True, "CACHE": str(tmp_path / "cache"), "OUTPUT": str(output)})
+
+        run("6.95,7.05,45.95,46.05 [EPSG:4326]", 11)
+        store_package_statistics(output)  # as a load would have
+        before = statistics_stored(output)
+        run("6.8,7.3,45.8,46.1 [EPSG:4326]", 10)  # a wider area, a coarser zoom; nothing loads it
+        closed_all_layers()
+    assert statistics_stored(output) != before
+    assert statistics_stored(output) == [pytest.approx(values) for values in gdal_s_own(output, tmp_path)]
