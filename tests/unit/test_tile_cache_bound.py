@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from offload.net_tasks.tile_cache import DATABASE_NAME, INCREMENTAL, TRIM_TO, TileCache
+from offload.net_tasks.tile_cache import DATABASE_NAME, INCREMENTAL, TileCache
 from offload.net_tasks.tiles import Tile
 
 BODY_BYTES = 25_000  # an imagery tile's size: it overflows SQLite's 4 KiB pages, as real tiles do
