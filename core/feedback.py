@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingFeedback
 
 from .control import Control, Gate
-from .errors import Canceled, OffloadError, without_frames
+from .errors import Canceled, without_frames
 from .outputs import DeclaredOutput, InPlaceWrite, prepare_output, published
 
 
@@ -55,9 +55,7 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
                        produce: Callable[[Path, Control], None], in_place: Optional[InPlaceWrite] = None) -> bool:
     """Run ``produce(temp_path, control)`` for a Processing output; rename into place on success.
 
-    Returns False when canceled (nothing was written); other errors propagate, leaving nothing:
-    Offload's own (a failed run) as Processing's exception with their one line, which Processing
-    shows as it shows its own algorithms' errors, not as a Python traceback.
+    Returns False when canceled (nothing was written); other errors propagate, leaving nothing.
     """
     output = DeclaredOutput(prepare_output(path, overwrite=True), overwrite=True, in_place=in_place)
     try:
@@ -69,7 +67,5 @@ def produce_atomically(path: Path, feedback: Optional[QgsProcessingFeedback],
         if feedback is not None:
             feedback.reportError("Canceled; nothing was written")
         return False
-    except OffloadError as failed:
-        raise QgsProcessingException(without_frames(failed).one_line()) from None
     except BaseException as failed:
         raise without_frames(failed)  # as a cancel's: Processing keeps a failure's traceback to the end

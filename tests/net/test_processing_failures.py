@@ -1,5 +1,6 @@
-"""A run that fails inside Processing reaches the user as Processing's own error, in one line
-naming the cause, not as a Python traceback; nothing is left at the output."""
+"""A tiles run that fails inside Processing reaches the user as Processing's own error, in one
+line naming the cause (a refused connection as such), not as a Python traceback; nothing is left
+at the output."""
 from __future__ import annotations
 
 import socket
