@@ -171,18 +171,23 @@ class TilesAlgorithm(OffloadAlgorithm):
         extension's (``request.format_for_output``, the CLI's and the dialog's rule)."""
         given = parameters.get(self.FORMAT) not in (None, "")
         chosen = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)) if given else None
-        if output == CHECKED_OUTPUT:  # the output is not known yet: checked again when it is
-            return chosen or FORMAT.default
+        if output == CHECKED_OUTPUT:  # the path is checked again at the run; its suffix is known now
+            typed = self.typed_output(parameters)
+            return chosen or (format_for_output(typed) if typed else FORMAT.default)
         return format_for_output(output, chosen)
+
+    def typed_output(self, parameters: Dict[str, Any]) -> str:
+        """The output the user gave, as given ("" for none or a temporary output)."""
+        value = parameters.get(self.OUTPUT)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        return "" if value in (None, "", QgsProcessing.TEMPORARY_OUTPUT) else str(value)
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
         """The output's path; a temporary output is named with the chosen Format's extension (a
         fresh folder of its own, so nothing is there to replace)."""
         path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        value = parameters.get(self.OUTPUT)
-        if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
-        if value not in (None, "", QgsProcessing.TEMPORARY_OUTPUT) or parameters.get(self.FORMAT) in (None, ""):
+        if self.typed_output(parameters) or parameters.get(self.FORMAT) in (None, ""):
             return path
         keyword = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context))
         renamed = str(Path(path).with_suffix(FORMAT_SUFFIXES[keyword]))

@@ -201,3 +201,20 @@ def test_the_task_keeps_a_layer_saved_into_the_package_after_its_check(tmp_path)
     assert "holds other layers (survey)" in task.error.one_line()
     assert layers_of(path) == ["survey", "tiles"]
     assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == ["field.gpkg"]
+
+
+def test_processing_s_check_takes_the_format_from_the_output_s_suffix(offload_provider, tmp_path):
+    """Checked before the run, a package output with Format left empty is a package, not the
+    GeoTIFF a placeholder's suffix would make it: a package may hold more tiles than a mosaic."""
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    algorithm = QgsApplication.processingRegistry().algorithmById("offload:tiles")
+    world = {"URL": "http://127.0.0.1:9/{z}/{x}/{y}.png", "EXTENT": "-180,180,-85,85 [EPSG:4326]", "ZOOM": 11,
+             "MAX_TILES": 5_000_000}  # 4,194,304 tiles: more than a GeoTIFF mosaic holds
+    ok, message = algorithm.checkParameterValues(dict(world, OUTPUT=str(tmp_path / "world.gpkg")),
+                                                 QgsProcessingContext())
+    assert ok, message
+    ok, message = algorithm.checkParameterValues(dict(world, OUTPUT=str(tmp_path / "world.tif")),
+                                                 QgsProcessingContext())
+    assert not ok and "GeoTIFF" in message
+    assert list(tmp_path.iterdir()) == []
