@@ -90,11 +90,23 @@ def _not_ok(status: int, headers: Mapping[str, str]) -> Answer:
 def _transfer_problem(exc: BaseException) -> str:
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason  # what went wrong, wrapped by urllib3's (disabled) retries
-    if "Connection refused" in str(exc):  # before the timeouts: urllib3's NewConnectionError is one of them
+    if _refused(exc) or "Connection refused" in str(exc):  # before the timeouts: urllib3's NewConnectionError is one of them
         return "connection refused"
     if isinstance(exc, (urllib3.exceptions.TimeoutError, socket.timeout)):
         return "no answer in time (--timeout)"
     return f"a broken connection ({type(exc).__name__})"
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the connection was refused: a ``ConnectionRefusedError`` in the chain (its text is
+    the system's: "Connection refused" on Linux and macOS, "[WinError 10061] …" on Windows)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def retry_after_s(value: Optional[str], now: Optional[float] = None) -> Optional[float]:

@@ -214,3 +214,22 @@ def test_tls_certificates_are_verified_against_the_ca_bundle_requests_would_use(
     assert untrusted.kind == "retry" and untrusted.body is None  # a self-signed certificate is refused
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate))  # as requests reads it
     assert (fetched(url).kind, fetched(url).body) == ("ok", b"\x89PNG over TLS")
+
+
+@pytest.mark.parametrize("system_text", ["[Errno 111] Connection refused",
+                                         "[WinError 10061] No connection could be made because the target machine "
+                                         "actively refused it"])
+def test_a_refused_connection_is_named_so_whatever_the_system_s_words(system_text):
+    """urllib3's NewConnectionError is a ConnectTimeoutError: only its cause says it was refused."""
+    import urllib3
+
+    from offload.net_tasks.fetch import _transfer_problem
+
+    try:
+        try:
+            raise ConnectionRefusedError(system_text)
+        except ConnectionRefusedError as refused:  # as urllib3 raises it, with the socket's error as context
+            raise urllib3.exceptions.NewConnectionError(None, f"Failed to establish a new connection: {refused}")
+    except urllib3.exceptions.NewConnectionError as failed:
+        wrapped = urllib3.exceptions.MaxRetryError(None, "/1/2/3.png", failed)
+    assert _transfer_problem(wrapped) == "connection refused"
