@@ -345,13 +345,25 @@ def _copy_blocks(stage: Path, order: List[int], offsets: List[int], sizes: List[
 
 
 def _read_at(source) -> Callable[[int, int], bytes]:
-    """``read_at(offset, size)``: bytes of the unbuffered file ``source``, with one ``os.pread`` call where the
-    OS has it (not Windows), else a seek and a read."""
+    """``read_at(offset, size)``: bytes of the unbuffered file ``source``, by ``os.pread`` where the OS
+    has it (not Windows), else a seek and a read; one call a block, more only where a read comes
+    back short (allowed, and seen on network and FUSE mounts). Fewer bytes only at the file's end."""
     if hasattr(os, "pread"):
         descriptor = source.fileno()
-        return lambda offset, size: os.pread(descriptor, size, offset)
+
+        def read_once(offset: int, size: int) -> bytes:
+            return os.pread(descriptor, size, offset)
+    else:
+        def read_once(offset: int, size: int) -> bytes:
+            source.seek(offset)
+            return source.read(size)
 
     def read_at(offset: int, size: int) -> bytes:
-        source.seek(offset)
-        return source.read(size)
+        block = read_once(offset, size)
+        while 0 < len(block) < size:
+            more = read_once(offset + len(block), size - len(block))
+            if not more:
+                break  # the file's end
+            block += more
+        return block
     return read_at

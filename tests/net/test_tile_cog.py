@@ -3,6 +3,7 @@ overviews averaged block by block as tiles come in any order, a layout GDAL's ow
 accepts (classic TIFF and BigTIFF), pixels exact, and no copy by GDAL's COG driver."""
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 from types import SimpleNamespace
@@ -193,6 +194,17 @@ def test_blocks_are_copied_alike_whatever_the_chunk_and_with_or_without_pread(tm
     assemble_cog(stages, tmp_path / "out.tif")
     assert (tmp_path / "out.tif").read_bytes() == (tmp_path / "reference.tif").read_bytes()
     np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), full)
+
+
+def test_reads_that_come_back_short_still_copy_whole_blocks(tmp_path, monkeypatch):
+    """A read may return fewer bytes than asked (network and FUSE mounts do): the rest is read on."""
+    full = RNG.integers(0, 256, (4, 512, 512), dtype=np.uint8)
+    stages = [stage(tmp_path / "full.tif", full), stage(tmp_path / "ovr.tif", average_2x2(full), georeferenced=False)]
+    assemble_cog(stages, tmp_path / "reference.tif")
+    real = os.pread
+    monkeypatch.setattr(tile_cog.os, "pread", lambda descriptor, size, offset: real(descriptor, min(size, 4096), offset))
+    assemble_cog(stages, tmp_path / "out.tif")
+    assert (tmp_path / "out.tif").read_bytes() == (tmp_path / "reference.tif").read_bytes()
 
 
 def test_a_stage_that_ends_inside_a_block_fails_rather_than_make_a_corrupt_cog(tmp_path):
