@@ -190,7 +190,7 @@ def test_statistics_from_reads_that_failed_are_never_stored(qgis_app, tmp_path, 
     assert statistics_stored(output) == [None, None, None]
 
 
-def test_a_large_package_is_sampled_and_the_values_stay_near_gdal_s(qgis_app, tmp_path):
+def test_a_large_package_is_sampled_and_the_values_stay_near_gdal_s(qgis_app, tmp_path, monkeypatch):
     """An overview of 16 x 16 tiles: 64 of them read, spread over it."""
     from offload.demo.tile_images import encode_png, imagery_rgb, tile_heights
     from offload.net_tasks.tile_package import mercator_to_lonlat
@@ -215,7 +215,12 @@ def test_a_large_package_is_sampled_and_the_values_stay_near_gdal_s(qgis_app, tm
                                                           ("maxzoom", "11"), ("bounds", f"{w},{s},{e},{n_}")])
     db.commit()
     db.close()
+    reads = []
+    real_read = gdal.Band.ReadAsArray
+    monkeypatch.setattr(gdal.Band, "ReadAsArray", lambda band, *a, **k: reads.append(a) or real_read(band, *a, **k))
     store_package_statistics(output)
+    monkeypatch.undo()
+    assert len(reads) == 3 * 64  # 8 x 8 of the overview's 16 x 16 tiles, for each colour band
     for ours, theirs in zip(statistics_stored(output), gdal_s_own(output, tmp_path)):
         assert theirs[0] <= ours[0] <= ours[1] <= theirs[1]
         assert ours[2] == pytest.approx(theirs[2], rel=0.05) and ours[3] == pytest.approx(theirs[3], rel=0.15)
