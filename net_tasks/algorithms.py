@@ -172,8 +172,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         given = parameters.get(self.FORMAT) not in (None, "")
         chosen = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)) if given else None
         if output == CHECKED_OUTPUT:  # the path is checked again at the run; its suffix is known now
-            typed = self.typed_output(parameters)
-            return chosen or (format_for_output(typed) if typed else FORMAT.default)
+            return chosen or format_for_output(self.typed_output(parameters))
         return format_for_output(output, chosen)
 
     def typed_output(self, parameters: Dict[str, Any]) -> str:

@@ -138,6 +138,10 @@ class TileRequest:
     name: str = ""  # a package's name (default: the output file's stem)
     attribution: str = ""  # a package's attribution (the connection's, when it has one)
 
+    def output_format(self) -> str:
+        """The format asked for, else the one the output's suffix says."""
+        return self.format or format_for_output(self.output)
+
 
 # -- files -----------------------------------------------------------------------------------
 

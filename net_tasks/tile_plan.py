@@ -18,7 +18,7 @@ from ..core.metadata import user_agent
 from ..core.paths import user_cache_dir
 from .request import (
     CACHE_MB, DECODE, DEFAULT_MAX_TILE_BYTES, FORMAT, MAX_AGE, MAX_TILE_BYTES, MAX_TILES, MOSAIC_MAX_TILES,
-    PACKAGE_FORMATS, RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest, format_for_output,
+    PACKAGE_FORMATS, RETRIES, TILE_SIZES, TIMEOUT, WORKERS, ZOOM, TileRequest,
 )
 from .templates import BULK_FORBIDDEN_LIMIT, Template, parse_template
 from .tiles import MAX_LAT, ORIGIN_M, TILE_PX, TileRange, tile_range
@@ -166,7 +166,7 @@ def validate_tile_request(request: TileRequest) -> TilePlan:
                          f"{ZOOM.minimum}-{ZOOM.maximum}")
     # None: the output's suffix decides. A format the suffix contradicts is refused by the task and
     # Processing's run, which know the real output (Processing checks with a placeholder's).
-    output_format = request.format or format_for_output(request.output)
+    output_format = request.output_format()
     if output_format in PACKAGE_FORMATS and request.decode != DECODE.default:
         raise InputError(f"decode {request.decode} makes a DEM: a {output_format} package keeps the tiles as "
                          f"served (take --format GTiff or COG)")

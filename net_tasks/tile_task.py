@@ -47,7 +47,6 @@ class TileDownloadTask(OffloadTask):
         return self.outputs + ([self.output] if self.resuming else [])
 
 
-
 def run_checked(plan, destination: Path, control, replaces: Optional[Path] = None):
     """``run_tiles``, then what must hold before its output is published (every front end's):
 

@@ -464,12 +464,13 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     # One window is computed before the output exists, on this thread, and written in its turn:
     # its time decides the pool; with the default output it is also the compression probe.
     probing = not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
-    first = windows[len(windows) // 2] if probing else windows[0]
+    first_index = len(windows) // 2 if probing else 0
+    first = windows[first_index]
     paced = time.perf_counter()
     computed = {first: engine.compute(first, control)}
     estimate = (time.perf_counter() - paced) * len(windows)
     if POOL_WORTH_SECONDS < estimate < FIRST_WINDOW_OVERSTATES * POOL_WORTH_SECONDS and len(windows) > 2:
-        second = windows[(windows.index(first) + 1) % len(windows)]
+        second = windows[(first_index + 1) % len(windows)]
         paced = time.perf_counter()
         computed[second] = engine.compute(second, control)
         estimate = (time.perf_counter() - paced) * len(windows)
@@ -505,8 +506,7 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
 
 
 def _window_pixels(grid: Grid) -> int:
-    small = grid.width * grid.height <= SMALL_JOB_PIXELS
-    return min(MAX_WINDOW_PIXELS, SMALL_JOB_WINDOW_PIXELS) if small else MAX_WINDOW_PIXELS
+    return SMALL_JOB_WINDOW_PIXELS if grid.width * grid.height <= SMALL_JOB_PIXELS else MAX_WINDOW_PIXELS
 
 
 def _option(options: Sequence[str], key: str, default: str) -> str:

@@ -122,7 +122,7 @@ def _tiles_args(request) -> List[str]:
     zooms = str(request.zoom) if request.zoom_min is None else f"{request.zoom_min}-{request.zoom}"
     args = ["tiles", "--url", shown_url(request.template), "--bbox", ",".join(_number(v) for v in request.bbox),
             "--zoom", zooms, "--output", str(request.output)]
-    output_format = request.format or tiles.format_for_output(request.output)
+    output_format = request.output_format()
     if output_format != tiles.FORMAT.default:
         args += ["--format", output_format]
     for name, value in request.headers:
@@ -208,12 +208,12 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
     if request.zoom_min is not None:
         parameters["MIN_ZOOM"] = str(request.zoom_min)
     parameters.update({
-        "FORMAT": str(tiles.FORMAT.index_of(request.format or tiles.format_for_output(request.output))),
+        "FORMAT": str(tiles.FORMAT.index_of(request.output_format())),
         "DECODE": str(tiles.DECODE.index_of(request.decode)),
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })
-    package = (request.format or tiles.format_for_output(request.output)) in tiles.PACKAGE_FORMATS
+    package = request.output_format() in tiles.PACKAGE_FORMATS
     if package and not request.overwrite:  # as the command line without --overwrite
         parameters["RESUME"] = "True"
     return "offload:tiles", parameters
