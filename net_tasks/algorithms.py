@@ -217,35 +217,31 @@ class TilesAlgorithm(OffloadAlgorithm):
         """A new output, or one replacing the existing one, as every algorithm's; with RESUME an
         existing package is added to in place."""
         from ..core.feedback import feedback_control, produce_atomically
-        from ..core.package_statistics import store_package_statistics
-        from .tile_package import check_existing_output, plan_meta
+        from .tile_task import adds_to_existing
 
         validate_tile_request, run_checked = self.engine()
         destination = self.destination(parameters, context)
         try:
             request = self.build_request(parameters, context, destination)
             plan = validate_tile_request(request)
-            # refused here, before any request: a package it cannot add to, or layers replacing would delete
-            replacing = request.overwrite or not plan.is_package  # a GeoTIFF is always replaced
-            resuming = check_existing_output(Path(destination), plan.format, plan_meta(plan), replacing)
+            resuming = adds_to_existing(request, plan)  # refused here, before any request
         except InputError as exc:
             raise QgsProcessingException(exc.one_line()) from None
+        loaded = context.willLoadLayerOnCompletion(destination)
         try:
             if not resuming:
-                produced = produce_atomically(Path(destination), feedback,
-                                              lambda temp, control: run_checked(plan, temp, control, Path(destination)))
+                produced = produce_atomically(Path(destination), feedback, lambda temp, control: run_checked(
+                    plan, temp, control, Path(destination), loaded=loaded))
                 if not produced:
                     return {}
             else:
                 with feedback_control(feedback) as control:
-                    run_checked(plan, Path(destination), control)
+                    run_checked(plan, Path(destination), control, loaded=loaded)
         except Canceled:
             feedback.reportError("Canceled; the package keeps the whole tiles it holds")
             return {}
         except (InputError, TaskFailed) as exc:  # one line, as the CLI says it
             raise QgsProcessingException(exc.one_line()) from None
-        if plan.format == "MBTiles":  # loaded: else GDAL leaves a stray file in the working folder; not: none go stale
-            store_package_statistics(destination, only_refresh=not context.willLoadLayerOnCompletion(destination))
         return {self.OUTPUT: destination}
 
 

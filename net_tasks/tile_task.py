@@ -23,12 +23,10 @@ class TileDownloadTask(OffloadTask):
 
     def __init__(self, request: TileRequest, **task_options) -> None:
         plan = validate_tile_request(request)  # InputError here: no request sent, nothing written
-        format_for_output(request.output, plan.format)  # refused: a format the output's suffix contradicts
         zooms = f"z{plan.zooms[0]}-{plan.zooms[-1]}" if len(plan.zooms) > 1 else f"z{request.zoom}"
         super().__init__(f"Tiles {zooms} ({plan.total}) → {Path(request.output).name}", **task_options)
         self.plan = plan
-        self.resuming = check_existing_output(  # refused here: a layer it would delete
-            Path(request.output), plan.format, plan_meta(plan), request.overwrite)
+        self.resuming = adds_to_existing(request, plan)
         if self.resuming:  # added to in place: declared for loading only, never replaced
             self.output = DeclaredOutput(check_output_path(Path(request.output), overwrite=True), "raster")
         else:
@@ -37,17 +35,26 @@ class TileDownloadTask(OffloadTask):
     def work(self) -> None:
         destination = self.output.path if self.resuming else self.output.temp_path
         replaces = self.output.path if self.output.overwrite and not self.resuming else None
-        self.details = run_checked(self.plan, destination, self.control(), replaces)
-        if self.plan.format == "MBTiles":  # here, not on QGIS's main thread as it loads the package
-            from ..core.package_statistics import store_package_statistics
-
-            store_package_statistics(destination, only_refresh=not self.load_outputs)
+        self.details = run_checked(self.plan, destination, self.control(), replaces, loaded=self.load_outputs)
 
     def final_outputs(self):
         return self.outputs + ([self.output] if self.resuming else [])
 
 
-def run_checked(plan, destination: Path, control, replaces: Optional[Path] = None):
+def adds_to_existing(request: TileRequest, plan) -> bool:
+    """Whether the run adds to the package at the output in place (resume); else it writes a
+    new file, or replaces one (a mosaic always: it is never added to).
+
+    :raises InputError: before any request: a format the output's suffix contradicts, an
+        existing file that is not a package this could add to, or one holding a layer that
+        replacing it would delete.
+    """
+    format_for_output(request.output, plan.format)
+    replacing = request.overwrite or not plan.is_package
+    return check_existing_output(Path(request.output), plan.format, plan_meta(plan), replacing)
+
+
+def run_checked(plan, destination: Path, control, replaces: Optional[Path] = None, loaded: bool = True):
     """``run_tiles``, then what must hold before its output is published (every front end's):
 
     - some tile was served: a run where every tile was missing (404/204) or failed and allowed
@@ -55,10 +62,14 @@ def run_checked(plan, destination: Path, control, replaces: Optional[Path] = Non
       would replace the user's package with an empty one;
     - the file it ``replaces`` still holds nothing of the user's: the check made before the
       download, made again as the output is about to be published (the download took minutes,
-      and a layer saved into that GeoPackage meanwhile would be lost).
+      and a layer saved into that GeoPackage meanwhile would be lost);
+    - an MBTiles has the band statistics QGIS asks for as it loads one, stored here on the
+      worker, never on QGIS's main thread (see ``core/package_statistics``). One that will not
+      be ``loaded`` gets them only to refresh those it has (else they would go stale).
 
     :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
     """
+    from ..core.package_statistics import store_package_statistics
     from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
 
     result = run_tiles(plan, destination, control)
@@ -71,4 +82,6 @@ def run_checked(plan, destination: Path, control, replaces: Optional[Path] = Non
             check_existing_output(replaces, plan.format, plan_meta(plan), overwrite=True)
         except InputError as exc:
             raise TaskFailed(f"while this ran, {exc.one_line()}; it was kept, and nothing was written") from None
+    if plan.format == "MBTiles":
+        store_package_statistics(destination, only_refresh=not loaded)
     return result
