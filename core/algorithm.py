@@ -4,6 +4,12 @@ A family writes its parameters, ``build_request()`` and ``engine()``; this class
 ``checkParameterValues`` with the same validator the CLI and the task use, and runs the same
 engine synchronously in ``processAlgorithm`` (Processing already runs it on a task), with the
 feedback as progress and cancel, writing the output atomically.
+
+A run's failure (``TaskFailed``) reaches Processing as itself, traceback and all, never
+converted to a ``QgsProcessingException``: QGIS's sip handler for that exception fetches it and
+never releases it, and in Python 3.11 its frame links the caller's frames (``f_back``), so every
+layer on ``processing.run``'s stack would live past QGIS's exit, where deleting one crashed the
+process (``test_buffer_hostile``'s "failed" case, session 11). Other exceptions it releases.
 """
 from __future__ import annotations
 
