@@ -228,8 +228,8 @@ class TileCache:
             try:
                 if no_store:
                     self._writer.execute("DELETE FROM tiles WHERE z = ? AND x = ? AND y = ?", key)
-                elif renews is not None:
-                    self._writer.execute("UPDATE tiles SET fetched = ?, expires = ?, etag = ? "
+                elif renews is not None:  # stored anew, at the end: the bound's trim drops the lowest rowids first
+                    self._writer.execute("INSERT OR REPLACE INTO tiles SELECT z, x, y, body, crc, ?, ?, ? FROM tiles "
                                          "WHERE z = ? AND x = ? AND y = ? AND etag = ? AND body = ?",
                                          (now, expires, etag, *key, renews, body))
                 else:
@@ -322,8 +322,8 @@ class TileCache:
         """Delete the oldest rows stored before this run until the pages in use take ``target``
         bytes. In a transaction.
 
-        Least recently stored is the lowest rowid: every write of a body inserts its row anew
-        (``INSERT OR REPLACE``), at the end. The rows are walked in that order only as far as
+        Least recently stored is the lowest rowid: every write of a body, and every 304 that
+        renews one, inserts its row anew (``INSERT OR REPLACE``), at the end. The rows are walked in that order only as far as
         each step needs, reading each row's length from its record, never its body. What a row
         frees beside its body (its record, its key in the index, a page's slack) is measured, not
         guessed (1.0-1.3 bytes in use per byte counted, from 25 KB tiles to 1 KB ones; counting

@@ -119,3 +119,24 @@ def test_a_trim_leaves_the_cache_near_its_target_whatever_the_tiles_size(tmp_pat
         if before + 0.4 * bound > bound:  # past the bound at this run's end: trimmed to TRIM_TO of it
             trimmed.append(round(on_disk(tmp_path) / bound, 2))
     assert len(trimmed) >= 3 and all(0.8 <= share <= 1.0 for share in trimmed), trimmed
+
+
+def test_a_tile_a_304_renewed_counts_as_stored_then(tmp_path):
+    """A 304 renews a tile's record; the trim then takes it for one stored in that run, not for
+    the oldest tile of the cache (it kept its first row, and went first)."""
+    bound = 1_000_000  # 40 tiles of 25 KB
+    renewed = Tile(0, 0, 14)
+    with cache_in(tmp_path, max_bytes=bound) as cache:
+        cache.write(renewed, BODIES[0], {"ETag": '"v1"'}, now=1000.0)
+        for tile in row(30, run=0)[1:]:
+            cache.write(tile, BODIES[tile.x % len(BODIES)], {}, now=1000.0)
+    with cache_in(tmp_path, max_bytes=bound) as cache:
+        cache.write(renewed, BODIES[0], {"Cache-Control": "max-age=60"}, now=2000.0, renews='"v1"')
+        for tile in row(30, run=1):
+            cache.write(tile, BODIES[tile.x % len(BODIES)], {}, now=2000.0)
+    after = kept(tmp_path)
+    assert on_disk(tmp_path) <= bound and row(30, run=0)[1] not in after  # the oldest went
+    assert renewed in after
+    with cache_in(tmp_path) as cache:
+        entry = cache.read(renewed, BODY_BYTES)
+    assert entry.body == BODIES[0] and entry.etag == '"v1"' and entry.fresh(None, 2030.0)
