@@ -136,6 +136,8 @@ def _tiles_args(request) -> List[str]:
         args += ["--decode", request.decode]
     if request.max_tiles != tiles.MAX_TILES.default:
         args += ["--max-tiles", str(request.max_tiles)]
+    if request.cache_mb != tiles.CACHE_MB.default:
+        args += [tiles.CACHE_MB.cli_flag, str(request.cache_mb)]
     for flag, on in (("--clip", request.clip), ("--allow-missing", request.allow_missing),
                      ("--overwrite", request.overwrite)):
         args += [flag] if on else []
@@ -213,6 +215,8 @@ def _tiles_parameters(request) -> Tuple[str, Dict[str, str]]:
         "WORKERS": str(request.workers), "CLIP": str(request.clip), "ALLOW_MISSING": str(request.allow_missing),
         "MAX_TILES": str(request.max_tiles), "OUTPUT": repr(str(request.output)),
     })
+    if request.cache_mb != tiles.CACHE_MB.default:
+        parameters["CACHE_SIZE"] = str(request.cache_mb)
     package = request.output_format() in tiles.PACKAGE_FORMATS
     if package and not request.overwrite:  # as the command line without --overwrite
         parameters["RESUME"] = "True"

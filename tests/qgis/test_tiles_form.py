@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import math
 import os
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -303,3 +304,32 @@ def test_api_tiles_refuses_an_unknown_name_a_zoom_outside_the_connection_and_a_n
     with pytest.raises(InputError, match=r"layer 'not xyz' is not an XYZ tile layer"):
         api.tiles(other, bbox, 11, tmp_path / "o.tif")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cache_size_field_bounds_the_tile_cache_and_is_remembered(open_dialog, tmp_path):
+    from offload.net_tasks.tile_plan import default_cache_dir
+
+    def on_disk(folder: Path) -> int:
+        return sum(path.stat().st_size for path in files_under(folder))
+
+    with RecordingTileServer("imagery") as server:
+        dialog = open_dialog()
+        form = dialog.current_form()
+        form.url.setText(server.template)
+        assert form.cache_mb.value() == 512  # the command line's default
+        form.cache_mb.setValue(1)
+        set_area(form)
+        form.zoom.setValue(17)  # ~500 tiles of ~5 KB
+        form.output.setFilePath(str(tmp_path / "first.tif"))
+        run_and_wait(dialog)
+        cache = default_cache_dir(server.template)
+        assert on_disk(cache) > 1_000_000  # a run keeps every tile of its own, past the bound
+        form.zoom.setValue(12)
+        form.output.setFilePath(str(tmp_path / "second.tif"))
+        QTest.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+        wait_until(lambda: not running_tasks(), 60, "the second download to end")
+    assert dialog.tasks.topLevelItem(0).text(2).startswith("Done in "), dialog.message.text()
+    assert 0 < on_disk(cache) <= 1_000_000  # the next run's end trimmed the first run's tiles
+    log = dialog.log.text.toPlainText()
+    assert re.search(r"--cache-size 1$", log, re.M) and "'CACHE_SIZE': 1," in log  # as a command and a call
+    assert open_dialog().current_form().cache_mb.value() == 1  # remembered

@@ -14,8 +14,8 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 from ...core.errors import InputError
 from ...core.i18n import tr
 from ...net_tasks.request import (
-    BBOX_CRS, DECODE, FORMAT, FORMAT_SUFFIXES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS, WORKERS, ZOOM, ZOOM_MIN,
-    format_for_output,
+    BBOX_CRS, CACHE_MB, DECODE, FORMAT, FORMAT_SUFFIXES, MAX_TILES, MOSAIC_MAX_TILES, PACKAGE_FORMATS, WORKERS, ZOOM,
+    ZOOM_MIN, format_for_output,
 )
 from .. import choices
 from ..tile_cost import describe, tile_cost, zoom_for_resolution
@@ -77,6 +77,10 @@ class TilesForm(TaskForm):
         self.workers = choices.fit_spin(QgsSpinBox(), WORKERS)
         self.workers.setToolTip(tr("Concurrent connections: tile servers' usage policies ask for few"))
         self.max_tiles = choices.fit_spin(QgsSpinBox(), MAX_TILES)
+        self.cache_mb = choices.fit_spin(QgsSpinBox(), CACHE_MB)
+        self.cache_mb.setSuffix(" MB")
+        self.cache_mb.setToolTip(tr("Tiles are kept for reruns, one cache per tile source. Past this size on disk, "
+                                    "the end of a completed run drops the least recently stored tiles of earlier runs"))
         self.clip = QCheckBox(tr("Clip the mosaic to the area (not whole tiles)"))
         self.allow_missing = QCheckBox(tr("Fill tiles that fail after their retries with nodata"))
         for label, widget in ((tr("Source"), self.source), (tr("URL template"), self.url), ("", self.url_validity),
@@ -84,12 +88,13 @@ class TilesForm(TaskForm):
                               (tr("Area CRS"), self.crs), ("", self.extent), (tr(ZOOM.label), self.zoom),
                               (tr("From zoom"), self.zoom_min), ("", self.cost), (tr(DECODE.label), self.decode),
                               (tr(WORKERS.label), self.workers), (tr(MAX_TILES.label), self.max_tiles),
-                              ("", self.clip), ("", self.allow_missing)):
+                              (tr(CACHE_MB.label), self.cache_mb), ("", self.clip), ("", self.allow_missing)):
             self.rows.addRow(label, widget)
         self.list_sources()
         for name, widget in (("source", self.source), ("url", self.url), ("format", self.output_format),
                              ("decode", self.decode),
-                             ("workers", self.workers), ("max_tiles", self.max_tiles), ("clip", self.clip),
+                             ("workers", self.workers), ("max_tiles", self.max_tiles), ("cache_mb", self.cache_mb),
+                             ("clip", self.clip),
                              ("output", self.output)):
             self.remember(name, widget)
         self.zoom.setValue(self._canvas_zoom(canvas))
@@ -283,6 +288,6 @@ class TilesForm(TaskForm):
             bbox_crs=crs.authid() or crs.toWkt(), workers=self.workers.value(),
             decode=DECODE.default if package else self.decode.currentData(), max_tiles=self.max_tiles.value(),
             clip=self.clip.isChecked() and not package, allow_missing=self.allow_missing.isChecked(),
-            overwrite=overwrite, format=output_format,
+            cache_mb=self.cache_mb.value(), overwrite=overwrite, format=output_format,
             zoom_min=None if coarsest == finest else coarsest, **options)
         return TileDownloadTask(self.request)
