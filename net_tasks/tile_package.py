@@ -355,12 +355,6 @@ class TilePackage:
     def _is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
-    def _user_tables(self) -> List[str]:
-        """The tables and views the file holds that are not bookkeeping (``core.gpkg_tables``'
-        rule): its layers, listed or not in gpkg_contents (QGIS's ``qgis_projects`` and
-        ``layer_styles`` are not)."""
-        return user_tables(self._db)
-
     def foreign_tables(self) -> List[str]:
         """The tables a run writing this package must not delete: everything not the package's own."""
         raise NotImplementedError
@@ -529,7 +523,7 @@ class _GeoPackage(TilePackage):
         """Every user table but the package's own tiles: a table named ``tiles`` is this package's
         only when gpkg_contents lists it as tiles on the Web Mercator world's matrix set."""
         own = TILE_TABLE if self._tile_matrix_problem() is None else None
-        return [name for name in self._user_tables() if name != own]
+        return [name for name in user_tables(self._db) if name != own]
 
     def _tile_matrix_problem(self) -> Optional[str]:
         """Why the ``tiles`` table is not a Web Mercator tile pyramid as this package writes (None if it is)."""
@@ -546,7 +540,7 @@ class _GeoPackage(TilePackage):
     def _check(self) -> None:
         db = self._db
         others = self.foreign_tables()
-        if others and TILE_TABLE not in self._user_tables():
+        if others and TILE_TABLE not in user_tables(self._db):
             self._refuse(f"it has no tile table {TILE_TABLE!r}, only other layers ({', '.join(others)}); "
                          f"write the tiles to another file")
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
@@ -633,7 +627,7 @@ class _MBTiles(TilePackage):
     def foreign_tables(self) -> List[str]:
         """Nothing when the file has MBTiles' schema and is no GeoPackage (an MBTiles file is all
         the tileset's); else every user table."""
-        tables = self._user_tables()
+        tables = user_tables(self._db)
         if listed_layers(self._db) or not {"metadata", "tiles"} <= set(tables):
             return tables
         columns = {table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
