@@ -5,21 +5,24 @@ A family writes its parameters, ``build_request()`` and ``engine()``; this class
 engine synchronously in ``processAlgorithm`` (Processing already runs it on a task), with the
 feedback as progress and cancel, writing the output atomically.
 
-A run's failure (``TaskFailed``) reaches Processing as itself, traceback and all, never
-converted to a ``QgsProcessingException``: QGIS's sip handler for that exception fetches it and
-never releases it, and in Python 3.11 its frame links the caller's frames (``f_back``), so every
-layer on ``processing.run``'s stack would live past QGIS's exit, where deleting one crashed the
-process (``test_buffer_hostile``'s "failed" case, session 11). Other exceptions it releases.
+A failure Offload knows (``InputError``, ``TaskFailed``) reaches Processing's log in one line,
+as the CLI says it, when Processing runs the algorithm on a task of its own (the Toolbox). When
+Python called ``processing.run`` on this thread, it is raised as itself instead, with its short
+traceback: QGIS's sip handler for a ``QgsProcessingException`` fetches it and never releases it,
+and in Python 3.11 the raising frame links its callers' frames (``f_back``), so every layer on
+``processing.run``'s stack would outlive QGIS's exit, where deleting one crashed the process.
+Any other exception QGIS logs with its traceback, and releases.
 """
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
-from .errors import InputError
+from .errors import InputError, OffloadError, TaskFailed, without_frames
 from .i18n import tr
 from .vocabulary import Option
 
@@ -84,16 +87,46 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        outcome = self._outcome(parameters, context, feedback)
+        if not isinstance(outcome, _Failed):
+            return outcome
+        # Raised outside any except (no __context__), from a frame that keeps nothing but the
+        # failure: sip keeps what this raises to the end (see the module's docstring).
+        self._checked = None
+        del self, parameters, context, feedback
+        if sys._getframe().f_back is not None:  # Python called processing.run: keep none of its frames
+            raise outcome.error
+        message = outcome.error.one_line()
+        del outcome  # and none of the run's (the error's __context__ holds them)
+        raise QgsProcessingException(message)
+
+    def _outcome(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                 feedback: QgsProcessingFeedback) -> Any:
+        """``process()``'s results, or the failure it raised that Offload knows."""
+        try:
+            return self.process(parameters, context, feedback)
+        except (InputError, TaskFailed) as exc:
+            failed = _Failed(without_frames(exc))
+        return failed
+
+    def process(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        """The run: its results, or ``{}`` when canceled (nothing was written).
+
+        :raises InputError, TaskFailed: reported as the module's docstring says.
+        """
         from .feedback import produce_atomically
 
         validate, run = self.engine()
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        try:
-            plan = self._plan(self.build_request(parameters, context, destination), validate)
-            produced = produce_atomically(Path(destination), feedback, lambda temp, control: run(plan, temp, control))
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
+        plan = self._plan(self.build_request(parameters, context, destination), validate)
+        produced = produce_atomically(Path(destination), feedback, lambda temp, control: run(plan, temp, control))
         return {self.OUTPUT: destination} if produced else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Failed:
+    error: OffloadError  # its frames already let go
 
 
 def enum_parameter(name: str, option: Option):

@@ -2,6 +2,7 @@
 engines as the CLI and the tasks."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Dict
 
@@ -9,7 +10,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
@@ -23,7 +23,7 @@ from qgis.core import (
 )
 
 from ..core.algorithm import CHECKED_OUTPUT, OffloadAlgorithm, enum_parameter, number_parameter
-from ..core.errors import Canceled, InputError, TaskFailed
+from ..core.errors import Canceled, InputError
 from ..core.i18n import tr
 from .request import (
     BBOX_CRS, CACHE_MB, DECODE, DOWNLOAD_TIMEOUT, FORMAT, FORMAT_SUFFIXES, MAX_BYTES, MAX_TILE_BYTES, MAX_TILES,
@@ -166,6 +166,25 @@ class TilesAlgorithm(OffloadAlgorithm):
             raise InputError("choose a Source or type a Tile URL template")
         return TileRequest(**fields)
 
+    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext):  # noqa: N802
+        """The base's checks and, for an output the user typed, the file's: a Format its extension
+        contradicts, a package this cannot add to, layers replacing it would delete. Refused here,
+        before the run, Processing says them in one line wherever it was called from
+        (core/algorithm.py); the run checks again."""
+        ok, message = super().checkParameterValues(parameters, context)
+        typed = self.typed_output(parameters)
+        if not ok or not typed:
+            return ok, message
+        from .tile_task import adds_to_existing
+
+        request, plan = self._checked
+        try:
+            adds_to_existing(dataclasses.replace(
+                request, output=Path(typed), format=self.output_format(parameters, context, typed)), plan)
+        except InputError as exc:
+            return False, exc.one_line()
+        return True, ""
+
     def output_format(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> str:
         """Format when it is given and agrees with the output's extension (InputError if not), else the
         extension's (``request.format_for_output``, the CLI's and the dialog's rule)."""
@@ -212,8 +231,8 @@ class TilesAlgorithm(OffloadAlgorithm):
 
         return validate_tile_request, run_checked
 
-    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+    def process(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         """A new output, or one replacing the existing one, as every algorithm's; with RESUME an
         existing package is added to in place."""
         from ..core.feedback import feedback_control, produce_atomically
@@ -221,12 +240,9 @@ class TilesAlgorithm(OffloadAlgorithm):
 
         validate_tile_request, run_checked = self.engine()
         destination = self.destination(parameters, context)
-        try:
-            request = self.build_request(parameters, context, destination)
-            plan = validate_tile_request(request)
-            resuming = adds_to_existing(request, plan)  # refused here, before any request
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
+        request = self.build_request(parameters, context, destination)
+        plan = validate_tile_request(request)
+        resuming = adds_to_existing(request, plan)  # refused here, before any request
         loaded = context.willLoadLayerOnCompletion(destination)
         try:
             if not resuming:
@@ -240,8 +256,6 @@ class TilesAlgorithm(OffloadAlgorithm):
         except Canceled:
             feedback.reportError("Canceled; the package keeps the whole tiles it holds")
             return {}
-        except (InputError, TaskFailed) as exc:  # one line, as the CLI says it
-            raise QgsProcessingException(exc.one_line()) from None
         return {self.OUTPUT: destination}
 
 
