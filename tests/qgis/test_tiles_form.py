@@ -333,3 +333,12 @@ def test_the_cache_size_field_bounds_the_tile_cache_and_is_remembered(open_dialo
     log = dialog.log.text.toPlainText()
     assert re.search(r"--cache-size 1$", log, re.M) and "'CACHE_SIZE': 1," in log  # as a command and a call
     assert open_dialog().current_form().cache_mb.value() == 1  # remembered
+
+
+@pytest.mark.parametrize("stored, shown", [("5000000", 1_000_000), ("0", 1), ("abc", 512), ("1e12", 512),
+                                           ("inf", 512)])
+def test_a_remembered_number_that_no_longer_fits_leaves_a_usable_form(open_dialog, stored, shown):
+    """A settings file edited by hand: out of range is clamped; not a number, or past what a spin
+    box holds (it raised OverflowError in Qt's slot, and the form was never built), is ignored."""
+    QgsSettings().setValue(f"{SETTINGS_ROOT}/tiles/cache_mb", stored)
+    assert open_dialog().current_form().cache_mb.value() == shown

@@ -203,5 +203,5 @@ def _set_value(widget: QWidget, value) -> None:
             widget.setPlainText(str(value))
         elif isinstance(widget, QLineEdit):
             widget.setText(str(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a hand-edited value: 1e12 or inf in a spin box
         pass
