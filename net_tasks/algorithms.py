@@ -180,7 +180,8 @@ class TilesAlgorithm(OffloadAlgorithm):
         request, plan = self._checked
         try:
             adds_to_existing(dataclasses.replace(
-                request, output=Path(typed), format=self.output_format(parameters, context, typed)), plan)
+                request, output=Path(typed), format=self.output_format(parameters, context, typed)), plan,
+                mosaic_replaced=True)
         except InputError as exc:
             return False, exc.one_line()
         return True, ""
@@ -242,7 +243,7 @@ class TilesAlgorithm(OffloadAlgorithm):
         destination = self.destination(parameters, context)
         request = self.build_request(parameters, context, destination)
         plan = validate_tile_request(request)
-        resuming = adds_to_existing(request, plan)  # refused here, before any request
+        resuming = adds_to_existing(request, plan, mosaic_replaced=True)  # refused here, before any request
         loaded = context.willLoadLayerOnCompletion(destination)
         try:
             if not resuming:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from ..core.errors import InputError, TaskFailed
+from ..core.errors import Canceled, InputError, TaskFailed
 from ..core.outputs import DeclaredOutput, check_output_path
 from ..core.task import OffloadTask
 from .request import TileRequest, format_for_output
@@ -41,16 +41,17 @@ class TileDownloadTask(OffloadTask):
         return self.outputs + ([self.output] if self.resuming else [])
 
 
-def adds_to_existing(request: TileRequest, plan) -> bool:
+def adds_to_existing(request: TileRequest, plan, mosaic_replaced: bool = False) -> bool:
     """Whether the run adds to the package at the output in place (resume); else it writes a
-    new file, or replaces one (a mosaic always: it is never added to).
+    new file, or replaces one with ``request.overwrite``. A mosaic is never added to; with
+    ``mosaic_replaced`` (Processing's rule: every algorithm replaces its output) it is replaced.
 
     :raises InputError: before any request: a format the output's suffix contradicts, an
         existing file that is not a package this could add to, or one holding a layer that
         replacing it would delete.
     """
     format_for_output(request.output, plan.format)
-    replacing = request.overwrite or not plan.is_package
+    replacing = request.overwrite or (mosaic_replaced and not plan.is_package)
     return check_existing_output(Path(request.output), plan.format, plan_meta(plan), replacing)
 
 
@@ -65,14 +66,20 @@ def run_checked(plan, destination: Path, control, replaces: Optional[Path] = Non
       and a layer saved into that GeoPackage meanwhile would be lost);
     - an MBTiles has the band statistics QGIS asks for as it loads one, stored here on the
       worker, never on QGIS's main thread (see ``core/package_statistics``). One that will not
-      be ``loaded`` gets them only to refresh those it has (else they would go stale).
+      be ``loaded``, or a package added to by a run that failed or was canceled (it keeps the
+      tiles stored so far), gets them only to refresh those it has (else they would go stale).
 
     :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
     """
     from ..core.package_statistics import store_package_statistics
     from .tile_download import run_tiles  # the engine (numpy, GDAL) loads when a task runs
 
-    result = run_tiles(plan, destination, control)
+    try:
+        result = run_tiles(plan, destination, control)
+    except (Canceled, TaskFailed):
+        if plan.format == "MBTiles":  # a package added to in place keeps the tiles stored before the end
+            store_package_statistics(destination, only_refresh=True)
+        raise
     if result.fetched + result.cached + result.kept == 0:
         failed = f", {result.failed:,} failed" if result.failed else ""
         raise TaskFailed(f"no tile was served ({result.missing:,} missing on the server{failed}): check the URL "

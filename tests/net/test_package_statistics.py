@@ -17,7 +17,7 @@ from osgeo import gdal
 
 import offload.core.package_statistics as package_statistics
 from offload.core.package_statistics import store_package_statistics
-from offload.demo.tile_server import TileServer
+from offload.demo.tile_server import Faults, TileServer
 from offload.net_tasks.request import TileRequest
 from offload.net_tasks.tile_task import TileDownloadTask
 from qgis_helpers import run_to_end
@@ -163,6 +163,30 @@ def test_a_package_added_to_gets_them_anew_and_one_never_loaded_gets_none(qgis_a
         closed_all_layers()
     assert statistics_stored(output) != before
     assert statistics_stored(output) == [pytest.approx(values) for values in gdal_s_own(output, tmp_path)]
+
+
+def test_a_package_added_to_by_a_run_that_was_canceled_gets_them_anew(qgis_app, tmp_path):
+    """The tiles stored before the cancel stay in the package: statistics of the package before
+    them would be stale."""
+    output = tmp_path / "basemap.mbtiles"
+    with TileServer("imagery", Faults(latency_ms=10)) as server:
+        first = TileDownloadTask(TileRequest(server.template, BBOX, 12, output, zoom_min=11, format="MBTiles",
+                                             cache_dir=tmp_path / "cache"))
+        assert run_to_end(first, 60) is True
+        closed_all_layers()
+        before, held = statistics_stored(output), tile_count(output)
+        wider = TileDownloadTask(TileRequest(server.template, (6.6, 45.6, 7.5, 46.3), 12, output, zoom_min=8,
+                                             format="MBTiles", cache_dir=tmp_path / "cache"), load_outputs=False)
+        wider.progressChanged.connect(lambda percent: wider.cancel() if percent > 40 else None)
+        assert run_to_end(wider, 120) is False and wider.canceled
+    assert tile_count(output) > held
+    assert statistics_stored(output) != before
+    assert statistics_stored(output) == [pytest.approx(values) for values in gdal_s_own(output, tmp_path)]
+
+
+def tile_count(path: Path) -> int:
+    with sqlite3.connect(str(path)) as db:
+        return db.execute("SELECT count(*) FROM tiles").fetchone()[0]
 
 
 def test_statistics_from_reads_that_failed_are_never_stored(qgis_app, tmp_path, monkeypatch):

@@ -278,3 +278,20 @@ def test_a_mosaic_never_replaces_a_database_with_layers(tmp_path):
     with pytest.raises(InputError, match=r"field\.tif' holds other layers \(parcels, roads\)"):
         tiles_task(path, format="GTiff", overwrite=True)
     assert path.read_bytes() == before
+
+
+def test_a_mosaic_onto_an_existing_file_without_overwrite_is_told_to_pass_overwrite(tmp_path):
+    """Whatever the file holds (a database with a layer, bytes that only start like one): a mosaic
+    is never added to, so the refusal is the one for any existing output."""
+    for name, make in (("notes.tif", lambda db: db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")),
+                       ("corrupt.tif", None)):
+        path = tmp_path / name
+        if make is not None:
+            with sqlite3.connect(str(path)) as db:
+                make(db)
+        else:
+            path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 2000)
+        before = path.read_bytes()
+        with pytest.raises(InputError, match=rf"output '.*{name}' exists; pass overwrite to replace it"):
+            tiles_task(path, format="GTiff")
+        assert path.read_bytes() == before
