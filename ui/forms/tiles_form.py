@@ -78,7 +78,6 @@ class TilesForm(TaskForm):
         self.workers.setToolTip(tr("Concurrent connections: tile servers' usage policies ask for few"))
         self.max_tiles = choices.fit_spin(QgsSpinBox(), MAX_TILES)
         self.cache_mb = choices.fit_spin(QgsSpinBox(), CACHE_MB)
-        self.cache_mb.setSuffix(" MB")
         self.cache_mb.setToolTip(tr("Tiles are kept for reruns, one cache per tile source. Past this size on disk, "
                                     "the end of a completed run drops the least recently stored tiles of earlier runs"))
         self.clip = QCheckBox(tr("Clip the mosaic to the area (not whole tiles)"))
