@@ -61,13 +61,13 @@ def run_checked(plan, destination: Path, control, replaces: Optional[Path] = Non
     - some tile was served: a run where every tile was missing (404/204) or failed and allowed
       missing is a wrong URL, an expired key or a zoom past the server's, and publishing it
       would replace the user's package with an empty one;
-    - the file it ``replaces`` still holds nothing of the user's: the check made before the
-      download, made again as the output is about to be published (the download took minutes,
-      and a layer saved into that GeoPackage meanwhile would be lost);
     - an MBTiles has the band statistics QGIS asks for as it loads one, stored here on the
       worker, never on QGIS's main thread (see ``core/package_statistics``). One that will not
       be ``loaded``, or a package added to by a run that failed or was canceled (it keeps the
-      tiles stored so far), gets them only to refresh those it has (else they would go stale).
+      tiles stored so far), gets them only to refresh those it has (else they would go stale);
+    - last, the file it ``replaces`` still holds nothing of the user's: the check made before
+      the download, made again as the output is about to be published (the download took
+      minutes, and a layer saved into that GeoPackage meanwhile would be lost).
 
     :raises TaskFailed: then nothing is published, and an existing output is kept as it was.
     """
@@ -84,11 +84,11 @@ def run_checked(plan, destination: Path, control, replaces: Optional[Path] = Non
         failed = f", {result.failed:,} failed" if result.failed else ""
         raise TaskFailed(f"no tile was served ({result.missing:,} missing on the server{failed}): check the URL "
                          f"and the zoom; nothing was written")
-    if replaces is not None:
+    if plan.format == "MBTiles":
+        store_package_statistics(destination, only_refresh=not loaded)
+    if replaces is not None:  # last, the nearest to the publish
         try:
             check_existing_output(replaces, plan.format, plan_meta(plan), overwrite=True)
         except InputError as exc:
             raise TaskFailed(f"while this ran, {exc.one_line()}; it was kept, and nothing was written") from None
-    if plan.format == "MBTiles":
-        store_package_statistics(destination, only_refresh=not loaded)
     return result
