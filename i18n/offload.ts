@@ -29,27 +29,27 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="125" />
+      <location filename="../ui/forms/tiles_form.py" line="129" />
       <source>A URL template (type it below)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="145" />
+      <location filename="../net_tasks/request.py" line="149" />
       <source>A file (not loaded)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="183" />
+      <location filename="../ui/forms/tiles_form.py" line="187" />
       <source>A package keeps the tiles as the server sent them</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="146" />
+      <location filename="../net_tasks/request.py" line="150" />
       <source>A raster layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="147" />
+      <location filename="../net_tasks/request.py" line="151" />
       <source>A vector layer</source>
       <translation type="unfinished" />
     </message>
@@ -85,7 +85,7 @@
     </message>
     <message>
       <location filename="../net_tasks/request.py" line="73" />
-      <location filename="../ui/forms/tiles_form.py" line="84" />
+      <location filename="../ui/forms/tiles_form.py" line="87" />
       <source>Area CRS</source>
       <translation type="unfinished" />
     </message>
@@ -140,7 +140,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="80" />
+      <location filename="../ui/forms/tiles_form.py" line="83" />
       <source>Clip the mosaic to the area (not whole tiles)</source>
       <translation type="unfinished" />
     </message>
@@ -235,7 +235,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="257" />
+      <location filename="../net_tasks/algorithms.py" line="272" />
       <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
       <translation type="unfinished" />
@@ -251,12 +251,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="286" />
+      <location filename="../net_tasks/algorithms.py" line="301" />
       <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="266" />
+      <location filename="../net_tasks/algorithms.py" line="281" />
       <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
 
 Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
@@ -282,7 +282,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="283" />
+      <location filename="../net_tasks/algorithms.py" line="298" />
       <source>Expected SHA-256 (hex)</source>
       <translation type="unfinished" />
     </message>
@@ -307,7 +307,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="81" />
+      <location filename="../ui/forms/tiles_form.py" line="84" />
       <source>Fill tiles that fail after their retries with nodata</source>
       <translation type="unfinished" />
     </message>
@@ -338,7 +338,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="85" />
+      <location filename="../ui/forms/tiles_form.py" line="88" />
       <source>From zoom</source>
       <translation type="unfinished" />
     </message>
@@ -450,7 +450,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="149" />
+      <location filename="../net_tasks/request.py" line="153" />
       <source>Largest file (bytes)</source>
       <translation type="unfinished" />
     </message>
@@ -480,7 +480,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="144" />
+      <location filename="../net_tasks/request.py" line="148" />
       <source>Load as</source>
       <translation type="unfinished" />
     </message>
@@ -594,7 +594,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <location filename="../ui/forms/buffer_form.py" line="57" />
       <location filename="../ui/forms/calc_form.py" line="82" />
       <location filename="../ui/forms/download_form.py" line="28" />
-      <location filename="../ui/forms/tiles_form.py" line="83" />
+      <location filename="../ui/forms/tiles_form.py" line="86" />
       <source>Output</source>
       <translation type="unfinished" />
     </message>
@@ -727,7 +727,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
     </message>
     <message>
       <location filename="../net_tasks/algorithms.py" line="91" />
-      <location filename="../ui/forms/tiles_form.py" line="82" />
+      <location filename="../ui/forms/tiles_form.py" line="85" />
       <source>Source</source>
       <translation type="unfinished" />
     </message>
@@ -842,7 +842,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/request.py" line="151" />
+      <location filename="../ui/forms/tiles_form.py" line="81" />
+      <source>Tiles are kept for reruns, one cache per tile source. Past this size on disk, the end of a completed run drops the least recently stored tiles of earlier runs</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../net_tasks/request.py" line="155" />
       <source>Timeout (seconds without a KiB)</source>
       <translation type="unfinished" />
     </message>
@@ -857,13 +862,13 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="282" />
+      <location filename="../net_tasks/algorithms.py" line="297" />
       <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="82" />
+      <location filename="../ui/forms/tiles_form.py" line="85" />
       <source>URL template</source>
       <translation type="unfinished" />
     </message>
@@ -875,7 +880,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
     </message>
     <message>
       <location filename="../net_tasks/algorithms.py" line="56" />
-      <location filename="../net_tasks/algorithms.py" line="260" />
+      <location filename="../net_tasks/algorithms.py" line="275" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>
@@ -905,7 +910,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="257" />
+      <location filename="../ui/forms/tiles_form.py" line="261" />
       <source>a local path</source>
       <translation type="unfinished" />
     </message>
@@ -960,7 +965,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="262" />
+      <location filename="../ui/forms/tiles_form.py" line="266" />
       <source>choose an area: the map canvas extent, a layer's, or type one</source>
       <translation type="unfinished" />
     </message>
@@ -1150,7 +1155,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="255" />
+      <location filename="../ui/forms/tiles_form.py" line="259" />
       <source>type an XYZ URL template with {{z}}, {{x}} and {{y}}</source>
       <translation type="unfinished" />
     </message>
@@ -1245,7 +1250,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/forms/tiles_form.py" line="257" />
+      <location filename="../ui/forms/tiles_form.py" line="261" />
       <source>✓ valid template on {host}</source>
       <translation type="unfinished" />
     </message>
