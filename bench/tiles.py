@@ -18,7 +18,9 @@ engine's modules (requests, numpy: ~0.1 s) are loaded untimed, then ONE
 ``processing.run("offload:tiles", …)`` is timed, with an empty cache folder of its own (kept to
 the end of the bench: see run_case). GDAL: the WMS driver (TMS ``<GDAL_WMS>``,
 ``MaxConnections``, no cache) copied by ``gdal.Translate`` into an uncompressed tiled 3-band
-GeoTIFF of the same area, in the same kind of process. The reference: a bare ``requests`` pool
+GeoTIFF of the same area, in the same kind of process; for the COG, also into a COG doing the
+work Offload's COG does (``GDAL_COG_OPTIONS``: the same format, as issue 13 words the line; its
+output checked like Offload's, and no tile fetched twice). The COG is given against both. The reference: a bare ``requests`` pool
 (one session per worker thread, bodies read and dropped; a plain Python process), the most a
 Python client gets; the ceiling is workers ÷ latency. Cases run round-robin; medians of ``--rounds``. Outputs of the first round are checked against the served
 tiles (bench/tiles_check.py). Memory: one run per format of ``--big`` tiles (no latency, so the
