@@ -183,14 +183,14 @@ def test_an_assembled_cog_is_valid_for_gdal_and_holds_the_stages_pixels(tmp_path
     assert dataset.GetRasterBand(1).GetMetadataItem("BLOCK_SIZE_2_1", "TIFF") is None  # sparse, not a blank block
 
 
-@pytest.mark.parametrize("pread", [True, False])
-def test_blocks_are_copied_alike_whatever_the_chunk_and_with_or_without_pread(tmp_path, monkeypatch, pread):
+@pytest.mark.parametrize("preadv", [True, False])
+def test_blocks_are_copied_alike_whatever_the_chunk_and_with_or_without_preadv(tmp_path, monkeypatch, preadv):
     full = RNG.integers(0, 256, (4, 512, 512), dtype=np.uint8)
     stages = [stage(tmp_path / "full.tif", full), stage(tmp_path / "ovr.tif", average_2x2(full), georeferenced=False)]
     assemble_cog(stages, tmp_path / "reference.tif")  # every block in one write
     monkeypatch.setattr(tile_cog, "COPY_BYTES", 1)  # a write after each block
-    if not pread:  # Windows has no os.pread: a seek and a read each block
-        monkeypatch.delattr(tile_cog.os, "pread")
+    if not preadv:  # Windows has no os.preadv: a seek and a read each block
+        monkeypatch.delattr(tile_cog.os, "preadv")
     assemble_cog(stages, tmp_path / "out.tif")
     assert (tmp_path / "out.tif").read_bytes() == (tmp_path / "reference.tif").read_bytes()
     np.testing.assert_array_equal(gdal.Open(str(tmp_path / "out.tif")).ReadAsArray(), full)
@@ -201,8 +201,9 @@ def test_reads_that_come_back_short_still_copy_whole_blocks(tmp_path, monkeypatc
     full = RNG.integers(0, 256, (4, 512, 512), dtype=np.uint8)
     stages = [stage(tmp_path / "full.tif", full), stage(tmp_path / "ovr.tif", average_2x2(full), georeferenced=False)]
     assemble_cog(stages, tmp_path / "reference.tif")
-    real = os.pread
-    monkeypatch.setattr(tile_cog.os, "pread", lambda descriptor, size, offset: real(descriptor, min(size, 4096), offset))
+    real = os.preadv
+    monkeypatch.setattr(tile_cog.os, "preadv", lambda descriptor, views, offset: real(
+        descriptor, [view[:4096] for view in views], offset))
     assemble_cog(stages, tmp_path / "out.tif")
     assert (tmp_path / "out.tif").read_bytes() == (tmp_path / "reference.tif").read_bytes()
 
