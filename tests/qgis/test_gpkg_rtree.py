@@ -111,3 +111,36 @@ def test_a_tree_that_cannot_be_packed_or_checked_is_not_kept(tmp_path, monkeypat
     with sqlite3.connect(str(path)) as connection:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert not [name for name in names if name.startswith("rtree_")]
+
+
+def test_packing_keeps_few_python_objects_alive(tmp_path):
+    """Objects that live through collections make Python's collector run a full pass over the
+    whole process (every object of QGIS), holding the GIL and so QGIS's main thread: packing
+    100,000 boxes must not keep an object per box alive."""
+    import gc
+
+    import numpy as np
+
+    path = tmp_path / "many.gpkg"
+    write_unindexed(path, "polygons", 10)
+    count = 100_000
+    spread = np.random.default_rng(5)
+    low = spread.uniform(-5e5, 5e5, (count, 2))
+    boxes = np.column_stack([low[:, 0], low[:, 0] + 10, low[:, 1], low[:, 1] + 10])
+    surviving = []
+
+    def after_collection(phase, info):  # objects promoted since the freeze below: those that lived on
+        if phase == "stop":
+            surviving.append(len(gc.get_objects(generation=1)) + len(gc.get_objects(generation=2)))
+
+    gc.collect()
+    gc.freeze()  # what exists now is left out of the count
+    gc.callbacks.append(after_collection)
+    try:
+        assert add_spatial_index(path, "t", (np.arange(1, count + 1, dtype=np.int64), boxes))
+    finally:
+        gc.callbacks.remove(after_collection)
+        gc.unfreeze()
+    assert max(surviving, default=0) < 10_000  # one object per box: 100,000
+    with sqlite3.connect(str(path)) as connection:
+        assert connection.execute("SELECT count(*) FROM rtree_t_geom").fetchone() == (count,)
