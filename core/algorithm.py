@@ -20,7 +20,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+)
 
 from .errors import InputError, OffloadError, TaskFailed, without_frames
 from .i18n import tr
@@ -72,9 +79,25 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         try:
             request = self.build_request(parameters, context, CHECKED_OUTPUT)
             self._checked = (request, validate(request))
+            typed = self.typed_output(parameters)
+            if typed:
+                self.check_output(typed, *self._checked, parameters, context)
         except InputError as exc:
             return False, exc.one_line()
         return True, ""
+
+    def typed_output(self, parameters: Dict[str, Any]) -> str:
+        """The output the user gave, as given ("" for none or a temporary output)."""
+        value = parameters.get(self.OUTPUT)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        return "" if value in (None, "", QgsProcessing.TEMPORARY_OUTPUT) else str(value)
+
+    def check_output(self, output: str, request: Any, plan: Any, parameters: Dict[str, Any],
+                     context: QgsProcessingContext) -> None:
+        """The checks of an ``output`` the user typed that the validator could not make without it
+        (``InputError``); none here. Made in the parameter check, they are one line wherever
+        Processing was called from (see the module's docstring); the run makes them again."""
 
     def _plan(self, request: Any, validate: Validate) -> Any:
         """The checked plan when the run asks for what was checked (but its output), else a new one."""

@@ -8,10 +8,8 @@ from typing import Any, Dict
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -166,25 +164,13 @@ class TilesAlgorithm(OffloadAlgorithm):
             raise InputError("choose a Source or type a Tile URL template")
         return TileRequest(**fields)
 
-    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext):  # noqa: N802
-        """The base's checks and, for an output the user typed, the file's: a Format its extension
-        contradicts, a package this cannot add to, layers replacing it would delete. Refused here,
-        before the run, Processing says them in one line wherever it was called from
-        (core/algorithm.py); the run checks again."""
-        ok, message = super().checkParameterValues(parameters, context)
-        typed = self.typed_output(parameters)
-        if not ok or not typed:
-            return ok, message
+    def check_output(self, output: str, request, plan, parameters: Dict[str, Any],
+                     context: QgsProcessingContext) -> None:
+        """A Format the extension contradicts, a package this cannot add to, layers replacing it would delete."""
         from .tile_task import adds_to_existing
 
-        request, plan = self._checked
-        try:
-            adds_to_existing(dataclasses.replace(
-                request, output=Path(typed), format=self.output_format(parameters, context, typed)), plan,
-                mosaic_replaced=True)
-        except InputError as exc:
-            return False, exc.one_line()
-        return True, ""
+        chosen = self.output_format(parameters, context, output)
+        adds_to_existing(dataclasses.replace(request, output=Path(output), format=chosen), plan, mosaic_replaced=True)
 
     def output_format(self, parameters: Dict[str, Any], context: QgsProcessingContext, output: str) -> str:
         """Format when it is given and agrees with the output's extension (InputError if not), else the
@@ -194,13 +180,6 @@ class TilesAlgorithm(OffloadAlgorithm):
         if output == CHECKED_OUTPUT:  # the path is checked again at the run; its suffix is known now
             return chosen or format_for_output(self.typed_output(parameters))
         return format_for_output(output, chosen)
-
-    def typed_output(self, parameters: Dict[str, Any]) -> str:
-        """The output the user gave, as given ("" for none or a temporary output)."""
-        value = parameters.get(self.OUTPUT)
-        if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
-        return "" if value in (None, "", QgsProcessing.TEMPORARY_OUTPUT) else str(value)
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
         """The output's path; a temporary output is named with the chosen Format's extension (a

@@ -7,7 +7,6 @@ from typing import Any, Dict
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
@@ -20,7 +19,6 @@ from qgis.core import (
 )
 
 from ..core.algorithm import OffloadAlgorithm, enum_parameter, number_parameter
-from ..core.errors import InputError
 from ..core.i18n import tr
 from . import request as vocabulary
 from .request import BufferRequest
@@ -109,10 +107,17 @@ class BufferAlgorithm(OffloadAlgorithm):
     def engine(self):
         from .buffer import validate_buffer_request
 
-        return validate_buffer_request, None  # processAlgorithm runs the engine: its output may be a layer
+        return validate_buffer_request, None  # process() runs the engine: its output may be a layer
 
-    def processAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+    def check_output(self, output: str, request, plan, parameters: Dict[str, Any],
+                     context: QgsProcessingContext) -> None:
+        """A destination that is no file, or one whose writing would replace other files or layers."""
+        from .destination import check_destination
+
+        check_destination(output, plan.source_path, overwrite=True)
+
+    def process(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         """As the base's, for a destination that may be a layer inside a GeoPackage
         (``out.gpkg|layername=zones``, or ``ogr:dbname=… table=…`` from the Toolbox)."""
         from ..core.feedback import produce_atomically
@@ -121,11 +126,8 @@ class BufferAlgorithm(OffloadAlgorithm):
         from .gpkg_in_place import LayerInPlace
 
         destination_text = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        try:
-            plan = validate_buffer_request(self.build_request(parameters, context, destination_text))
-            destination = check_destination(destination_text, plan.source_path, overwrite=True)
-        except InputError as exc:
-            raise QgsProcessingException(exc.one_line()) from None
+        plan = validate_buffer_request(self.build_request(parameters, context, destination_text))
+        destination = check_destination(destination_text, plan.source_path, overwrite=True)
         in_place = LayerInPlace(destination.path, destination.layer, replace=True) if destination.inside else None
 
         def produce(temp: Path, control) -> None:
