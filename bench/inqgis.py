@@ -16,8 +16,9 @@ table gives medians and the ratios from this one run, each against its target (H
 The machine is shared: each run waits (a few seconds at most) for other processes to go quiet, and
 a run during which they used more than --busy-limit of the cores is repeated (at most RERUNS times,
 the quietest kept), for every tool alike; the table's "others" column says how much they still
-took. Outputs of the first round are checked against the peer's. Inputs are made into a temporary folder removed at the end; with --keep, into
-/tmp/offload-bench-inqgis-data, which every later run uses while it exists (no generation).
+took. Outputs of the first round are checked against the peer's. Inputs are made into a
+temporary folder removed at the end; with --keep, into /tmp/offload-bench-inqgis-data, which every
+later run uses while it exists (no generation).
 Offload's modules are byte-compiled first, as an installed plugin's are after its first load
 (with PYTHONDONTWRITEBYTECODE set, every fresh process would compile them again). The small
 job also runs a second time after QGIS has idled for IDLE_SECONDS (its event loop running), as
@@ -358,13 +359,14 @@ def measure(case: Case, busy_limit: float) -> Dict[str, Any]:
     alike, whatever its time (the choice looks at the others' share, never at the figure)."""
     kept: Optional[Dict[str, Any]] = None
     for attempt in range(RERUNS + 1):
+        if attempt:
+            case.reruns += 1
         result = run_case(case, busy_limit)
         share = result.get("others_share")
         if kept is None or (share is not None and share < kept["others_share"]):
             kept = result
         if share is None or share <= busy_limit or result["seconds"] < DECIDES_AFTER_SECONDS:
             break
-        case.reruns += 1
     return kept
 
 
@@ -498,8 +500,8 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
     runs = sum(len(case.results) for case in cases.values())
     reruns = sum(case.reruns for case in cases.values())
     print(f"\nothers: the median share of all cores that other processes used during a case's kept runs. {reruns} "
-          f"run(s) of {runs} were repeated because other processes used more than {busy_limit:.0%} of the cores "
-          f"during them (at most {RERUNS} times a run, the quietest kept).")
+          f"repeat(s) for the {runs} runs kept: a run is repeated when other processes used more than {busy_limit:.0%} "
+          f"of the cores during it (at most {RERUNS} times, the quietest kept).")
     for key in ("qgis", "qgis_small"):
         if key in cases and cases[key].layout:
             print(f"\n{cases[key].label}: it takes no creation options and writes {cases[key].layout}.")
