@@ -33,10 +33,12 @@ def own_cpu_seconds() -> float:
 
 class OthersShare:
     """``with OthersShare() as others: …`` then ``others.share``: the part of all cores that other
-    processes used during the block (0-1), or None where it cannot be told."""
+    processes used during the block (0-1), or None where it cannot be told; ``others.own_cpu``:
+    the CPU seconds this process and its waited-for children used in it."""
 
     def __init__(self) -> None:
         self.share: Optional[float] = None
+        self.own_cpu: Optional[float] = None  # CPU seconds of this process and its waited-for children
 
     def __enter__(self) -> "OthersShare":
         self._machine, self._own, self._wall = machine_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
@@ -44,6 +46,7 @@ class OthersShare:
 
     def __exit__(self, *exc) -> None:
         machine, own, wall = machine_cpu_seconds(), own_cpu_seconds(), time.perf_counter() - self._wall
+        self.own_cpu = own - self._own
         if machine is None or self._machine is None or wall <= 0:
             return
         others = (machine - self._machine) - (own - self._own)

@@ -91,7 +91,7 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
             started = time.perf_counter()
             subprocess.run(spec["command"], check=True, stdout=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
-        return {"seconds": seconds, "others_share": others.share}
+        return {"seconds": seconds, "cpu_s": others.own_cpu, "others_share": others.share}
     if kind == "floor":
         from osgeo import gdal  # imported before the clock starts, as QGIS has it loaded
 
@@ -101,7 +101,7 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
             started = time.perf_counter()
             io_floor(spec["rasters"]["a"], spec["rasters"]["b"], spec["output"])
             seconds = time.perf_counter() - started
-        return {"seconds": seconds, "added_mb": peak.added_mb, "others_share": others.share}
+        return {"seconds": seconds, "cpu_s": others.own_cpu, "added_mb": peak.added_mb, "others_share": others.share}
 
     processing, params = start_qgis(spec)
     if spec.get("idle"):
@@ -110,7 +110,7 @@ def child(spec: Dict[str, Any]) -> Dict[str, Any]:
         started = time.perf_counter()
         processing.run(spec["alg"], params)  # as a user types it in the console
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "added_mb": peak.added_mb, "others_share": others.share}
+    return {"seconds": seconds, "cpu_s": others.own_cpu, "added_mb": peak.added_mb, "others_share": others.share}
 
 
 KEPT: List[Any] = []  # Python objects QGIS uses but does not keep alive
@@ -203,6 +203,11 @@ class Case:
 
     def median(self) -> float:
         return statistics.median(r["seconds"] for r in self.results) if self.results else float("nan")
+
+    def cpu_seconds(self) -> float:
+        """The median CPU time of the runs (the process and its children, every thread)."""
+        cpu = [r["cpu_s"] for r in self.results if r.get("cpu_s") is not None]
+        return statistics.median(cpu) if cpu else float("nan")
 
     def others_share(self) -> float:
         """The median share of the cores other processes used during the kept runs."""
@@ -488,18 +493,21 @@ def report(cases: Dict[str, Case], checks: List[Tuple[str, str, bool, str]], rou
            count: int, busy_limit: float) -> None:
     print(f"\nMedians of {rounds} round(s), one run on this machine (peak: added RSS of the run and its children, "
           "the largest of the rounds):\n")
-    print(f"{'case':<62} {'median s':>9} {'peak MB':>8} {'file MB':>8} {'others':>7}  {'each round s':<20}  output")
+    print(f"{'case':<62} {'median s':>9} {'peak MB':>8} {'file MB':>8} {'CPU s':>6} {'others':>7}  {'each round s':<20}  output")
     for case in cases.values():
         file_mb = f"{case.size_bytes / 2**20:8.0f}" if case.size_bytes is not None else f"{'':8}"
         peak = case.peak_mb()
         each = " ".join(f"{r['seconds']:.2f}" for r in case.results)
         others = case.others_share()
         others = f"{others:7.0%}" if others == others else f"{'':7}"
-        print(f"{case.label:<62} {case.median():9.3f} {'' if peak != peak else f'{peak:8.0f}':>8} {file_mb} {others}  "
+        cpu = case.cpu_seconds()
+        cpu = f"{cpu:6.2f}" if cpu == cpu else f"{'':6}"
+        print(f"{case.label:<62} {case.median():9.3f} {'' if peak != peak else f'{peak:8.0f}':>8} {file_mb} {cpu} {others}  "
               f"{each:<20}  {case.layout}")
     runs = sum(len(case.results) for case in cases.values())
     reruns = sum(case.reruns for case in cases.values())
-    print(f"\nothers: the median share of all cores that other processes used during a case's kept runs. {reruns} "
+    print(f"\nCPU s: the median CPU time of a case's timed runs, every thread and child process. "
+          f"others: the median share of all cores that other processes used during a case's kept runs. {reruns} "
           f"repeat(s) for the {runs} runs kept: a run is repeated when other processes used more than {busy_limit:.0%} "
           f"of the cores during it (at most {RERUNS} times, the quietest kept).")
     for key in ("qgis", "qgis_small"):
@@ -624,7 +632,7 @@ def main() -> None:
                         case.layout = describe_raster(case.output)
                 added = f"  +{result['added_mb']:.0f} MB" if result.get("added_mb") is not None else ""
                 if result.get("others_share") is not None:
-                    added += f"  others {result['others_share']:.0%}"
+                    added += f"  CPU {result['cpu_s']:.2f} s  others {result['others_share']:.0%}"
                 print(f"[{time.perf_counter() - began:5.0f} s] round {round_number}/{args.rounds}  {case.label:<62} "
                       f"{result['seconds']:7.3f} s{added}", file=sys.stderr, flush=True)
             if round_number == 1:
