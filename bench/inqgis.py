@@ -16,7 +16,10 @@ table gives medians and the ratios from this one run, each against its target (H
 The machine is shared: each run waits (a few seconds at most) for other processes to go quiet, and
 a run during which they used more than --busy-limit of the cores is repeated (at most RERUNS times,
 the quietest kept), for every tool alike; the table's "others" column says how much they still
-took. Outputs of the first round are checked against the peer's. Inputs are made into a
+took. The machine is a VM that hands freed memory back to its host, so a run on rasters of
+BACKED_FROM_SIDE and over first touches and frees BACKED_MEMORY_MB (untimed), for every tool alike:
+a peer that takes hundreds of MB then no longer pays host faults no physical machine has. Outputs
+of the first round are checked against the peer's. Inputs are made into a
 temporary folder removed at the end; with --keep, into /tmp/offload-bench-inqgis-data, which every
 later run uses while it exists (no generation).
 Offload's modules are byte-compiled first, as an installed plugin's are after its first load
