@@ -152,7 +152,10 @@ def _one_line_errors(function):
             if unknown is None:
                 raise
             error = InputError(f"{function.__name__}() has no option {unknown.group(1)!r}")
-        raise error  # outside the except block: no "During handling…" chain
+        try:
+            raise error  # outside the except block: no "During handling…" chain
+        finally:  # nor a cycle of this frame and the error's traceback, holding the caller's layers
+            del error
 
     return call
 

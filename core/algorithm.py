@@ -27,6 +27,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
+    QgsProperty,
 )
 
 from .errors import InputError, OffloadError, TaskFailed, without_frames
@@ -79,18 +80,21 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         try:
             request = self.build_request(parameters, context, CHECKED_OUTPUT)
             self._checked = (request, validate(request))
-            typed = self.typed_output(parameters)
+            typed = self.typed_output(parameters, context)
             if typed:
                 self.check_output(typed, *self._checked, parameters, context)
         except InputError as exc:
             return False, exc.one_line()
         return True, ""
 
-    def typed_output(self, parameters: Dict[str, Any]) -> str:
-        """The output the user gave, as given ("" for none or a temporary output)."""
+    def typed_output(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        """The output the user gave ("" for none or a temporary output): a path, or a property's
+        value (static, or its expression evaluated), as ``parameterAsOutputLayer`` reads it."""
         value = parameters.get(self.OUTPUT)
         if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
+            value = value.sink
+        if isinstance(value, QgsProperty):
+            value, _ = value.valueAsString(context.expressionContext(), "")
         return "" if value in (None, "", QgsProcessing.TEMPORARY_OUTPUT) else str(value)
 
     def check_output(self, output: str, request: Any, plan: Any, parameters: Dict[str, Any],
@@ -115,13 +119,21 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
             return outcome
         # Raised outside any except (no __context__), from a frame that keeps nothing but the
         # failure: sip keeps what this raises to the end (see the module's docstring).
+        error, message = outcome.error, outcome.error.one_line()
+        if sys._getframe().f_back is None:  # Processing's own task: its log gets the one line
+            self._checked = None
+            del self, parameters, context, feedback, outcome, error  # the error's __context__ holds the run's frames
+            raise QgsProcessingException(message)
+        # Python called processing.run (the console, a script, the Batch dialog): the one line
+        # first in the log, then Offload's own error, which QGIS releases.
+        if feedback is not None:
+            feedback.reportError(message)
         self._checked = None
-        del self, parameters, context, feedback
-        if sys._getframe().f_back is not None:  # Python called processing.run: keep none of its frames
-            raise outcome.error
-        message = outcome.error.one_line()
-        del outcome  # and none of the run's (the error's __context__ holds them)
-        raise QgsProcessingException(message)
+        del self, parameters, context, feedback, outcome
+        try:
+            raise error
+        finally:  # else this frame and the error's traceback hold each other, and through f_back
+            del error  # every frame of processing.run's caller, until a collection (after QGIS's exit?)
 
     def _outcome(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                  feedback: QgsProcessingFeedback) -> Any:

@@ -178,14 +178,14 @@ class TilesAlgorithm(OffloadAlgorithm):
         given = parameters.get(self.FORMAT) not in (None, "")
         chosen = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context)) if given else None
         if output == CHECKED_OUTPUT:  # the path is checked again at the run; its suffix is known now
-            return chosen or format_for_output(self.typed_output(parameters))
+            return chosen or format_for_output(self.typed_output(parameters, context))
         return format_for_output(output, chosen)
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
         """The output's path; a temporary output is named with the chosen Format's extension (a
         fresh folder of its own, so nothing is there to replace)."""
         path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        if self.typed_output(parameters) or parameters.get(self.FORMAT) in (None, ""):
+        if self.typed_output(parameters, context) or parameters.get(self.FORMAT) in (None, ""):
             return path
         keyword = FORMAT.keyword_of(self.parameterAsEnum(parameters, self.FORMAT, context))
         renamed = str(Path(path).with_suffix(FORMAT_SUFFIXES[keyword]))

@@ -8,6 +8,7 @@ same engine synchronously (Processing already runs algorithms on a task), writin
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Dict
 
@@ -34,7 +35,7 @@ class CalcAlgorithm(OffloadAlgorithm):
     EXTENT, RESOLUTION, TYPE, NODATA = "EXTENT", "RESOLUTION", "TYPE", "NODATA"
     FORMAT, OPTIONS = "FORMAT", "CREATION_OPTIONS"
     MAX_PIXELS, SPACE_CHECK = "MAX_PIXELS", "SPACE_CHECK"
-    reuses_checked_plan = True  # recheck(): the free space where the output goes
+    reuses_checked_plan = True  # recheck(): the output is no input, and fits where it goes
 
     def name(self) -> str:
         return "calc"
@@ -64,9 +65,14 @@ class CalcAlgorithm(OffloadAlgorithm):
         return self.carry_check(CalcAlgorithm())
 
     def recheck(self, plan, request: CalcRequest) -> None:
-        from .calc import check_output_fits
+        from .calc import check_output
 
-        check_output_fits(request, plan.grid, plan.gdal_type)
+        check_output(request, plan.grid, plan.gdal_type)
+
+    def check_output(self, output: str, request: CalcRequest, plan, parameters: Dict[str, Any],
+                     context: QgsProcessingContext) -> None:
+        """The run's recheck, made already for an output the user typed."""
+        self.recheck(plan, dataclasses.replace(request, output=Path(output)))
 
     def initAlgorithm(self, config: Dict[str, Any] = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString(self.EXPRESSION, tr("Expression (one per line)"),

@@ -159,7 +159,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     gdal_io.check_creation_options(request.format, output_options(request.format, gdal_type, threads,
                                                                   request.creation_options), request.creation_options,
                                    gdal_type)
-    check_output_fits(request, grid, gdal_type)
+    check_output(request, grid, gdal_type)
     return CalcPlan(
         expressions=expressions,
         sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
@@ -190,8 +190,12 @@ def _check_halo_fits(expressions: Sequence[Expression], grid: Grid) -> None:
                          f"pixel, past the {grid.width:,}×{grid.height:,} grid; use a smaller size")
 
 
-def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
-    """Refuse an output that may not fit: uncompressed size (twice for COG's staging file)."""
+def check_output(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
+    """Refuse an output that is one of the inputs (replacing it would lose it: Processing always
+    replaces its output), or that may not fit: its uncompressed size (twice for COG's staging file)."""
+    for bound in request.inputs:
+        if _same_file(Path(request.output), Path(bound.path)):
+            raise InputError(f"output {str(request.output)!r} is input {bound.name}'s own file; write to another file")
     if not request.check_free_space:
         return
     folder = Path(request.output).expanduser().absolute().parent
@@ -207,6 +211,13 @@ def check_output_fits(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
         raise InputError(f"the output may need {needed / 1e9:,.1f} GB (uncompressed{staged}) "
                          f"and {folder} has {free / 1e9:,.1f} GB free; free some space or write elsewhere "
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either missing, or not a file (a GDAL connection string)
+        return False
 
 
 def _check_nodata_fits(nodata: float, gdal_type: int) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
-from ..core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping
+from ..core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping, user_tables
 from .gpkg_sql import read_only
 
 # Formats written by extension, each checked to produce its file(s) under the temporary name and
@@ -64,11 +64,15 @@ def gpkg_layers(path: Path) -> List[str]:
 
 def gpkg_tables(path: Path) -> Tuple[List[str], List[str]]:
     """A GeoPackage's layers (listed in ``gpkg_contents``) and its other user tables and views,
-    which ``gpkg_contents`` does not list (QGIS's ``qgis_projects``, another program's own);
-    ([], []) if it is not one."""
+    which ``gpkg_contents`` does not list (QGIS's ``qgis_projects``, another program's own). In a
+    SQLite file that is no GeoPackage, every table is such a table; ([], []) for a file SQLite
+    cannot read."""
     try:
         with read_only(path) as connection:
-            return gpkg_user_tables(connection)
+            try:
+                return gpkg_user_tables(connection)
+            except sqlite3.Error:  # no gpkg_contents: replacing the file would lose every table
+                return [], user_tables(connection)
     except sqlite3.Error:
         return [], []
 

@@ -194,7 +194,10 @@ class _Slicer:
                 thread.join()
         error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:  # else this frame's local and the error's traceback hold each other, and through
+                del error  # f_back every frame up to the caller's layer, until a collection (after QGIS's exit)
 
     def _write_in_order(self, threads: List[threading.Thread]) -> None:
         """Append each buffered slice to the output in input order (the calling thread)."""

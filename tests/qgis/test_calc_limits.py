@@ -384,3 +384,17 @@ def test_cancel_is_answered_inside_a_window_of_a_large_focal_function(tmp_path):
 
     with pytest.raises(Canceled):
         run_calc(plan, tmp_path / "o.tif", Control(check_canceled=check_canceled))
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, small, offload_provider, subprocess_env):
+    """Processing always replaces its output: a calc written over its own input replaced it."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    before = small.read_bytes()
+    with pytest.raises(QgsProcessingException, match="is input A's own file; write to another file") as raised:
+        processing.run("offload:calc", {"EXPRESSION": "A * 2", "INPUTS": [str(small)], "OUTPUT": str(small)})
+    assert "Traceback" not in str(raised.value)
+    code, lines = offload_calc(subprocess_env, "--input", f"A={small}", "--expr=A * 2", "--output", small, "--overwrite")
+    assert code == 2 and lines == [f"offload calc: output {str(small)!r} is input A's own file; write to another file"]
+    assert small.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
