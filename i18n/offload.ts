@@ -24,7 +24,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="90" />
+      <location filename="../net_tasks/algorithms.py" line="88" />
       <source>A URL template (Tile URL template)</source>
       <translation type="unfinished" />
     </message>
@@ -59,7 +59,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="118" />
+      <location filename="../net_tasks/algorithms.py" line="116" />
       <source>Add to an existing package (resume)</source>
       <translation type="unfinished" />
     </message>
@@ -90,7 +90,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="78" />
+      <location filename="../raster_tasks/algorithms.py" line="84" />
       <source>Band of each input, comma-separated</source>
       <translation type="unfinished" />
     </message>
@@ -105,22 +105,22 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="41" />
+      <location filename="../vector_tasks/algorithms.py" line="39" />
       <source>Buffer (in the background)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="63" />
+      <location filename="../vector_tasks/algorithms.py" line="61" />
       <source>Buffer distance</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="78" />
+      <location filename="../vector_tasks/algorithms.py" line="76" />
       <source>Buffered</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="50" />
+      <location filename="../vector_tasks/algorithms.py" line="48" />
       <source>Buffers features with native:buffer's parameters and results, in the background. Geographic layers can be buffered in metres; invalid geometries are fixed, skipped or fail the run. The input must be a file-based layer.</source>
       <translation type="unfinished" />
     </message>
@@ -145,7 +145,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="108" />
+      <location filename="../net_tasks/algorithms.py" line="106" />
       <source>Clip to the extent</source>
       <translation type="unfinished" />
     </message>
@@ -165,7 +165,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="52" />
+      <location filename="../raster_tasks/algorithms.py" line="53" />
       <source>Computes numpy-style expressions over rasters, window by window on all cores, never holding a whole raster in memory. Inputs are named A, B, C… in order (or by Names). One expression per line gives one band each. Functions: where sqrt exp log log10 abs sin cos tan arctan2 floor ceil round minimum maximum clip isnan nan_to_num logical_and/or/not …, and neighbourhood functions slope(A), aspect(A), hillshade(A, azimuth, altitude), focal_mean/min/max(A, size) with no seams. Output is nodata where an input the expression uses is nodata; in integer outputs also where the result has no integer value (NaN, ±inf). The output type defaults to the widest type of the inputs the expression uses; the nodata value must fit it (Byte: 0 to 255). Nothing typed is ever eval'ed.</source>
       <translation type="unfinished" />
     </message>
@@ -190,7 +190,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="85" />
+      <location filename="../raster_tasks/algorithms.py" line="91" />
       <source>Creation options (KEY=VALUE, space-separated)</source>
       <translation type="unfinished" />
     </message>
@@ -200,7 +200,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="72" />
+      <location filename="../vector_tasks/algorithms.py" line="70" />
       <source>Dissolve result</source>
       <translation type="unfinished" />
     </message>
@@ -215,7 +215,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="66" />
+      <location filename="../vector_tasks/algorithms.py" line="64" />
       <source>Distance field (instead)</source>
       <translation type="unfinished" />
     </message>
@@ -235,13 +235,13 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="272" />
+      <location filename="../net_tasks/algorithms.py" line="251" />
       <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="53" />
+      <location filename="../net_tasks/algorithms.py" line="51" />
       <source>Download tiles (GeoTIFF, COG, GeoPackage, MBTiles)</source>
       <translation type="unfinished" />
     </message>
@@ -251,12 +251,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="301" />
+      <location filename="../net_tasks/algorithms.py" line="280" />
       <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="281" />
+      <location filename="../net_tasks/algorithms.py" line="260" />
       <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
 
 Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
@@ -265,14 +265,14 @@ Tokens in the URL (?token=, ?key=, user:password@) are never shown in messages o
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="62" />
+      <location filename="../net_tasks/algorithms.py" line="60" />
       <source>Downloads the XYZ tiles an extent touches and mosaics them into a georeferenced GeoTIFF or COG (EPSG:3857, on the tile grid; with Min zoom, the coarser zooms become overviews), or stores them as served in a GeoPackage or MBTiles package holding every zoom from Min zoom to Zoom. An existing output is replaced, as every algorithm's; with Add to an existing package (resume), an existing package gets only the tiles it lacks. Templates take {{z}} {{x}} {{y}}, {{-y}} (TMS), {{q}} (quadkey), {{s}}. Source offers QGIS's XYZ Tiles connections (Browser) and the project's XYZ layers: their referer, HTTP headers, authentication, tile size and zoom levels go with the request; Tile URL template also takes a connection's name. Polite by default: few connections, retries honouring Retry-After, a 7-day cache, a User-Agent naming Offload, and tile.openstreetmap.org capped at 5,000 tiles as its usage policy asks. The cache folder is held to Tile cache size (512 MB): past it, the end of a completed run drops the least recently stored tiles of earlier runs. Elevation tiles (Terrarium, Terrain-RGB) decode into a Float32 DEM. An extent across the antimeridian fetches only the columns it touches.
 
 Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Largest tile body (counted once inflated) is refused, and so is an image that is not Tile size pixels square, read from its header before decoding. Nothing refused is cached. Failed tiles are named with their cause; only timeouts, dropped connections, 429 and 5xx are retried.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="99" />
+      <location filename="../net_tasks/algorithms.py" line="97" />
       <source>Empty (the default): the output's extension decides, as it does for every Toolbox algorithm: .gpkg a GeoPackage, .mbtiles an MBTiles, anything else a GeoTIFF. A Format the extension contradicts (a GeoTIFF into a .gpkg) is refused before any request: writing it would replace the file, and whatever layers or tiles it held, with a GeoTIFF. For a temporary output, Format names the file.</source>
       <translation type="unfinished" />
     </message>
@@ -282,12 +282,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="298" />
+      <location filename="../net_tasks/algorithms.py" line="277" />
       <source>Expected SHA-256 (hex)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="72" />
+      <location filename="../raster_tasks/algorithms.py" line="78" />
       <source>Expression (one per line)</source>
       <translation type="unfinished" />
     </message>
@@ -297,7 +297,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="94" />
+      <location filename="../net_tasks/algorithms.py" line="92" />
       <source>Extent</source>
       <translation type="unfinished" />
     </message>
@@ -393,12 +393,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../vector_tasks/algorithms.py" line="58" />
+      <location filename="../vector_tasks/algorithms.py" line="56" />
       <source>Input layer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="74" />
+      <location filename="../raster_tasks/algorithms.py" line="80" />
       <source>Input rasters (A, B, C…)</source>
       <translation type="unfinished" />
     </message>
@@ -475,7 +475,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="109" />
+      <location filename="../net_tasks/algorithms.py" line="107" />
       <source>Leave failing tiles empty</source>
       <translation type="unfinished" />
     </message>
@@ -525,7 +525,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="76" />
+      <location filename="../raster_tasks/algorithms.py" line="82" />
       <source>Names for the inputs, comma-separated</source>
       <translation type="unfinished" />
     </message>
@@ -540,7 +540,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="120" />
+      <location filename="../net_tasks/algorithms.py" line="118" />
       <source>Off (the default): an existing output is replaced, as every Processing algorithm replaces its outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced.</source>
       <translation type="unfinished" />
     </message>
@@ -590,7 +590,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="94" />
+      <location filename="../raster_tasks/algorithms.py" line="100" />
       <location filename="../ui/forms/buffer_form.py" line="57" />
       <location filename="../ui/forms/calc_form.py" line="82" />
       <location filename="../ui/forms/download_form.py" line="28" />
@@ -599,7 +599,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="128" />
+      <location filename="../net_tasks/algorithms.py" line="126" />
       <source>Output (.tif, .gpkg, .mbtiles: its extension says the format)</source>
       <translation type="unfinished" />
     </message>
@@ -634,7 +634,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="46" />
+      <location filename="../raster_tasks/algorithms.py" line="47" />
       <location filename="../ui/catalog.py" line="41" />
       <source>Raster</source>
       <translation type="unfinished" />
@@ -645,12 +645,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="43" />
+      <location filename="../raster_tasks/algorithms.py" line="44" />
       <source>Raster calculator (block-wise, all cores)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../raster_tasks/algorithms.py" line="88" />
+      <location filename="../raster_tasks/algorithms.py" line="94" />
       <source>Refuse an output that may not fit the free disk space (uncompressed)</source>
       <translation type="unfinished" />
     </message>
@@ -726,7 +726,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="91" />
+      <location filename="../net_tasks/algorithms.py" line="89" />
       <location filename="../ui/forms/tiles_form.py" line="85" />
       <source>Source</source>
       <translation type="unfinished" />
@@ -757,7 +757,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="107" />
+      <location filename="../net_tasks/algorithms.py" line="105" />
       <source>Subdomains for {{s}}</source>
       <translation type="unfinished" />
     </message>
@@ -822,12 +822,12 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="92" />
+      <location filename="../net_tasks/algorithms.py" line="90" />
       <source>Tile URL template (or a connection's name)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="112" />
+      <location filename="../net_tasks/algorithms.py" line="110" />
       <source>Tile cache folder</source>
       <translation type="unfinished" />
     </message>
@@ -862,7 +862,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="297" />
+      <location filename="../net_tasks/algorithms.py" line="276" />
       <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
@@ -874,13 +874,13 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
     </message>
     <message>
       <location filename="../ui/catalog.py" line="41" />
-      <location filename="../vector_tasks/algorithms.py" line="44" />
+      <location filename="../vector_tasks/algorithms.py" line="42" />
       <source>Vector</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="56" />
-      <location filename="../net_tasks/algorithms.py" line="275" />
+      <location filename="../net_tasks/algorithms.py" line="54" />
+      <location filename="../net_tasks/algorithms.py" line="254" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>
