@@ -193,9 +193,11 @@ def _check_halo_fits(expressions: Sequence[Expression], grid: Grid) -> None:
 def check_output(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
     """Refuse an output that is one of the inputs (replacing it would lose it: Processing always
     replaces its output), or that may not fit: its uncompressed size (twice for COG's staging file)."""
+    output = Path(request.output).expanduser()
     for bound in request.inputs:
-        if _same_file(Path(request.output), Path(bound.path)):
-            raise InputError(f"output {str(request.output)!r} is input {bound.name}'s own file; write to another file")
+        if any(_same_file(output, read) for read in gdal_io.files_read(bound.path)):
+            raise InputError(f"output {str(request.output)!r} is input {bound.name}'s own file, or one it reads; "
+                             f"write to another file")
     if not request.check_free_space:
         return
     folder = Path(request.output).expanduser().absolute().parent

@@ -59,6 +59,20 @@ def output_type(name: str) -> int:
     return code
 
 
+def files_read(path: str) -> List[Path]:
+    """The files GDAL reads for the raster ``path``: the file itself, a VRT's sources, the file of a
+    connection string (``GTIFF_DIR:1:a.tif``); relative ones against the path's folder."""
+    files = [Path(path).expanduser()]
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        dataset = gdal.Open(path)
+        listed = (dataset.GetFileList() or []) if dataset is not None else []
+    finally:
+        gdal.PopErrorHandler()
+    folder = files[0].parent
+    return files + [Path(name) if Path(name).is_absolute() else folder / name for name in listed]
+
+
 def describe(name: str, path: str, band: int) -> Source:
     """Open ``path`` and check ``band``: the facts a calculation needs.
 

@@ -104,6 +104,9 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
     if is_bookkeeping(layer):
         raise InputError(f"layer name {layer!r} is reserved: GeoPackage and SQLite name their own tables "
                          f"{', '.join(p + '…' for p in BOOKKEEPING_PREFIXES)}; name another layer")
+    if hidden and not existing and not _is_geopackage(path):
+        raise InputError(f"{str(path)!r} is a SQLite file but no GeoPackage (it holds {', '.join(hidden)}); a layer "
+                         "cannot be written inside it: write to another file")
     if layer.lower() in {name.lower() for name in hidden}:
         raise InputError(f"{str(path)!r} holds a table {layer!r} that is not a layer (a QGIS project, another "
                          "program's data); it is never replaced: name another layer")
@@ -116,6 +119,15 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
         raise InputError(f"layer {same[0]!r} exists in {str(path)!r}; "
                          + ("pass overwrite to replace it" if same == [layer] else "name it exactly to replace it"))
     return Destination(path, layer, inside=bool(existing or hidden))
+
+
+def _is_geopackage(path: Path) -> bool:
+    """Whether the SQLite file at ``path`` has GeoPackage's table of contents."""
+    try:
+        with read_only(path) as connection:
+            return connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def _data_type(path: Path, layer: str) -> str:

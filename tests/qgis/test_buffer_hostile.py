@@ -363,6 +363,10 @@ def test_a_sqlite_file_that_is_no_geopackage_is_never_replaced(tmp_path, subproc
     done = offload_buffer(spec, notes, subprocess_env, "--distance", "1", "--overwrite")
     assert done.returncode == 2 and len(messages(done)) == 1, done.stderr
     assert "field_notes (not a layer)" in done.stderr
+    inside = offload_buffer(spec, f"{notes}|layername=zones", subprocess_env, "--distance", "1")
+    assert inside.returncode == 2 and messages(inside) == [  # refused before any work, not failed in it
+        f"offload buffer: {str(notes)!r} is a SQLite file but no GeoPackage (it holds field_notes); a layer cannot be "
+        "written inside it: write to another file"], inside.stderr
     assert notes.read_bytes() == before and left_in(tmp_path) == ["in.gpkg", "mine.gpkg"]
 
 

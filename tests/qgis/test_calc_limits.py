@@ -386,15 +386,27 @@ def test_cancel_is_answered_inside_a_window_of_a_large_focal_function(tmp_path):
         run_calc(plan, tmp_path / "o.tif", Control(check_canceled=check_canceled))
 
 
-def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, small, offload_provider, subprocess_env):
-    """Processing always replaces its output: a calc written over its own input replaced it."""
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, small, offload_provider, subprocess_env,
+                                                                  monkeypatch):
+    """Processing always replaces its output: a calc written over its own input replaced it, as the
+    CLI with --overwrite did; so did one written over the file a VRT input reads, or named with ~."""
     import processing
+    from osgeo import gdal
     from qgis.core import QgsProcessingException
 
+    refusal = "is input A's own file, or one it reads; write to another file"
     before = small.read_bytes()
-    with pytest.raises(QgsProcessingException, match="is input A's own file; write to another file") as raised:
+    with pytest.raises(QgsProcessingException, match=refusal) as raised:
         processing.run("offload:calc", {"EXPRESSION": "A * 2", "INPUTS": [str(small)], "OUTPUT": str(small)})
     assert "Traceback" not in str(raised.value)
-    code, lines = offload_calc(subprocess_env, "--input", f"A={small}", "--expr=A * 2", "--output", small, "--overwrite")
-    assert code == 2 and lines == [f"offload calc: output {str(small)!r} is input A's own file; write to another file"]
-    assert small.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(QgsProcessingException, match=refusal):
+        processing.run("offload:calc", {"EXPRESSION": "A * 2", "INPUTS": [str(small)], "OUTPUT": "~/a.tif"})
+    vrt = tmp_path / "v.vrt"
+    gdal.BuildVRT(str(vrt), [str(small)]).FlushCache()
+    for source in (small, vrt):
+        code, lines = offload_calc(subprocess_env, "--input", f"A={source}", "--expr=A * 2", "--output", small,
+                                   "--overwrite")
+        assert code == 2 and lines == [f"offload calc: output {str(small)!r} {refusal}"]
+    assert small.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".xml") == ["a.tif", "v.vrt"]  # (GDAL's .aux.xml)
