@@ -29,6 +29,8 @@ def offload_entries(menu):
 
 
 def step_1_check_plugin_and_run_from_the_dialog():
+    findings["reached"] = "step 1"
+    write()  # QGIS is up and ran this file: a crash from here on is not QGIS's start-up
     try:
         iface = qgis.utils.iface
         findings["plugin_loaded"] = "offload" in qgis.utils.plugins

@@ -52,11 +52,16 @@ def test_qgis_loads_offload_runs_a_task_and_quits_while_one_runs(tmp_path, how):
                    OFFLOAD_PROBE_HANGING_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/never")
         for test_only in ("QT_QPA_PLATFORM", "QGIS_CUSTOM_CONFIG_PATH", "QGIS_OPTIONS_PATH", "PYTHONPATH"):
             env.pop(test_only, None)  # a desktop QGIS must find Offload where a user's would
-        started = time.monotonic()
-        qgis = subprocess.run(
-            ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noversioncheck",
-             "--profiles-path", str(tmp_path), "--code", str(ROOT / "tests" / "desktop" / "probe.py")],
-            env=env, capture_output=True, text=True, timeout=180)
+        for attempt in range(2):
+            started = time.monotonic()
+            qgis = subprocess.run(
+                ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noversioncheck",
+                 "--profiles-path", str(tmp_path), "--code", str(ROOT / "tests" / "desktop" / "probe.py")],
+                env=env, capture_output=True, text=True, timeout=180)
+            if out.exists() or "QGIS died on signal" not in qgis.stderr:
+                break
+            # QGIS 3.22 once crashed under xvfb before the probe's first step ran (1 run in 12, on a
+            # loaded machine), so it is started once more; a crash of Offload's loading would repeat.
     elapsed_s = time.monotonic() - started
     findings = json.loads(out.read_text()) if out.exists() else {}
     assert findings, f"the probe wrote nothing; QGIS said:\n{qgis.stderr[-3000:]}"
