@@ -120,18 +120,16 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         # Raised outside any except (no __context__), from a frame that keeps nothing but the
         # failure: sip keeps what this raises to the end (see the module's docstring).
         error, message = outcome.error, outcome.error.one_line()
-        if sys._getframe().f_back is None:  # Processing's own task: its log gets the one line
-            self._checked = None
-            del self, parameters, context, feedback, outcome, error  # the error's __context__ holds the run's frames
-            raise QgsProcessingException(message)
-        # Python called processing.run (the console, a script, the Batch dialog): the one line
-        # first in the log, then Offload's own error, which QGIS releases.
-        if feedback is not None:
-            feedback.reportError(message)
+        from_python = sys._getframe().f_back is not None  # the console, a script, the Batch dialog
+        if from_python and feedback is not None:
+            feedback.reportError(message)  # the one line first in the log, then Offload's own error
         self._checked = None
         del self, parameters, context, feedback, outcome
+        if not from_python:  # Processing's own task: its log gets the one line
+            del error  # (its __context__ holds the run's frames)
+            raise QgsProcessingException(message)
         try:
-            raise error
+            raise error  # which QGIS releases
         finally:  # else this frame and the error's traceback hold each other, and through f_back
             del error  # every frame of processing.run's caller, until a collection (after QGIS's exit?)
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..core.control import Control, gdal_callback
 from ..core.errors import InputError
+from ..core.paths import same_file
 from . import gdal_io
 from .blocks import HaloRead, Window, plan_windows, with_halo
 from .expression import Context, Expression, check_types, evaluate, parse_expression
@@ -195,7 +196,7 @@ def check_output(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
     replaces its output), or that may not fit: its uncompressed size (twice for COG's staging file)."""
     output = Path(request.output).expanduser()
     for bound in request.inputs:
-        if any(_same_file(output, read) for read in gdal_io.files_read(bound.path)):
+        if any(same_file(output, read) for read in gdal_io.files_read(bound.path)):
             raise InputError(f"output {str(request.output)!r} is input {bound.name}'s own file, or one it reads; "
                              f"write to another file")
     if not request.check_free_space:
@@ -214,12 +215,6 @@ def check_output(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
                          f"and {folder} has {free / 1e9:,.1f} GB free; free some space or write elsewhere "
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):  # either missing, or not a file (a GDAL connection string)
-        return False
 
 
 def _check_nodata_fits(nodata: float, gdal_type: int) -> None:

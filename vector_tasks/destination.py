@@ -13,7 +13,6 @@ Pure: stdlib only.
 """
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
+from ..core.paths import same_file
 from ..core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping, user_tables
 from .gpkg_sql import read_only
 
@@ -85,7 +85,7 @@ def check_destination(text: Union[str, Path], input_path: Optional[Path], overwr
         whose other layers or tables would be lost.
     """
     path, layer = split_destination(text)
-    if input_path is not None and path.exists() and _same_file(path, input_path):
+    if input_path is not None and path.exists() and same_file(path, input_path):
         raise InputError(f"output {str(path)!r} is the input's own file; write to another file")
     if path.suffix.lower() not in FILE_FORMATS:
         what = "a memory layer is not a file" if str(path).lower().startswith("memory:") else (
@@ -140,8 +140,3 @@ def _data_type(path: Path, layer: str) -> str:
     return str(found[0]) if found else ""
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
