@@ -45,6 +45,7 @@ from .gpkg_sql import declared_geometry_type
 from .request import DISTANCE, MAX_MEMORY_MB, OPTIONS, BufferRequest, input_spec
 from .sinks import FileSink, MemorySink, Sink
 from .slices import NeedsFixing, SliceSource, buffer_in_slices, slice_source
+from .sqlite_slices import NeedsEngine, buffer_in_sqlite, sqlite_can_buffer
 
 # The request's keywords (request.py) as GEOS's styles.
 END_CAPS = {"round": QgsGeometry.CapRound, "flat": QgsGeometry.CapFlat, "square": QgsGeometry.CapSquare}
@@ -221,20 +222,26 @@ def run_buffer(plan: BufferPlan, destination: Optional[Path], control: Control, 
     ``layer_name`` in a copy of the GeoPackage ``base``; or, for None, a new memory layer,
     given to ``made`` once complete: it lives on this thread until moved).
 
-    From a GeoPackage into a GeoPackage, native:buffer itself buffers slices of the layer on
-    every core (``slices``). Otherwise this thread reads chunks of features; buffering threads
+    From a GeoPackage table into a GeoPackage, slices of the layer are buffered on every core,
+    inside SQLite (``sqlite_slices``) or, where SpatiaLite could not do as native:buffer does,
+    by native:buffer itself (``slices``). Otherwise this thread reads chunks of features; buffering threads
     (one per core) buffer them, GEOS releasing the GIL; one writer thread writes them in input
     order (``OrderedWriter``). Canceled or failed, the sink is closed incomplete and the error raised.
     """
     started = time.perf_counter()
     result = BufferResult()
-    if destination is not None and plan.slices is not None and destination.suffix.lower() == ".gpkg":
+    sliced = []  # engines for a GeoPackage table into a GeoPackage, first choice first
+    if destination is not None and destination.suffix.lower() == ".gpkg" and plan.slices is not None:
+        sliced = ([buffer_in_sqlite] if sqlite_can_buffer(plan) else []) + [buffer_in_slices]
+    for engine in sliced:
         try:
-            buffer_in_slices(plan, destination, layer_name or destination.stem, base, control, buffering_threads(),
-                             result)
+            engine(plan, destination, layer_name or destination.stem, base, control, buffering_threads(), result)
             result.seconds = time.perf_counter() - started
             return result
-        except NeedsFixing:  # an invalid geometry, which only this engine fixes: it starts afresh
+        except NeedsFixing:  # an invalid geometry, which only this thread's engine fixes: it starts afresh
+            result = BufferResult()
+            break
+        except NeedsEngine:  # a geometry SpatiaLite could not buffer as native:buffer does: the next engine
             result = BufferResult()
     if destination is None:
         sink: Sink = MemorySink(plan.fields, plan.crs, f"{plan.layer_name} buffered")

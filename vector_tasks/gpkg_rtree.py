@@ -20,11 +20,9 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .gpkg_sql import geometry_column, primary_key, quoted, read_only
+from .gpkg_sql import ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only
 
 CELL = np.dtype([("id", ">i8"), ("box", ">f4", 4)])  # minx, maxx, miny, maxy
-HEADER_BYTES = 8  # 'GP', version, flags, srs_id
-ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}  # GeoPackage header envelope indicator → doubles
 BATCH = 4096  # rows per sqlite3 call or numpy conversion: each holds the GIL, and so QGIS's main thread
 LITTLE_ENDIAN_XY_ENVELOPE = 0b011  # header flags: little-endian, a minx-maxx-miny-maxy envelope, not empty
 

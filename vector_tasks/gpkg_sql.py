@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
 
+HEADER_BYTES = 8  # of a GeoPackage geometry: 'GP', version, flags, srs_id
+ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}  # the header's envelope indicator → doubles
+
 
 @contextmanager
 def read_only(path: Union[str, Path]) -> Iterator[sqlite3.Connection]:

@@ -80,10 +80,16 @@ class FileSink:
             layer, str(self.destination), QgsCoordinateTransformContext(), options)
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
+        self.rows_appended()
+
+    def rows_appended(self, boxes: Optional["Boxes"] = None) -> None:
+        """Rows were appended to the table (committed, by ``add_layer`` or straight in SQLite, in
+        fid order): their boxes (given, or read now) are kept for the index built at close."""
         if self.boxes is not None:
             from . import gpkg_rtree  # numpy with it: imported where it is used, not by every run's set-up
 
-            found = gpkg_rtree.read_boxes(self.destination, self.layer_name, self.last_fid)
+            found = boxes if boxes is not None else gpkg_rtree.read_boxes(self.destination, self.layer_name,
+                                                                          self.last_fid)
             self.boxes = None if found is None else self.boxes + [found]  # None: all read at close
             if found is not None and len(found[0]):
                 self.last_fid = int(found[0].max())

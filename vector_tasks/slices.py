@@ -125,7 +125,7 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     sink = FileSink(plan.fields, plan.crs, destination, layer_name, base, control, index_at_close=True)
     try:
         sink.end_writer()  # the table exists; slices come as whole layers
-        slicer = _Slicer(plan, _fid_ranges(plan, threads), sink, control)
+        slicer = _Slicer(plan, fid_ranges(plan, threads), sink, control)
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
             slicer.run(watch, threads)
@@ -139,7 +139,7 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     sink.close()
 
 
-def _fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
+def fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
     """The slices: ``[first, end)`` ranges of fids, about as many features each."""
     source = plan.slices
     with read_only(source.path) as connection:
@@ -333,21 +333,24 @@ class _Slicer:
         if self.plan.invalid == "fix":
             raise NeedsFixing()
         if self.plan.invalid == "fail":
-            raise TaskFailed(_first_invalid(self._input(first, end)))
+            raise TaskFailed(first_invalid(self._input(first, end)))
         with self.turn:
             self.skipped += invalid
 
     def _input(self, first: int, end: int) -> str:
-        """The slice ``[first, end)`` of the layer, as a source Processing opens."""
-        source = self.plan.slices
-        return QgsProviderRegistry.instance().encodeUri("ogr", {
-            "path": source.path, "layerName": source.table, "subset": f"{source.fid} >= {first} AND {source.fid} < {end}"})
+        return slice_uri(self.plan.slices, first, end)
 
     def _parameters(self, source: str) -> dict:
         plan = self.plan
         return {"INPUT": source, "DISTANCE": plan.distance, "SEGMENTS": plan.segments,
                 "END_CAP_STYLE": int(plan.end_cap) - 1, "JOIN_STYLE": int(plan.join) - 1,  # its choices: styles - 1
                 "MITER_LIMIT": plan.miter_limit, "DISSOLVE": False}
+
+
+def slice_uri(source: SliceSource, first: int, end: int) -> str:
+    """The slice ``[first, end)`` of the layer, as a source Processing (or a QgsVectorLayer) opens."""
+    return QgsProviderRegistry.instance().encodeUri("ogr", {
+        "path": source.path, "layerName": source.table, "subset": f"{source.fid} >= {first} AND {source.fid} < {end}"})
 
 
 def _delete(contexts: List[QgsProcessingContext]) -> None:
@@ -360,7 +363,7 @@ def _delete(contexts: List[QgsProcessingContext]) -> None:
         context = None
 
 
-def _first_invalid(uri: str) -> str:
+def first_invalid(uri: str) -> str:
     """The message naming the slice's first invalid geometry (a failing run only: sip calls per feature)."""
     layer = QgsVectorLayer(uri, "slice", "ogr")
     try:

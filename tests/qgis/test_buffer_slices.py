@@ -21,8 +21,10 @@ from vector_data import assert_same, make_layer, make_squares_with_bow_ties, nat
 
 @pytest.fixture
 def sliced(monkeypatch):
-    """Many small slices (so that they finish out of order), and a record of each sliced run."""
+    """Many small slices (so that they finish out of order), and a record of each sliced run;
+    native:buffer's slices, not SQLite's (tests/qgis/test_buffer_sqlite.py)."""
     monkeypatch.setattr(slices_module, "MIN_SLICE_FEATURES", 50)
+    monkeypatch.setattr(buffer_module, "sqlite_can_buffer", lambda plan: False)
     runs = []
     real = buffer_module.buffer_in_slices
 
@@ -151,8 +153,11 @@ from offload.core.runner import headless_app
 app = headless_app(full=True)
 from offload.core.control import Control
 from offload.core.errors import TaskFailed
+import offload.vector_tasks.buffer as buffer
 from offload.vector_tasks.buffer import run_buffer, validate_buffer_request
 from offload.vector_tasks.request import BufferRequest
+if sys.argv[3] == "slices":
+    buffer.sqlite_can_buffer = lambda plan: False
 plan = validate_buffer_request(BufferRequest(sys.argv[1], sys.argv[2], distance=2, invalid="fail"))
 assert plan.slices is not None
 try:
@@ -167,9 +172,10 @@ gc.collect()
 """
 
 
-def test_a_slice_s_error_kept_to_the_end_keeps_nothing_of_the_slice_s(tmp_path, subprocess_env):
+@pytest.mark.parametrize("engine", ["slices", "sqlite"])
+def test_a_slice_s_error_kept_to_the_end_keeps_nothing_of_the_slice_s(tmp_path, subprocess_env, engine):
     """A worker's error must not keep the worker's Processing context (and the layers in it)
-    alive: freed at exit, after QGIS, it crashed the process."""
+    alive: freed at exit, after QGIS, it crashed the process. native:buffer's slices or SQLite's."""
     path = tmp_path / "bad.gpkg"
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     srs = osr.SpatialReference()
@@ -180,7 +186,8 @@ def test_a_slice_s_error_kept_to_the_end_keeps_nothing_of_the_slice_s(tmp_path, 
         feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
         layer.CreateFeature(feature)
     source = None
-    done = subprocess.run([sys.executable, "-c", FAIL_THEN_EXIT, f"{path}|layername=bad", str(tmp_path / "out.gpkg")],
+    done = subprocess.run([sys.executable, "-c", FAIL_THEN_EXIT, f"{path}|layername=bad", str(tmp_path / "out.gpkg"),
+                           engine],
                           env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "feature 2 has an invalid geometry" in done.stdout

@@ -1,0 +1,411 @@
+"""Buffering a GeoPackage table inside SQLite, with SpatiaLite's ``ST_Buffer``, on every core.
+
+Where native:buffer would buffer the layer exactly as asked (``slices.slice_source``: a
+GeoPackage table, a fixed distance, every feature), no QGIS object per feature is needed at
+all. Each worker thread runs one SQL statement per slice of fids, on a read-only connection of
+its own with SpatiaLite loaded (QGIS ships it on every platform, and loads it with
+``qgis.utils.spatialite_connect``): each geometry is read, checked (``ST_IsValid`` is GEOS's
+isValid, the test behind QGIS's invalid-geometry check), buffered by GEOS with native:buffer's
+parameters and encoded as a GeoPackage geometry, all in C with Python's lock released. The
+calling thread meanwhile inserts the slices' rows into the output table, in input order.
+
+The GEOS calls are native:buffer's (the same library, parameters and conversions), and the
+blobs the same bytes (all 100,000 stars of ``bench/inqgis.py``; the parity tests). Against
+native:buffer run slice by slice (``slices``), this spares reading each slice through QGIS's
+OGR provider (once for the validity copy, once more to buffer it), the memory layers and
+QGIS's appends.
+
+Whatever SpatiaLite might not do as native:buffer does is left to ``slices``: decided before
+any work where the table tells (``sqlite_can_buffer``: a curved, 3D or measured geometry type,
+a column whose values QGIS would rewrite, a distance that is not positive, no SpatiaLite), and
+by the rows otherwise: a geometry that SpatiaLite could not read or buffer (an empty one) raises
+``NeedsEngine`` before anything is kept.
+"""
+from __future__ import annotations
+
+import sqlite3
+import struct
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from qgis.core import QgsGeometry
+
+from ..core.control import Control
+from ..core.errors import Canceled, TaskFailed, without_frames
+from .geos_interrupt import GeosWatch, Stopped
+from .gpkg_sql import ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only
+from .sinks import FileSink
+from .slices import AHEAD, WAIT_S, NeedsFixing, SliceSource, fid_ranges, first_invalid, slice_uri
+
+# Geometry types SpatiaLite reads from a GeoPackage as GDAL does (no curves), in 2D.
+PLAIN_GEOMETRIES = {"POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"}
+# Column types whose values QGIS copies as they are (a date or time it would rewrite in its own format).
+COPIED_TYPES = {"INTEGER", "INT", "MEDIUMINT", "SMALLINT", "TINYINT", "BOOLEAN", "REAL", "DOUBLE", "FLOAT", "TEXT"}
+POLYGON, MULTIPOLYGON = b"\x01\x03\x00\x00\x00", b"\x01\x06\x00\x00\x00"  # little-endian WKB types
+ENVELOPE_END = HEADER_BYTES + 8 * ENVELOPE_DOUBLES[1]  # SpatiaLite's header: flags 0x03, a little-endian xy envelope
+END_CAPS = {QgsGeometry.CapRound: "ROUND", QgsGeometry.CapFlat: "FLAT", QgsGeometry.CapSquare: "SQUARE"}
+JOINS = {QgsGeometry.JoinStyleRound: "ROUND", QgsGeometry.JoinStyleMiter: "MITRE",
+         QgsGeometry.JoinStyleBevel: "BEVEL"}
+
+
+class NeedsEngine(Exception):
+    """A geometry SpatiaLite could not buffer as native:buffer would: the slices engine does the run."""
+
+
+def connect_spatialite(path: str) -> Optional[sqlite3.Connection]:
+    """A read-only connection to the GeoPackage at ``path`` with SpatiaLite's functions (through
+    QGIS's own loader); None where SpatiaLite cannot be loaded or lacks what the engine calls."""
+    from qgis.utils import spatialite_connect
+
+    try:
+        connection = spatialite_connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    except (RuntimeError, sqlite3.Error):
+        return None
+    try:
+        connection.execute("SELECT BufferOptions_SetQuadrantSegments(8), AsGPB(GeomFromText('POINT(0 0)'))")
+    except sqlite3.Error:  # SpatiaLite before 5.0: no buffer options
+        connection.close()
+        return None
+    return connection
+
+
+def sqlite_can_buffer(plan: Any) -> bool:
+    """Whether this engine buffers the plan's layer (into a GeoPackage) exactly as native:buffer
+    would, as far as the table tells: the rest is checked row by row (``NeedsEngine``)."""
+    source: Optional[SliceSource] = plan.slices
+    if source is None or not plan.distance > 0:
+        return False  # a distance of 0 or less: GEOS gives empty geometries, which SpatiaLite writes as null
+    try:
+        with read_only(source.path) as connection:
+            found = connection.execute("SELECT upper(geometry_type_name), z, m FROM gpkg_geometry_columns "
+                                       "WHERE table_name = ?", (source.table,)).fetchone()
+            columns = list(connection.execute(f'PRAGMA table_info("{quoted(source.table)}")'))
+            geometry = geometry_column(connection, source.table)
+    except sqlite3.Error:
+        return False
+    if found is None or found[0] not in PLAIN_GEOMETRIES or found[1] != 0 or found[2] != 0:
+        return False
+    names = [column[1] for column in columns if column[1] != geometry]
+    if names != [field.name() for field in plan.fields]:  # the output's fields are the layer's, as QGIS reads them
+        return False
+    if any(_base_type(column[2]) not in COPIED_TYPES for column in columns if column[1] not in (geometry, source.fid_column)):
+        return False
+    connection = connect_spatialite(source.path)
+    if connection is None:
+        return False
+    try:
+        holder = _Slice(f"file:/offload-buffer-{uuid.uuid4().hex}?vfs=memdb")  # SQLite 3.36 and later
+        connection.execute("ATTACH ? AS slice", (holder.name,))
+        connection.execute("DETACH slice")
+        holder.close()
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, control: Control, threads: int,
+                     result: Any) -> None:
+    """Buffer the layer of ``plan`` (a ``BufferPlan`` that ``sqlite_can_buffer``) into
+    ``destination`` (a GeoPackage; the layer ``layer_name``, in ``base`` if given) with
+    ``threads`` workers; counts go into ``result`` (a ``BufferResult``).
+
+    :raises NeedsFixing: before anything is kept, for an invalid geometry under ``invalid=fix``.
+    :raises NeedsEngine: before anything is kept, for a geometry SpatiaLite could not buffer.
+    """
+    sink = FileSink(plan.fields, plan.crs, destination, layer_name, base, control, index_at_close=True)
+    try:
+        sink.end_writer()  # the table exists, empty; rows come from SQLite
+        output = _output_table(sink, plan.slices)
+        with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20) as watch:
+            run = _Run(plan, fid_ranges(plan, threads), output, sink, control, watch)
+            run.start(threads)
+        result.written, result.skipped, result.null = run.written, run.skipped, run.null
+        _record_contents(sink.destination, sink.layer_name, run.extent, run.written)
+    except BaseException:
+        sink.close(complete=False)  # the caller removes the file, or starts again with another engine
+        raise
+    sink.close()
+
+
+class _Output:
+    """The output table: its name, its columns in the order rows are inserted, its srs_id."""
+
+    def __init__(self, table: str, columns: List[str], srs_id: int) -> None:
+        self.table, self.columns, self.srs_id = table, columns, srs_id
+
+
+def _output_table(sink: FileSink, source: SliceSource) -> _Output:
+    """The table the sink made: its fid, geometry and then the source's columns of the same names."""
+    with read_only(sink.destination) as connection:
+        fid = primary_key(connection, sink.layer_name)
+        geometry = geometry_column(connection, sink.layer_name)
+        (srs_id,) = connection.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                                       (sink.layer_name,)).fetchone()
+        others = [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(sink.layer_name)}")')
+                  if row[1] not in fid + [geometry]]
+    if fid != [source.fid_column] or geometry is None:
+        raise NeedsEngine()  # the output's fid is not the source's: QGIS numbers the features itself
+    return _Output(sink.layer_name, [source.fid_column, geometry] + others, int(srs_id))
+
+
+class _Slice:
+    """A slice buffered into an in-memory database of its own (SQLite's ``memdb``, which any
+    connection of the process can attach by name), alive while ``holder`` is open: the writer
+    copies it into the output in one statement, as the worker filled it from the source, so
+    that no row becomes a Python object."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.holder = sqlite3.connect(name, uri=True, check_same_thread=False)
+        self.boxes: Any = None  # the fids and boxes of its geometries, for the index and the extent
+
+    def close(self) -> None:
+        self.holder.close()  # the last connection to it: the database is gone
+
+
+class _Run:
+    """The workers' shared state: the next slice to take and to write, the slices buffered and
+    not yet written (a worker keeps at most ``AHEAD``), their connections (to interrupt them)
+    and why the run stopped."""
+
+    def __init__(self, plan: Any, ranges: List[Tuple[int, int]], output: _Output, sink: FileSink,
+                 control: Control, watch: GeosWatch) -> None:
+        self.plan, self.ranges, self.output, self.sink, self.control, self.watch = plan, ranges, output, sink, control, watch
+        self.turn = threading.Condition()
+        self.next_slice = self.next_write = 0
+        self.buffered: Dict[int, Tuple[int, _Slice]] = {}  # slice → its worker, its rows
+        self.held: Dict[int, int] = {}  # worker → slices buffered and not yet written
+        self.connections: List[sqlite3.Connection] = []
+        self.error: Optional[BaseException] = None
+        self.written = self.skipped = self.null = 0
+        self.extent = _Extent()
+        self.prefix = f"file:/offload-buffer-{uuid.uuid4().hex}"  # the slices' names: this run's alone
+
+    def start(self, workers: int) -> None:
+        threads = [threading.Thread(target=self._work, args=(n,), name=f"offload-buffer-sqlite-{n}", daemon=True)
+                   for n in range(min(workers, len(self.ranges)))]
+        for thread in threads:
+            thread.start()
+        try:
+            self._write_in_order(threads)
+        except BaseException as exc:
+            self._stop(exc)
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
+            for _, slice_ in self.buffered.values():  # after a stop: buffered, never written
+                slice_.close()
+        error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # no cycle through this frame (see slices._Slicer.run)
+
+    def _write_in_order(self, threads: List[threading.Thread]) -> None:
+        """Copy each buffered slice into the output in input order, a transaction each (the calling thread)."""
+        connection = sqlite3.connect(str(self.sink.destination), isolation_level=None)
+        try:
+            insert = self._insert()
+            while self.next_write < len(self.ranges):
+                self.control.check_canceled()
+                self.control.report(0.95 * self.next_write / len(self.ranges),
+                                    f"{self.next_write} of {len(self.ranges)} slices written")
+                with self.turn:
+                    if self.error is not None:
+                        return
+                    taken = self.buffered.pop(self.next_write, None)
+                    if taken is None:
+                        if not any(thread.is_alive() for thread in threads):
+                            raise TaskFailed(f"slice {self.next_write} was never buffered")
+                        self.turn.wait(WAIT_S)
+                        continue
+                worker, slice_ = taken
+                try:
+                    connection.execute("ATTACH ? AS slice", (slice_.name,))
+                    connection.execute("BEGIN")
+                    count = connection.execute(insert).rowcount
+                    connection.execute("COMMIT")
+                    connection.execute("DETACH slice")
+                finally:
+                    slice_.close()
+                self.sink.rows_appended(slice_.boxes)
+                self.extent.add(slice_.boxes[1])
+                with self.turn:
+                    self.written += count
+                    self.next_write += 1
+                    self.held[worker] -= 1
+                    self.turn.notify_all()
+        finally:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            connection.close()
+
+    def _insert(self) -> str:
+        """The copy of a slice's kept rows into the output, each geometry made a MultiPolygon with
+        the output's srs_id here, on the bytes (SpatiaLite's CastToMulti and SetSRID took a fifth
+        of a run); a feature without geometry gets the empty MultiPolygon native:buffer writes."""
+        srs = struct.pack("<i", self.output.srs_id)
+        empty = b"GP\x00\x11" + srs + MULTIPOLYGON + bytes(4)
+        one_part = MULTIPOLYGON + struct.pack("<I", 1)
+        geometry = (f"CASE WHEN was_null THEN X'{empty.hex()}' "
+                    f"WHEN substr(buffered, {ENVELOPE_END + 1}, 5) = X'{POLYGON.hex()}' "
+                    f"THEN CAST(substr(buffered, 1, 4) || X'{srs.hex()}' || substr(buffered, 9, {ENVELOPE_END - 8}) "
+                    f"|| X'{one_part.hex()}' || substr(buffered, {ENVELOPE_END + 1}) AS BLOB) "
+                    f"ELSE CAST(substr(buffered, 1, 4) || X'{srs.hex()}' || substr(buffered, 9) AS BLOB) END")
+        columns = ", ".join(f'"{quoted(name)}"' for name in self.output.columns)
+        attributes = "".join(f", a{n}" for n in range(len(self.output.columns) - 2))
+        return (f'INSERT INTO "{quoted(self.output.table)}" ({columns}) '
+                f"SELECT fid, {geometry}{attributes} FROM slice.rows WHERE valid != 0")
+
+    def _stop(self, error: BaseException) -> None:
+        """Stop every worker: running statements interrupted, GEOS calls too, nothing more written."""
+        with self.turn:
+            if self.error is None:
+                self.error = error
+            for connection in self.connections:
+                connection.interrupt()
+            self.turn.notify_all()
+        if not isinstance(error, Stopped):
+            self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
+
+    def _work(self, worker: int) -> None:
+        connection = connect_spatialite(self.plan.slices.path)
+        try:
+            if connection is None:
+                raise NeedsEngine()
+            with self.turn:
+                self.connections.append(connection)
+                self.held[worker] = 0
+            statement = self._statement(connection)
+            with self.watch.watched():
+                while True:
+                    with self.turn:
+                        while self.error is None and self.held[worker] >= AHEAD:
+                            self.turn.wait()
+                        index = self.next_slice
+                        if self.error is not None or index >= len(self.ranges):
+                            return
+                        self.next_slice += 1
+                    slice_ = self._slice(connection, statement, index)
+                    with self.turn:
+                        self.buffered[index] = (worker, slice_)
+                        self.held[worker] += 1
+                        self.turn.notify_all()
+        except BaseException as exc:  # noqa: B036 - this thread's end: the caller raises it
+            self._stop(without_frames(exc))
+        finally:
+            if connection is not None:
+                with self.turn:
+                    if connection in self.connections:
+                        self.connections.remove(connection)
+                connection.close()
+
+    def _statement(self, connection: sqlite3.Connection) -> str:
+        """The statement that buffers a slice into its own database: for each feature in fid order,
+        its fid, its validity (1; 0 for an invalid geometry; -1 for none), whether it had no
+        geometry, its buffer as SpatiaLite encodes it, and its attributes (``a0``…)."""
+        plan, source, output = self.plan, self.plan.slices, self.output
+        connection.execute("SELECT BufferOptions_SetEndCapStyle(?), BufferOptions_SetJoinStyle(?), "
+                           "BufferOptions_SetMitreLimit(?), BufferOptions_SetQuadrantSegments(?)",
+                           (END_CAPS[plan.end_cap], JOINS[plan.join], plan.miter_limit, plan.segments))
+        geometry = f'"{quoted(_source_geometry(source))}"'
+        read = f"GeomFromGPB({geometry})"
+        valid = f"ST_IsValid({read})" if plan.check_validity else f"CASE WHEN {geometry} IS NULL THEN -1 ELSE 1 END"
+        attributes = "".join(f', "{quoted(name)}" AS a{n}' for n, name in enumerate(output.columns[2:]))
+        return (f"CREATE TABLE slice.rows AS SELECT {source.fid} AS fid, {valid} AS valid, {geometry} IS NULL AS "
+                f"was_null, AsGPB(ST_Buffer({read}, {float(plan.distance)!r})) AS buffered{attributes} "
+                f'FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND {source.fid} < ? ORDER BY {source.fid}')
+
+    def _slice(self, connection: sqlite3.Connection, statement: str, index: int) -> _Slice:
+        """Buffer one slice into a database of its own; invalid geometries skipped or failing the run."""
+        first, end = self.ranges[index]
+        slice_ = _Slice(f"{self.prefix}-{index}?vfs=memdb")
+        try:
+            connection.execute("ATTACH ? AS slice", (slice_.name,))
+            try:
+                connection.execute(statement, (first, end))
+                self.watch.check(f"a feature of fids {first} to {end - 1}")  # a stopped GEOS call gives null: why
+                invalid, null, failed, unknown = connection.execute(
+                    "SELECT count(*) FILTER (WHERE valid = 0), count(*) FILTER (WHERE was_null), "
+                    "count(*) FILTER (WHERE valid != 0 AND NOT was_null AND buffered IS NULL), "
+                    f"count(*) FILTER (WHERE buffered IS NOT NULL AND (substr(buffered, 4, 1) != X'03' OR "
+                    f"substr(buffered, {ENVELOPE_END + 1}, 5) NOT IN (X'{POLYGON.hex()}', X'{MULTIPOLYGON.hex()}'))) "
+                    "FROM slice.rows").fetchone()
+                slice_.boxes = _boxes(connection)
+            except sqlite3.OperationalError:
+                self.watch.check(f"a feature of fids {first} to {end - 1}")  # interrupted: why
+                raise
+            finally:
+                connection.execute("DETACH slice")
+            if failed or unknown:
+                raise NeedsEngine()  # a geometry SpatiaLite could not read or buffer, or encoded otherwise
+            if invalid and self.plan.invalid == "fix":
+                raise NeedsFixing()
+            if invalid and self.plan.invalid == "fail":
+                raise TaskFailed(first_invalid(slice_uri(self.plan.slices, first, end)))
+            with self.turn:
+                self.skipped += invalid
+                self.null += null
+            return slice_
+        except BaseException:
+            slice_.close()
+            raise
+
+
+def _boxes(connection: sqlite3.Connection) -> Any:
+    """The fids and boxes (minx, maxx, miny, maxy) of the attached slice's geometries (not those
+    of features without one), from their headers' envelopes: two values, not a row each."""
+    import numpy as np
+
+    ids, envelopes = connection.execute(
+        f"SELECT group_concat(fid), CAST(group_concat(substr(buffered, {HEADER_BYTES + 1}, {ENVELOPE_END - HEADER_BYTES}), "
+        "'') AS BLOB) FROM slice.rows WHERE valid != 0 AND NOT was_null AND buffered IS NOT NULL").fetchone()
+    if ids is None:
+        return np.empty(0, np.int64), np.empty((0, 4))
+    return np.array(ids.split(","), np.int64), np.frombuffer(envelopes, "<f8").reshape(-1, 4)
+
+
+class _Extent:
+    """The union of the boxes written: the table's extent, which GDAL keeps in ``gpkg_contents``."""
+
+    def __init__(self) -> None:
+        self.box: Optional[Tuple[float, float, float, float]] = None  # min_x, min_y, max_x, max_y
+
+    def add(self, boxes: Any) -> None:
+        if len(boxes):
+            box = (float(boxes[:, 0].min()), float(boxes[:, 2].min()), float(boxes[:, 1].max()), float(boxes[:, 3].max()))
+            self.box = box if self.box is None else (min(self.box[0], box[0]), min(self.box[1], box[1]),
+                                                     max(self.box[2], box[2]), max(self.box[3], box[3]))
+
+
+def _record_contents(path: Any, table: str, extent: _Extent, count: int) -> None:
+    """The table's extent and feature count, where GDAL keeps them (``gpkg_contents``, and
+    ``gpkg_ogr_contents`` where the file has it), as GDAL records them for native:buffer's output."""
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        connection.execute("BEGIN")
+        if extent.box is not None:
+            connection.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? "
+                               "WHERE table_name = ?", extent.box + (table,))
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone():
+            connection.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)",
+                               (count, table))
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _source_geometry(source: SliceSource) -> str:
+    with read_only(source.path) as connection:
+        return geometry_column(connection, source.table) or ""
+
+
+def _base_type(declared: str) -> str:
+    """A column's type without its length: ``TEXT(20)`` → ``TEXT``."""
+    return declared.split("(", 1)[0].strip().upper()
