@@ -4,7 +4,7 @@
 # Runs as root (as on CI) or through sudo. A second run installs nothing.
 set -euo pipefail
 
-packages=(python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb xauth qttools5-dev-tools "$@")
+packages=(python3-qgis qgis-providers qgis libsqlite3-mod-spatialite python3-gdal gdal-bin python3-numpy python3-requests python3-venv xvfb xauth qttools5-dev-tools "$@")
 missing=()
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)

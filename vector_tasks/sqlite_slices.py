@@ -6,8 +6,9 @@ all. Each worker thread runs one SQL statement per slice of fids, on a read-only
 its own with SpatiaLite loaded (QGIS ships it on every platform, and loads it with
 ``qgis.utils.spatialite_connect``): each geometry is read, checked (``ST_IsValid`` is GEOS's
 isValid, the test behind QGIS's invalid-geometry check), buffered by GEOS with native:buffer's
-parameters and encoded as a GeoPackage geometry, all in C with Python's lock released. The
-calling thread meanwhile inserts the slices' rows into the output table, in input order.
+parameters and encoded as a GeoPackage geometry, all in C with Python's lock released, into an
+in-memory database of the slice's own. The calling thread meanwhile copies the slices into the
+output table, in input order, one statement each: no row ever becomes a Python object.
 
 The GEOS calls are native:buffer's (the same library, parameters and conversions), and the
 blobs the same bytes (all 100,000 stars of ``bench/inqgis.py``; the parity tests). Against
@@ -95,14 +96,16 @@ def sqlite_can_buffer(plan: Any) -> bool:
     connection = connect_spatialite(source.path)
     if connection is None:
         return False
-    try:
-        holder = _Slice(f"file:/offload-buffer-{uuid.uuid4().hex}?vfs=memdb")  # SQLite 3.36 and later
+    holder = None
+    try:  # an in-memory database that another connection attaches: SQLite 3.36 and later
+        holder = _Slice(f"file:/offload-buffer-{uuid.uuid4().hex}?vfs=memdb")
         connection.execute("ATTACH ? AS slice", (holder.name,))
         connection.execute("DETACH slice")
-        holder.close()
     except sqlite3.Error:
         return False
     finally:
+        if holder is not None:
+            holder.close()
         connection.close()
     return True
 
@@ -330,7 +333,10 @@ class _Run:
             connection.execute("ATTACH ? AS slice", (slice_.name,))
             try:
                 connection.execute(statement, (first, end))
-                self.watch.check(f"a feature of fids {first} to {end - 1}")  # a stopped GEOS call gives null: why
+                if self.watch.stopped:  # a stopped GEOS call gives null: why, naming the feature
+                    (fid,) = connection.execute("SELECT min(fid) FROM slice.rows WHERE buffered IS NULL AND "
+                                                "NOT was_null").fetchone()
+                    self.watch.check(f"feature {fid}" if fid is not None else f"a feature of fids {first} to {end - 1}")
                 invalid, null, failed, unknown = connection.execute(
                     "SELECT count(*) FILTER (WHERE valid = 0), count(*) FILTER (WHERE was_null), "
                     "count(*) FILTER (WHERE valid != 0 AND NOT was_null AND buffered IS NULL), "

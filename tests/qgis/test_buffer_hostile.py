@@ -264,7 +264,7 @@ def test_a_geometry_whose_buffer_outgrows_the_memory_bound_fails_naming_it(tmp_p
     run.kill()
     _, stderr = run.communicate()
     assert run.returncode == 1, stderr
-    assert "needed more than 200 MB to buffer" in stderr and "--max-memory-mb" in stderr
+    assert "feature 1 needed more than 200 MB to buffer" in stderr and "--max-memory-mb" in stderr
     assert peak < 1000  # QGIS itself, plus the bound: not the GBs the call would take
     assert left_in(tmp_path) == ["zigzag.gpkg"]
 
