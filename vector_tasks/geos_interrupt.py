@@ -100,7 +100,8 @@ class GeosWatch:
     """While open, a watchdog thread stops the GEOS calls of every thread inside ``watched()``
     (and of any that enters later) when ``check_canceled()`` raises ``Canceled`` (asked every
     ``WATCH_INTERVAL_S``), when the process has grown by more than ``max_growth_bytes`` since
-    the watch opened, or when ``stop()`` is called (the run failed elsewhere).
+    the watch opened (less what ``held()`` says the run keeps on purpose), or when ``stop()`` is
+    called (the run failed elsewhere).
 
     A stopped call returns an empty geometry; the thread that sees one calls ``check()``,
     which raises why the run stops. The watch keeps the reason, never an exception: an
@@ -108,9 +109,11 @@ class GeosWatch:
     keeps the layer's snapshot alive until Python's garbage collector runs, on any thread).
     """
 
-    def __init__(self, check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None) -> None:
+    def __init__(self, check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None,
+                 held: Callable[[], int] = lambda: 0) -> None:
         self._check_canceled = check_canceled
         self._max_growth = max_growth_bytes
+        self._held = held  # bytes the run holds on purpose (results waiting to be written): not growth
         self._lock = threading.Lock()
         self._inside: Set[int] = set()
         self._reason: Optional[str] = None  # "canceled", "memory" or "failed"
@@ -176,7 +179,7 @@ class GeosWatch:
                 self.stop("canceled")
                 return
             now = resident_bytes() if self._baseline is not None else None
-            if now is not None and now - self._baseline > self._max_growth:
+            if now is not None and now - self._baseline - self._held() > self._max_growth:
                 self.stop("memory")
                 return
 

@@ -54,6 +54,9 @@ from .sinks import FileSink
 
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
 MIN_SLICE_FEATURES = 200  # fewer features per slice than this: fewer slices
+# More features than this: more slices. The slices buffered and waiting to be written (up to AHEAD
+# a worker) are a share of the output held in memory: a bounded one, not a sixteenth of 10 GB each.
+MAX_SLICE_FEATURES = 10_000
 WAIT_S = 0.05  # how often the calling thread asks for a cancel and reports progress
 AHEAD = 2  # slices a worker may have buffered and not yet written (each holds its memory layers)
 NATIVE_BUFFER = "native:buffer"
@@ -140,18 +143,21 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
 
 
 def fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
-    """The slices: ``[first, end)`` ranges of fids, about as many features each."""
+    """The slices: ``[first, last]`` ranges of fids (inclusive: the largest fid may be 2⁶³ - 1),
+    as many features each (by their count, not their fids' span, which gaps make uneven)."""
     source = plan.slices
+    table = f'"{quoted(source.table)}"'
     with read_only(source.path) as connection:
-        low, high = (connection.execute(  # one each: SQLite answers min() and max() together with a whole scan
-            f'SELECT {extreme}({source.fid}) FROM "{quoted(source.table)}"').fetchone()[0]
-            for extreme in ("min", "max"))
-    if low is None:
-        return []
-    count = max(1, min(SLICES_PER_CORE * threads, plan.expected // MIN_SLICE_FEATURES))
-    span = high - low + 1
-    bounds = [low + span * index // count for index in range(count)] + [high + 1]
-    return [(start, end) for start, end in zip(bounds, bounds[1:]) if end > start]
+        (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if not features:
+            return []
+        count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES), -(-features // MAX_SLICE_FEATURES))
+        step = -(-features // count)
+        firsts = [row[0] for row in connection.execute(  # the fid opening each slice: one pass over the fids
+            f"SELECT {source.fid} FROM (SELECT {source.fid}, row_number() OVER (ORDER BY {source.fid}) - 1 AS n "
+            f"FROM {table}) WHERE n % ? = 0 ORDER BY {source.fid}", (step,))]
+        (last,) = connection.execute(f"SELECT max({source.fid}) FROM {table}").fetchone()
+    return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
 
 
 class _Slicer:
@@ -281,7 +287,7 @@ class _Slicer:
 
     def _slice(self, index: int, kept: Dict[int, QgsProcessingContext]) -> None:
         """Buffer one slice into a memory layer, which waits, in ``kept``, to be written."""
-        plan, (first, end) = self.plan, self.ranges[index]
+        plan, (first, last) = self.plan, self.ranges[index]
         context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
         try:
             with self.turn:
@@ -289,12 +295,12 @@ class _Slicer:
                     return
                 self.feedbacks[index] = feedback
             try:
-                source = self._input(first, end)
+                source = self._input(first, last)
                 if plan.check_validity:  # native:buffer reads without checking: a copy that checks comes first
                     context.setInvalidGeometryCheck(QgsFeatureRequest.GeometrySkipInvalid)
                     source = self._run(CHECKED_COPY, {"INPUT": source}, context, feedback)
                     if source is not None:
-                        self._count_invalid(first, end, source, context)
+                        self._count_invalid(first, last, source, context)
                     context.setInvalidGeometryCheck(QgsFeatureRequest.GeometryNoCheck)
                 buffered = source and self._run(NATIVE_BUFFER, self._parameters(source), context, feedback)
             finally:
@@ -321,24 +327,24 @@ class _Slicer:
             raise TaskFailed(f"{algorithm_id} failed: {_last_line(feedback.textLog())}")
         return results["OUTPUT"]
 
-    def _count_invalid(self, first: int, end: int, checked: str, context: QgsProcessingContext) -> None:
-        """The features of ``[first, end)`` the checked copy left out have invalid geometries."""
+    def _count_invalid(self, first: int, last: int, checked: str, context: QgsProcessingContext) -> None:
+        """The features of ``[first, last]`` the checked copy left out have invalid geometries."""
         source = self.plan.slices
         with read_only(source.path) as connection:
             (count,) = connection.execute(f'SELECT count(*) FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND '
-                                          f'{source.fid} < ?', (first, end)).fetchone()
+                                          f'{source.fid} <= ?', (first, last)).fetchone()
         invalid = count - QgsProcessingUtils.mapLayerFromString(checked, context).featureCount()
         if not invalid:
             return
         if self.plan.invalid == "fix":
             raise NeedsFixing()
         if self.plan.invalid == "fail":
-            raise TaskFailed(first_invalid(self._input(first, end)))
+            raise TaskFailed(first_invalid(self._input(first, last)))
         with self.turn:
             self.skipped += invalid
 
-    def _input(self, first: int, end: int) -> str:
-        return slice_uri(self.plan.slices, first, end)
+    def _input(self, first: int, last: int) -> str:
+        return slice_uri(self.plan.slices, first, last)
 
     def _parameters(self, source: str) -> dict:
         plan = self.plan
@@ -347,10 +353,10 @@ class _Slicer:
                 "MITER_LIMIT": plan.miter_limit, "DISSOLVE": False}
 
 
-def slice_uri(source: SliceSource, first: int, end: int) -> str:
-    """The slice ``[first, end)`` of the layer, as a source Processing (or a QgsVectorLayer) opens."""
+def slice_uri(source: SliceSource, first: int, last: int) -> str:
+    """The slice ``[first, last]`` of the layer, as a source Processing (or a QgsVectorLayer) opens."""
     return QgsProviderRegistry.instance().encodeUri("ogr", {
-        "path": source.path, "layerName": source.table, "subset": f"{source.fid} >= {first} AND {source.fid} < {end}"})
+        "path": source.path, "layerName": source.table, "subset": f"{source.fid} >= {first} AND {source.fid} <= {last}"})
 
 
 def _delete(contexts: List[QgsProcessingContext]) -> None:

@@ -42,8 +42,10 @@ from .slices import AHEAD, WAIT_S, NeedsFixing, SliceSource, fid_ranges, first_i
 
 # Geometry types SpatiaLite reads from a GeoPackage as GDAL does (no curves), in 2D.
 PLAIN_GEOMETRIES = {"POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"}
-# Column types whose values QGIS copies as they are (a date or time it would rewrite in its own format).
-COPIED_TYPES = {"INTEGER", "INT", "MEDIUMINT", "SMALLINT", "TINYINT", "BOOLEAN", "REAL", "DOUBLE", "FLOAT", "TEXT"}
+# Column types whose values QGIS writes back as they are, when they are what GDAL writes (``_unlike_gdal``);
+# not a date or time (QGIS writes its own format), nor FLOAT (a 32-bit float to GDAL).
+COPIED_TYPES = {"INTEGER", "INT", "MEDIUMINT", "SMALLINT", "TINYINT", "BOOLEAN", "REAL", "DOUBLE", "TEXT"}
+INTEGER_RANGES = {"MEDIUMINT": 2 ** 31, "SMALLINT": 2 ** 15, "TINYINT": 2 ** 7}  # GDAL's 32-, 16- and 8-bit integers
 POLYGON, MULTIPOLYGON = b"\x01\x03\x00\x00\x00", b"\x01\x06\x00\x00\x00"  # little-endian WKB types
 ENVELOPE_END = HEADER_BYTES + 8 * ENVELOPE_DOUBLES[1]  # SpatiaLite's header: flags 0x03, a little-endian xy envelope
 END_CAPS = {QgsGeometry.CapRound: "ROUND", QgsGeometry.CapFlat: "FLAT", QgsGeometry.CapSquare: "SQUARE"}
@@ -80,6 +82,8 @@ def sqlite_can_buffer(plan: Any) -> bool:
         return False  # a distance of 0 or less: GEOS gives empty geometries, which SpatiaLite writes as null
     try:
         with read_only(source.path) as connection:
+            if connection.execute("PRAGMA encoding").fetchone()[0] != "UTF-8":  # slices attach in UTF-8
+                return False
             found = connection.execute("SELECT upper(geometry_type_name), z, m FROM gpkg_geometry_columns "
                                        "WHERE table_name = ?", (source.table,)).fetchone()
             columns = list(connection.execute(f'PRAGMA table_info("{quoted(source.table)}")'))
@@ -123,9 +127,10 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
     try:
         sink.end_writer()  # the table exists, empty; rows come from SQLite
         output = _output_table(sink, plan.slices)
-        with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20) as watch:
-            run = _Run(plan, fid_ranges(plan, threads), output, sink, control, watch)
-            run.start(threads)
+        run = _Run(plan, fid_ranges(plan, threads), output, sink, control)
+        # The slices buffered and not yet written are the run's, not one geometry's growth.
+        with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes) as watch:
+            run.start(threads, watch)
         result.written, result.skipped, result.null = run.written, run.skipped, run.null
         _record_contents(sink.destination, sink.layer_name, run.extent, run.written)
     except BaseException:
@@ -135,24 +140,33 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
 
 
 class _Output:
-    """The output table: its name, its columns in the order rows are inserted, its srs_id."""
+    """The output table: its name, its columns in the order rows are inserted (fid, geometry,
+    then the attributes), the attributes' declared types in the source, its srs_id."""
 
-    def __init__(self, table: str, columns: List[str], srs_id: int) -> None:
-        self.table, self.columns, self.srs_id = table, columns, srs_id
+    def __init__(self, table: str, columns: List[str], types: List[str], srs_id: int) -> None:
+        self.table, self.columns, self.types, self.srs_id = table, columns, types, srs_id
 
 
 def _output_table(sink: FileSink, source: SliceSource) -> _Output:
     """The table the sink made: its fid, geometry and then the source's columns of the same names."""
     with read_only(sink.destination) as connection:
+        encoding = connection.execute("PRAGMA encoding").fetchone()[0]
         fid = primary_key(connection, sink.layer_name)
         geometry = geometry_column(connection, sink.layer_name)
-        (srs_id,) = connection.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
-                                       (sink.layer_name,)).fetchone()
+        srs_id = connection.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                                    (sink.layer_name,)).fetchone()
         others = [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(sink.layer_name)}")')
                   if row[1] not in fid + [geometry]]
-    if fid != [source.fid_column] or geometry is None:
-        raise NeedsEngine()  # the output's fid is not the source's: QGIS numbers the features itself
-    return _Output(sink.layer_name, [source.fid_column, geometry] + others, int(srs_id))
+    with read_only(source.path) as connection:
+        declared = {row[1]: _base_type(row[2]) + _width(row[2])
+                    for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')}
+    if encoding != "UTF-8" or srs_id is None or geometry is None or fid != [source.fid_column]:
+        raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
+        # asked, or a fid of another name (QGIS numbers the features itself): native:buffer's run
+    if any(name not in declared for name in others):
+        raise NeedsEngine()
+    return _Output(sink.layer_name, [source.fid_column, geometry] + others, [declared[name] for name in others],
+                   int(srs_id[0]))
 
 
 class _Slice:
@@ -165,6 +179,7 @@ class _Slice:
         self.name = name
         self.holder = sqlite3.connect(name, uri=True, check_same_thread=False)
         self.boxes: Any = None  # the fids and boxes of its geometries, for the index and the extent
+        self.bytes = 0  # its size, once buffered: memory held until written
 
     def close(self) -> None:
         self.holder.close()  # the last connection to it: the database is gone
@@ -176,8 +191,9 @@ class _Run:
     and why the run stopped."""
 
     def __init__(self, plan: Any, ranges: List[Tuple[int, int]], output: _Output, sink: FileSink,
-                 control: Control, watch: GeosWatch) -> None:
-        self.plan, self.ranges, self.output, self.sink, self.control, self.watch = plan, ranges, output, sink, control, watch
+                 control: Control) -> None:
+        self.plan, self.ranges, self.output, self.sink, self.control = plan, ranges, output, sink, control
+        self.watch: Optional[GeosWatch] = None
         self.turn = threading.Condition()
         self.next_slice = self.next_write = 0
         self.buffered: Dict[int, Tuple[int, _Slice]] = {}  # slice → its worker, its rows
@@ -185,22 +201,25 @@ class _Run:
         self.connections: List[sqlite3.Connection] = []
         self.error: Optional[BaseException] = None
         self.written = self.skipped = self.null = 0
+        self.held_bytes = 0  # buffered slices not yet written: memory the memory bound leaves aside
         self.extent = _Extent()
         self.prefix = f"file:/offload-buffer-{uuid.uuid4().hex}"  # the slices' names: this run's alone
 
-    def start(self, workers: int) -> None:
+    def start(self, workers: int, watch: GeosWatch) -> None:
+        self.watch = watch
         threads = [threading.Thread(target=self._work, args=(n,), name=f"offload-buffer-sqlite-{n}", daemon=True)
                    for n in range(min(workers, len(self.ranges)))]
-        for thread in threads:
-            thread.start()
         try:
+            for thread in threads:
+                thread.start()
             self._write_in_order(threads)
         except BaseException as exc:
             self._stop(exc)
             raise
         finally:
             for thread in threads:
-                thread.join()
+                if thread.ident is not None:  # started
+                    thread.join()
             for _, slice_ in self.buffered.values():  # after a stop: buffered, never written
                 slice_.close()
         error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
@@ -243,6 +262,7 @@ class _Run:
                     self.written += count
                     self.next_write += 1
                     self.held[worker] -= 1
+                    self.held_bytes -= slice_.bytes
                     self.turn.notify_all()
         finally:
             if connection.in_transaction:
@@ -323,45 +343,109 @@ class _Run:
         attributes = "".join(f', "{quoted(name)}" AS a{n}' for n, name in enumerate(output.columns[2:]))
         return (f"CREATE TABLE slice.rows AS SELECT {source.fid} AS fid, {valid} AS valid, {geometry} IS NULL AS "
                 f"was_null, AsGPB(ST_Buffer({read}, {float(plan.distance)!r})) AS buffered{attributes} "
-                f'FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND {source.fid} < ? ORDER BY {source.fid}')
+                f'FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND {source.fid} <= ? ORDER BY {source.fid}')
 
     def _slice(self, connection: sqlite3.Connection, statement: str, index: int) -> _Slice:
-        """Buffer one slice into a database of its own; invalid geometries skipped or failing the run."""
-        first, end = self.ranges[index]
+        """Buffer one slice into a database of its own; invalid geometries skipped or failing the run.
+
+        :raises NeedsEngine: where SpatiaLite did not do as native:buffer would (see the module).
+        """
+        first, last = self.ranges[index]
+        where = f"a feature of fids {first} to {last}"
         slice_ = _Slice(f"{self.prefix}-{index}?vfs=memdb")
         try:
             connection.execute("ATTACH ? AS slice", (slice_.name,))
             try:
-                connection.execute(statement, (first, end))
+                connection.execute(statement, (first, last))
                 if self.watch.stopped:  # a stopped GEOS call gives null: why, naming the feature
                     (fid,) = connection.execute("SELECT min(fid) FROM slice.rows WHERE buffered IS NULL AND "
                                                 "NOT was_null").fetchone()
-                    self.watch.check(f"feature {fid}" if fid is not None else f"a feature of fids {first} to {end - 1}")
-                invalid, null, failed, unknown = connection.execute(
+                    self.watch.check(f"feature {fid}" if fid is not None else where)
+                invalid, null, failed, unknown, unlike = connection.execute(
                     "SELECT count(*) FILTER (WHERE valid = 0), count(*) FILTER (WHERE was_null), "
                     "count(*) FILTER (WHERE valid != 0 AND NOT was_null AND buffered IS NULL), "
                     f"count(*) FILTER (WHERE buffered IS NOT NULL AND (substr(buffered, 4, 1) != X'03' OR "
-                    f"substr(buffered, {ENVELOPE_END + 1}, 5) NOT IN (X'{POLYGON.hex()}', X'{MULTIPOLYGON.hex()}'))) "
-                    "FROM slice.rows").fetchone()
+                    f"substr(buffered, {ENVELOPE_END + 1}, 5) NOT IN (X'{POLYGON.hex()}', X'{MULTIPOLYGON.hex()}'))), "
+                    f"count(*) FILTER (WHERE {_unlike_gdal(self.output.types)}) FROM slice.rows").fetchone()
+                if failed or unknown or unlike or not _text_is_utf8(connection, self.output.types):
+                    raise NeedsEngine()  # a geometry SpatiaLite could not read or buffer, or a value GDAL never writes
+                invalid_fids = [row[0] for row in connection.execute("SELECT fid FROM slice.rows WHERE valid = 0")]
                 slice_.boxes = _boxes(connection)
-            except sqlite3.OperationalError:
-                self.watch.check(f"a feature of fids {first} to {end - 1}")  # interrupted: why
+                slice_.bytes = connection.execute("SELECT page_count * page_size FROM slice.pragma_page_count, "
+                                                  "slice.pragma_page_size").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                self.watch.check(where)  # interrupted: why
+                if "full" in str(exc):  # the slice outgrew SQLite's in-memory database (1 GiB): native:buffer's run
+                    raise NeedsEngine() from None
                 raise
             finally:
                 connection.execute("DETACH slice")
-            if failed or unknown:
-                raise NeedsEngine()  # a geometry SpatiaLite could not read or buffer, or encoded otherwise
+            if invalid and not _invalid_for_qgis(self.plan.slices, first, last, invalid_fids):
+                raise NeedsEngine()  # SpatiaLite's validity is stricter than GEOS's (an unclosed ring)
             if invalid and self.plan.invalid == "fix":
                 raise NeedsFixing()
             if invalid and self.plan.invalid == "fail":
-                raise TaskFailed(first_invalid(slice_uri(self.plan.slices, first, end)))
+                raise TaskFailed(first_invalid(slice_uri(self.plan.slices, first, last)))
             with self.turn:
                 self.skipped += invalid
                 self.null += null
+                self.held_bytes += slice_.bytes
             return slice_
         except BaseException:
             slice_.close()
             raise
+
+
+def _unlike_gdal(types: List[str]) -> str:
+    """An SQL condition on a slice's row: one of its attributes (``a0``…, of the declared ``types``)
+    holds a value GDAL never writes there, and QGIS would write otherwise (a real in an integer
+    column, a NUL in a text, a text longer than its column's width)."""
+    conditions = ["0"]
+    for n, declared in enumerate(types):
+        value, base = f"a{n}", _base_type(declared)
+        if base in ("REAL", "DOUBLE"):
+            conditions.append(f"typeof({value}) NOT IN ('real', 'null')")
+        elif base == "TEXT":
+            conditions.append(f"typeof({value}) NOT IN ('text', 'null') OR instr({value}, char(0)) > 0")
+            if declared != base:  # TEXT(n)
+                conditions.append(f"length({value}) > {int(declared[len(base) + 1:-1])}")
+        else:
+            conditions.append(f"typeof({value}) NOT IN ('integer', 'null')")
+            if base == "BOOLEAN":
+                conditions.append(f"{value} NOT IN (0, 1)")
+            elif base in INTEGER_RANGES:
+                conditions.append(f"{value} NOT BETWEEN {-INTEGER_RANGES[base]} AND {INTEGER_RANGES[base] - 1}")
+    return " OR ".join(f"({condition})" for condition in conditions)
+
+
+def _text_is_utf8(connection: sqlite3.Connection, types: List[str]) -> bool:
+    """Whether every text attribute of the attached slice is valid UTF-8 (QGIS would write the
+    replacement character for a byte that is not); Python's decoding tells, in batches."""
+    for n, declared in enumerate(types):
+        if _base_type(declared) != "TEXT":
+            continue
+        cursor = connection.execute(f"SELECT a{n} FROM slice.rows WHERE typeof(a{n}) = 'text'")
+        try:
+            while cursor.fetchmany(4096):
+                pass
+        except sqlite3.OperationalError as exc:
+            if "decode" in str(exc):
+                return False
+            raise
+    return True
+
+
+def _invalid_for_qgis(source: SliceSource, first: int, last: int, fids: List[int]) -> bool:
+    """Whether QGIS too finds the geometries of ``fids`` invalid (its test: GEOS's isValid,
+    after its own reading, which closes an unclosed ring); read only where SpatiaLite found one."""
+    from qgis.core import QgsFeatureRequest, QgsVectorLayer
+
+    layer = QgsVectorLayer(slice_uri(source, first, last), "slice", "ogr")
+    try:
+        request = QgsFeatureRequest().setFilterFids(fids)
+        return all(not feature.geometry().isGeosValid() for feature in layer.getFeatures(request))
+    finally:
+        layer = None  # made in this thread, deleted in it
 
 
 def _boxes(connection: sqlite3.Connection) -> Any:
@@ -413,5 +497,11 @@ def _source_geometry(source: SliceSource) -> str:
 
 
 def _base_type(declared: str) -> str:
-    """A column's type without its length: ``TEXT(20)`` → ``TEXT``."""
+    """A column's type without its width: ``TEXT(20)`` → ``TEXT``."""
     return declared.split("(", 1)[0].strip().upper()
+
+
+def _width(declared: str) -> str:
+    """A column's width as declared, ``(20)`` for ``TEXT(20)``; "" for none."""
+    width = declared.partition("(")[2].rstrip(") ").strip()
+    return f"({int(width)})" if width.isdigit() else ""

@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import sqlite3
+import struct
 import threading
 
 import pytest
@@ -206,3 +207,143 @@ def test_a_table_whose_fid_column_qgis_renames_goes_to_native_buffer(qgis_proces
     assert run_to_end(task, 60) is True and engines == ["buffer_in_sqlite", "buffer_in_slices"]
     native(qgis_processing, f"{path}|layername=parcels", tmp_path, DISTANCE=1)
     assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
+
+
+def layer_of(path, kind, geometries, name="t"):
+    """A GeoPackage layer of the given geometries (WKT, or WKB bytes), fids 1, 2, …"""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer(name, srs, kind, ["SPATIAL_INDEX=NO"])  # its triggers need GDAL's SQL functions
+    for geometry in geometries:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkb(geometry) if isinstance(geometry, bytes)
+                            else ogr.CreateGeometryFromWkt(geometry))
+        layer.CreateFeature(feature)
+    source = None
+    return f"{path}|layername={name}"
+
+
+SQUARE = "POLYGON ((20 0, 21 0, 21 1, 20 1, 20 0))"
+VALID_FOR_QGIS = {  # SpatiaLite's ST_IsValid calls them invalid ("toxic"); QGIS's isGeosValid does not
+    "an unclosed ring": (ogr.wkbPolygon, bytes.fromhex("0103000000") + struct.pack("<II", 1, 4)
+                         + struct.pack("<8d", 0, 0, 1, 0, 1, 1, 0, 1)),
+    "an empty inner ring": (ogr.wkbPolygon, bytes.fromhex("0103000000") + struct.pack("<II", 2, 5)
+                            + struct.pack("<10d", 0, 0, 1, 0, 1, 1, 0, 1, 0, 0) + struct.pack("<I", 0)),
+}
+
+
+@pytest.mark.parametrize("kind, geometry", VALID_FOR_QGIS.values(), ids=VALID_FOR_QGIS.keys())
+def test_a_geometry_only_spatialite_calls_invalid_is_kept(qgis_processing, tmp_path, engines, kind, geometry):
+    spec = layer_of(tmp_path / "in.gpkg", kind, [SQUARE, geometry, SQUARE])
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1, invalid="skip"))
+    assert run_to_end(task, 60) is True and task.details.skipped == 0 and task.details.written == 3
+    assert engines == ["buffer_in_sqlite", "buffer_in_slices"]
+
+
+def attribute_layer(path):
+    """Ten polygons with a column of each type the SQLite engine copies."""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer("t", srs, ogr.wkbPolygon, ["SPATIAL_INDEX=NO"])  # its triggers need GDAL's SQL functions
+    for name, kind, subtype, width in (("i64", ogr.OFTInteger64, None, 0), ("i32", ogr.OFTInteger, None, 0),
+                                       ("i16", ogr.OFTInteger, ogr.OFSTInt16, 0),
+                                       ("b", ogr.OFTInteger, ogr.OFSTBoolean, 0), ("r", ogr.OFTReal, None, 0),
+                                       ("s", ogr.OFTString, None, 0), ("s3", ogr.OFTString, None, 3)):
+        definition = ogr.FieldDefn(name, kind)
+        if subtype is not None:
+            definition.SetSubType(subtype)
+        definition.SetWidth(width)
+        layer.CreateField(definition)
+    for n in range(10):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        for name, value in (("i64", n * 10 ** 12), ("i32", -n), ("i16", n), ("b", n % 2), ("r", n / 3),
+                            ("s", f"é{n}"), ("s3", "abc")):
+            feature.SetField(name, value)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON (({n * 10} 0, {n * 10 + 5} 0, {n * 10 + 5} 5, "
+                                                      f"{n * 10} 0))"))
+        layer.CreateFeature(feature)
+    source = None
+    return f"{path}|layername=t"
+
+
+def test_attributes_of_every_copied_type_are_native_buffer_s(qgis_processing, tmp_path, engines):
+    spec = attribute_layer(tmp_path / "in.gpkg")
+    assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1)), 60) is True
+    native(qgis_processing, spec, tmp_path, DISTANCE=1)
+    assert engines == ["buffer_in_sqlite"]
+    assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
+
+
+UNLIKE_GDAL = {  # legal in SQLite, never written by GDAL: QGIS writes something else
+    "a number beyond 32 bits in a 32-bit column": "UPDATE t SET i32 = 3000000000 WHERE fid = 1",
+    "a real in an integer column": "UPDATE t SET i64 = 1.5 WHERE fid = 2",
+    "text in an integer column": "UPDATE t SET i64 = 'abc' WHERE fid = 3",
+    "a boolean of 2": "UPDATE t SET b = 2 WHERE fid = 4",
+    "bytes that are not UTF-8": "UPDATE t SET s = CAST(X'41FF42' AS TEXT) WHERE fid = 5",
+    "a NUL in a text": "UPDATE t SET s = 'a' || char(0) || 'b' WHERE fid = 6",
+    "a blob in a real column": "UPDATE t SET r = X'00FF' WHERE fid = 7",
+}
+
+
+@pytest.mark.parametrize("sql", UNLIKE_GDAL.values(), ids=UNLIKE_GDAL.keys())
+def test_a_value_gdal_never_writes_goes_to_native_buffer(qgis_processing, tmp_path, engines, sql):
+    spec = attribute_layer(tmp_path / "in.gpkg")
+    connection = sqlite3.connect(str(tmp_path / "in.gpkg"))
+    connection.execute(sql)
+    connection.commit()
+    connection.close()
+    assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1)), 60) is True
+    native(qgis_processing, spec, tmp_path, DISTANCE=1)
+    assert engines == ["buffer_in_sqlite", "buffer_in_slices"]
+    assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
+
+
+def test_slices_hold_as_many_features_whatever_the_fids(tmp_path):
+    """Gaps in the fids (here up to the largest a GeoPackage allows) make no slice larger."""
+    path = tmp_path / "in.gpkg"
+    spec = layer_of(path, ogr.wkbPolygon, [SQUARE] * 2000)
+    connection = sqlite3.connect(str(path))
+    connection.execute("UPDATE t SET fid = 1000000000000 WHERE fid = 1000")
+    connection.execute("UPDATE t SET fid = 9223372036854775807 WHERE fid = 2000")
+    connection.commit()
+    connection.close()
+    plan = plan_for(spec, distance=1)
+    ranges = slices_module.fid_ranges(plan, 2)
+    assert len(ranges) == 10 and ranges[-1][1] == 2 ** 63 - 1
+    with sqlite3.connect(str(path)) as connection:
+        counts = [connection.execute("SELECT count(*) FROM t WHERE fid BETWEEN ? AND ?", pair).fetchone()[0]
+                  for pair in ranges]
+    assert counts == [200] * 10
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1))
+    assert run_to_end(task, 60) is True and task.details.written == 2000
+    assert rows(tmp_path / "ours.gpkg", "ours")[-1][0] == 2 ** 63 - 1
+
+
+def test_a_utf16_geopackage_is_left_to_native_buffer(tmp_path, engines):
+    spec = layer_of(tmp_path / "utf8.gpkg", ogr.wkbPolygon, [SQUARE] * 300, name="polygons")
+    source = sqlite3.connect(str(tmp_path / "utf8.gpkg"))
+    dump = "\n".join(source.iterdump())
+    application_id, user_version = (source.execute(f"PRAGMA {name}").fetchone()[0]
+                                    for name in ("application_id", "user_version"))
+    source.close()
+    copy = sqlite3.connect(str(tmp_path / "in16.gpkg"))
+    copy.execute("PRAGMA encoding = 'UTF-16le'")
+    copy.executescript(dump)
+    copy.execute(f"PRAGMA application_id = {application_id}")
+    copy.execute(f"PRAGMA user_version = {user_version}")
+    copy.commit()
+    copy.close()
+    assert not sqlite_module.sqlite_can_buffer(plan_for(f"{tmp_path / 'in16.gpkg'}|layername=polygons", distance=2))
+    inside = BufferTask(BufferRequest(spec, f"{tmp_path / 'in16.gpkg'}|layername=zones", distance=2))
+    assert run_to_end(inside, 60) is True and inside.details.written == 300  # into a UTF-16 file: native:buffer's
+    assert engines == ["buffer_in_sqlite", "buffer_in_slices"]
+
+
+def test_a_large_layer_is_cut_into_slices_of_bounded_size(tmp_path, monkeypatch):
+    """The slices waiting to be written are held in memory: a large layer gets more slices, not larger ones."""
+    monkeypatch.setattr(slices_module, "MAX_SLICE_FEATURES", 150)
+    spec = layer_of(tmp_path / "in.gpkg", ogr.wkbPolygon, [SQUARE] * 3000)
+    ranges = slices_module.fid_ranges(plan_for(spec, distance=1), 2)
+    assert len(ranges) == 20 and all(last - first + 1 == 150 for first, last in ranges)
