@@ -13,6 +13,15 @@ SHAPES = {
 }
 
 
+# Offload's end cap and join, and native:buffer's numbers for them, on each kind of layer.
+CAP_AND_JOIN_CASES = [
+    ("points", "round", "round", 0, 0),
+    ("lines", "flat", "miter", 1, 1),
+    ("lines", "square", "bevel", 2, 2),
+    ("polygons", "round", "miter", 0, 1),
+]
+
+
 def make_layer(path, kind: str, count: int = 2500, epsg: int = 3857, name: str = ""):
     """A GeoPackage layer (named ``name`` or ``kind``; added to the file if it exists) with n (int)
     and d (distance) fields, one null geometry, odd shapes."""
@@ -107,3 +116,21 @@ def assert_same(ours, theirs):
         if not a.geometry().isNull():
             assert a.geometry().area() == pytest.approx(b.geometry().area(), rel=1e-9)
             assert a.geometry().symDifference(b.geometry()).area() <= 1e-9 * b.geometry().area() + 1e-12
+
+
+def cancel_a_heavy_buffer(tmp_path, started: list):
+    """Buffer 60,000 polygons at 48 segments into tmp_path/out.gpkg, cancel the task once
+    ``started`` (filled by the test's patch of the engine) says a slice is under way, and return
+    the task once it has ended."""
+    from offload.core.task import start
+    from offload.vector_tasks.buffer_task import BufferTask
+    from offload.vector_tasks.request import BufferRequest
+    from qgis_helpers import wait_until
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
+    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=48)))
+    # a slice under way (a worker thread alone may not have begun one: 2 runs in 8 failed)
+    wait_until(lambda: started, 60, "a slice to be under way")
+    task.cancel()
+    wait_until(lambda: task.result is not None, 20, "the canceled task to end")
+    return task

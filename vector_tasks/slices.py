@@ -33,7 +33,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -160,7 +160,83 @@ def fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
     return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
 
 
-class _Slicer:
+class SliceRun:
+    """What both sliced engines share: one worker thread per core takes the next slice, the
+    calling thread writes the buffered slices in input order meanwhile (``_write_in_order``, with
+    ``_next_to_write``), and the first failure or cancel stops them all (``_stop``).
+
+    The state is read and changed under ``turn``: the next slice to take and to write, the
+    slices buffered and not yet written, and why the run stopped.
+    """
+
+    thread_name = "offload-buffer-slices"
+
+    def __init__(self, ranges: List[Tuple[int, int]], control: Control) -> None:
+        self.ranges, self.control = ranges, control
+        self.turn = threading.Condition()
+        self.next_slice = self.next_write = 0
+        self.buffered: Dict[int, Any] = {}  # slices buffered, not yet written
+        self.error: Optional[BaseException] = None
+        self.watch: Optional[GeosWatch] = None
+
+    def run(self, watch: GeosWatch, workers: int) -> None:
+        """Run the workers (their GEOS calls in ``watch``) and write their slices until every
+        slice is written, or stop them all at the first cancel or failure, and raise it (once:
+        it holds the workers' frames)."""
+        self.watch = watch
+        threads = [threading.Thread(target=self._work, args=(n,), name=f"{self.thread_name}-{n}", daemon=True)
+                   for n in range(min(workers, len(self.ranges)))]
+        try:
+            for thread in threads:
+                thread.start()
+            self._write_in_order(threads)
+        except BaseException as exc:
+            self._stop(exc)
+            raise
+        finally:
+            for thread in threads:
+                if thread.ident is not None:  # started
+                    thread.join()
+            self._after_workers()
+        error, self.error = self.error, None
+        if error is not None:
+            try:
+                raise error
+            finally:  # else this frame's local and the error's traceback hold each other, and through
+                del error  # f_back every frame up to the caller's layer, until a collection (after QGIS's exit)
+
+    def _next_to_write(self, threads: List[threading.Thread], claim: Callable[[int], None] = lambda index: None) -> Any:
+        """Wait for the next slice in input order (the calling thread), reporting progress; it
+        (``claim``-ed under ``turn``), or None once the run stopped."""
+        while True:
+            self.control.check_canceled()
+            self.control.report(0.95 * self.next_write / len(self.ranges),
+                                f"{self.next_write} of {len(self.ranges)} slices written")
+            with self.turn:
+                if self.error is not None:
+                    return None
+                buffered = self.buffered.get(self.next_write)
+                if buffered is not None:
+                    claim(self.next_write)
+                    return buffered
+                if not any(thread.is_alive() for thread in threads):
+                    raise TaskFailed(f"slice {self.next_write} was never buffered")
+                self.turn.wait(WAIT_S)
+
+    def _work(self, worker: int) -> None:
+        raise NotImplementedError
+
+    def _write_in_order(self, threads: List[threading.Thread]) -> None:
+        raise NotImplementedError
+
+    def _stop(self, error: BaseException) -> None:
+        raise NotImplementedError
+
+    def _after_workers(self) -> None:
+        """Once every worker has ended: let go of what they left."""
+
+
+class _Slicer(SliceRun):
     """The workers' shared state: the next slice to take, the next to write, the slices buffered
     and not yet written, the running slices' feedbacks (to cancel them), and why the run stopped.
 
@@ -171,56 +247,19 @@ class _Slicer:
     """
 
     def __init__(self, plan: Any, ranges: List[Tuple[int, int]], sink: FileSink, control: Control) -> None:
-        self.plan, self.ranges, self.sink, self.control = plan, ranges, sink, control
-        self.turn = threading.Condition()
-        self.next_slice = 0
-        self.next_write = 0
+        super().__init__(ranges, control)
+        self.plan, self.sink = plan, sink
         self.writing: Optional[int] = None  # the slice being appended: its worker must not delete it yet
         self.buffered: Dict[int, QgsVectorLayer] = {}  # slices buffered, not yet written
         self.feedbacks: Dict[int, QgsProcessingFeedback] = {}
-        self.error: Optional[BaseException] = None
         self.written = self.skipped = 0
-        self.watch: Optional[GeosWatch] = None
-
-    def run(self, watch: GeosWatch, workers: int) -> None:
-        """Run the workers and write their slices until every slice is written, or stop them
-        all at the first cancel or failure."""
-        self.watch = watch
-        threads = [threading.Thread(target=self._work, name=f"offload-buffer-slices-{n}", daemon=True)
-                   for n in range(min(workers, len(self.ranges)))]
-        for thread in threads:
-            thread.start()
-        try:
-            self._write_in_order(threads)
-        except BaseException as exc:
-            self._stop(exc)
-            raise
-        finally:
-            for thread in threads:
-                thread.join()
-        error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
-        if error is not None:
-            try:
-                raise error
-            finally:  # else this frame's local and the error's traceback hold each other, and through
-                del error  # f_back every frame up to the caller's layer, until a collection (after QGIS's exit)
 
     def _write_in_order(self, threads: List[threading.Thread]) -> None:
         """Append each buffered slice to the output in input order (the calling thread)."""
         while self.next_write < len(self.ranges):
-            self.control.check_canceled()
-            self.control.report(0.95 * self.next_write / len(self.ranges),
-                                f"{self.next_write} of {len(self.ranges)} slices written")
-            with self.turn:
-                if self.error is not None:
-                    return
-                layer = self.buffered.get(self.next_write)
-                if layer is None:
-                    if not any(thread.is_alive() for thread in threads):
-                        raise TaskFailed(f"slice {self.next_write} was never buffered")
-                    self.turn.wait(WAIT_S)
-                    continue
-                self.writing = self.next_write
+            layer = self._next_to_write(threads, claim=self._claim)  # claimed: its worker keeps it
+            if layer is None:
+                return
             try:
                 self.sink.add_layer(layer)
                 count = layer.featureCount()
@@ -235,6 +274,9 @@ class _Slicer:
                 self.next_write += 1
                 self.turn.notify_all()
 
+    def _claim(self, index: int) -> None:
+        self.writing = index
+
     def _stop(self, error: BaseException) -> None:
         """Stop every worker: running slices are canceled, GEOS calls interrupted, nothing more written."""
         with self.turn:
@@ -247,7 +289,7 @@ class _Slicer:
             return
         self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
 
-    def _work(self) -> None:
+    def _work(self, worker: int) -> None:
         kept: Dict[int, QgsProcessingContext] = {}  # this worker's slices not yet written, with their layers
         try:
             with self.watch.watched():

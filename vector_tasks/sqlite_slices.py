@@ -38,7 +38,7 @@ from ..core.errors import Canceled, TaskFailed, without_frames
 from .geos_interrupt import GeosWatch, Stopped
 from .gpkg_sql import ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only
 from .sinks import FileSink
-from .slices import AHEAD, WAIT_S, NeedsFixing, SliceSource, fid_ranges, first_invalid, slice_uri
+from .slices import AHEAD, NeedsFixing, SliceRun, SliceSource, fid_ranges, first_invalid, slice_uri
 
 # Geometry types SpatiaLite reads from a GeoPackage as GDAL does (no curves), in 2D.
 PLAIN_GEOMETRIES = {"POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"}
@@ -130,7 +130,7 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
         run = _Run(plan, fid_ranges(plan, threads), output, sink, control)
         # The slices buffered and not yet written are the run's, not one geometry's growth.
         with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes) as watch:
-            run.start(threads, watch)
+            run.run(watch, threads)
         result.written, result.skipped, result.null = run.written, run.skipped, run.null
         _record_contents(sink.destination, sink.layer_name, run.extent, run.written)
     except BaseException:
@@ -185,49 +185,27 @@ class _Slice:
         self.holder.close()  # the last connection to it: the database is gone
 
 
-class _Run:
-    """The workers' shared state: the next slice to take and to write, the slices buffered and
-    not yet written (a worker keeps at most ``AHEAD``), their connections (to interrupt them)
-    and why the run stopped."""
+class _Run(SliceRun):
+    """A run's shared state, beyond ``SliceRun``'s: the slices each worker holds (at most
+    ``AHEAD``), the workers' connections (to interrupt them), the counts."""
+
+    thread_name = "offload-buffer-sqlite"
 
     def __init__(self, plan: Any, ranges: List[Tuple[int, int]], output: _Output, sink: FileSink,
                  control: Control) -> None:
-        self.plan, self.ranges, self.output, self.sink, self.control = plan, ranges, output, sink, control
-        self.watch: Optional[GeosWatch] = None
-        self.turn = threading.Condition()
-        self.next_slice = self.next_write = 0
+        super().__init__(ranges, control)
+        self.plan, self.output, self.sink = plan, output, sink
         self.buffered: Dict[int, Tuple[int, _Slice]] = {}  # slice → its worker, its rows
         self.held: Dict[int, int] = {}  # worker → slices buffered and not yet written
         self.connections: List[sqlite3.Connection] = []
-        self.error: Optional[BaseException] = None
         self.written = self.skipped = self.null = 0
         self.held_bytes = 0  # buffered slices not yet written: memory the memory bound leaves aside
         self.extent = _Extent()
         self.prefix = f"file:/offload-buffer-{uuid.uuid4().hex}"  # the slices' names: this run's alone
 
-    def start(self, workers: int, watch: GeosWatch) -> None:
-        self.watch = watch
-        threads = [threading.Thread(target=self._work, args=(n,), name=f"offload-buffer-sqlite-{n}", daemon=True)
-                   for n in range(min(workers, len(self.ranges)))]
-        try:
-            for thread in threads:
-                thread.start()
-            self._write_in_order(threads)
-        except BaseException as exc:
-            self._stop(exc)
-            raise
-        finally:
-            for thread in threads:
-                if thread.ident is not None:  # started
-                    thread.join()
-            for _, slice_ in self.buffered.values():  # after a stop: buffered, never written
-                slice_.close()
-        error, self.error = self.error, None  # raised once, and not kept: it holds the workers' frames
-        if error is not None:
-            try:
-                raise error
-            finally:
-                del error  # no cycle through this frame (see slices._Slicer.run)
+    def _after_workers(self) -> None:
+        for _, slice_ in self.buffered.values():  # after a stop: buffered, never written
+            slice_.close()
 
     def _write_in_order(self, threads: List[threading.Thread]) -> None:
         """Copy each buffered slice into the output in input order, a transaction each (the calling thread)."""
@@ -235,18 +213,9 @@ class _Run:
         try:
             insert = self._insert()
             while self.next_write < len(self.ranges):
-                self.control.check_canceled()
-                self.control.report(0.95 * self.next_write / len(self.ranges),
-                                    f"{self.next_write} of {len(self.ranges)} slices written")
-                with self.turn:
-                    if self.error is not None:
-                        return
-                    taken = self.buffered.pop(self.next_write, None)
-                    if taken is None:
-                        if not any(thread.is_alive() for thread in threads):
-                            raise TaskFailed(f"slice {self.next_write} was never buffered")
-                        self.turn.wait(WAIT_S)
-                        continue
+                taken = self._next_to_write(threads)
+                if taken is None:
+                    return
                 worker, slice_ = taken
                 try:
                     connection.execute("ATTACH ? AS slice", (slice_.name,))
@@ -259,6 +228,7 @@ class _Run:
                 self.sink.rows_appended(slice_.boxes)
                 self.extent.add(slice_.boxes[1])
                 with self.turn:
+                    del self.buffered[self.next_write]
                     self.written += count
                     self.next_write += 1
                     self.held[worker] -= 1

@@ -12,11 +12,10 @@ from qgis.core import QgsVectorLayer
 
 import offload.vector_tasks.buffer as buffer_module
 import offload.vector_tasks.slices as slices_module
-from offload.core.task import start
 from offload.vector_tasks.buffer_task import BufferTask
 from offload.vector_tasks.request import BufferRequest
 from qgis_helpers import run_to_end, wait_until
-from vector_data import assert_same, make_layer, make_squares_with_bow_ties, native
+from vector_data import CAP_AND_JOIN_CASES, assert_same, cancel_a_heavy_buffer, make_layer, make_squares_with_bow_ties, native
 
 
 @pytest.fixture
@@ -40,12 +39,7 @@ def slice_threads() -> list:
     return [t for t in threading.enumerate() if t.name.startswith("offload-buffer-slices")]
 
 
-@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
-    ("points", "round", "round", 0, 0),
-    ("lines", "flat", "miter", 1, 1),
-    ("lines", "square", "bevel", 2, 2),
-    ("polygons", "round", "miter", 0, 1),
-])
+@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", CAP_AND_JOIN_CASES)
 def test_slices_give_native_buffer_s_features_in_input_order(qgis_processing, tmp_path, sliced, kind, cap, join,
                                                              native_cap, native_join):
     spec = make_layer(tmp_path / "in.gpkg", kind, count=2000)
@@ -123,12 +117,7 @@ def test_cancel_reaches_the_running_slices_and_leaves_nothing(tmp_path, sliced, 
             stopped.append(feedback.isCanceled())
 
     monkeypatch.setattr(slices_module._Slicer, "_run", run)
-    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
-    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=48)))
-    # a slice's algorithm under way (a worker thread alone may not have begun one: 2 runs in 8 failed)
-    wait_until(lambda: started, 60, "a slice to be under way")
-    task.cancel()
-    wait_until(lambda: task.result is not None, 20, "the canceled task to end")
+    task = cancel_a_heavy_buffer(tmp_path, started)
     assert task.result is False and task.canceled and task.error is None and len(sliced) == 1
     assert True in stopped  # a running native:buffer was told, and stopped between features
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]

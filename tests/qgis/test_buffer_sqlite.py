@@ -15,12 +15,11 @@ from qgis.core import QgsVectorLayer
 import offload.vector_tasks.buffer as buffer_module
 import offload.vector_tasks.slices as slices_module
 import offload.vector_tasks.sqlite_slices as sqlite_module
-from offload.core.task import start
 from offload.vector_tasks.buffer import validate_buffer_request
 from offload.vector_tasks.buffer_task import BufferTask
 from offload.vector_tasks.request import BufferRequest
 from qgis_helpers import run_to_end, wait_until
-from vector_data import assert_same, make_layer, make_squares_with_bow_ties, native
+from vector_data import CAP_AND_JOIN_CASES, assert_same, cancel_a_heavy_buffer, make_layer, make_squares_with_bow_ties, native
 
 
 @pytest.fixture
@@ -61,17 +60,29 @@ def contents(path, table):
         connection.close()
 
 
+def layer_of(path, kind, geometries, name="t", options=("SPATIAL_INDEX=NO",)):
+    """A GeoPackage layer of the given geometries (WKT, or WKB bytes), fids 1, 2, …, with an
+    integer ``n`` counting them."""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    layer = source.CreateLayer(name, srs, kind, list(options))  # no index: its triggers need GDAL's SQL functions
+    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    for n, geometry in enumerate(geometries):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("n", n)
+        feature.SetGeometry(ogr.CreateGeometryFromWkb(geometry) if isinstance(geometry, bytes)
+                            else ogr.CreateGeometryFromWkt(geometry))
+        layer.CreateFeature(feature)
+    source = None
+    return f"{path}|layername={name}"
+
+
 def sqlite_threads() -> list:
     return [t for t in threading.enumerate() if t.name.startswith("offload-buffer-sqlite")]
 
 
-@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", [
-    ("points", "round", "round", 0, 0),
-    ("lines", "flat", "miter", 1, 1),
-    ("lines", "square", "bevel", 2, 2),
-    ("polygons", "round", "miter", 0, 1),
-    ("polygons", "square", "round", 2, 0),
-])
+@pytest.mark.parametrize("kind, cap, join, native_cap, native_join", CAP_AND_JOIN_CASES + [("polygons", "square", "round", 2, 0)])
 def test_sqlite_writes_native_buffer_s_bytes_in_input_order(qgis_processing, tmp_path, engines, kind, cap, join,
                                                             native_cap, native_join):
     spec = make_layer(tmp_path / "in.gpkg", kind, count=2000)
@@ -126,16 +137,8 @@ def test_invalid_geometries_are_skipped_failed_or_fixed(tmp_path, engines):
 def test_a_geometry_spatialite_cannot_buffer_goes_to_native_buffer(qgis_processing, tmp_path, engines):
     """An empty polygon: SpatiaLite reads none, native:buffer writes an empty one."""
     path = tmp_path / "in.gpkg"
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    layer = source.CreateLayer("holes", srs, ogr.wkbPolygon)
-    for n in range(300):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(
-            "POLYGON EMPTY" if n == 200 else f"POLYGON (({n} 0, {n + 0.5} 0, {n + 0.5} 1, {n} 0))"))
-        layer.CreateFeature(feature)
-    source = None
+    layer_of(path, ogr.wkbPolygon, ["POLYGON EMPTY" if n == 200 else f"POLYGON (({n} 0, {n + 0.5} 0, {n + 0.5} 1, {n} 0))"
+                                    for n in range(300)], name="holes")
     task = BufferTask(BufferRequest(f"{path}|layername=holes", tmp_path / "ours.gpkg", distance=1))
     assert run_to_end(task, 60) is True and engines == ["buffer_in_sqlite", "buffer_in_slices"]
     native(qgis_processing, f"{path}|layername=holes", tmp_path, DISTANCE=1)
@@ -178,11 +181,7 @@ def test_cancel_stops_the_workers_and_leaves_nothing(tmp_path, engines, monkeypa
         return real_slice(run, connection, statement, index)
 
     monkeypatch.setattr(sqlite_module._Run, "_slice", slice_)
-    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
-    task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=48)))
-    wait_until(lambda: started, 60, "a slice to be under way")
-    task.cancel()
-    wait_until(lambda: task.result is not None, 20, "the canceled task to end")
+    task = cancel_a_heavy_buffer(tmp_path, started)
     assert task.result is False and task.canceled and task.error is None
     assert engines == ["buffer_in_sqlite"] and len(started) <= 2  # the running statements were interrupted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]
@@ -192,36 +191,12 @@ def test_cancel_stops_the_workers_and_leaves_nothing(tmp_path, engines, monkeypa
 def test_a_table_whose_fid_column_qgis_renames_goes_to_native_buffer(qgis_processing, tmp_path, engines):
     """QGIS writes a source fid column of another name as a field beside its own fid."""
     path = tmp_path / "in.gpkg"
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    layer = source.CreateLayer("parcels", srs, ogr.wkbPolygon, ["FID=OBJECTID"])
-    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
-    for n in range(300):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("n", n)
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON (({n} 0, {n + 0.5} 0, {n + 0.5} 1, {n} 0))"))
-        layer.CreateFeature(feature)
-    source = None
+    layer_of(path, ogr.wkbPolygon, [f"POLYGON (({n} 0, {n + 0.5} 0, {n + 0.5} 1, {n} 0))" for n in range(300)],
+             name="parcels", options=("FID=OBJECTID",))
     task = BufferTask(BufferRequest(f"{path}|layername=parcels", tmp_path / "ours.gpkg", distance=1))
     assert run_to_end(task, 60) is True and engines == ["buffer_in_sqlite", "buffer_in_slices"]
     native(qgis_processing, f"{path}|layername=parcels", tmp_path, DISTANCE=1)
     assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
-
-
-def layer_of(path, kind, geometries, name="t"):
-    """A GeoPackage layer of the given geometries (WKT, or WKB bytes), fids 1, 2, …"""
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    layer = source.CreateLayer(name, srs, kind, ["SPATIAL_INDEX=NO"])  # its triggers need GDAL's SQL functions
-    for geometry in geometries:
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetGeometry(ogr.CreateGeometryFromWkb(geometry) if isinstance(geometry, bytes)
-                            else ogr.CreateGeometryFromWkt(geometry))
-        layer.CreateFeature(feature)
-    source = None
-    return f"{path}|layername={name}"
 
 
 SQUARE = "POLYGON ((20 0, 21 0, 21 1, 20 1, 20 0))"
