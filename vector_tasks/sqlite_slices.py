@@ -64,7 +64,7 @@ def connect_spatialite(path: str) -> Optional[sqlite3.Connection]:
 
     try:
         connection = spatialite_connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-    except (RuntimeError, sqlite3.Error):
+    except (RuntimeError, AttributeError, sqlite3.Error):  # no module; a Python built without extension loading
         return None
     try:
         connection.execute("SELECT BufferOptions_SetQuadrantSegments(8), AsGPB(GeomFromText('POINT(0 0)'))")

@@ -322,3 +322,16 @@ def test_a_large_layer_is_cut_into_slices_of_bounded_size(tmp_path, monkeypatch)
     spec = layer_of(tmp_path / "in.gpkg", ogr.wkbPolygon, [SQUARE] * 3000)
     ranges = slices_module.fid_ranges(plan_for(spec, distance=1), 2)
     assert len(ranges) == 20 and all(last - first + 1 == 150 for first, last in ranges)
+
+
+def test_without_spatialite_native_buffer_does_the_run(tmp_path, engines, monkeypatch):
+    """A Python built without SQLite's extension loading (or no SpatiaLite module): the slices engine."""
+    import qgis.utils
+
+    def no_extension_loading(*_args, **_kwargs):
+        raise AttributeError("'sqlite3.Connection' object has no attribute 'enable_load_extension'")
+
+    monkeypatch.setattr(qgis.utils, "spatialite_connect", no_extension_loading)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    task = BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2))
+    assert run_to_end(task, 60) is True and task.details.written == 300 and engines == ["buffer_in_slices"]
