@@ -154,8 +154,8 @@ def fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
         count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES), -(-features // MAX_SLICE_FEATURES))
         step = -(-features // count)
         firsts = [row[0] for row in connection.execute(  # the fid opening each slice: one pass over the fids
-            f"SELECT {source.fid} FROM (SELECT {source.fid}, row_number() OVER (ORDER BY {source.fid}) - 1 AS n "
-            f"FROM {table}) WHERE n % ? = 0 ORDER BY {source.fid}", (step,))]
+            f"SELECT opening FROM (SELECT {source.fid} AS opening, row_number() OVER (ORDER BY {source.fid}) - 1 "
+            f"AS place FROM {table}) WHERE place % ? = 0 ORDER BY opening", (step,))]  # aliases: the fid may be "n"
         (last,) = connection.execute(f"SELECT max({source.fid}) FROM {table}").fetchone()
     return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
 
@@ -198,6 +198,7 @@ class SliceRun:
                 if thread.ident is not None:  # started
                     thread.join()
             self._after_workers()
+            self.watch = None  # the watch may hold this run (what it leaves aside): no cycle through the plan
         error, self.error = self.error, None
         if error is not None:
             try:

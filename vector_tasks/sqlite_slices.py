@@ -8,7 +8,8 @@ its own with SpatiaLite loaded (QGIS ships it on every platform, and loads it wi
 isValid, the test behind QGIS's invalid-geometry check), buffered by GEOS with native:buffer's
 parameters and encoded as a GeoPackage geometry, all in C with Python's lock released, into an
 in-memory database of the slice's own. The calling thread meanwhile copies the slices into the
-output table, in input order, one statement each: no row ever becomes a Python object.
+output table, in input order, one statement each. No row becomes a Python object (only text
+attributes are read once, for Python to check their UTF-8).
 
 The GEOS calls are native:buffer's (the same library, parameters and conversions), and the
 blobs the same bytes (all 100,000 stars of ``bench/inqgis.py``; the parity tests). Against
@@ -158,7 +159,7 @@ def _output_table(sink: FileSink, source: SliceSource) -> _Output:
         others = [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(sink.layer_name)}")')
                   if row[1] not in fid + [geometry]]
     with read_only(source.path) as connection:
-        declared = {row[1]: _base_type(row[2]) + _width(row[2])
+        declared = {row[1]: _base_type(row[2])
                     for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')}
     if encoding != "UTF-8" or srs_id is None or geometry is None or fid != [source.fid_column]:
         raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
@@ -368,17 +369,16 @@ class _Run(SliceRun):
 
 def _unlike_gdal(types: List[str]) -> str:
     """An SQL condition on a slice's row: one of its attributes (``a0``…, of the declared ``types``)
-    holds a value GDAL never writes there, and QGIS would write otherwise (a real in an integer
-    column, a NUL in a text, a text longer than its column's width)."""
+    holds a value GDAL never writes there, or one QGIS would write otherwise (a real in an integer
+    column, a NUL in a text, a text opening with a byte-order mark)."""
     conditions = ["0"]
     for n, declared in enumerate(types):
         value, base = f"a{n}", _base_type(declared)
         if base in ("REAL", "DOUBLE"):
             conditions.append(f"typeof({value}) NOT IN ('real', 'null')")
-        elif base == "TEXT":
-            conditions.append(f"typeof({value}) NOT IN ('text', 'null') OR instr({value}, char(0)) > 0")
-            if declared != base:  # TEXT(n)
-                conditions.append(f"length({value}) > {int(declared[len(base) + 1:-1])}")
+        elif base == "TEXT":  # longer than a TEXT(n)'s width: GDAL writes it (and QGIS fails): written as it is
+            conditions.append(f"typeof({value}) NOT IN ('text', 'null') OR instr({value}, char(0)) > 0 "
+                              f"OR substr({value}, 1, 1) = char(65279)")  # QGIS drops a leading byte-order mark
         else:
             conditions.append(f"typeof({value}) NOT IN ('integer', 'null')")
             if base == "BOOLEAN":
@@ -469,9 +469,3 @@ def _source_geometry(source: SliceSource) -> str:
 def _base_type(declared: str) -> str:
     """A column's type without its width: ``TEXT(20)`` → ``TEXT``."""
     return declared.split("(", 1)[0].strip().upper()
-
-
-def _width(declared: str) -> str:
-    """A column's width as declared, ``(20)`` for ``TEXT(20)``; "" for none."""
-    width = declared.partition("(")[2].rstrip(") ").strip()
-    return f"({int(width)})" if width.isdigit() else ""

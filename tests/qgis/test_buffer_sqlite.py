@@ -60,17 +60,19 @@ def contents(path, table):
         connection.close()
 
 
-def layer_of(path, kind, geometries, name="t", options=("SPATIAL_INDEX=NO",)):
+def layer_of(path, kind, geometries, name="t", options=("SPATIAL_INDEX=NO",), counted=True):
     """A GeoPackage layer of the given geometries (WKT, or WKB bytes), fids 1, 2, …, with an
-    integer ``n`` counting them."""
+    integer ``n`` counting them (unless not ``counted``)."""
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(3857)
     layer = source.CreateLayer(name, srs, kind, list(options))  # no index: its triggers need GDAL's SQL functions
-    layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+    if counted:
+        layer.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
     for n, geometry in enumerate(geometries):
         feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("n", n)
+        if counted:
+            feature.SetField("n", n)
         feature.SetGeometry(ogr.CreateGeometryFromWkb(geometry) if isinstance(geometry, bytes)
                             else ogr.CreateGeometryFromWkt(geometry))
         layer.CreateFeature(feature)
@@ -259,6 +261,7 @@ UNLIKE_GDAL = {  # legal in SQLite, never written by GDAL: QGIS writes something
     "bytes that are not UTF-8": "UPDATE t SET s = CAST(X'41FF42' AS TEXT) WHERE fid = 5",
     "a NUL in a text": "UPDATE t SET s = 'a' || char(0) || 'b' WHERE fid = 6",
     "a blob in a real column": "UPDATE t SET r = X'00FF' WHERE fid = 7",
+    "a text opening with a byte-order mark": "UPDATE t SET s = char(65279) || 'name' WHERE fid = 8",
 }
 
 
@@ -335,3 +338,51 @@ def test_without_spatialite_native_buffer_does_the_run(tmp_path, engines, monkey
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
     task = BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2))
     assert run_to_end(task, 60) is True and task.details.written == 300 and engines == ["buffer_in_slices"]
+
+
+def test_a_text_longer_than_its_column_s_width_is_written_as_the_file_holds_it(tmp_path, engines):
+    """GDAL writes it (with a warning) and native:buffer fails on it: nothing is dropped, whatever --invalid says."""
+    spec = attribute_layer(tmp_path / "in.gpkg")
+    with sqlite3.connect(str(tmp_path / "in.gpkg")) as connection:
+        connection.execute("UPDATE t SET s3 = 'abcdefgh' WHERE fid = 3")
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1, invalid="skip"))
+    assert run_to_end(task, 60) is True and task.details.written == 10 and engines == ["buffer_in_sqlite"]
+    assert [row[-1] for row in rows(tmp_path / "ours.gpkg", "ours")][2] == "abcdefgh"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "slices"])
+def test_a_fid_column_named_like_the_slicing_query_s_own_names(tmp_path, monkeypatch, engine):
+    """The fid column may be called ``n`` (or anything): every feature is read, by either engine."""
+    if engine == "slices":
+        monkeypatch.setattr(buffer_module, "sqlite_can_buffer", lambda plan: False)
+    spec = layer_of(tmp_path / "in.gpkg", ogr.wkbPolygon, [SQUARE] * 700, name="parcels",
+                    options=("FID=n", "SPATIAL_INDEX=NO"), counted=False)
+    with sqlite3.connect(str(tmp_path / "in.gpkg")) as connection:
+        low, high, count = connection.execute("SELECT min(n), max(n), count(*) FROM parcels").fetchone()
+    ranges = slices_module.fid_ranges(plan_for(spec, distance=1), 2)
+    assert count == 700 and ranges[0][0] == low and ranges[-1][1] == high
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1))
+    assert run_to_end(task, 60) is True and task.details.written == 700
+
+
+def test_a_run_is_freed_as_it_ends_not_by_the_garbage_collector(tmp_path, monkeypatch):
+    """A run holds the plan (QGIS's objects): left in a cycle, it would be freed at any moment, on any
+    thread, or after QGIS has exited."""
+    import gc
+    import weakref
+
+    made = []
+    real_init = sqlite_module._Run.__init__
+
+    def init(run, *args):
+        real_init(run, *args)
+        made.append(weakref.ref(run))
+
+    monkeypatch.setattr(sqlite_module._Run, "__init__", init)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=600)
+    gc.disable()
+    try:
+        assert run_to_end(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2)), 60) is True
+        assert len(made) == 1 and made[0]() is None
+    finally:
+        gc.enable()
