@@ -110,10 +110,11 @@ class GeosWatch:
     """
 
     def __init__(self, check_canceled: Callable[[], None], max_growth_bytes: Optional[int] = None,
-                 held: Callable[[], int] = lambda: 0) -> None:
+                 held: Callable[[], int] = lambda: 0, on_stop: Callable[[str], None] = lambda reason: None) -> None:
         self._check_canceled = check_canceled
         self._max_growth = max_growth_bytes
         self._held = held  # bytes the run holds on purpose (results waiting to be written): not growth
+        self._on_stop = on_stop  # what else stops with GEOS (a running SQL statement), given the reason
         self._lock = threading.Lock()
         self._inside: Set[int] = set()
         self._reason: Optional[str] = None  # "canceled", "memory" or "failed"
@@ -153,6 +154,7 @@ class GeosWatch:
             self._reason = reason
             for thread_id in self._inside:
                 interrupt(thread_id)
+        self._on_stop(reason)
 
     @property
     def stopped(self) -> bool:

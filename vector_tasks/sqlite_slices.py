@@ -130,7 +130,8 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
         output = _output_table(sink, plan.slices)
         run = _Run(plan, fid_ranges(plan, threads), output, sink, control)
         # The slices buffered and not yet written are the run's, not one geometry's growth.
-        with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes) as watch:
+        with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes,
+                       on_stop=run.geos_stopped) as watch:
             run.run(watch, threads)
         result.written, result.skipped, result.null = run.written, run.skipped, run.null
         _record_contents(sink.destination, sink.layer_name, run.extent, run.written)
@@ -257,14 +258,26 @@ class _Run(SliceRun):
         return (f'INSERT INTO "{quoted(self.output.table)}" ({columns}) '
                 f"SELECT fid, {geometry}{attributes} FROM slice.rows WHERE valid != 0")
 
+    def geos_stopped(self, reason: str) -> None:
+        """The watch stopped GEOS: a cancel or a failure stops the statements too (else each row left
+        calls GEOS in vain, and SpatiaLite prints an error for it). A memory stop lets the statement
+        end: its null buffer names the feature that grew."""
+        if reason != "memory":
+            self.interrupt_statements()
+
+    def interrupt_statements(self) -> None:
+        """Stop the workers' running statements (at their next row)."""
+        with self.turn:
+            for connection in self.connections:
+                connection.interrupt()
+
     def _stop(self, error: BaseException) -> None:
         """Stop every worker: running statements interrupted, GEOS calls too, nothing more written."""
         with self.turn:
             if self.error is None:
                 self.error = error
-            for connection in self.connections:
-                connection.interrupt()
             self.turn.notify_all()
+        self.interrupt_statements()
         if not isinstance(error, Stopped):
             self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
 

@@ -386,3 +386,31 @@ def test_a_run_is_freed_as_it_ends_not_by_the_garbage_collector(tmp_path, monkey
         assert len(made) == 1 and made[0]() is None
     finally:
         gc.enable()
+
+
+def test_ctrl_c_stops_the_statements_with_geos(tmp_path, subprocess_env):
+    """Each row left of a running statement would call GEOS in vain after the cancel, and
+    SpatiaLite print "GEOS error: InterruptedException" for it (695 lines in one run)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
+    run = subprocess.Popen([sys.executable, "-m", "offload", "buffer", "--input", spec, "--distance", "2",
+                            "--segments", "48", "--output", str(tmp_path / "out.gpkg")], env=subprocess_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".out") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the output's temporary file: the workers are under way
+        time.sleep(0.5)
+        assert run.poll() is None, "the run ended before the cancel"
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        run.kill()
+        run.wait()
+    assert run.returncode == 130, stderr
+    assert stderr.count("GEOS error") <= 10, stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]
