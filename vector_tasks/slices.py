@@ -128,7 +128,7 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     sink = FileSink(plan.fields, plan.crs, destination, layer_name, base, control, index_at_close=True)
     try:
         sink.end_writer()  # the table exists; slices come as whole layers
-        slicer = _Slicer(plan, fid_ranges(plan, threads), sink, control)
+        slicer = _Slicer(plan, fid_ranges(plan, threads, control), sink, control)
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
             slicer.run(watch, threads)
@@ -142,21 +142,33 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     sink.close()
 
 
-def fid_ranges(plan: Any, threads: int) -> List[Tuple[int, int]]:
+def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tuple[int, int]]:
     """The slices: ``[first, last]`` ranges of fids (inclusive: the largest fid may be 2⁶³ - 1),
-    as many features each (by their count, not their fids' span, which gaps make uneven)."""
+    as many features each (by their count, not their fids' span, which gaps make uneven).
+
+    :raises Canceled: when a cancel comes meanwhile (one pass over 5 million fids takes seconds).
+    """
     source = plan.slices
     table = f'"{quoted(source.table)}"'
+    control.check_canceled()
     with read_only(source.path) as connection:
-        (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-        if not features:
-            return []
-        count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES), -(-features // MAX_SLICE_FEATURES))
-        step = -(-features // count)
-        firsts = [row[0] for row in connection.execute(  # the fid opening each slice: one pass over the fids
-            f"SELECT opening FROM (SELECT {source.fid} AS opening, row_number() OVER (ORDER BY {source.fid}) - 1 "
-            f"AS place FROM {table}) WHERE place % ? = 0 ORDER BY opening", (step,))]  # aliases: the fid may be "n"
-        (last,) = connection.execute(f"SELECT max({source.fid}) FROM {table}").fetchone()
+        remove = control.on_cancel(connection.interrupt)
+        try:
+            (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if not features:
+                return []
+            count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES),
+                        -(-features // MAX_SLICE_FEATURES))
+            step = -(-features // count)
+            firsts = [row[0] for row in connection.execute(  # the fid opening each slice: one pass over the fids
+                f"SELECT opening FROM (SELECT {source.fid} AS opening, row_number() OVER (ORDER BY {source.fid}) - 1 "
+                f"AS place FROM {table}) WHERE place % ? = 0 ORDER BY opening", (step,))]  # the fid may be "n"
+            (last,) = connection.execute(f"SELECT max({source.fid}) FROM {table}").fetchone()
+        except sqlite3.OperationalError:
+            control.check_canceled()  # interrupted by a cancel: why
+            raise
+        finally:
+            remove()
     return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
 
 

@@ -128,7 +128,7 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
     try:
         sink.end_writer()  # the table exists, empty; rows come from SQLite
         output = _output_table(sink, plan.slices)
-        run = _Run(plan, fid_ranges(plan, threads), output, sink, control)
+        run = _Run(plan, fid_ranges(plan, threads, control), output, sink, control)
         # The slices buffered and not yet written are the run's, not one geometry's growth.
         with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes,
                        on_stop=run.geos_stopped) as watch:

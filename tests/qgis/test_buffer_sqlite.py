@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 import threading
+import time
 
 import pytest
 from osgeo import ogr, osr
@@ -414,3 +415,36 @@ def test_ctrl_c_stops_the_statements_with_geos(tmp_path, subprocess_env):
     assert run.returncode == 130, stderr
     assert stderr.count("GEOS error") <= 10, stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]
+
+
+def test_a_cancel_interrupts_the_pass_over_the_fids(tmp_path):
+    """Cutting a layer of millions of features reads every fid: a cancel stops it."""
+    from offload.core.control import Control
+    from offload.core.errors import Canceled
+
+    path = tmp_path / "in.gpkg"
+    layer_of(path, ogr.wkbPoint, ["POINT (1 1)"])
+    with sqlite3.connect(str(path)) as connection:  # 400,000 more rows, fast: the fids are what is read
+        connection.execute("WITH RECURSIVE k(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM k WHERE i < 400001) "
+                           "INSERT INTO t (fid, geom, n) SELECT i, (SELECT geom FROM t WHERE fid = 1), i FROM k")
+    plan = plan_for(f"{path}|layername=t", distance=1)
+    registered, removed = threading.Event(), threading.Event()
+
+    def on_cancel(hook):  # the cancel comes as the fids are read: the hook, called until it is removed
+        registered.set()
+
+        def keep_calling():
+            while not removed.is_set():
+                hook()
+                time.sleep(0.001)
+
+        threading.Thread(target=keep_calling, daemon=True).start()
+        return removed.set
+
+    def check_canceled():
+        if registered.is_set():
+            raise Canceled("canceled")
+
+    with pytest.raises(Canceled):
+        slices_module.fid_ranges(plan, 2, Control(check_canceled=check_canceled, on_cancel=on_cancel))
+    assert removed.is_set()
