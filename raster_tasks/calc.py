@@ -216,7 +216,6 @@ def check_output(request: CalcRequest, grid: Grid, gdal_type: int) -> None:
                          f"(--no-space-check, check_free_space=False: when compression will make it fit)")
 
 
-
 def _check_nodata_fits(nodata: float, gdal_type: int) -> None:
     dtype = gdal_io.numpy_type(gdal_type)
     if dtype.kind in "iu":

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..core.errors import InputError
-from ..core.paths import same_file
 from ..core.gpkg_tables import BOOKKEEPING_PREFIXES, gpkg_user_tables, is_bookkeeping, user_tables
+from ..core.paths import same_file
 from .gpkg_sql import read_only
 
 # Formats written by extension, each checked to produce its file(s) under the temporary name and

@@ -236,13 +236,25 @@ class SliceRun:
                     raise TaskFailed(f"slice {self.next_write} was never buffered")
                 self.turn.wait(WAIT_S)
 
+    def _stop(self, error: BaseException) -> None:
+        """Stop every worker: the running slices halted, GEOS calls interrupted, nothing more
+        written; ``error`` is what the run raises (the first one)."""
+        with self.turn:
+            if self.error is None:
+                self.error = error
+            self._halt_running()
+            self.turn.notify_all()
+        if not isinstance(error, Stopped):  # a Stopped worker saw the watch stop already
+            self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
+
     def _work(self, worker: int) -> None:
         raise NotImplementedError
 
     def _write_in_order(self, threads: List[threading.Thread]) -> None:
         raise NotImplementedError
 
-    def _stop(self, error: BaseException) -> None:
+    def _halt_running(self) -> None:
+        """Tell the slices under way to stop (``turn`` held)."""
         raise NotImplementedError
 
     def _after_workers(self) -> None:
@@ -250,8 +262,8 @@ class SliceRun:
 
 
 class _Slicer(SliceRun):
-    """The workers' shared state: the next slice to take, the next to write, the slices buffered
-    and not yet written, the running slices' feedbacks (to cancel them), and why the run stopped.
+    """native:buffer's slices: beyond ``SliceRun``'s state, the running slices' feedbacks (to
+    cancel them) and the slice being appended.
 
     The calling thread writes: it appends each buffered slice in input order while the workers
     buffer the next ones, so that writing, which is a third of the work, is never what a worker
@@ -290,17 +302,9 @@ class _Slicer(SliceRun):
     def _claim(self, index: int) -> None:
         self.writing = index
 
-    def _stop(self, error: BaseException) -> None:
-        """Stop every worker: running slices are canceled, GEOS calls interrupted, nothing more written."""
-        with self.turn:
-            if self.error is None:
-                self.error = error
-            for feedback in self.feedbacks.values():
-                feedback.cancel()
-            self.turn.notify_all()
-        if isinstance(error, Stopped):
-            return
-        self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
+    def _halt_running(self) -> None:
+        for feedback in self.feedbacks.values():  # Processing checks it between features
+            feedback.cancel()
 
     def _work(self, worker: int) -> None:
         kept: Dict[int, QgsProcessingContext] = {}  # this worker's slices not yet written, with their layers

@@ -35,8 +35,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from qgis.core import QgsGeometry
 
 from ..core.control import Control
-from ..core.errors import Canceled, TaskFailed, without_frames
-from .geos_interrupt import GeosWatch, Stopped
+from ..core.errors import TaskFailed, without_frames
+from .geos_interrupt import GeosWatch
 from .gpkg_sql import ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only
 from .sinks import FileSink
 from .slices import AHEAD, NeedsFixing, SliceRun, SliceSource, fid_ranges, first_invalid, slice_uri
@@ -143,10 +143,12 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
 
 class _Output:
     """The output table: its name, its columns in the order rows are inserted (fid, geometry,
-    then the attributes), the attributes' declared types in the source, its srs_id."""
+    then the attributes), the attributes' types in the source (without a width), its srs_id;
+    and the source's geometry column."""
 
-    def __init__(self, table: str, columns: List[str], types: List[str], srs_id: int) -> None:
+    def __init__(self, table: str, columns: List[str], types: List[str], srs_id: int, source_geometry: str) -> None:
         self.table, self.columns, self.types, self.srs_id = table, columns, types, srs_id
+        self.source_geometry = source_geometry
 
 
 def _output_table(sink: FileSink, source: SliceSource) -> _Output:
@@ -162,13 +164,14 @@ def _output_table(sink: FileSink, source: SliceSource) -> _Output:
     with read_only(source.path) as connection:
         declared = {row[1]: _base_type(row[2])
                     for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')}
+        source_geometry = geometry_column(connection, source.table) or ""
     if encoding != "UTF-8" or srs_id is None or geometry is None or fid != [source.fid_column]:
         raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
         # asked, or a fid of another name (QGIS numbers the features itself): native:buffer's run
     if any(name not in declared for name in others):
         raise NeedsEngine()
     return _Output(sink.layer_name, [source.fid_column, geometry] + others, [declared[name] for name in others],
-                   int(srs_id[0]))
+                   int(srs_id[0]), source_geometry)
 
 
 class _Slice:
@@ -268,18 +271,11 @@ class _Run(SliceRun):
     def interrupt_statements(self) -> None:
         """Stop the workers' running statements (at their next row)."""
         with self.turn:
-            for connection in self.connections:
-                connection.interrupt()
+            self._halt_running()
 
-    def _stop(self, error: BaseException) -> None:
-        """Stop every worker: running statements interrupted, GEOS calls too, nothing more written."""
-        with self.turn:
-            if self.error is None:
-                self.error = error
-            self.turn.notify_all()
-        self.interrupt_statements()
-        if not isinstance(error, Stopped):
-            self.watch.stop("canceled" if isinstance(error, Canceled) else "failed")
+    def _halt_running(self) -> None:
+        for connection in self.connections:
+            connection.interrupt()
 
     def _work(self, worker: int) -> None:
         connection = connect_spatialite(self.plan.slices.path)
@@ -321,7 +317,7 @@ class _Run(SliceRun):
         connection.execute("SELECT BufferOptions_SetEndCapStyle(?), BufferOptions_SetJoinStyle(?), "
                            "BufferOptions_SetMitreLimit(?), BufferOptions_SetQuadrantSegments(?)",
                            (END_CAPS[plan.end_cap], JOINS[plan.join], plan.miter_limit, plan.segments))
-        geometry = f'"{quoted(_source_geometry(source))}"'
+        geometry = f'"{quoted(output.source_geometry)}"'
         read = f"GeomFromGPB({geometry})"
         valid = f"ST_IsValid({read})" if plan.check_validity else f"CASE WHEN {geometry} IS NULL THEN -1 ELSE 1 END"
         attributes = "".join(f', "{quoted(name)}" AS a{n}' for n, name in enumerate(output.columns[2:]))
@@ -381,12 +377,12 @@ class _Run(SliceRun):
 
 
 def _unlike_gdal(types: List[str]) -> str:
-    """An SQL condition on a slice's row: one of its attributes (``a0``…, of the declared ``types``)
+    """An SQL condition on a slice's row: one of its attributes (``a0``…, of the ``types``)
     holds a value GDAL never writes there, or one QGIS would write otherwise (a real in an integer
     column, a NUL in a text, a text opening with a byte-order mark)."""
     conditions = ["0"]
-    for n, declared in enumerate(types):
-        value, base = f"a{n}", _base_type(declared)
+    for n, base in enumerate(types):
+        value = f"a{n}"
         if base in ("REAL", "DOUBLE"):
             conditions.append(f"typeof({value}) NOT IN ('real', 'null')")
         elif base == "TEXT":  # longer than a TEXT(n)'s width: GDAL writes it (and QGIS fails): written as it is
@@ -404,8 +400,8 @@ def _unlike_gdal(types: List[str]) -> str:
 def _text_is_utf8(connection: sqlite3.Connection, types: List[str]) -> bool:
     """Whether every text attribute of the attached slice is valid UTF-8 (QGIS would write the
     replacement character for a byte that is not); Python's decoding tells, in batches."""
-    for n, declared in enumerate(types):
-        if _base_type(declared) != "TEXT":
+    for n, base in enumerate(types):
+        if base != "TEXT":
             continue
         cursor = connection.execute(f"SELECT a{n} FROM slice.rows WHERE typeof(a{n}) = 'text'")
         try:
@@ -472,11 +468,6 @@ def _record_contents(path: Any, table: str, extent: _Extent, count: int) -> None
         connection.execute("COMMIT")
     finally:
         connection.close()
-
-
-def _source_geometry(source: SliceSource) -> str:
-    with read_only(source.path) as connection:
-        return geometry_column(connection, source.table) or ""
 
 
 def _base_type(declared: str) -> str:
