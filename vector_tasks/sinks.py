@@ -7,8 +7,10 @@ when the run was canceled or failed (the base task then removes the file).
 """
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Union
+from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -18,11 +20,13 @@ from qgis.core import (
     QgsMemoryProviderUtils,
     QgsVectorFileWriter,
     QgsVectorLayer,
+    QgsVectorLayerUtils,
     QgsWkbTypes,
 )
 
 from ..core.control import Control
 from ..core.errors import TaskFailed
+from .gpkg_sql import primary_key, quoted
 
 if TYPE_CHECKING:
     from .gpkg_rtree import Boxes
@@ -70,9 +74,19 @@ class FileSink:
         """Close the writer, keeping the table as written so far: later features come by ``add_layer``."""
         self.writer = None  # deleting the writer closes the file
 
-    def add_layer(self, layer: QgsVectorLayer) -> None:
+    def add_layer(self, layer: QgsVectorLayer, fid_field: Optional[str] = None) -> None:
         """Append a whole layer's features, in its order, in one call: the loop stays in C++,
-        where sip releases the GIL (after ``end_writer``)."""
+        where sip releases the GIL (after ``end_writer``).
+
+        ``fid_field``: the layer's field that holds each feature's fid in the output (the
+        source's). Appending, GDAL numbers the rows anew, where QGIS's writer creating a table
+        (native:buffer's) takes the fids from that field: the rows are then given them back.
+        """
+        fids = None
+        if fid_field is not None:
+            fids, ok = QgsVectorLayerUtils.getValues(layer, fid_field)  # in the layer's order; the loop in C++
+            if not ok:
+                raise TaskFailed(f"could not read the field {fid_field!r} of the features to write")
         options = QgsVectorFileWriter.SaveVectorOptions()
         options.driverName, options.layerName = self.driver, self.layer_name
         options.actionOnExistingFile = QgsVectorFileWriter.AppendToLayerNoNewFields
@@ -80,6 +94,8 @@ class FileSink:
             layer, str(self.destination), QgsCoordinateTransformContext(), options)
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
+        if fids:
+            _renumber_last_rows(self.destination, self.layer_name, fids)
         self.rows_appended()
 
     def rows_appended(self, boxes: Optional["Boxes"] = None) -> None:
@@ -157,3 +173,38 @@ class MemorySink:
 
 
 Sink = Union[FileSink, MemorySink]
+
+
+def _renumber_last_rows(path: Path, table: str, fids: Sequence[int]) -> None:
+    """Give the last ``len(fids)`` rows of ``table`` (by fid: the rows an append just numbered
+    after all others) the ``fids``, in order; they must increase, above every other row's.
+
+    Rows move one at a time, in an order where each fid is free when taken: first those moving
+    down, lowest first, then those moving up, highest first (both sequences increase). Rows
+    already where they belong (a source without gaps) do not move.
+    """
+    with closing(sqlite3.connect(str(path), isolation_level=None)) as connection:
+        key, name = f'"{quoted(primary_key(connection, table)[0])}"', f'"{quoted(table)}"'
+        appended = [row[0] for row in connection.execute(
+            f"SELECT {key} FROM {name} ORDER BY {key} DESC LIMIT ?", (len(fids) + 1,))][::-1]
+        below = appended.pop(0) if len(appended) > len(fids) else None  # the row before them, if any
+        wanted = list(fids)
+        if (len(appended) != len(wanted) or not all(isinstance(fid, int) for fid in wanted)
+                or any(a >= b for a, b in zip(wanted, wanted[1:])) or (below is not None and wanted[0] <= below)):
+            raise TaskFailed(f"could not keep the features' fids in {table!r}: {len(appended)} rows appended "
+                             f"for {len(wanted)} fids")
+        down = [(new, old) for old, new in zip(appended, wanted) if new < old]
+        up = [(new, old) for old, new in zip(appended, wanted) if new > old][::-1]
+        if not down and not up:
+            return
+        connection.execute("BEGIN")
+        try:
+            connection.executemany(f"UPDATE {name} SET {key} = ? WHERE {key} = ?", down + up)
+            # As if the rows had come with their fids: the next one appended follows the largest.
+            if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+                connection.execute(f"UPDATE sqlite_sequence SET seq = (SELECT max({key}) FROM {name}) "
+                                   "WHERE name = ?", (table,))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

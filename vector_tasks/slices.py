@@ -129,6 +129,9 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     try:
         sink.end_writer()  # the table exists; slices come as whole layers
         slicer = _Slicer(plan, fid_ranges(plan, threads, control), sink, control)
+        with read_only(sink.destination) as connection:  # a fid of the source's name: native:buffer keeps them
+            if primary_key(connection, sink.layer_name) == [plan.slices.fid_column]:
+                slicer.fid_field = plan.slices.fid_column
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
             slicer.run(watch, threads)
@@ -275,6 +278,7 @@ class _Slicer(SliceRun):
         super().__init__(ranges, control)
         self.plan, self.sink = plan, sink
         self.writing: Optional[int] = None  # the slice being appended: its worker must not delete it yet
+        self.fid_field: Optional[str] = None  # the field holding the fids to keep (FileSink.add_layer)
         self.buffered: Dict[int, QgsVectorLayer] = {}  # slices buffered, not yet written
         self.feedbacks: Dict[int, QgsProcessingFeedback] = {}
         self.written = self.skipped = 0
@@ -286,7 +290,7 @@ class _Slicer(SliceRun):
             if layer is None:
                 return
             try:
-                self.sink.add_layer(layer)
+                self.sink.add_layer(layer, self.fid_field)
                 count = layer.featureCount()
             finally:
                 layer = None

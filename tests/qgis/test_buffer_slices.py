@@ -58,12 +58,12 @@ def test_the_calling_thread_appends_the_slices_while_the_workers_go_on(tmp_path,
     appenders, ahead = [], []
     real_add = slices_module.FileSink.add_layer
 
-    def add_layer(sink, layer):
+    def add_layer(sink, layer, *args):
         appenders.append(threading.current_thread())
         if len(appenders) == 1:  # held until a worker has buffered a slice more than its first
             wait_until(lambda: slices_module._Slicer.last.next_slice > 3, 60, "a worker to take a fourth slice")
             ahead.append(slices_module._Slicer.last.next_write)
-        return real_add(sink, layer)
+        return real_add(sink, layer, *args)
 
     real_init = slices_module._Slicer.__init__
 
@@ -92,10 +92,28 @@ def test_a_layer_inside_a_geopackage_is_written_in_slices_too(qgis_processing, t
     assert dataset.GetLayerByName("zones").TestCapability(ogr.OLCFastSpatialFilter)  # its index, built at the end
 
 
+def test_slices_keep_the_source_s_fids_as_native_buffer_does(qgis_processing, tmp_path, sliced):
+    """Deleted features leave gaps, which GDAL's appends would close (here up to the largest fid)."""
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=1000)
+    source = ogr.Open(str(tmp_path / "in.gpkg"), 1)  # GDAL's SQL functions, for the R-tree's triggers
+    source.ExecuteSQL("DELETE FROM polygons WHERE fid % 7 = 0 OR fid BETWEEN 300 AND 420")
+    source.ExecuteSQL("UPDATE polygons SET fid = 9223372036854775807 WHERE fid = 1000")
+    source = None
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=2))
+    assert run_to_end(task, 120) is True and len(sliced) == 1
+    ours, theirs = QgsVectorLayer(str(tmp_path / "ours.gpkg"), "ours", "ogr"), native(qgis_processing, spec, tmp_path,
+                                                                                       DISTANCE=2)
+    fids = [f.id() for f in ours.getFeatures()]
+    assert fids == [f.id() for f in theirs.getFeatures()] and 7 not in fids and fids[-1] == 2 ** 63 - 1
+    assert_same(ours, theirs)
+
+
 def test_invalid_geometries_in_slices_are_skipped_failed_or_fixed(tmp_path, sliced):
     spec = make_squares_with_bow_ties(tmp_path / "bad.gpkg", 400, bow_ties=(150, 320))
     skipped = BufferTask(BufferRequest(spec, tmp_path / "skipped.gpkg", distance=1, invalid="skip"))
     assert run_to_end(skipped, 60) is True and skipped.details.skipped == 2 and skipped.details.written == 398
+    kept = QgsVectorLayer(str(tmp_path / "skipped.gpkg"), "skipped", "ogr")
+    assert [f.id() for f in kept.getFeatures()] == [n for n in range(1, 401) if n not in (151, 321)]  # as SQLite's engine
     failed = BufferTask(BufferRequest(spec, tmp_path / "failed.gpkg", distance=1, invalid="fail"))
     assert run_to_end(failed, 60) is False and "has an invalid geometry" in failed.error.one_line()
     assert not (tmp_path / "failed.gpkg").exists()
