@@ -14,14 +14,17 @@ Both formats are Web Mercator pyramids on the XYZ grid, one row per tile:
   Web Mercator world (GoogleMapsCompatible), one ``gpkg_tile_matrix`` row per zoom level,
   the ``tiles`` table (rows counted from the top, as XYZ). GDAL opens it as one raster at
   the finest zoom that holds a tile; the coarser levels of ``gpkg_tile_matrix`` are its
-  overviews. Name and attribution also go into ``gpkg_metadata`` as GDAL metadata, so
-  ``gdalinfo`` and QGIS show them.
+  overviews. Name, attribution and source also go into ``gpkg_metadata`` as GDAL metadata,
+  so ``gdalinfo`` and QGIS show them.
 - MBTiles 1.3: ``metadata`` (name, format, bounds, center, minzoom, maxzoom, attribution,
-  type) and ``tiles`` with TMS rows (counted from the bottom) under a unique index.
+  type, and ``offload_source``) and ``tiles`` with TMS rows (counted from the bottom) under a
+  unique index.
 
 Tiles that were never given are absent: a package is sparse, never padded with blanks.
 Reopening a package reports the tiles it holds (``holds()``), so a rerun fetches only
-what is missing; a package of another format, CRS or tile size is refused.
+what is missing; a package of another format, CRS or tile size is refused, and so is one that
+says its tiles come from another URL template (its query values hidden: a new key is the same
+source), so that no package mixes two sources' tiles.
 
 ``PackageSink`` is the download engine's way in: the same package, written on a thread
 of its own.
@@ -30,7 +33,9 @@ Plain ``sqlite3`` (the stdlib) and ``osr`` for the CRS definitions; no Qt.
 """
 from __future__ import annotations
 
+import html
 import math
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, replace
@@ -43,6 +48,7 @@ from ..core.errors import InputError, TaskFailed
 from ..core.gpkg_tables import listed_layers, user_tables
 from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
+from .redact import redact_url
 from .tiles import (
     MAX_ZOOM, ORIGIN_M, TILE_PX, Tile, lonlat_to_mercator, pixel_size_m, range_bounds, tile_bounds, tms_row,
 )
@@ -59,6 +65,8 @@ MBTILES_APPLICATION_ID = 0x4D504258  # 'MPBX', as GDAL and Mapbox's tools write 
 _GDAL_METADATA_URI = "http://gdal.org"  # GDAL reads gpkg_metadata rows of this standard as its own metadata
 _WEBP_DEFINITION = "http://www.geopackage.org/spec120/#extension_tiles_webp"
 _METADATA_DEFINITION = "http://www.geopackage.org/spec120/#extension_metadata"
+SOURCE_KEY = {"GPKG": "OFFLOAD_SOURCE", "MBTiles": "offload_source"}  # where a package says its source
+_METADATA_READ = 1 << 20  # characters of a package's GDAL metadata read for its source: bounded
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class PackageMeta:
     tile_format: Optional[str] = None
     tile_px: int = TILE_PX
     layer_type: str = "baselayer"  # MBTiles' type: baselayer or overlay
+    source: str = ""  # the tiles' URL template, its secrets hidden (redact_url); "" when not known
 
 
 def check_meta(meta: PackageMeta) -> None:
@@ -371,6 +380,12 @@ class TilePackage:
     def _refuse(self, why: str) -> None:
         raise InputError(f"{self.path} cannot take these tiles: {why}")
 
+    def _agreed_source(self, stored: Optional[str]) -> None:
+        """Refuse a package that says its tiles come from another source than this run's."""
+        if stored and self.meta.source and stored != self.meta.source:
+            self._refuse(f"its tiles come from {stored}, not {self.meta.source}; write these to another file, "
+                         f"or replace it")
+
     def _agreed_format(self, stored: Optional[str]) -> None:
         """Refuse a package of another tile format; take its format when ours is open."""
         if stored is not None and self.meta.tile_format not in (None, stored):
@@ -494,6 +509,7 @@ class _GeoPackage(TilePackage):
     def _write_gdal_metadata(self) -> None:
         """Name and attribution as GDAL metadata of the tile table (gpkg_metadata extension)."""
         items = [("NAME", self.meta.name)] + ([("ATTRIBUTION", self.meta.attribution)] if self.meta.attribution else [])
+        items += [(SOURCE_KEY["GPKG"], self.meta.source)] if self.meta.source else []
         xml = "<GDALMultiDomainMetadata><Metadata>" + "".join(
             f'<MDI key="{key}">{_xml_escape(value)}</MDI>' for key, value in items) + "</Metadata></GDALMultiDomainMetadata>"
         db = self._db
@@ -555,6 +571,22 @@ class _GeoPackage(TilePackage):
             self._refuse(f"its tiles are {sorted(sizes)[0][0]} px, not {self.meta.tile_px}")
         first = db.execute(f"SELECT tile_data FROM {TILE_TABLE} LIMIT 1").fetchone()
         self._agreed_format(tile_format(bytes(first[0])) if first else None)
+        self._agreed_source(self._stored_source())
+
+    def _stored_source(self) -> Optional[str]:
+        """The source the tile table's GDAL metadata names (as this module writes it), if any."""
+        try:
+            rows = self._db.execute(
+                "SELECT substr(m.metadata, 1, ?) FROM gpkg_metadata m JOIN gpkg_metadata_reference r "
+                "ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ?",
+                (_METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI)).fetchall()
+        except sqlite3.OperationalError:  # no metadata tables: a package made by another tool
+            return None
+        for (xml,) in rows:  # a pattern, not an XML parser: the file may be anybody's
+            found = re.search(f'<MDI key="{SOURCE_KEY["GPKG"]}">([^<]*)</MDI>', str(xml or ""))
+            if found:
+                return html.unescape(found.group(1))
+        return None
 
     def _read_coverage(self) -> None:
         db = self._db
@@ -617,6 +649,8 @@ class _MBTiles(TilePackage):
         }
         if meta.attribution:
             values["attribution"] = meta.attribution
+        if meta.source:
+            values[SOURCE_KEY["MBTiles"]] = meta.source
         if meta.tile_format is not None:
             values["format"] = meta.tile_format
         self._db.executemany("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)", values.items())
@@ -650,6 +684,8 @@ class _MBTiles(TilePackage):
         if found is not None and found not in TILE_FORMATS:
             self._refuse(f"it holds {found} tiles, not images")
         self._agreed_format(found)
+        source = stored.get(SOURCE_KEY["MBTiles"])
+        self._agreed_source(source if isinstance(source, str) else None)
 
     def _read_coverage(self) -> None:
         db = self._db
@@ -714,7 +750,8 @@ def plan_meta(plan) -> PackageMeta:
     if x_max > ORIGIN_M:  # across the antimeridian: the package spans the world's width
         x_min, x_max = -ORIGIN_M, ORIGIN_M
     return PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
-                       zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px)
+                       zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px,
+                       source=redact_url(plan.template.text))
 
 
 class PackageSink:

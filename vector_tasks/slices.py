@@ -57,6 +57,11 @@ MIN_SLICE_FEATURES = 200  # fewer features per slice than this: fewer slices
 # More features than this: more slices. The slices buffered and waiting to be written (up to AHEAD
 # a worker) are a share of the output held in memory: a bounded one, not a sixteenth of 10 GB each.
 MAX_SLICE_FEATURES = 10_000
+# Each worker's last slice is cut in this many parts, so that the workers end close together: with
+# whole slices, one worker buffered the last slice alone while the other core idled (0.12 s of
+# 100,000 stars' 2.1 s). Parts are cut only from slices of TAIL_PARTS × MIN_TAIL_FEATURES or more.
+TAIL_PARTS = 4
+MIN_TAIL_FEATURES = 50
 WAIT_S = 0.05  # how often the calling thread asks for a cancel and reports progress
 AHEAD = 2  # slices a worker may have buffered and not yet written (each holds its memory layers)
 NATIVE_BUFFER = "native:buffer"
@@ -147,7 +152,12 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
 
 def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tuple[int, int]]:
     """The slices: ``[first, last]`` ranges of fids (inclusive: the largest fid may be 2⁶³ - 1),
-    as many features each (by their count, not their fids' span, which gaps make uneven).
+    as many features each (by their count, not their fids' span, which gaps make uneven), but
+    the last ``threads`` slices, each cut into ``TAIL_PARTS`` (see there).
+
+    Where GDAL's feature count says the fids have no gaps, the ranges are cut by arithmetic;
+    otherwise by one pass over the fids (a pass over the whole table: 60 ms for 100,000 stars).
+    A stale count can only make the slices uneven: every fid from the first to the last is in one.
 
     :raises Canceled: when a cancel comes meanwhile (one pass over 5 million fids takes seconds).
     """
@@ -157,22 +167,46 @@ def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tu
     with read_only(source.path) as connection:
         remove = control.on_cancel(connection.interrupt)
         try:
-            (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-            if not features:
+            first, last = connection.execute(  # two subqueries: SQLite reads each end of the b-tree alone
+                f"SELECT (SELECT min({source.fid}) FROM {table}), (SELECT max({source.fid}) FROM {table})").fetchone()
+            if first is None:
                 return []
+            features = _gdal_feature_count(connection, source.table)
+            dense = features == last - first + 1
+            if not dense:
+                (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
             count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES),
                         -(-features // MAX_SLICE_FEATURES))
             step = -(-features // count)
-            firsts = [row[0] for row in connection.execute(  # the fid opening each slice: one pass over the fids
-                f"SELECT opening FROM (SELECT {source.fid} AS opening, row_number() OVER (ORDER BY {source.fid}) - 1 "
-                f"AS place FROM {table}) WHERE place % ? = 0 ORDER BY opening", (step,))]  # the fid may be "n"
-            (last,) = connection.execute(f"SELECT max({source.fid}) FROM {table}").fetchone()
+            part = step
+            if step >= TAIL_PARTS * MIN_TAIL_FEATURES:
+                step = -(-step // TAIL_PARTS) * TAIL_PARTS  # whole parts
+                part = step // TAIL_PARTS
+            tail = max(0, -(-features // step) - threads) * step  # where the parts begin
+            if dense:
+                openings = list(range(first, last + 1, part))
+            else:
+                openings = [row[0] for row in connection.execute(  # the fid opening each part: one pass over the fids
+                    f"SELECT opening FROM (SELECT {source.fid} AS opening, row_number() OVER (ORDER BY {source.fid}) "
+                    f"- 1 AS place FROM {table}) WHERE place % ? = 0 ORDER BY opening", (part,))]  # the fid may be "n"
+            firsts = [fid for n, fid in enumerate(openings) if n * part >= tail or n * part % step == 0]
         except sqlite3.OperationalError:
             control.check_canceled()  # interrupted by a cancel: why
             raise
         finally:
             remove()
     return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
+
+
+def _gdal_feature_count(connection: sqlite3.Connection, table: str) -> Optional[int]:
+    """The feature count GDAL keeps for ``table`` (``gpkg_ogr_contents``, kept by triggers); None
+    where the file has none (a GeoPackage another tool wrote)."""
+    try:
+        found = connection.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)",
+                                   (table,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return found[0] if found is not None and isinstance(found[0], int) else None
 
 
 class SliceRun:

@@ -48,6 +48,20 @@ def test_processing_replaces_a_package_unless_told_to_add_to_it(offload_provider
     assert [p.name for p in tmp_path.iterdir()] == [output.name]  # no temp left
 
 
+def test_resuming_from_another_source_is_refused_before_any_request(offload_provider, tmp_path):
+    """A package's tiles all come from one source: another server's are not mixed in."""
+    from qgis.core import QgsProcessingException
+
+    output = tmp_path / "basemap.gpkg"
+    with TileServer("imagery") as server:
+        assert run_tiles(server, output, NARROW) == 1
+    with TileServer("imagery") as other:  # another port: another source
+        with pytest.raises(QgsProcessingException, match=r"its tiles come from http://127\.0\.0\.1:\d+/"):
+            run_tiles(other, output, WIDE, RESUME=True)
+        assert sum(other.requests.values()) == 0
+    assert zooms_held(output) == {12: 1}
+
+
 def test_a_geotiff_is_replaced_even_when_resuming(offload_provider, tmp_path):
     import processing
 

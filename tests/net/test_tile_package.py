@@ -23,7 +23,10 @@ from offload.core.errors import InputError, TaskFailed
 from offload.demo.synthetic import terrain_grid
 from offload.demo.tile_images import imagery_rgb, tile_heights
 from offload.demo.tile_server import TileServer
-from offload.net_tasks.tile_package import PackageMeta, image_size, open_package, tile_format, tile_problem
+from offload.net_tasks.redact import redact_url
+from offload.net_tasks.tile_package import (
+    PackageMeta, check_existing_output, image_size, open_package, tile_format, tile_problem,
+)
 from offload.net_tasks.tiles import Tile, pixel_size_m, tile_bounds
 
 TOP = Tile(532, 362, 10)  # one zoom-10 tile in the Alps; zooms 10..12 under it: 1 + 4 + 16 tiles
@@ -305,6 +308,33 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
     with pytest.raises(InputError, match="folder .*nowhere of package new.gpkg does not exist"):
         open_package(tmp_path / "nowhere" / "new.gpkg", kind, meta())
     assert not (tmp_path / "new.gpkg").exists()
+
+
+@pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])
+def test_a_package_says_its_source_and_takes_no_other_source_s_tiles(kind, tmp_path):
+    """A new key is the same source (its value is hidden, never stored); another template is not."""
+    with TileServer("imagery") as server:
+        bodies = fetch_all(server.template, [TOP])
+    path = tmp_path / f"out.{EXTENSIONS[kind]}"
+    ours = "https://tiles.example.com/{z}/{x}/{y}.png?key=secret-one"
+    write_package(path, kind, bodies, source=redact_url(ours))
+    assert b"secret-one" not in path.read_bytes()
+    if kind == "GPKG":  # GDAL's metadata: gdalinfo and QGIS show it
+        assert gdal.Open(str(path)).GetMetadataItem("OFFLOAD_SOURCE") == "https://tiles.example.com/{z}/{x}/{y}.png?key=***"
+    with open_package(path, kind, meta(source=redact_url(ours.replace("one", "two")))) as package:
+        assert package.holds() == {TOP}
+    satellite = meta(source="https://satellite.example.com/{z}/{x}/{y}.jpg")
+    said = r"its tiles come from https://tiles\.example\.com/\{z\}/\{x\}/\{y\}\.png\?key=\*\*\*, not https://satellite"
+    with pytest.raises(InputError, match=said) as refused:
+        open_package(path, kind, satellite)
+    assert "\n" not in str(refused.value)
+    with pytest.raises(InputError, match=said):
+        check_existing_output(path, kind, satellite, overwrite=False)
+    assert raw_rows(path, kind) == bodies
+    unknown = tmp_path / f"elsewhere.{EXTENSIONS[kind]}"  # made by a tool that does not say: any source adds to it
+    write_package(unknown, kind, bodies)
+    with open_package(unknown, kind, satellite) as package:
+        assert package.holds() == {TOP}
 
 
 @pytest.mark.parametrize("driver,options,bands", [

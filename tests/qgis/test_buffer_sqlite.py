@@ -4,6 +4,7 @@ SpatiaLite cannot do left to native:buffer's slices; a cancel that stops the wor
 nothing."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import struct
 import threading
@@ -290,11 +291,11 @@ def test_slices_hold_as_many_features_whatever_the_fids(tmp_path):
     connection.close()
     plan = plan_for(spec, distance=1)
     ranges = slices_module.fid_ranges(plan, 2)
-    assert len(ranges) == 10 and ranges[-1][1] == 2 ** 63 - 1
+    assert len(ranges) == 16 and ranges[-1][1] == 2 ** 63 - 1
     with sqlite3.connect(str(path)) as connection:
         counts = [connection.execute("SELECT count(*) FROM t WHERE fid BETWEEN ? AND ?", pair).fetchone()[0]
                   for pair in ranges]
-    assert counts == [200] * 10
+    assert counts == [200] * 8 + [50] * 8  # each worker's last slice in four parts: the workers end together
     task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1))
     assert run_to_end(task, 60) is True and task.details.written == 2000
     assert rows(tmp_path / "ours.gpkg", "ours")[-1][0] == 2 ** 63 - 1
@@ -417,16 +418,46 @@ def test_ctrl_c_stops_the_statements_with_geos(tmp_path, subprocess_env):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.gpkg"]
 
 
+def test_a_layer_without_gaps_is_cut_without_reading_its_fids(tmp_path, monkeypatch):
+    """GDAL's feature count says the fids have no gaps: the slices a pass over them would give, by
+    arithmetic. A stale count makes the slices uneven, and loses no feature."""
+    statements = []
+    real_read_only = slices_module.read_only
+
+    @contextlib.contextmanager
+    def traced(path):
+        with real_read_only(path) as connection:
+            connection.set_trace_callback(statements.append)
+            yield connection
+
+    monkeypatch.setattr(slices_module, "read_only", traced)
+    path = tmp_path / "in.gpkg"
+    spec = layer_of(path, ogr.wkbPolygon, [SQUARE] * 3000)
+    plan = plan_for(spec, distance=1)
+    by_arithmetic = slices_module.fid_ranges(plan, 2)
+    assert statements and not any("row_number" in statement or "count(*)" in statement for statement in statements)
+    with sqlite3.connect(str(path)) as connection:
+        connection.execute("UPDATE gpkg_ogr_contents SET feature_count = NULL")  # as another tool's file: no count
+    assert slices_module.fid_ranges(plan, 2) == by_arithmetic
+    assert any("row_number" in statement for statement in statements)
+    with sqlite3.connect(str(path)) as connection:  # 1,000 features deleted, the count left at 3,000
+        connection.execute("DELETE FROM t WHERE fid BETWEEN 1001 AND 2000")
+        connection.execute("UPDATE gpkg_ogr_contents SET feature_count = 3000")
+    assert slices_module.fid_ranges(plan, 2) == by_arithmetic
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1))
+    assert run_to_end(task, 60) is True and task.details.written == 2000
+
+
 def test_a_cancel_interrupts_the_pass_over_the_fids(tmp_path):
-    """Cutting a layer of millions of features reads every fid: a cancel stops it."""
+    """Cutting a layer of millions of features whose fids have gaps reads every fid: a cancel stops it."""
     from offload.core.control import Control
     from offload.core.errors import Canceled
 
     path = tmp_path / "in.gpkg"
     layer_of(path, ogr.wkbPoint, ["POINT (1 1)"])
-    with sqlite3.connect(str(path)) as connection:  # 400,000 more rows, fast: the fids are what is read
+    with sqlite3.connect(str(path)) as connection:  # 400,000 more rows, with gaps: the fids are read, one by one
         connection.execute("WITH RECURSIVE k(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM k WHERE i < 400001) "
-                           "INSERT INTO t (fid, geom, n) SELECT i, (SELECT geom FROM t WHERE fid = 1), i FROM k")
+                           "INSERT INTO t (fid, geom, n) SELECT 2 * i, (SELECT geom FROM t WHERE fid = 1), i FROM k")
     plan = plan_for(f"{path}|layername=t", distance=1)
     registered, removed = threading.Event(), threading.Event()
 
