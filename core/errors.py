@@ -4,10 +4,22 @@ Pure: stdlib only.
 """
 from __future__ import annotations
 
+import re
 import traceback
 
 # The command line's exit codes (DESIGN.md): done, failed while running, bad input, canceled.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
+MAX_MESSAGE = 2000  # characters of a one-line message; a value read from a file may be megabytes
+# Characters a terminal would act on (escape sequences, the bell) or that reorder the text shown
+# (bidi controls): a message may quote a file's or a server's text, so they are shown as escapes.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """``text`` on one line as a person should see it: whitespace runs made one space, control
+    characters as escapes (``\\x1b``), at most ``MAX_MESSAGE`` characters."""
+    text = _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), " ".join(text.split()))
+    return text if len(text) <= MAX_MESSAGE else f"{text[:MAX_MESSAGE]}… ({len(text):,} characters)"
 
 
 class OffloadError(Exception):
@@ -16,8 +28,8 @@ class OffloadError(Exception):
     exit_code = EXIT_FAILED
 
     def one_line(self) -> str:
-        """The message on one line, whatever the exception text held."""
-        return " ".join(str(self).split()) or type(self).__name__
+        """The message on one line, whatever the exception text held (``shown``)."""
+        return shown(str(self)) or type(self).__name__
 
 
 class InputError(OffloadError):
@@ -42,7 +54,7 @@ def one_line(exc: BaseException) -> str:
     """A one-line message for any exception, prefixed by its type unless it is ours."""
     if isinstance(exc, OffloadError):
         return exc.one_line()
-    text = " ".join(str(exc).split())
+    text = shown(str(exc))
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

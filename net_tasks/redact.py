@@ -10,29 +10,41 @@ REDACTED = "***"
 
 
 def redact_url(url: str) -> str:
-    """``url`` fit to show: query values and the userinfo's password become ``***``.
+    """``url`` fit to show: query values, the userinfo's password (or its user name, where it
+    has none: a token then) and bare query words that look like tokens become ``***``.
 
-    Tokens travel in query strings (``?token=``, ``?key=``, signed URLs), so every value is
-    hidden, not only the names that look secret; the names stay, to tell URLs apart.
+    Tokens travel in query strings (``?token=``, ``?key=``, signed URLs, a bare ``?a1b2c3…``),
+    so every value is hidden, not only the names that look secret; the names stay, to tell URLs
+    apart. A key inside the path cannot be told from the path, and stays.
     """
     try:
         parts = urlsplit(url)
     except ValueError:
         return REDACTED
     netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username}:{REDACTED}@{netloc.rsplit('@', 1)[1]}"
-    query = "&".join(f"{name}={REDACTED}" if value else name
+    if "@" in netloc:
+        user = parts.username if parts.password is not None else REDACTED
+        netloc = f"{user}:{REDACTED}@{netloc.rsplit('@', 1)[1]}" if parts.password is not None else \
+            f"{user}@{netloc.rsplit('@', 1)[1]}"
+    query = "&".join(f"{name}={REDACTED}" if value else (name if _a_word(name) else REDACTED)
                      for name, value in parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _a_word(name: str) -> bool:
+    """A bare query item that reads as a flag (``?flag``, ``?retina``), not as a token."""
+    return len(name) <= 16 and not any(c.isdigit() for c in name)
 
 
 def redact_text(text: str, url: str) -> str:
     """``text`` (an exception's message, say) with every secret of ``url`` hidden."""
     try:
         parts = urlsplit(url)
-        secrets = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+        items = parse_qsl(parts.query, keep_blank_values=True)
+        secrets = [value for _, value in items] + [name for name, value in items if not value and not _a_word(name)]
         secrets += [parts.query, parts.password or ""]
+        if "@" in parts.netloc and parts.password is None:  # a user name alone: a token
+            secrets.append(parts.username or "")
     except ValueError:
         return REDACTED
     text = text.replace(url, redact_url(url))

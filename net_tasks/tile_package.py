@@ -38,13 +38,14 @@ import math
 import re
 import sqlite3
 import time
+from urllib.parse import urlsplit
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, List, Optional, Set, Tuple
 
 from osgeo import osr
 
-from ..core.errors import InputError, TaskFailed
+from ..core.errors import InputError, TaskFailed, shown
 from ..core.gpkg_tables import listed_layers, user_tables
 from ..core.ordered_writer import OrderedWriter
 from .image_size import image_size
@@ -382,9 +383,9 @@ class TilePackage:
 
     def _agreed_source(self, stored: Optional[str]) -> None:
         """Refuse a package that says its tiles come from another source than this run's."""
-        if stored and self.meta.source and stored != self.meta.source:
-            self._refuse(f"its tiles come from {stored}, not {self.meta.source}; write these to another file, "
-                         f"or replace it")
+        if stored and self.meta.source and _server_of(stored) != _server_of(self.meta.source):
+            self._refuse(f"its tiles come from {shown(stored)}, not {self.meta.source}; write these to another "
+                         f"file, or replace it")
 
     def _agreed_format(self, stored: Optional[str]) -> None:
         """Refuse a package of another tile format; take its format when ours is open."""
@@ -419,6 +420,22 @@ class TilePackage:
 
     def _stored(self) -> Iterator[Tile]:
         raise NotImplementedError
+
+
+def _server_of(source: str) -> Tuple[str, ...]:
+    """What tells two sources apart: the template but for what names one server several ways
+    (the scheme, the host's case, a default port, a first label of one letter or ``{s}``, which
+    shards the host: OpenStreetMap's ``{s}.tile.openstreetmap.org`` is ``tile.openstreetmap.org``)."""
+    try:
+        parts = urlsplit(source)
+        port = parts.port
+    except ValueError:
+        return (source,)
+    labels = (parts.hostname or "").split(".")
+    if len(labels) > 2 and (labels[0] == "{s}" or len(labels[0]) == 1) and not labels[-1].isdigit():  # no IP
+        labels = labels[1:]
+    scheme = "web" if parts.scheme in ("http", "https") else parts.scheme
+    return scheme, ".".join(labels), "" if port in (None, 80, 443) else str(port), parts.path, parts.query
 
 
 def _wkt(epsg: int) -> str:
@@ -576,13 +593,13 @@ class _GeoPackage(TilePackage):
     def _stored_source(self) -> Optional[str]:
         """The source the tile table's GDAL metadata names (as this module writes it), if any."""
         try:
-            rows = self._db.execute(
-                "SELECT substr(m.metadata, 1, ?) FROM gpkg_metadata m JOIN gpkg_metadata_reference r "
-                "ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ?",
+            rows = self._db.execute(  # a few rows, each bounded: the file may be anybody's
+                "SELECT DISTINCT substr(m.metadata, 1, ?) FROM gpkg_metadata m JOIN gpkg_metadata_reference r "
+                "ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ? LIMIT 4",
                 (_METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI)).fetchall()
         except sqlite3.OperationalError:  # no metadata tables: a package made by another tool
             return None
-        for (xml,) in rows:  # a pattern, not an XML parser: the file may be anybody's
+        for (xml,) in rows:  # a pattern, not an XML parser
             found = re.search(f'<MDI key="{SOURCE_KEY["GPKG"]}">([^<]*)</MDI>', str(xml or ""))
             if found:
                 return html.unescape(found.group(1))
@@ -682,7 +699,7 @@ class _MBTiles(TilePackage):
         stored = dict(db.execute("SELECT name, value FROM metadata"))
         found = stored.get("format")
         if found is not None and found not in TILE_FORMATS:
-            self._refuse(f"it holds {found} tiles, not images")
+            self._refuse(f"it holds {shown(found)} tiles, not images")
         self._agreed_format(found)
         source = stored.get(SOURCE_KEY["MBTiles"])
         self._agreed_source(source if isinstance(source, str) else None)

@@ -134,9 +134,10 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
     try:
         sink.end_writer()  # the table exists; slices come as whole layers
         slicer = _Slicer(plan, fid_ranges(plan, threads, control), sink, control)
-        with read_only(sink.destination) as connection:  # a fid of the source's name: native:buffer keeps them
-            if primary_key(connection, sink.layer_name) == [plan.slices.fid_column]:
-                slicer.fid_field = plan.slices.fid_column
+        with read_only(sink.destination) as connection:
+            output_fid = primary_key(connection, sink.layer_name)
+        if [name.lower() for name in output_fid] == [plan.slices.fid_column.lower()]:  # FID is fid, to QGIS
+            slicer.fid_field = plan.slices.fid_column  # the source's fids: native:buffer keeps them
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
             slicer.run(watch, threads)

@@ -323,6 +323,10 @@ def test_a_package_says_its_source_and_takes_no_other_source_s_tiles(kind, tmp_p
         assert gdal.Open(str(path)).GetMetadataItem("OFFLOAD_SOURCE") == "https://tiles.example.com/{z}/{x}/{y}.png?key=***"
     with open_package(path, kind, meta(source=redact_url(ours.replace("one", "two")))) as package:
         assert package.holds() == {TOP}
+    # The same server named another way: http or https, a shard of its host ({s}, a.), a default port
+    for same in ("http://{s}.tiles.example.com/{z}/{x}/{y}.png?key=x", "https://a.Tiles.example.com:443/{z}/{x}/{y}.png?key=y"):
+        with open_package(path, kind, meta(source=redact_url(same))) as package:
+            assert package.holds() == {TOP}
     satellite = meta(source="https://satellite.example.com/{z}/{x}/{y}.jpg")
     said = r"its tiles come from https://tiles\.example\.com/\{z\}/\{x\}/\{y\}\.png\?key=\*\*\*, not https://satellite"
     with pytest.raises(InputError, match=said) as refused:

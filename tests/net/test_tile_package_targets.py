@@ -74,7 +74,7 @@ def test_tiles_into_a_geopackage_with_a_hidden_table_are_refused_with_overwrite(
         db.execute("CREATE TABLE qgis_projects (name TEXT PRIMARY KEY, metadata BLOB, content BLOB)")
     with pytest.raises(InputError, match=r"holds other layers \(qgis_projects\) that replacing it would delete"):
         tiles_task(path, overwrite=True)
-    assert tiles_task(path).resuming  # adding tiles to its tile table in place deletes nothing
+    assert tiles_task(path, template=server.template).resuming  # adding tiles to its tile table deletes nothing
 
 
 def test_a_geopackage_of_only_offloads_tiles_may_be_replaced(tmp_path):
@@ -100,7 +100,7 @@ def test_a_geopackage_extension_s_table_is_bookkeeping_for_tiles_as_for_buffer(t
         db.execute("CREATE TABLE gpkgext_relations (id INTEGER PRIMARY KEY, base_table_name TEXT)")
     assert check_destination(path, None, overwrite=True).layer == "tiles"  # the buffer would replace it too
     assert not tiles_task(path, overwrite=True).resuming
-    assert tiles_task(path).resuming
+    assert tiles_task(path, template=server.template).resuming
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -180,7 +180,8 @@ def test_a_failed_resume_leaves_the_metadata_as_it_was(tmp_path):
     with TileServer("imagery") as server:
         path = first_package(tmp_path, server)
     before = mbtiles_metadata(path)
-    task = TileDownloadTask(TileRequest(NOWHERE, (6.9, 45.9, 7.1, 46.1), 12, path, zoom_min=10, format="MBTiles",
+    gone = server.template  # the same source, its server stopped: every new tile fails
+    task = TileDownloadTask(TileRequest(gone, (6.9, 45.9, 7.1, 46.1), 12, path, zoom_min=10, format="MBTiles",
                                         cache_dir=tmp_path / "cache", retries=0))
     assert task.resuming and run_to_end(task, 60) is False  # every new tile fails: none stored
     assert mbtiles_metadata(path) == before

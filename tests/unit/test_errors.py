@@ -10,3 +10,12 @@ def test_errors_carry_exit_codes_and_one_line_messages():
     assert one_line(ValueError("bad\nvalue")) == "ValueError: bad value"
     assert one_line(KeyError()) == "KeyError"
     assert issubclass(Canceled, OffloadError)
+
+
+def test_a_message_quoting_a_file_s_text_shows_no_control_character_and_stays_bounded():
+    """A value read from a file (a package's metadata, a layer's name) may hold a terminal's escapes."""
+    message = InputError("its tiles come from x\x1b]0;pwned\x07\x1b[31mRED\u202eabc\n" + "y" * 5000).one_line()
+    assert "\x1b" not in message and "\x07" not in message and "\u202e" not in message
+    assert message.startswith("its tiles come from x\\x1b]0;pwned\\x07\\x1b[31mRED\\u202eabc y")
+    assert len(message) < 2100 and message.endswith(" characters)")
+    assert one_line(ValueError("\x1b[2J")) == "ValueError: \\x1b[2J"

@@ -11,10 +11,18 @@ from offload.net_tasks.redact import redact_text, redact_url
     ("https://user:pa55word@h.org/f.zip", "https://user:***@h.org/f.zip"),
     ("https://h.org/f.zip#frag", "https://h.org/f.zip"),
     ("https://h.org/f.zip?flag", "https://h.org/f.zip?flag"),
+    ("https://h.org/t/{z}/{x}/{y}.png?a1b2c3d4e5f6SECRET", "https://h.org/t/{z}/{x}/{y}.png?***"),
+    ("https://sk.TOKEN123@h.org/t/{z}/{x}/{y}.png", "https://***@h.org/t/{z}/{x}/{y}.png"),
     ("http://[::1", "***"),
 ])
-def test_redact_url_hides_query_values_and_passwords(url, shown):
+def test_redact_url_hides_query_values_passwords_and_tokens(url, shown):
     assert redact_url(url) == shown
+
+
+def test_redact_text_hides_a_bare_token_and_a_user_name_token_too():
+    assert "a1b2c3d4e5f6SECRET" not in redact_text("404 for /t/1/2/3.png?a1b2c3d4e5f6SECRET",
+                                                  "https://h.org/t/{z}/{x}/{y}.png?a1b2c3d4e5f6SECRET")
+    assert "TOKEN123" not in redact_text("auth failed for sk.TOKEN123", "https://sk.TOKEN123@h.org/t.png")
 
 
 def test_redact_text_hides_a_url_s_secrets_in_any_message():
