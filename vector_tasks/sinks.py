@@ -95,7 +95,10 @@ class FileSink:
         if error != QgsVectorFileWriter.NoError:
             raise TaskFailed(f"could not write features: {message}")
         if fids:
-            _renumber_last_rows(self.destination, self.layer_name, fids)
+            try:
+                _renumber_last_rows(self.destination, self.layer_name, fids)
+            except sqlite3.Error as exc:  # a file another program holds locked, say
+                raise TaskFailed(f"could not keep the features' fids in {self.layer_name!r}: {exc}") from None
         self.rows_appended()
 
     def rows_appended(self, boxes: Optional["Boxes"] = None) -> None:
