@@ -235,7 +235,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="251" />
+      <location filename="../net_tasks/algorithms.py" line="253" />
       <location filename="../ui/catalog.py" line="33" />
       <source>Download a file</source>
       <translation type="unfinished" />
@@ -251,12 +251,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="280" />
+      <location filename="../net_tasks/algorithms.py" line="282" />
       <source>Downloaded file</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="260" />
+      <location filename="../net_tasks/algorithms.py" line="262" />
       <source>Downloads one file over HTTP(S), streamed to disk a piece at a time. The output appears only when the whole file arrived and was checked: its size against what the server promised, and its SHA-256 when one is given. An interrupted download resumes where it stopped on the next run (HTTP Range), and starts over if the server's file changed.
 
 Timeout: the seconds the server may take to answer, and to send each further KiB; a stalled or dripping transfer fails, a slow steady one does not. Largest file: refused past this many bytes, counted once inflated (empty: no bound but the free disk).
@@ -282,7 +282,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="277" />
+      <location filename="../net_tasks/algorithms.py" line="279" />
       <source>Expected SHA-256 (hex)</source>
       <translation type="unfinished" />
     </message>
@@ -541,7 +541,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
     </message>
     <message>
       <location filename="../net_tasks/algorithms.py" line="118" />
-      <source>Off (the default): an existing output is replaced, as every Processing algorithm replaces its outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced.</source>
+      <source>Off (the default): an existing output is replaced, as every Processing algorithm replaces its outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps its name and metadata, and a run that fails keeps what it held. A package whose tiles came from another server is refused, so that no package mixes two sources' tiles. A GeoTIFF or COG is always replaced.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -599,7 +599,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="126" />
+      <location filename="../net_tasks/algorithms.py" line="128" />
       <source>Output (.tif, .gpkg, .mbtiles: its extension says the format)</source>
       <translation type="unfinished" />
     </message>
@@ -862,7 +862,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../net_tasks/algorithms.py" line="276" />
+      <location filename="../net_tasks/algorithms.py" line="278" />
       <location filename="../ui/forms/download_form.py" line="28" />
       <source>URL</source>
       <translation type="unfinished" />
@@ -880,7 +880,7 @@ Bounds: each attempt at a tile has Timeout seconds in all; a tile body past Larg
     </message>
     <message>
       <location filename="../net_tasks/algorithms.py" line="54" />
-      <location filename="../net_tasks/algorithms.py" line="254" />
+      <location filename="../net_tasks/algorithms.py" line="256" />
       <source>Web</source>
       <translation type="unfinished" />
     </message>

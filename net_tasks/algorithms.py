@@ -120,7 +120,9 @@ class TilesAlgorithm(OffloadAlgorithm):
             "outputs; a GeoPackage that also holds other layers or tables is refused, never replaced. On: "
             "an existing GeoPackage or MBTiles package of the same kind and tile size is added to in place, "
             "fetching only the tiles it lacks (to finish a canceled run, or add zoom levels or area); it keeps "
-            "its name and metadata, and a run that fails keeps what it held. A GeoTIFF or COG is always replaced."))
+            "its name and metadata, and a run that fails keeps what it held. A package whose tiles came from "
+            "another server is refused, so that no package mixes two sources' tiles. A GeoTIFF or COG is "
+            "always replaced."))
         self.addParameter(resume)
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, tr("Output (.tif, .gpkg, .mbtiles: its extension says the format)")))
