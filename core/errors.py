@@ -12,13 +12,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 MAX_MESSAGE = 2000  # characters of a one-line message; a value read from a file may be megabytes
 # Characters a terminal would act on (escape sequences, the bell) or that reorder the text shown
 # (bidi controls): a message may quote a file's or a server's text, so they are shown as escapes.
-_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def shown(text: str) -> str:
-    """``text`` on one line as a person should see it: whitespace runs made one space, control
-    characters as escapes (``\\x1b``), at most ``MAX_MESSAGE`` characters."""
-    text = _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), " ".join(text.split()))
+def shown(value: object) -> str:
+    """``value`` as text on one line, as a person should see it: whitespace runs made one space,
+    control characters as escapes (``\\x1b``), at most ``MAX_MESSAGE`` characters. Any value: a
+    file's field may hold a number or bytes where text was expected."""
+    text = _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), " ".join(str(value).split()))
     return text if len(text) <= MAX_MESSAGE else f"{text[:MAX_MESSAGE]}… ({len(text):,} characters)"
 
 

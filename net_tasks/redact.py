@@ -43,8 +43,8 @@ def redact_text(text: str, url: str) -> str:
         items = parse_qsl(parts.query, keep_blank_values=True)
         secrets = [value for _, value in items] + [name for name, value in items if not value and not _a_word(name)]
         secrets += [parts.query, parts.password or ""]
-        if "@" in parts.netloc and parts.password is None:  # a user name alone: a token
-            secrets.append(parts.username or "")
+        if "@" in parts.netloc and parts.password is None and not _a_word(parts.username or ""):
+            secrets.append(parts.username or "")  # a user name alone, not a word: a token
     except ValueError:
         return REDACTED
     text = text.replace(url, redact_url(url))

@@ -424,18 +424,21 @@ class TilePackage:
 
 def _server_of(source: str) -> Tuple[str, ...]:
     """What tells two sources apart: the template but for what names one server several ways
-    (the scheme, the host's case, a default port, a first label of one letter or ``{s}``, which
-    shards the host: OpenStreetMap's ``{s}.tile.openstreetmap.org`` is ``tile.openstreetmap.org``)."""
+    (http or https, the host's case and trailing dot, the scheme's default port, and a first
+    label ``{s}``, or of one letter before three more, which shards the host: OpenStreetMap's
+    ``{s}.tile.openstreetmap.org`` is ``tile.openstreetmap.org``)."""
     try:
         parts = urlsplit(source)
         port = parts.port
     except ValueError:
         return (source,)
-    labels = (parts.hostname or "").split(".")
-    if len(labels) > 2 and (labels[0] == "{s}" or len(labels[0]) == 1) and not labels[-1].isdigit():  # no IP
-        labels = labels[1:]
+    labels = (parts.hostname or "").rstrip(".").split(".")
+    if not labels[-1].isdigit() and (labels[0] == "{s}" and len(labels) > 2 or len(labels[0]) == 1 and len(labels) > 3):
+        labels = labels[1:]  # an IP address keeps its first number
+    if (parts.scheme, port) in (("http", 80), ("https", 443)):
+        port = None
     scheme = "web" if parts.scheme in ("http", "https") else parts.scheme
-    return scheme, ".".join(labels), "" if port in (None, 80, 443) else str(port), parts.path, parts.query
+    return scheme, ".".join(labels), "" if port is None else str(port), parts.path, parts.query
 
 
 def _wkt(epsg: int) -> str:
@@ -593,10 +596,12 @@ class _GeoPackage(TilePackage):
     def _stored_source(self) -> Optional[str]:
         """The source the tile table's GDAL metadata names (as this module writes it), if any."""
         try:
-            rows = self._db.execute(  # a few rows, each bounded: the file may be anybody's
-                "SELECT DISTINCT substr(m.metadata, 1, ?) FROM gpkg_metadata m JOIN gpkg_metadata_reference r "
-                "ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ? LIMIT 4",
-                (_METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI)).fetchall()
+            item = f'<MDI key="{SOURCE_KEY["GPKG"]}">'
+            rows = self._db.execute(  # one row, from the item on, bounded: the file may be anybody's
+                "SELECT substr(m.metadata, instr(m.metadata, ?), ?) FROM gpkg_metadata m JOIN "
+                "gpkg_metadata_reference r ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ? "
+                "AND instr(m.metadata, ?) > 0 LIMIT 1",
+                (item, _METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI, item)).fetchall()
         except sqlite3.OperationalError:  # no metadata tables: a package made by another tool
             return None
         for (xml,) in rows:  # a pattern, not an XML parser

@@ -62,6 +62,8 @@ MAX_SLICE_FEATURES = 10_000
 # 100,000 stars' 2.1 s). Parts are cut only from slices of TAIL_PARTS × MIN_TAIL_FEATURES or more.
 TAIL_PARTS = 4
 MIN_TAIL_FEATURES = 50
+DENSE_PROBES = 64  # fids looked up before a count without gaps is trusted
+MAX_DENSE_FEATURES = 10 ** 9  # beyond, the fids are counted: the cut's list of openings stays small
 WAIT_S = 0.05  # how often the calling thread asks for a cancel and reports progress
 AHEAD = 2  # slices a worker may have buffered and not yet written (each holds its memory layers)
 NATIVE_BUFFER = "native:buffer"
@@ -156,9 +158,10 @@ def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tu
     as many features each (by their count, not their fids' span, which gaps make uneven), but
     the last ``threads`` slices, each cut into ``TAIL_PARTS`` (see there).
 
-    Where GDAL's feature count says the fids have no gaps, the ranges are cut by arithmetic;
-    otherwise by one pass over the fids (a pass over the whole table: 60 ms for 100,000 stars).
-    A stale count can only make the slices uneven: every fid from the first to the last is in one.
+    Where GDAL's feature count says the fids have no gaps, and fids spread over the span are
+    there, the ranges are cut by arithmetic; otherwise by one pass over the fids (a pass over the
+    whole table: 60 ms for 100,000 stars). Whatever the count says, every fid from the first to
+    the last is in one range.
 
     :raises Canceled: when a cancel comes meanwhile (one pass over 5 million fids takes seconds).
     """
@@ -173,7 +176,7 @@ def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tu
             if first is None:
                 return []
             features = _gdal_feature_count(connection, source.table)
-            dense = features == last - first + 1
+            dense = features == last - first + 1 and _fids_at(connection, table, source.fid, first, last)
             if not dense:
                 (features,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
             count = max(1, min(SLICES_PER_CORE * threads, features // MIN_SLICE_FEATURES),
@@ -197,6 +200,17 @@ def fid_ranges(plan: Any, threads: int, control: Control = Control()) -> List[Tu
         finally:
             remove()
     return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + [(firsts[-1], last)]
+
+
+def _fids_at(connection: sqlite3.Connection, table: str, fid: str, first: int, last: int) -> bool:
+    """Whether fids spread evenly from ``first`` to ``last`` are all in ``table``, as they are
+    where the fids have no gaps (a lookup each): a stale or forged count that happens to equal the
+    span would otherwise cut a sparse layer into a slice for every 2,500 fids of its span."""
+    if last - first + 1 > MAX_DENSE_FEATURES:
+        return False
+    probes = sorted({first + (last - first) * n // (DENSE_PROBES - 1) for n in range(DENSE_PROBES)})
+    return all(connection.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {fid} = ?)", (probe,)).fetchone()[0]
+               for probe in probes)
 
 
 def _gdal_feature_count(connection: sqlite3.Connection, table: str) -> Optional[int]:

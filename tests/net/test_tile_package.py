@@ -285,6 +285,13 @@ def test_a_package_that_disagrees_is_refused_in_one_line(kind, tmp_path):
     other = "MBTiles" if kind == "GPKG" else "GPKG"
     with pytest.raises(InputError, match="cannot take these tiles"):
         open_package(path, other, meta())
+    if kind == "MBTiles":  # a format of bytes, as another tool may write: one line, no crash
+        with sqlite3.connect(str(path)) as db:
+            db.execute("UPDATE metadata SET value = X'706E67' WHERE name = 'format'")
+        with pytest.raises(InputError, match=r"it holds b'png' tiles, not images"):
+            open_package(path, kind, meta())
+        with sqlite3.connect(str(path)) as db:
+            db.execute("UPDATE metadata SET value = 'png' WHERE name = 'format'")
     not_sqlite = tmp_path / f"notes.{EXTENSIONS[kind]}"
     not_sqlite.write_text("field notes, not tiles")
     with pytest.raises(InputError, match="not a SQLite file"):
@@ -335,6 +342,9 @@ def test_a_package_says_its_source_and_takes_no_other_source_s_tiles(kind, tmp_p
     with pytest.raises(InputError, match=said):
         check_existing_output(path, kind, satellite, overwrite=False)
     assert raw_rows(path, kind) == bodies
+    shard = meta(source="https://a.example.com/{z}/{x}/{y}.png")  # not a shard of tiles.example.com: its own host
+    with pytest.raises(InputError, match="not https://a.example.com/"):
+        open_package(path, kind, shard)
     unknown = tmp_path / f"elsewhere.{EXTENSIONS[kind]}"  # made by a tool that does not say: any source adds to it
     write_package(unknown, kind, bodies)
     with open_package(unknown, kind, satellite) as package:

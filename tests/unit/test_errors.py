@@ -1,7 +1,7 @@
 """Offload's exception tree: exit codes and one-line messages."""
 from __future__ import annotations
 
-from offload.core.errors import Canceled, InputError, OffloadError, TaskFailed, one_line
+from offload.core.errors import Canceled, InputError, OffloadError, TaskFailed, one_line, shown
 
 
 def test_errors_carry_exit_codes_and_one_line_messages():
@@ -19,3 +19,5 @@ def test_a_message_quoting_a_file_s_text_shows_no_control_character_and_stays_bo
     assert message.startswith("its tiles come from x\\x1b]0;pwned\\x07\\x1b[31mRED\\u202eabc y")
     assert len(message) < 2100 and message.endswith(" characters)")
     assert one_line(ValueError("\x1b[2J")) == "ValueError: \\x1b[2J"
+    assert shown(7) == "7" and shown(b"png") == "b'png'"  # a file's field where text was expected
+    assert shown("a\u200fb\u061c") == "a\\u200fb\\u061c"  # invisible direction marks

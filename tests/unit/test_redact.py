@@ -23,6 +23,7 @@ def test_redact_text_hides_a_bare_token_and_a_user_name_token_too():
     assert "a1b2c3d4e5f6SECRET" not in redact_text("404 for /t/1/2/3.png?a1b2c3d4e5f6SECRET",
                                                   "https://h.org/t/{z}/{x}/{y}.png?a1b2c3d4e5f6SECRET")
     assert "TOKEN123" not in redact_text("auth failed for sk.TOKEN123", "https://sk.TOKEN123@h.org/t.png")
+    assert redact_text("anonymous login failed", "ftp://anonymous@h.org/f.zip") == "anonymous login failed"
 
 
 def test_redact_text_hides_a_url_s_secrets_in_any_message():
