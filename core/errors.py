@@ -30,7 +30,7 @@ class OffloadError(Exception):
 
     def one_line(self) -> str:
         """The message on one line, whatever the exception text held (``shown``)."""
-        return shown(str(self)) or type(self).__name__
+        return shown(self) or type(self).__name__
 
 
 class InputError(OffloadError):
@@ -55,7 +55,7 @@ def one_line(exc: BaseException) -> str:
     """A one-line message for any exception, prefixed by its type unless it is ours."""
     if isinstance(exc, OffloadError):
         return exc.one_line()
-    text = shown(str(exc))
+    text = shown(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -22,10 +22,9 @@ def redact_url(url: str) -> str:
     except ValueError:
         return REDACTED
     netloc = parts.netloc
-    if "@" in netloc:
-        user = parts.username if parts.password is not None else REDACTED
-        netloc = f"{user}:{REDACTED}@{netloc.rsplit('@', 1)[1]}" if parts.password is not None else \
-            f"{user}@{netloc.rsplit('@', 1)[1]}"
+    if "@" in netloc:  # a user name without a password is a token itself
+        host = netloc.rsplit("@", 1)[1]
+        netloc = f"{parts.username}:{REDACTED}@{host}" if parts.password is not None else f"{REDACTED}@{host}"
     query = "&".join(f"{name}={REDACTED}" if value else (name if _a_word(name) else REDACTED)
                      for name, value in parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -38,10 +38,10 @@ import math
 import re
 import sqlite3
 import time
-from urllib.parse import urlsplit
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, List, Optional, Set, Tuple
+from urllib.parse import urlsplit
 
 from osgeo import osr
 
@@ -597,18 +597,15 @@ class _GeoPackage(TilePackage):
         """The source the tile table's GDAL metadata names (as this module writes it), if any."""
         try:
             item = f'<MDI key="{SOURCE_KEY["GPKG"]}">'
-            rows = self._db.execute(  # one row, from the item on, bounded: the file may be anybody's
+            row = self._db.execute(  # one row, from the item on, bounded: the file may be anybody's
                 "SELECT substr(m.metadata, instr(m.metadata, ?), ?) FROM gpkg_metadata m JOIN "
                 "gpkg_metadata_reference r ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ? "
                 "AND instr(m.metadata, ?) > 0 LIMIT 1",
-                (item, _METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI, item)).fetchall()
+                (item, _METADATA_READ, TILE_TABLE, _GDAL_METADATA_URI, item)).fetchone()
         except sqlite3.OperationalError:  # no metadata tables: a package made by another tool
             return None
-        for (xml,) in rows:  # a pattern, not an XML parser
-            found = re.search(f'<MDI key="{SOURCE_KEY["GPKG"]}">([^<]*)</MDI>', str(xml or ""))
-            if found:
-                return html.unescape(found.group(1))
-        return None
+        found = re.match(f'{re.escape(item)}([^<]*)</MDI>', str(row[0])) if row else None  # a pattern, not XML
+        return html.unescape(found.group(1)) if found else None
 
     def _read_coverage(self) -> None:
         db = self._db

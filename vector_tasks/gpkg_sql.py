@@ -55,6 +55,12 @@ def primary_key(connection: sqlite3.Connection, table: str) -> List[str]:
     return [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(table)}")') if row[5] == 1]
 
 
+def same_fid_column(output_key: List[str], source_fid: str) -> bool:
+    """Whether QGIS made the output's fid column the source's (to it ``FID`` is ``fid``): then
+    native:buffer writes the source's fids, and so must an engine standing in for it."""
+    return [name.lower() for name in output_key] == [source_fid.lower()]
+
+
 def count_null_geometries(path: Path, table: str) -> int:
     """Features of ``table`` without a geometry, or with an empty one (the GeoPackage header's flag)."""
     with read_only(path) as connection:

@@ -49,7 +49,7 @@ from qgis.PyQt.QtCore import QThread
 from ..core.control import Control
 from ..core.errors import Canceled, TaskFailed, without_frames
 from .geos_interrupt import GeosWatch, Stopped
-from .gpkg_sql import count_null_geometries, declared_geometry_type, primary_key, quoted, read_only
+from .gpkg_sql import count_null_geometries, declared_geometry_type, primary_key, quoted, read_only, same_fid_column
 from .sinks import FileSink
 
 SLICES_PER_CORE = 8  # small enough that the last slices end together, large enough that a run's set-up is noise
@@ -138,8 +138,8 @@ def buffer_in_slices(plan: Any, destination: Path, layer_name: str, base: Option
         slicer = _Slicer(plan, fid_ranges(plan, threads, control), sink, control)
         with read_only(sink.destination) as connection:
             output_fid = primary_key(connection, sink.layer_name)
-        if [name.lower() for name in output_fid] == [plan.slices.fid_column.lower()]:  # FID is fid, to QGIS
-            slicer.fid_field = plan.slices.fid_column  # the source's fids: native:buffer keeps them
+        if same_fid_column(output_fid, plan.slices.fid_column):
+            slicer.fid_field = plan.slices.fid_column
         watch = GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20)  # one GEOS call may run long
         with watch:
             slicer.run(watch, threads)

@@ -37,7 +37,9 @@ from qgis.core import QgsGeometry
 from ..core.control import Control
 from ..core.errors import TaskFailed, without_frames
 from .geos_interrupt import GeosWatch
-from .gpkg_sql import ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only
+from .gpkg_sql import (
+    ENVELOPE_DOUBLES, HEADER_BYTES, geometry_column, primary_key, quoted, read_only, same_fid_column,
+)
 from .sinks import FileSink
 from .slices import AHEAD, NeedsFixing, SliceRun, SliceSource, fid_ranges, first_invalid, slice_uri
 
@@ -174,10 +176,9 @@ def _output_table(sink: FileSink, source: SliceSource) -> _Output:
         declared = {row[1]: _base_type(row[2])
                     for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')}
         source_geometry = geometry_column(connection, source.table) or ""
-    same_fid = [name.lower() for name in fid] == [source.fid_column.lower()]
-    if encoding != "UTF-8" or srs_id is None or geometry is None or not same_fid:
+    if encoding != "UTF-8" or srs_id is None or geometry is None or not same_fid_column(fid, source.fid_column):
         raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
-        # asked, or a fid of another name (QGIS numbers the features itself; FID is fid): native:buffer's run
+        # asked, or a fid of another name (QGIS numbers the features itself): native:buffer's run
     if any(name not in declared for name in others):
         raise NeedsEngine()
     return _Output(sink.layer_name, [source.fid_column, geometry] + others, [declared[name] for name in others],

@@ -368,21 +368,18 @@ def test_a_fid_column_named_like_the_slicing_query_s_own_names(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "slices"])
-def test_a_fid_column_named_fid_in_capitals_keeps_the_source_s_fids(qgis_processing, tmp_path, monkeypatch, engine):
+def test_a_fid_column_named_fid_in_capitals_keeps_the_source_s_fids(qgis_processing, tmp_path, monkeypatch, engines,
+                                                                    engine):
     """QGIS takes a source's FID for its own fid column, as native:buffer shows: gaps and negative fids kept."""
     if engine == "slices":
         monkeypatch.setattr(buffer_module, "sqlite_can_buffer", lambda plan: False)
-    used = []
-    for name in ("buffer_in_sqlite", "buffer_in_slices"):
-        real = getattr(buffer_module, name)
-        monkeypatch.setattr(buffer_module, name, lambda *args, _real=real, _name=name: used.append(_name) or _real(*args))
     spec = layer_of(tmp_path / "in.gpkg", ogr.wkbPolygon, [SQUARE] * 600, name="parcels",
                     options=("FID=FID", "SPATIAL_INDEX=NO"))
     with sqlite3.connect(str(tmp_path / "in.gpkg")) as connection:
         connection.execute("UPDATE parcels SET FID = -FID - 10000")  # out of the way, then -897, -894, …, 900
         connection.execute("UPDATE parcels SET FID = (-FID - 10000) * 3 - 900")
     task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=1))
-    assert run_to_end(task, 60) is True and task.details.written == 600 and used == [f"buffer_in_{engine}"]
+    assert run_to_end(task, 60) is True and task.details.written == 600 and engines == [f"buffer_in_{engine}"]
     ours = rows(tmp_path / "ours.gpkg", "ours")
     assert [row[0] for row in ours] == [n * 3 - 900 for n in range(1, 601)]
     assert ours == rows(native(qgis_processing, spec, tmp_path, DISTANCE=1).source().split("|")[0], "native")
