@@ -11,19 +11,18 @@ as QGIS 3.22 stores them: ``qgis/connections-xyz/<name>/url|zmin|zmax|referer|au
 username|password|tilePixelRatio``, leaving out the global settings' connections the user
 deleted (marked ``hidden``).
 
-Secrets stay out of every text: ``repr()`` and ``str()`` show a URL with its credentials and
-key-like query values masked, header names without values, and never a password. The auth
-configuration is an id into QGIS's encrypted auth database; its secret is applied to a
+Secrets stay out of every text: ``repr()`` and ``str()`` show a URL as every message does
+(``redact.redact_url``: credentials, query values and token-like path segments masked), header
+names without values, and never a password. The auth configuration is an id into QGIS's encrypted auth database; its secret is applied to a
 request by QGIS's auth manager (``auth_headers``), in memory only.
 """
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote
 
 from qgis.core import QgsApplication, QgsDataSourceUri, QgsMapLayer, QgsProject, QgsRasterLayer, QgsSettings
 from qgis.PyQt.QtCore import QUrl
@@ -31,32 +30,13 @@ from qgis.PyQt.QtNetwork import QNetworkRequest
 
 from ..core.errors import InputError
 from ..core.i18n import tr
+from .redact import REDACTED, redact_url
 
 SETTINGS_ROOT = "qgis/connections-xyz"
 BROWSER_PROVIDER = "XYZ Tiles"
 DEFAULT_ZOOM_MIN, DEFAULT_ZOOM_MAX = 0, 18  # what QGIS's XYZ provider assumes when a URI has no zmin/zmax
 HEADER_PARAM_PREFIX = "http-header:"  # how QGIS >= 3.24 writes HTTP headers into a data source URI
-MASK = "***"
 CERTIFICATE_METHODS = ("PKI-Paths", "PKI-PKCS#12", "Identity-Cert")  # QGIS's auth methods that use TLS client certificates
-# Query parameters whose values are credentials in tile URLs (API keys, tokens, signatures).
-_SECRET_PARAM = re.compile(r"(key|token|secret|sig|signature|password|passwd|auth|credential|session)", re.I)
-
-
-def redact_url(url: str) -> str:
-    """The URL with its user:password and key-like query values masked (placeholders kept)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return MASK
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
-    pairs = []
-    for pair in filter(None, parts.query.split("&")):
-        key, _, value = pair.partition("=")
-        pairs.append(f"{key}={MASK}" if value and _SECRET_PARAM.search(key) else pair)
-    query = "&".join(pairs)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -90,7 +70,7 @@ class XyzSource:
         if self.authcfg:
             shown.append(f"authcfg={self.authcfg!r}")
         if self.username or self.password:
-            shown.append(f"basic_auth={MASK}")
+            shown.append(f"basic_auth={REDACTED}")
         if self.tile_pixel_ratio:
             shown.append(f"tile_pixel_ratio={self.tile_pixel_ratio:g}")
         shown.append(f"origin={self.origin!r}" + (f", layer_id={self.layer_id!r}" if self.layer_id else ""))

@@ -4,18 +4,26 @@ Pure: stdlib only.
 """
 from __future__ import annotations
 
+import re
+from typing import List
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 REDACTED = "***"
+# A path segment that reads as a key, not a name: 20 characters or more of a token's alphabet,
+# letters and digits mixed (at least two of each), no file extension. Some servers take the key
+# in the path (IGN's former ``wxs.ign.fr/<key>/geoportail/wmts``, ``/<uuid>/{z}/{x}/{y}.png``).
+_PATH_TOKEN = re.compile(r"^(?=(?:[^0-9]*[0-9]){2})(?=(?:[^A-Za-z]*[A-Za-z]){2})[A-Za-z0-9_~.-]{20,}$")
+_EXTENSION = re.compile(r"\.[A-Za-z]{2,5}$")
 
 
 def redact_url(url: str) -> str:
     """``url`` fit to show: query values, the userinfo's password (or its user name, where it
-    has none: a token then) and bare query words that look like tokens become ``***``.
+    has none: a token then), bare query words and path segments that look like tokens become ``***``.
 
     Tokens travel in query strings (``?token=``, ``?key=``, signed URLs, a bare ``?a1b2c3…``),
     so every value is hidden, not only the names that look secret; the names stay, to tell URLs
-    apart. A key inside the path cannot be told from the path, and stays.
+    apart. In the path, only a segment that reads as a token (``_PATH_TOKEN``) is hidden: a short
+    or plain-word key there cannot be told from a name, and stays.
     """
     try:
         parts = urlsplit(url)
@@ -27,7 +35,16 @@ def redact_url(url: str) -> str:
         netloc = f"{parts.username}:{REDACTED}@{host}" if parts.password is not None else f"{REDACTED}@{host}"
     query = "&".join(f"{name}={REDACTED}" if value else (name if _a_word(name) else REDACTED)
                      for name, value in parse_qsl(parts.query, keep_blank_values=True))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    path = "/".join(REDACTED if _a_path_token(segment) else segment for segment in parts.path.split("/"))
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _a_path_token(segment: str) -> bool:
+    return bool(_PATH_TOKEN.match(segment)) and not _EXTENSION.search(segment)
+
+
+def _path_tokens(path: str) -> List[str]:
+    return [segment for segment in path.split("/") if _a_path_token(segment)]
 
 
 def _a_word(name: str) -> bool:
@@ -41,7 +58,7 @@ def redact_text(text: str, url: str) -> str:
         parts = urlsplit(url)
         items = parse_qsl(parts.query, keep_blank_values=True)
         secrets = [value for _, value in items] + [name for name, value in items if not value and not _a_word(name)]
-        secrets += [parts.query, parts.password or ""]
+        secrets += [parts.query, parts.password or ""] + _path_tokens(parts.path)
         if "@" in parts.netloc and parts.password is None and not _a_word(parts.username or ""):
             secrets.append(parts.username or "")  # a user name alone, not a word: a token
     except ValueError:

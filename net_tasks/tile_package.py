@@ -383,7 +383,10 @@ class TilePackage:
 
     def _agreed_source(self, stored: Optional[str]) -> None:
         """Refuse a package that says its tiles come from another source than this run's."""
-        if stored and self.meta.source and _server_of(stored) != _server_of(self.meta.source):
+        if not stored or not self.meta.source:
+            return
+        stored = redact_url(stored)  # hidden as this version hides it: an older one left keys in the path
+        if _server_of(stored) != _server_of(self.meta.source):
             self._refuse(f"its tiles come from {shown(stored)}, not {self.meta.source}; write these to another "
                          f"file, or replace it")
 

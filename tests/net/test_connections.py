@@ -17,7 +17,6 @@ from offload.net_tasks.connections import (
     XyzSource,
     auth_headers,
     project_xyz_layers,
-    redact_url,
     xyz_connection,
     xyz_connections,
     xyz_layer_source,
@@ -94,10 +93,13 @@ def test_secrets_never_appear_in_repr_or_str(browser_connections):
     with_header = XyzSource("Headers", TEMPLATE, http_headers=(("X-Token", SECRETS[2]),), password=SECRETS[1])
     for text in (repr(source), str(source), f"{[source]}", repr(with_header), str({"source": with_header})):
         assert not any(secret in text for secret in SECRETS), text
-    assert "style=dark" in repr(source) and "api_key=***" in repr(source) and "X-Token" in repr(with_header)
+    assert "style=***" in repr(source) and "api_key=***" in repr(source) and "X-Token" in repr(with_header)
     assert source.password == SECRETS[1] and source.username == "ann"  # kept for the request, never shown
-    assert redact_url(f"https://tiles.example.org/{{z}}/{{x}}/{{y}}.png?access_token={SECRETS[2]}&lang=en") == \
-        "https://tiles.example.org/{z}/{x}/{y}.png?access_token=***&lang=en"
+    # What every message hides (redact.redact_url), a repr too: a bare token, a key under any name, a key in the path.
+    for url in (f"https://tiles.example.org/{{z}}/{{x}}/{{y}}.png?{SECRETS[2]}",
+                f"https://tiles.example.org/{{z}}/{{x}}/{{y}}.png?k={SECRETS[2]}",
+                f"https://tiles.example.org/{SECRETS[2]}-9f8e7d6c/{{z}}/{{x}}/{{y}}.png"):
+        assert SECRETS[2] not in repr(XyzSource("Keyed", url)), url
 
 
 def test_referer_and_auth_config_reach_the_server_and_no_text(browser_connections, basic_auth_config, httpserver):

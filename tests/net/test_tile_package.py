@@ -351,6 +351,25 @@ def test_a_package_says_its_source_and_takes_no_other_source_s_tiles(kind, tmp_p
         assert package.holds() == {TOP}
 
 
+@pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])
+def test_a_key_in_the_source_s_path_is_never_stored_or_shown(kind, tmp_path):
+    """A key in the path is hidden as one in the query is; a package an older version wrote with
+    the key still in its path is the same source, and its refusal does not show that key."""
+    with TileServer("imagery") as server:
+        bodies = fetch_all(server.template, [TOP])
+    keyed = "https://tiles.example.com/a1b2c3d4e5f6a7b8c9d0/{z}/{x}/{y}.png"
+    path = tmp_path / f"new.{EXTENSIONS[kind]}"
+    write_package(path, kind, bodies, source=redact_url(keyed))
+    assert b"a1b2c3d4e5f6a7b8c9d0" not in path.read_bytes()
+    older = tmp_path / f"older.{EXTENSIONS[kind]}"
+    write_package(older, kind, bodies, source=keyed)  # as stored before keys in paths were hidden
+    with open_package(older, kind, meta(source=redact_url(keyed.replace("a1b2", "f9e8")))) as package:
+        assert package.holds() == {TOP}
+    with pytest.raises(InputError, match=r"come from https://tiles\.example\.com/\*\*\*/") as refused:
+        open_package(older, kind, meta(source="https://satellite.example.com/{z}/{x}/{y}.jpg"))
+    assert "a1b2c3d4e5f6a7b8c9d0" not in str(refused.value)
+
+
 @pytest.mark.parametrize("driver,options,bands", [
     ("PNG", [], 3), ("PNG", [], 4), ("JPEG", [], 3), ("JPEG", ["PROGRESSIVE=ON"], 3),
     ("WEBP", ["QUALITY=80"], 3), ("WEBP", ["LOSSLESS=YES"], 3), ("WEBP", ["QUALITY=80"], 4)])
