@@ -249,6 +249,18 @@ def test_selected_features_only_into_a_memory_layer(tmp_path, project):
     assert not list(tmp_path.glob("*.offload-*"))
 
 
+def test_the_last_progress_status_counts_every_feature_read(tmp_path):
+    """A layer of one chunk once ended on "0 features read" (the count before its first feature)."""
+    from offload.core.control import Control
+    from offload.vector_tasks.buffer import run_buffer, validate_buffer_request
+
+    spec = make_layer(tmp_path / "in.gpkg", "points", count=40)
+    statuses = []
+    run_buffer(validate_buffer_request(BufferRequest(spec, None, distance=1)), None,
+               Control(report=lambda _fraction, status=None: statuses.append(status)), made=lambda _layer: None)
+    assert [s for s in statuses if s][-1] == "40 features read"
+
+
 def test_cancel_leaves_nothing_and_progress_was_reported(tmp_path):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=60_000)
     task = start(BufferTask(BufferRequest(spec, tmp_path / "out.gpkg", distance=2, segments=24)))
