@@ -12,16 +12,15 @@ COG or one of 512-pixel tiles is staged as a GeoTIFF beside the destination, the
 """
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 from osgeo import gdal, osr
 
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
+from ..core.gdal_cache import block_cache
 from ..core.gdal_errors import gdal_errors_raised
 from ..core.ordered_writer import OrderedWriter
 from .tile_blocks import WholeBlocks
@@ -210,7 +209,7 @@ class MosaicSink:
         if levels and self.stage is None:  # a COG makes its own, from the same counts
             gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", "ZSTD")  # read per call, on this thread
             try:
-                with _block_cache_at_most(OVERVIEW_CACHE_BYTES):
+                with block_cache(at_most=OVERVIEW_CACHE_BYTES):
                     dataset.BuildOverviews("AVERAGE", levels, callback=gdal_callback(self.control.within(0.9, 0.1)))
             finally:
                 gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
@@ -218,7 +217,7 @@ class MosaicSink:
         dataset = None
         if self.stage is not None:
             overviews = [f"OVERVIEW_COUNT={len(levels)}"] if levels else []  # else GDAL's AUTO: down to one block
-            with _block_cache_at_most(COG_COPY_CACHE_BYTES):
+            with block_cache(at_most=COG_COPY_CACHE_BYTES):
                 copied = gdal.Translate(str(self.destination), str(self.stage), format="COG", creationOptions=[
                     *COG_CODEC, "PREDICTOR=YES", "BLOCKSIZE=256", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS",
                     "OVERVIEW_RESAMPLING=AVERAGE", *overviews], callback=gdal_callback(self.control.within(0.9, 0.1)))
@@ -259,31 +258,3 @@ def _flush_blocks(dataset) -> None:
     and for 16,384 tiles wrote 0.5 MB more per tile."""
     for index in range(1, dataset.RasterCount + 1):
         dataset.GetRasterBand(index).FlushCache()
-
-
-_cache_lock = threading.Lock()
-_cache_users = 0
-_cache_before = 0
-
-
-@contextmanager
-def _block_cache_at_most(limit: int) -> Iterator[None]:
-    """GDAL's block cache no larger than ``limit`` bytes during the block, then as it was.
-
-    The cache size is process-wide (``GDAL_CACHEMAX`` is read once, at GDAL's first use), so
-    this is too: while a mosaic's overviews or COG copy run, other GDAL readers in the process
-    (QGIS drawing a raster) get the smaller cache. Overlapping runs share one restore.
-    """
-    global _cache_users, _cache_before
-    with _cache_lock:
-        if _cache_users == 0:
-            _cache_before = gdal.GetCacheMax()
-            gdal.SetCacheMax(min(limit, _cache_before))
-        _cache_users += 1
-    try:
-        yield
-    finally:
-        with _cache_lock:
-            _cache_users -= 1
-            if _cache_users == 0:
-                gdal.SetCacheMax(_cache_before)

@@ -151,6 +151,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
     _check_halo_fits(expressions, grid)
+    _check_blocks_fit([s for s in sources if s.name in used or not used])
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
@@ -181,6 +182,20 @@ def _check_grid_size(grid: Grid, max_pixels: int) -> None:
         raise InputError(f"the output grid is {grid.width:,}×{grid.height:,} = {pixels:,} pixels, over the limit of "
                          f"{max_pixels:,}; check the extent and resolution, or raise the limit (--max-pixels, "
                          f"max_pixels=, Processing's 'Largest output grid')")
+
+
+def _check_blocks_fit(sources: Sequence[gdal_io.Source]) -> None:
+    """Refuse inputs whose blocks GDAL cannot hold decompressed in half this machine's memory (a
+    raster written as one compressed strip is one block): reading any pixel would exhaust it."""
+    held = sum(s.held_bytes for s in sources)
+    usable = gdal_io.usable_memory()
+    if usable and held > usable // 2:
+        largest = max(sources, key=lambda s: s.held_bytes)
+        width, height = largest.block
+        raise InputError(f"input {largest.name} is stored in blocks of {width:,}×{height:,} pixels, which GDAL reads "
+                         f"whole: {held / 1e6:,.0f} MB at once, over half of this machine's {usable / 1e6:,.0f} MB; "
+                         f"rewrite it tiled first (gdal_translate -co TILED=YES -co COMPRESS=ZSTD in.tif tiled.tif, "
+                         f"or QGIS's Translate with those options)")
 
 
 def _check_halo_fits(expressions: Sequence[Expression], grid: Grid) -> None:
@@ -461,11 +476,20 @@ def _metres_per_pixel(plan: CalcPlan) -> Tuple[np.ndarray, float]:
 def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
     started = time.perf_counter()
+    engine = _Engine(plan)
+    with gdal_io.cache_for(plan.sources):
+        try:
+            return _compute_into(destination, engine, control, started)
+        finally:
+            engine.readers.close()
+
+
+def _compute_into(destination: Path, engine: "_Engine", control: Control, started: float) -> CalcResult:
+    plan = engine.plan
     # The COG's staging file is named from the temporary output's, so a sweep of temp files finds it.
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
     options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
     final_options = output_options(plan.format, plan.gdal_type, plan.threads, plan.creation_options)
-    engine = _Engine(plan)
     windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
                            _window_pixels(plan.grid))
     # One window is computed before the output exists, on this thread, and written in its turn:
@@ -594,10 +618,13 @@ def _tile_size(options: Sequence[str]) -> Tuple[int, int]:
 
 def _block_of(plan: CalcPlan, tile: Tuple[int, int]) -> Tuple[int, int]:
     """The unit windows are made of: whole blocks of the first input (gdal_calc.py's one good
-    idea) that are also whole output tiles, so each tile is written once, complete."""
+    idea) that are also whole output tiles, so each tile is written once, complete. Large blocks
+    (a raster stored as one strip) are cut into output tiles: the reader keeps them whole."""
     def aligned(block: int, tile_side: int) -> int:
         common = block * tile_side // math.gcd(block, tile_side)
         return common if common <= 2048 else block
 
+    if plan.sources[0].large_blocks:
+        return tile
     block_w, block_h = plan.sources[0].block
     return aligned(block_w, tile[0]), aligned(block_h, tile[1])

@@ -1,21 +1,24 @@
 """The raster family's only contact with GDAL: describe inputs, compare CRSs, align grids,
 read windows, check creation options, probe compression, write outputs and statistics. Each
 worker thread opens its own handles (GDAL datasets are not thread-safe); one thread writes.
-The command line's cache size is set in ``commands.py``, the one place that owns a process.
+The command line's cache size is set in ``commands.py``, the one place that owns a process;
+a run reading large blocks raises it for its time (``core/gdal_cache.py``).
 """
 from __future__ import annotations
 
 import math
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal, gdal_array, osr
 
 from ..core.errors import InputError, TaskFailed
+from ..core.gdal_cache import block_cache
 from .blocks import HaloRead, Window
 from .grid import Bounds, Grid
 from .request import is_file_path
@@ -27,6 +30,12 @@ DEFAULT_NODATA = {
 }
 OUTPUT_TYPES = {gdal.GetDataTypeName(code): code for code in DEFAULT_NODATA}  # = request.OUTPUT_TYPE_NAMES
 OUTPUT_TILE = 256  # the output's tile size (BLOCKXSIZE/BLOCKYSIZE)
+# A block of more pixels than this (16 MB of Float32: 2048² tiles, a strip of 8192×512) is too large
+# to compute in whole. A GeoTIFF written as one compressed strip is one block of the whole raster
+# (a 12,000² one took 1.3 GB as a single window): windows cut across such blocks, which GDAL
+# decompresses once and keeps in its cache while the windows go through them (``Readers``).
+LARGE_BLOCK_PIXELS = 1 << 22
+CACHE_MARGIN_BYTES = 64 << 20  # beside the large blocks: the other inputs' and the output's blocks
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,20 @@ class Source:
     @property
     def open_string(self) -> str:
         return self.vrt_xml or self.path
+
+    @property
+    def large_blocks(self) -> bool:
+        return self.block[0] * self.block[1] > LARGE_BLOCK_PIXELS
+
+    @property
+    def held_bytes(self) -> int:
+        """What GDAL keeps decompressed to read this source window by window: nothing beyond a
+        window for small blocks; for large ones, two rows of blocks (windows reach into the next
+        while the last ones of a row are read)."""
+        if not self.large_blocks:
+            return 0
+        rows = min(2 * self.block[1], self.grid.height)
+        return rows * self.grid.width * numpy_type(self.data_type).itemsize
 
 
 def output_type(name: str) -> int:
@@ -96,7 +119,8 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} band {band} is complex ({gdal.GetDataTypeName(raster_band.DataType)}); "
                          f"take its real part, modulus or phase first (gdal_translate -ot Float32, or a VRT "
                          f"derived band)")
-    _check_readable(name, path, raster_band)
+    if raster_band.GetBlockSize()[0] * raster_band.GetBlockSize()[1] <= LARGE_BLOCK_PIXELS:
+        _check_readable(name, path, raster_band)  # one pixel of a large block would decompress all of it
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
     if not all(math.isfinite(value) for value in grid.geotransform):
         raise InputError(f"input {name}={path!r} has a geotransform with NaN or infinite values "
@@ -214,6 +238,12 @@ class Readers:
     Windows with a halo share tiles with their neighbours, so each thread then keeps
     ``HALO_CACHE_PIXELS`` per input (the row of tiles the next row of windows needs again)
     instead of reading every tile nine times.
+
+    A source with large blocks is read through one handle that every thread shares, in turn,
+    and its blocks stay in GDAL's cache (the caller sizes it: ``held_bytes``): GDAL decompresses
+    a whole block for any pixel of it, so a one-strip file dropped after each window would be
+    decompressed whole for every window (0.9 s each for a 12,000² DEFLATE strip), and by every
+    thread. ``close()`` frees them.
     """
 
     HALO_CACHE_PIXELS = 1 << 22  # per input and thread: 16 MB of Float32
@@ -222,23 +252,41 @@ class Readers:
         self.sources = {s.name: s for s in sources}
         self.cache_pixels = self.HALO_CACHE_PIXELS * len(self.sources) if overlapping else 0
         self._local = threading.local()
+        self._shared_locks = {s.name: threading.Lock() for s in sources if s.large_blocks}
+        self._shared: Dict[str, gdal.Dataset] = {}
+
+    def close(self) -> None:
+        """Close the shared handles: GDAL frees the large blocks they keep."""
+        self._shared.clear()
 
     def _datasets(self) -> Dict[str, gdal.Dataset]:
         datasets = getattr(self._local, "datasets", None)
         if datasets is None:
-            datasets = {}
-            for name, source in self.sources.items():
-                datasets[name] = gdal.Open(source.open_string)
-                if datasets[name] is None:
-                    raise TaskFailed(f"GDAL could not open input {name} ({source.path})")
+            datasets = {name: self._open(name) for name in self.sources if name not in self._shared_locks}
             self._local.datasets = datasets
         return datasets
 
+    def _open(self, name: str) -> gdal.Dataset:
+        source = self.sources[name]
+        dataset = gdal.Open(source.open_string)
+        if dataset is None:
+            raise TaskFailed(f"GDAL could not open input {name} ({source.path})")
+        return dataset
+
     def read(self, name: str, halo_read: HaloRead) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Read a window (plus halo) of one input; return the values and its missing-data mask."""
+        lock = self._shared_locks.get(name)
+        if lock is None:
+            return self._read(name, halo_read, self._datasets()[name], keep_blocks=False)
+        with lock:
+            if name not in self._shared:
+                self._shared[name] = self._open(name)
+            return self._read(name, halo_read, self._shared[name], keep_blocks=True)
+
+    def _read(self, name: str, halo_read: HaloRead, dataset: gdal.Dataset,
+              keep_blocks: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         source = self.sources[name]
         window = halo_read.read
-        dataset = self._datasets()[name]
         band = dataset.GetRasterBand(source.band)
         values = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
                                   buf_obj=self._buffer(name, (window.height, window.width), band.DataType))
@@ -248,12 +296,8 @@ class Readers:
         if source.coverage_band:
             coverage = dataset.GetRasterBand(source.coverage_band)
             mask = coverage.ReadAsArray(window.col_off, window.row_off, window.width, window.height) == 0
-        if self.cache_pixels:
-            self._drop_cached_blocks(window.pixels)
-        else:
-            band.FlushCache()
-            if source.coverage_band:
-                dataset.GetRasterBand(source.coverage_band).FlushCache()
+        if not keep_blocks:
+            self._release_blocks(dataset, source, window.pixels)
         pads = ((halo_read.pad_top, halo_read.pad_bottom), (halo_read.pad_left, halo_read.pad_right))
         if any(any(p) for p in pads):
             values = np.pad(values, pads, mode="edge")
@@ -261,6 +305,13 @@ class Readers:
                           constant_values=True)
         return values, mask
 
+    def _release_blocks(self, dataset: gdal.Dataset, source: Source, pixels: int) -> None:
+        if self.cache_pixels:
+            self._drop_cached_blocks(pixels)
+            return
+        dataset.GetRasterBand(source.band).FlushCache()
+        if source.coverage_band:
+            dataset.GetRasterBand(source.coverage_band).FlushCache()
 
     def _buffer(self, name: str, shape: Tuple[int, int], gdal_type: int) -> np.ndarray:
         """This thread's array for ``name``'s windows, reused while windows keep their shape: a
@@ -281,6 +332,23 @@ class Readers:
                 dataset.FlushCache()
             read = 0
         self._local.read = read
+
+
+def usable_memory() -> int:
+    """The physical memory this process may use, as GDAL reckons it (bytes; 0 when unknown)."""
+    return int(gdal.GetUsablePhysicalRAM() or 0)
+
+
+@contextmanager
+def cache_for(sources: Sequence[Source]) -> Iterator[None]:
+    """GDAL's block cache large enough, while the block runs, to keep what reading ``sources``
+    window by window needs kept: their large blocks (``Source.held_bytes``)."""
+    held = sum(s.held_bytes for s in sources)
+    if not held:
+        yield
+        return
+    with block_cache(at_least=held + CACHE_MARGIN_BYTES):
+        yield
 
 
 def _nodata_mask(values: np.ndarray, nodata: Optional[float]) -> Optional[np.ndarray]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from offload import api
 from offload.core.errors import InputError
@@ -410,3 +410,61 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, smal
         assert code == 2 and lines == [f"offload calc: output {str(small)!r} {refusal}"]
     assert small.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".xml") == ["a.tif", "v.vrt"]  # (GDAL's .aux.xml)
+
+
+def one_strip(path: Path, values: np.ndarray) -> Path:
+    """A GeoTIFF written as one DEFLATE strip, as older tools write them: one block of the whole raster."""
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), values.shape[1], values.shape[0], 1, gdal.GDT_Float32,
+                                                   ["COMPRESS=DEFLATE", f"BLOCKYSIZE={values.shape[0]}"])
+    dataset.SetGeoTransform((1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0))  # write_raster's grid and CRS
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(3857)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).WriteArray(values)
+    dataset = None
+    assert gdal.Open(str(path)).GetRasterBand(1).GetBlockSize() == [values.shape[1], values.shape[0]]
+    return path
+
+
+def bytes_read() -> int:
+    with open("/proc/self/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("rchar:"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="bytes read are counted by Linux's /proc/self/io")
+@pytest.mark.parametrize("strip_input", ["A", "B"])
+def test_an_input_stored_as_one_strip_is_read_once_in_bounded_windows(tmp_path, strip_input):
+    """A one-strip raster once made one window of the whole raster (12,000²: 1.3 GB, no progress,
+    no cancel); as the second input, GDAL decompressed the whole strip again for every window."""
+    from offload.raster_tasks import gdal_io
+    from offload.raster_tasks.calc import run_calc, validate_calc_request
+    from offload.raster_tasks.request import CalcInput, CalcRequest
+    from offload.core.control import Control
+
+    side = 2200  # 4.8 Mi pixels: over LARGE_BLOCK_PIXELS
+    noise = np.random.default_rng(7).random((side, side), dtype=np.float32)  # DEFLATE barely shrinks it
+    strip = one_strip(tmp_path / "strip.tif", noise)
+    tiled = write_raster(tmp_path / "tiled.tif", np.full((side, side), 2, np.float32), block=256)
+    a, b = (strip, tiled) if strip_input == "A" else (tiled, strip)
+    plan = validate_calc_request(CalcRequest(("A * B",), (CalcInput("A", str(a)), CalcInput("B", str(b))),
+                                             tmp_path / "out.tif", creation_options=("COMPRESS=NONE",)))
+    cache_before, statuses = gdal.GetCacheMax(), []
+    before = bytes_read()
+    result = run_calc(plan, tmp_path / "out.tif", Control(report=lambda _f, status=None: statuses.append(status)))
+    read = bytes_read() - before
+    assert np.array_equal(read_raster(tmp_path / "out.tif")[0], noise * 2)
+    assert read < 3 * strip.stat().st_size + tiled.stat().st_size  # the strip read once, not per window
+    assert result.windows > 4 * 4 and f"window {result.windows} of {result.windows}" in statuses
+    assert gdal_io.LARGE_BLOCK_PIXELS < side * side
+    assert gdal.GetCacheMax() == cache_before
+
+
+def test_an_input_whose_blocks_would_not_fit_in_memory_is_refused(tmp_path, monkeypatch):
+    from offload.raster_tasks import gdal_io
+
+    strip = one_strip(tmp_path / "strip.tif", np.ones((2200, 2200), np.float32))
+    monkeypatch.setattr(gdal_io, "usable_memory", lambda: 30_000_000)  # 19.4 MB held > 15 MB
+    with pytest.raises(InputError, match=r"^input A is stored in blocks of 2,200×2,200 pixels, which GDAL reads whole: "
+                                         r"19 MB at once, over half of this machine's 30 MB; rewrite it tiled"):
+        api.calc("A + 1", {"A": strip}, tmp_path / "out.tif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["strip.tif"]
