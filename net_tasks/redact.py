@@ -6,24 +6,31 @@ from __future__ import annotations
 
 import re
 from typing import List
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 REDACTED = "***"
-# A path segment that reads as a key, not a name: 20 characters or more of a token's alphabet,
-# letters and digits mixed (at least two of each), no file extension. Some servers take the key
-# in the path (IGN's former ``wxs.ign.fr/<key>/geoportail/wmts``, ``/<uuid>/{z}/{x}/{y}.png``).
-_PATH_TOKEN = re.compile(r"^(?=(?:[^0-9]*[0-9]){2})(?=(?:[^A-Za-z]*[A-Za-z]){2})[A-Za-z0-9_~.-]{20,}$")
-_EXTENSION = re.compile(r"\.[A-Za-z]{2,5}$")
+# A path segment that holds a key, not a name. Some servers take the key in the path (IGN's
+# former ``wxs.ign.fr/<key>/geoportail/wmts``, ``/<uuid>/{z}/{x}/{y}.png``). In 20 or more
+# characters of a token's alphabet (base64's too): a run of letters and digits, at least two of
+# each, with no separator; or letters and digits alternating at least 6 times, as random keys do
+# across their - and _ (a UUID, base64url). Names are words joined by - or _, that alternate
+# seldom: ``s2cloudless-2019_3857``, ``satellite-streets-v12``, ``2023-01-01T00-00-00-000Z``.
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+=_~.-]{20,}")
+_RUN = re.compile(r"[A-Za-z0-9+=]{20,}")
+_ALTERNATION = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+KEY_ALTERNATIONS = 6
+_QUERY_SAFE = "{}"  # besides letters, digits and _.-~: a template's placeholders stay readable
 
 
-def redact_url(url: str) -> str:
+def redact_url(url: str, keep_path: bool = False) -> str:
     """``url`` fit to show: query values, the userinfo's password (or its user name, where it
     has none: a token then), bare query words and path segments that look like tokens become ``***``.
 
     Tokens travel in query strings (``?token=``, ``?key=``, signed URLs, a bare ``?a1b2c3…``),
     so every value is hidden, not only the names that look secret; the names stay, to tell URLs
     apart. In the path, only a segment that reads as a token (``_PATH_TOKEN``) is hidden: a short
-    or plain-word key there cannot be told from a name, and stays.
+    or plain-word key there cannot be told from a name, and stays. ``keep_path`` leaves the
+    path whole (for a digest that tells sources apart, never for showing).
     """
     try:
         parts = urlsplit(url)
@@ -33,14 +40,25 @@ def redact_url(url: str) -> str:
     if "@" in netloc:  # a user name without a password is a token itself
         host = netloc.rsplit("@", 1)[1]
         netloc = f"{parts.username}:{REDACTED}@{host}" if parts.password is not None else f"{REDACTED}@{host}"
-    query = "&".join(f"{name}={REDACTED}" if value else (name if _a_word(name) else REDACTED)
+    # Names encoded again as they came: what is shown reads back the same (redact_url(redact_url(u)) ==
+    # redact_url(u)), so a package's stored source compares with this run's.
+    query = "&".join(f"{quote(name, _QUERY_SAFE)}={REDACTED}" if value
+                     else (quote(name, _QUERY_SAFE) if _a_word(name) else REDACTED)
                      for name, value in parse_qsl(parts.query, keep_blank_values=True))
-    path = "/".join(REDACTED if _a_path_token(segment) else segment for segment in parts.path.split("/"))
+    path = parts.path if keep_path else "/".join(REDACTED if _a_path_token(segment) else segment
+                                                 for segment in parts.path.split("/"))
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 def _a_path_token(segment: str) -> bool:
-    return bool(_PATH_TOKEN.match(segment)) and not _EXTENSION.search(segment)
+    for stretch in _TOKEN_ALPHABET.findall(unquote(segment)):
+        if len(_ALTERNATION.findall(stretch)) >= KEY_ALTERNATIONS or any(_mixed(run) for run in _RUN.findall(stretch)):
+            return True
+    return False
+
+
+def _mixed(run: str) -> bool:
+    return sum(c.isdigit() for c in run) >= 2 and sum(c.isalpha() for c in run) >= 2
 
 
 def _path_tokens(path: str) -> List[str]:

@@ -33,6 +33,8 @@ Plain ``sqlite3`` (the stdlib) and ``osr`` for the CRS definitions; no Qt.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import math
 import re
@@ -67,6 +69,8 @@ _GDAL_METADATA_URI = "http://gdal.org"  # GDAL reads gpkg_metadata rows of this 
 _WEBP_DEFINITION = "http://www.geopackage.org/spec120/#extension_tiles_webp"
 _METADATA_DEFINITION = "http://www.geopackage.org/spec120/#extension_metadata"
 SOURCE_KEY = {"GPKG": "OFFLOAD_SOURCE", "MBTiles": "offload_source"}  # where a package says its source
+SOURCE_ID_KEY = {"GPKG": "OFFLOAD_SOURCE_ID", "MBTiles": "offload_source_id"}  # and its digest (source_id)
+SOURCE_ID_ROUNDS = 20_000  # PBKDF2's: each guess at a key hidden in the path costs as many hashes
 _METADATA_READ = 1 << 20  # characters of a package's GDAL metadata read for its source: bounded
 
 
@@ -89,6 +93,7 @@ class PackageMeta:
     tile_px: int = TILE_PX
     layer_type: str = "baselayer"  # MBTiles' type: baselayer or overlay
     source: str = ""  # the tiles' URL template, its secrets hidden (redact_url); "" when not known
+    source_id: str = ""  # source_id() of the template: tells apart sources that differ where source hides
 
 
 def check_meta(meta: PackageMeta) -> None:
@@ -381,7 +386,7 @@ class TilePackage:
     def _refuse(self, why: str) -> None:
         raise InputError(f"{self.path} cannot take these tiles: {why}")
 
-    def _agreed_source(self, stored: Optional[str]) -> None:
+    def _agreed_source(self, stored: Optional[str], stored_id: Optional[str]) -> None:
         """Refuse a package that says its tiles come from another source than this run's."""
         if not stored or not self.meta.source:
             return
@@ -389,6 +394,10 @@ class TilePackage:
         if _server_of(stored) != _server_of(self.meta.source):
             self._refuse(f"its tiles come from {shown(stored)}, not {self.meta.source}; write these to another "
                          f"file, or replace it")
+        if stored_id and self.meta.source_id and not hmac.compare_digest(stored_id, self.meta.source_id):
+            self._refuse(f"its tiles come from {shown(stored)}, which differs from this run's where it is hidden "
+                         f"(another layer's id, or another key, in the path); write these to another file, or "
+                         f"replace it")
 
     def _agreed_format(self, stored: Optional[str]) -> None:
         """Refuse a package of another tile format; take its format when ours is open."""
@@ -423,6 +432,14 @@ class TilePackage:
 
     def _stored(self) -> Iterator[Tile]:
         raise NotImplementedError
+
+
+def source_id(template: str) -> str:
+    """A digest of a template as ``_server_of`` compares it, its path whole: two layers' ids (or
+    keys) in the path that the shown source hides alike differ here. Query values stay hidden (a
+    new key is the same source), and the digest gives no key back (PBKDF2, SOURCE_ID_ROUNDS)."""
+    compared = "\n".join(_server_of(redact_url(template, keep_path=True))).encode("utf-8")
+    return "pbkdf2-sha256:" + hashlib.pbkdf2_hmac("sha256", compared, b"offload tile source", SOURCE_ID_ROUNDS).hex()
 
 
 def _server_of(source: str) -> Tuple[str, ...]:
@@ -533,6 +550,7 @@ class _GeoPackage(TilePackage):
         """Name and attribution as GDAL metadata of the tile table (gpkg_metadata extension)."""
         items = [("NAME", self.meta.name)] + ([("ATTRIBUTION", self.meta.attribution)] if self.meta.attribution else [])
         items += [(SOURCE_KEY["GPKG"], self.meta.source)] if self.meta.source else []
+        items += [(SOURCE_ID_KEY["GPKG"], self.meta.source_id)] if self.meta.source_id else []
         xml = "<GDALMultiDomainMetadata><Metadata>" + "".join(
             f'<MDI key="{key}">{_xml_escape(value)}</MDI>' for key, value in items) + "</Metadata></GDALMultiDomainMetadata>"
         db = self._db
@@ -594,12 +612,12 @@ class _GeoPackage(TilePackage):
             self._refuse(f"its tiles are {sorted(sizes)[0][0]} px, not {self.meta.tile_px}")
         first = db.execute(f"SELECT tile_data FROM {TILE_TABLE} LIMIT 1").fetchone()
         self._agreed_format(tile_format(bytes(first[0])) if first else None)
-        self._agreed_source(self._stored_source())
+        self._agreed_source(self._stored_item(SOURCE_KEY["GPKG"]), self._stored_item(SOURCE_ID_KEY["GPKG"]))
 
-    def _stored_source(self) -> Optional[str]:
-        """The source the tile table's GDAL metadata names (as this module writes it), if any."""
+    def _stored_item(self, key: str) -> Optional[str]:
+        """An item of the tile table's GDAL metadata (as this module writes it), if any."""
         try:
-            item = f'<MDI key="{SOURCE_KEY["GPKG"]}">'
+            item = f'<MDI key="{key}">'
             row = self._db.execute(  # one row, from the item on, bounded: the file may be anybody's
                 "SELECT substr(m.metadata, instr(m.metadata, ?), ?) FROM gpkg_metadata m JOIN "
                 "gpkg_metadata_reference r ON r.md_file_id = m.id WHERE r.table_name = ? AND m.md_standard_uri = ? "
@@ -673,6 +691,8 @@ class _MBTiles(TilePackage):
             values["attribution"] = meta.attribution
         if meta.source:
             values[SOURCE_KEY["MBTiles"]] = meta.source
+        if meta.source_id:
+            values[SOURCE_ID_KEY["MBTiles"]] = meta.source_id
         if meta.tile_format is not None:
             values["format"] = meta.tile_format
         self._db.executemany("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)", values.items())
@@ -706,8 +726,8 @@ class _MBTiles(TilePackage):
         if found is not None and found not in TILE_FORMATS:
             self._refuse(f"it holds {shown(found)} tiles, not images")
         self._agreed_format(found)
-        source = stored.get(SOURCE_KEY["MBTiles"])
-        self._agreed_source(source if isinstance(source, str) else None)
+        source, digest = stored.get(SOURCE_KEY["MBTiles"]), stored.get(SOURCE_ID_KEY["MBTiles"])
+        self._agreed_source(source if isinstance(source, str) else None, digest if isinstance(digest, str) else None)
 
     def _read_coverage(self) -> None:
         db = self._db
@@ -773,7 +793,7 @@ def plan_meta(plan) -> PackageMeta:
         x_min, x_max = -ORIGIN_M, ORIGIN_M
     return PackageMeta(name=plan.name, bounds_m=(x_min, y_min, x_max, y_max), zoom_min=plan.zooms[0],
                        zoom_max=plan.zooms[-1], attribution=plan.attribution, tile_px=plan.tile_px,
-                       source=redact_url(plan.template.text))
+                       source=redact_url(plan.template.text), source_id=source_id(plan.template.text))
 
 
 class PackageSink:

@@ -25,7 +25,7 @@ from offload.demo.tile_images import imagery_rgb, tile_heights
 from offload.demo.tile_server import TileServer
 from offload.net_tasks.redact import redact_url
 from offload.net_tasks.tile_package import (
-    PackageMeta, check_existing_output, image_size, open_package, tile_format, tile_problem,
+    PackageMeta, check_existing_output, image_size, open_package, plan_meta, tile_format, tile_problem,
 )
 from offload.net_tasks.tiles import Tile, pixel_size_m, tile_bounds
 
@@ -368,6 +368,42 @@ def test_a_key_in_the_source_s_path_is_never_stored_or_shown(kind, tmp_path):
     with pytest.raises(InputError, match=r"come from https://tiles\.example\.com/\*\*\*/") as refused:
         open_package(older, kind, meta(source="https://satellite.example.com/{z}/{x}/{y}.jpg"))
     assert "a1b2c3d4e5f6a7b8c9d0" not in str(refused.value)
+
+
+def planned_meta(template: str, tmp_path: Path, kind: str) -> PackageMeta:
+    """What a run of ``template`` says of its package: the engine's plan, as a run makes it (no request sent)."""
+    from offload.net_tasks.request import TileRequest
+    from offload.net_tasks.tile_plan import validate_tile_request
+
+    x_min, y_min, x_max, y_max = tile_bounds(TOP)
+    plan = validate_tile_request(TileRequest(template, (x_min + 1, y_min + 1, x_max - 1, y_max - 1), 10,
+                                             tmp_path / f"planned.{EXTENSIONS[kind]}", bbox_crs="EPSG:3857",
+                                             cache_dir=tmp_path / "cache", format=kind))
+    return plan_meta(plan)
+
+
+@pytest.mark.parametrize("kind", ["GPKG", "MBTiles"])
+def test_sources_that_differ_only_where_the_shown_source_hides_are_told_apart(kind, tmp_path):
+    """Two images' ids in the path both show as ***: a digest of the whole path (never the path
+    itself) keeps the second image's tiles out of the first one's package; a new query key is
+    still the same source."""
+    with TileServer("imagery") as server:
+        bodies = fetch_all(server.template, [TOP])
+    first = "https://tiles.example.org/5a9f90c42553e6000ce5ad6c/{z}/{x}/{y}.png?key=one"
+    second = first.replace("ad6c", "ad6d")
+    ours = planned_meta(first, tmp_path, kind)
+    assert ours.source == planned_meta(second, tmp_path, kind).source == "https://tiles.example.org/***/{z}/{x}/{y}.png?key=***"
+    path = tmp_path / f"image.{EXTENSIONS[kind]}"
+    with open_package(path, kind, ours) as package:
+        for tile, body in bodies.items():
+            package.put(tile, body)
+    assert b"5a9f90c42553e6000ce5ad6c" not in path.read_bytes() and b"one" not in path.read_bytes()
+    with pytest.raises(InputError, match=r"come from https://tiles\.example\.org/\*\*\*/.*differs from this run's "
+                                         r"where it is hidden"):
+        open_package(path, kind, planned_meta(second, tmp_path, kind))
+    with open_package(path, kind, planned_meta(first.replace("one", "two"), tmp_path, kind)) as package:
+        assert package.holds() == {TOP}
+    assert raw_rows(path, kind) == bodies
 
 
 @pytest.mark.parametrize("driver,options,bands", [

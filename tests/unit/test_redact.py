@@ -44,3 +44,38 @@ def test_redact_text_hides_a_url_s_secrets_in_any_message():
     message = "HTTPSConnectionPool(host='h.org', port=443): Max retries exceeded with url: /f.zip?key=SECRETKEY&v=1"
     assert "SECRETKEY" not in redact_text(message, url)
     assert redact_text(f"got {url} and SECRETKEY", url) == "got https://h.org/f.zip?key=***&v=*** and ***"
+
+
+@pytest.mark.parametrize("segment", [
+    "s2cloudless-2019_3857", "satellite-streets-v12", "GoogleMapsCompatible_Level12", "2023-01-01T00-00-00-000Z",
+    "global_monthly_2023_01_mosaic", "HLS_S30_Nadir_BRDF_Adjusted_Reflectance",
+    "a1b2c3d4e5f6a7b8c9d",  # 19 letters and digits: too short for a key
+    "abcdefghijklmnopqrs1",  # 20, with one digit: a name
+])
+def test_layer_names_and_dates_in_the_path_stay_readable(segment):
+    url = f"https://h.org/wmts/{segment}/default/{{z}}/{{y}}/{{x}}.jpg"
+    assert redact_url(url) == url
+
+
+@pytest.mark.parametrize("segment", [
+    "abcdefghijklmnopqr12",  # 20, two digits: the shortest key hidden
+    "dGhpc2lzYXNlY3JldGtleTEyMw==",  # base64, padded
+    "a1b2c3d4e5f6%2Da7b8c9d0e1f2a3",  # percent-encoded
+    "a1b2c3d4e5f6a7b8c9d0_{z}",  # beside a placeholder
+    "tiles;jsessionid=A1B2C3D4E5F6G7H8I9J0K1",  # a path parameter
+    "a1b2c3d4e5f6a7b8c9d0e1.png",  # with an extension
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2ln",  # a JWT
+    "5a9f90c42553e6000ce5ad6c",  # an id of 24 hex digits
+])
+def test_keys_in_the_path_are_hidden_however_they_are_written(segment):
+    url = f"https://h.org/k/{segment}/{{z}}/{{x}}/{{y}}.png"
+    assert redact_url(url) == "https://h.org/k/***/{z}/{x}/{y}.png"
+
+
+@pytest.mark.parametrize("url", [
+    "https://h.org/t.png?x%3Dy", "https://h.org/t.png?a%2Bb", "https://h.org/t.png?q=a b&r=1",
+    "https://h.org/t.png?layer%20name=roads&flag", "https://u:p@h.org/wmts/a1b2c3d4e5f6a7b8c9d0/{z}.png?k=v",
+])
+def test_what_is_shown_reads_back_the_same(url):
+    """A package stores its source redacted; a resume redacts it again to compare with this run's."""
+    assert redact_url(redact_url(url)) == redact_url(url)
