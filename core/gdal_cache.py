@@ -15,6 +15,7 @@ from osgeo import gdal
 _lock = threading.Lock()
 _holders: List[Tuple[Optional[int], Optional[int]]] = []  # (at_most, at_least) of each running holder
 _before = 0
+_applied = 0  # the size this module set last: a size someone else set since is theirs to keep
 
 
 @contextmanager
@@ -25,7 +26,7 @@ def block_cache(at_most: Optional[int] = None, at_least: Optional[int] = None) -
     global _before
     holder = (at_most, at_least)
     with _lock:
-        if not _holders:
+        if not _holders or gdal.GetCacheMax() != _applied:  # set by someone else meanwhile: theirs
             _before = gdal.GetCacheMax()
         _holders.append(holder)
         _apply()
@@ -34,10 +35,14 @@ def block_cache(at_most: Optional[int] = None, at_least: Optional[int] = None) -
     finally:
         with _lock:
             _holders.remove(holder)
-            _apply() if _holders else gdal.SetCacheMax(_before)
+            if _holders:
+                _apply()
+            elif gdal.GetCacheMax() == _applied:
+                gdal.SetCacheMax(_before)
 
 
 def _apply() -> None:
+    global _applied
     size = _before
     limits = [most for most, _ in _holders if most is not None]
     needs = [least for _, least in _holders if least is not None]
@@ -46,3 +51,4 @@ def _apply() -> None:
     if needs:
         size = max(size, *needs)
     gdal.SetCacheMax(size)
+    _applied = gdal.GetCacheMax()

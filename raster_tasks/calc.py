@@ -151,7 +151,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
     _check_halo_fits(expressions, grid)
-    _check_blocks_fit([s for s in sources if s.name in used or not used])
+    _check_blocks_fit([s for s in sources if s.name in used or not used], _window_rows(grid, max(e.halo for e in expressions)))
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
@@ -184,13 +184,13 @@ def _check_grid_size(grid: Grid, max_pixels: int) -> None:
                          f"max_pixels=, Processing's 'Largest output grid')")
 
 
-def _check_blocks_fit(sources: Sequence[gdal_io.Source]) -> None:
+def _check_blocks_fit(sources: Sequence[gdal_io.Source], window_rows: int) -> None:
     """Refuse inputs whose blocks GDAL cannot hold decompressed in half this machine's memory (a
     raster written as one compressed strip is one block): reading any pixel would exhaust it."""
-    held = sum(s.held_bytes for s in sources)
+    held = gdal_io.held_bytes(sources, window_rows)
     usable = gdal_io.usable_memory()
     if usable and held > usable // 2:
-        largest = max(sources, key=lambda s: s.held_bytes)
+        largest = max(sources, key=lambda s: s.held_bytes(window_rows))
         width, height = largest.block
         raise InputError(f"input {largest.name} is stored in blocks of {width:,}×{height:,} pixels, which GDAL reads "
                          f"whole: {held / 1e6:,.0f} MB at once, over half of this machine's {usable / 1e6:,.0f} MB; "
@@ -477,21 +477,22 @@ def run_calc(plan: CalcPlan, destination: Path, control: Control) -> CalcResult:
     """Compute ``plan`` into ``destination`` (a GeoTIFF or COG), window by window."""
     started = time.perf_counter()
     engine = _Engine(plan)
-    with gdal_io.cache_for(plan.sources):
+    options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
+    windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
+                           _window_pixels(plan.grid))
+    with gdal_io.cache_for(plan.sources, max(w.height for w in windows) + 2 * plan.halo):
         try:
-            return _compute_into(destination, engine, control, started)
+            return _compute_into(destination, engine, options, windows, control, started)
         finally:
             engine.readers.close()
 
 
-def _compute_into(destination: Path, engine: "_Engine", control: Control, started: float) -> CalcResult:
+def _compute_into(destination: Path, engine: "_Engine", options: List[str], windows: List[Window], control: Control,
+                  started: float) -> CalcResult:
     plan = engine.plan
     # The COG's staging file is named from the temporary output's, so a sweep of temp files finds it.
     geotiff = destination if plan.format == "GTiff" else destination.with_name(destination.stem + ".stage.tif")
-    options = output_options("GTiff", plan.gdal_type, plan.threads, plan.creation_options)
     final_options = output_options(plan.format, plan.gdal_type, plan.threads, plan.creation_options)
-    windows = plan_windows(plan.grid.width, plan.grid.height, *_block_of(plan, _tile_size(options)),
-                           _window_pixels(plan.grid))
     # One window is computed before the output exists, on this thread, and written in its turn:
     # its time decides the pool; with the default output it is also the compression probe.
     probing = not any(o.split("=", 1)[0].upper() == "COMPRESS" for o in plan.creation_options)
@@ -534,6 +535,12 @@ def _compute_into(destination: Path, engine: "_Engine", control: Control, starte
     written = sum(p.stat().st_size for p in (destination, Path(f"{destination}.aux.xml")) if p.exists())
     return CalcResult(plan.grid.width, plan.grid.height, len(windows), time.perf_counter() - started, written,
                       _option(final_options, "COMPRESS", "NONE").upper(), statistics)
+
+
+def _window_rows(grid: Grid, halo: int) -> int:
+    """The rows a window reads (its halo's included), as the check before the run reckons them:
+    output tiles or blocks up to _block_of's 2,048, as wide as the raster where that fits."""
+    return max(2048, _window_pixels(grid) // max(1, grid.width)) + 2 * halo
 
 
 def _window_pixels(grid: Grid) -> int:
@@ -624,7 +631,7 @@ def _block_of(plan: CalcPlan, tile: Tuple[int, int]) -> Tuple[int, int]:
         common = block * tile_side // math.gcd(block, tile_side)
         return common if common <= 2048 else block
 
-    if plan.sources[0].large_blocks:
+    if plan.sources[0].large is not None:
         return tile
     block_w, block_h = plan.sources[0].block
     return aligned(block_w, tile[0]), aligned(block_h, tile[1])

@@ -39,6 +39,15 @@ CACHE_MARGIN_BYTES = 64 << 20  # beside the large blocks: the other inputs' and 
 
 
 @dataclass(frozen=True)
+class LargeBlocks:
+    """The blocks GDAL decompresses whole from an input's file, where they are large."""
+
+    rows: int  # a block's height
+    row_bytes: int  # one row of them decompressed: every band's, where the file interleaves pixels
+    height: int  # the file's
+
+
+@dataclass(frozen=True)
 class Source:
     """One input band as a worker opens it: a path, or VRT XML that aligns it to the grid."""
 
@@ -51,24 +60,20 @@ class Source:
     block: Tuple[int, int]
     vrt_xml: str = ""  # set when the input is windowed or warped onto the target grid
     coverage_band: int = 0  # the VRT's alpha band: 0 where the input does not cover the grid
+    large: Optional[LargeBlocks] = None  # the file's blocks, when large (an aligned input's too)
 
     @property
     def open_string(self) -> str:
         return self.vrt_xml or self.path
 
-    @property
-    def large_blocks(self) -> bool:
-        return self.block[0] * self.block[1] > LARGE_BLOCK_PIXELS
-
-    @property
-    def held_bytes(self) -> int:
-        """What GDAL keeps decompressed to read this source window by window: nothing beyond a
-        window for small blocks; for large ones, two rows of blocks (windows reach into the next
-        while the last ones of a row are read)."""
-        if not self.large_blocks:
+    def held_bytes(self, window_rows: int) -> int:
+        """What GDAL keeps decompressed to read this source in windows of ``window_rows`` rows (halo
+        included): nothing beyond a window for small blocks; for large ones, every block row a window
+        spans, and the next (windows reach into it while the last ones of a row are read)."""
+        if self.large is None:
             return 0
-        rows = min(2 * self.block[1], self.grid.height)
-        return rows * self.grid.width * numpy_type(self.data_type).itemsize
+        rows = min(self.large.height, self.large.rows * (math.ceil(window_rows / self.large.rows) + 1))
+        return rows * self.large.row_bytes
 
 
 def output_type(name: str) -> int:
@@ -119,7 +124,8 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} band {band} is complex ({gdal.GetDataTypeName(raster_band.DataType)}); "
                          f"take its real part, modulus or phase first (gdal_translate -ot Float32, or a VRT "
                          f"derived band)")
-    if raster_band.GetBlockSize()[0] * raster_band.GetBlockSize()[1] <= LARGE_BLOCK_PIXELS:
+    large = _large_blocks(dataset, raster_band)
+    if large is None:
         _check_readable(name, path, raster_band)  # one pixel of a large block would decompress all of it
     grid = Grid(tuple(dataset.GetGeoTransform()), dataset.RasterXSize, dataset.RasterYSize, dataset.GetProjection())
     if not all(math.isfinite(value) for value in grid.geotransform):
@@ -134,7 +140,17 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} {across}; warp it north-up first "
                          f"(gdalwarp {path} north_up.tif, or QGIS's Warp)")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
-                  tuple(raster_band.GetBlockSize()))
+                  tuple(raster_band.GetBlockSize()), large=large)
+
+
+def _large_blocks(dataset: gdal.Dataset, band: gdal.Band) -> Optional[LargeBlocks]:
+    width, height = band.GetBlockSize()
+    if width * height <= LARGE_BLOCK_PIXELS:
+        return None
+    interleaved = dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "PIXEL"
+    bands = [dataset.GetRasterBand(i) for i in range(1, dataset.RasterCount + 1)] if interleaved else [band]
+    row_bytes = sum(dataset.RasterXSize * gdal.GetDataTypeSize(b.DataType) // 8 for b in bands)
+    return LargeBlocks(height, row_bytes, dataset.RasterYSize)
 
 
 def _check_readable(name: str, path: str, band: gdal.Band) -> None:
@@ -220,7 +236,7 @@ def align(source: Source, grid: Grid) -> Source:
     finally:
         gdal.Unlink(aligned_vrt)
     return Source(source.name, source.path, 1, grid, source.nodata, source.data_type, (min(grid.width, 256), 256),
-                  vrt_xml=xml, coverage_band=0 if source.nodata is not None else 2)
+                  vrt_xml=xml, coverage_band=0 if source.nodata is not None else 2, large=source.large)
 
 
 def _band_path(path: str, band: int) -> str:
@@ -240,7 +256,7 @@ class Readers:
     instead of reading every tile nine times.
 
     A source with large blocks is read through one handle that every thread shares, in turn,
-    and its blocks stay in GDAL's cache (the caller sizes it: ``held_bytes``): GDAL decompresses
+    and its blocks stay in GDAL's cache (``cache_for`` sizes it): GDAL decompresses
     a whole block for any pixel of it, so a one-strip file dropped after each window would be
     decompressed whole for every window (0.9 s each for a 12,000² DEFLATE strip), and by every
     thread. ``close()`` frees them.
@@ -252,7 +268,8 @@ class Readers:
         self.sources = {s.name: s for s in sources}
         self.cache_pixels = self.HALO_CACHE_PIXELS * len(self.sources) if overlapping else 0
         self._local = threading.local()
-        self._shared_locks = {s.name: threading.Lock() for s in sources if s.large_blocks}
+        # One handle a file (two bands of one file share its blocks), by what GDAL opens.
+        self._shared_locks = {s.open_string: threading.Lock() for s in sources if s.large is not None}
         self._shared: Dict[str, gdal.Dataset] = {}
 
     def close(self) -> None:
@@ -262,7 +279,8 @@ class Readers:
     def _datasets(self) -> Dict[str, gdal.Dataset]:
         datasets = getattr(self._local, "datasets", None)
         if datasets is None:
-            datasets = {name: self._open(name) for name in self.sources if name not in self._shared_locks}
+            datasets = {name: self._open(name) for name, source in self.sources.items()
+                        if source.open_string not in self._shared_locks}
             self._local.datasets = datasets
         return datasets
 
@@ -275,13 +293,14 @@ class Readers:
 
     def read(self, name: str, halo_read: HaloRead) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Read a window (plus halo) of one input; return the values and its missing-data mask."""
-        lock = self._shared_locks.get(name)
+        key = self.sources[name].open_string
+        lock = self._shared_locks.get(key)
         if lock is None:
             return self._read(name, halo_read, self._datasets()[name], keep_blocks=False)
         with lock:
-            if name not in self._shared:
-                self._shared[name] = self._open(name)
-            return self._read(name, halo_read, self._shared[name], keep_blocks=True)
+            if key not in self._shared:
+                self._shared[key] = self._open(name)
+            return self._read(name, halo_read, self._shared[key], keep_blocks=True)
 
     def _read(self, name: str, halo_read: HaloRead, dataset: gdal.Dataset,
               keep_blocks: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
@@ -334,16 +353,21 @@ class Readers:
         self._local.read = read
 
 
+def held_bytes(sources: Sequence[Source], window_rows: int) -> int:
+    """What GDAL keeps decompressed of ``sources``' large blocks, each file once."""
+    return sum({s.open_string: s.held_bytes(window_rows) for s in sources}.values())
+
+
 def usable_memory() -> int:
     """The physical memory this process may use, as GDAL reckons it (bytes; 0 when unknown)."""
     return int(gdal.GetUsablePhysicalRAM() or 0)
 
 
 @contextmanager
-def cache_for(sources: Sequence[Source]) -> Iterator[None]:
-    """GDAL's block cache large enough, while the block runs, to keep what reading ``sources``
-    window by window needs kept: their large blocks (``Source.held_bytes``)."""
-    held = sum(s.held_bytes for s in sources)
+def cache_for(sources: Sequence[Source], window_rows: int) -> Iterator[None]:
+    """GDAL's block cache large enough, while the block runs, to keep what reading ``sources`` in
+    windows of ``window_rows`` needs kept: their large blocks (``held_bytes``)."""
+    held = held_bytes(sources, window_rows)
     if not held:
         yield
         return

@@ -449,14 +449,18 @@ def test_an_input_stored_as_one_strip_is_read_once_in_bounded_windows(tmp_path, 
     plan = validate_calc_request(CalcRequest(("A * B",), (CalcInput("A", str(a)), CalcInput("B", str(b))),
                                              tmp_path / "out.tif", creation_options=("COMPRESS=NONE",)))
     cache_before, statuses = gdal.GetCacheMax(), []
-    before = bytes_read()
-    result = run_calc(plan, tmp_path / "out.tif", Control(report=lambda _f, status=None: statuses.append(status)))
-    read = bytes_read() - before
+    gdal.SetCacheMax(16 << 20)  # the CLI's: smaller than the strip, which the run must keep
+    try:
+        before = bytes_read()
+        result = run_calc(plan, tmp_path / "out.tif", Control(report=lambda _f, status=None: statuses.append(status)))
+        read = bytes_read() - before
+        assert gdal.GetCacheMax() == 16 << 20
+    finally:
+        gdal.SetCacheMax(cache_before)
     assert np.array_equal(read_raster(tmp_path / "out.tif")[0], noise * 2)
     assert read < 3 * strip.stat().st_size + tiled.stat().st_size  # the strip read once, not per window
     assert result.windows > 4 * 4 and f"window {result.windows} of {result.windows}" in statuses
     assert gdal_io.LARGE_BLOCK_PIXELS < side * side
-    assert gdal.GetCacheMax() == cache_before
 
 
 def test_an_input_whose_blocks_would_not_fit_in_memory_is_refused(tmp_path, monkeypatch):

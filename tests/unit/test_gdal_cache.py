@@ -40,3 +40,20 @@ def test_the_cache_is_restored_when_the_work_fails(cache_of_100_mb):
         with block_cache(at_least=300 * MB):
             raise RuntimeError("failed")
     assert gdal.GetCacheMax() == 100 * MB
+
+
+def test_holders_may_end_in_any_order(cache_of_100_mb):
+    """A calculation and a tile mosaic run in tasks of their own: the first to start may end first."""
+    mosaic, calculation = block_cache(at_most=32 * MB), block_cache(at_least=600 * MB)
+    mosaic.__enter__()
+    calculation.__enter__()
+    mosaic.__exit__(None, None, None)
+    assert gdal.GetCacheMax() == 600 * MB
+    calculation.__exit__(None, None, None)
+    assert gdal.GetCacheMax() == 100 * MB
+
+
+def test_a_size_someone_else_sets_meanwhile_is_kept(cache_of_100_mb):
+    with block_cache(at_most=32 * MB):
+        gdal.SetCacheMax(200 * MB)  # QGIS's settings, or a user in the Python console
+    assert gdal.GetCacheMax() == 200 * MB
