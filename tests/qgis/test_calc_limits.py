@@ -413,16 +413,19 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, smal
 
 
 def one_strip(path: Path, values: np.ndarray) -> Path:
-    """A GeoTIFF written as one DEFLATE strip, as older tools write them: one block of the whole raster."""
-    dataset = gdal.GetDriverByName("GTiff").Create(str(path), values.shape[1], values.shape[0], 1, gdal.GDT_Float32,
-                                                   ["COMPRESS=DEFLATE", f"BLOCKYSIZE={values.shape[0]}"])
+    """A GeoTIFF written as one DEFLATE strip, as older tools write them: one block of the whole raster
+    (``values``: rows × cols, or bands × rows × cols, pixel-interleaved)."""
+    bands = values if values.ndim == 3 else values[np.newaxis]
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), bands.shape[2], bands.shape[1], len(bands),
+                                                   gdal.GDT_Float32, ["COMPRESS=DEFLATE", f"BLOCKYSIZE={bands.shape[1]}"])
     dataset.SetGeoTransform((1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0))  # write_raster's grid and CRS
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(3857)
     dataset.SetProjection(srs.ExportToWkt())
-    dataset.GetRasterBand(1).WriteArray(values)
+    for index, band in enumerate(bands, start=1):
+        dataset.GetRasterBand(index).WriteArray(band)
     dataset = None
-    assert gdal.Open(str(path)).GetRasterBand(1).GetBlockSize() == [values.shape[1], values.shape[0]]
+    assert gdal.Open(str(path)).GetRasterBand(1).GetBlockSize() == [bands.shape[2], bands.shape[1]]
     return path
 
 
@@ -472,3 +475,34 @@ def test_an_input_whose_blocks_would_not_fit_in_memory_is_refused(tmp_path, monk
                                          r"19 MB at once, over half of this machine's 30 MB; rewrite it tiled"):
         api.calc("A + 1", {"A": strip}, tmp_path / "out.tif")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["strip.tif"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="bytes read are counted by Linux's /proc/self/io")
+@pytest.mark.parametrize("case", ["two bands of one file", "aligned to another grid"])
+def test_a_one_strip_file_is_decompressed_once_however_it_is_bound(tmp_path, case):
+    """Two bands of one strip file shared nothing, so each decompressed the strip; an input aligned to
+    another grid (a warped VRT of small blocks) hid its file's strip and was decompressed per window."""
+    noise = np.random.default_rng(3).random((2, 2200, 2200), dtype=np.float32)
+    if case == "two bands of one file":
+        strip = one_strip(tmp_path / "strip.tif", noise)
+        inputs, options = {"A": f"{strip}@1", "B": f"{strip}@2"}, {}
+        expected = noise[0] - noise[1]
+    else:
+        strip = one_strip(tmp_path / "strip.tif", noise[0, :, :2150])  # narrower than the grid: aligned to it
+        inputs, options = {"B": str(strip), "A": write_raster(tmp_path / "tiled.tif", noise[1], block=256)}, \
+            {"extent": "A"}
+        expected = np.where(np.arange(2200) < 2150, np.pad(noise[0, :, :2150], ((0, 0), (0, 50))) - noise[1], np.nan)
+    cache_before = gdal.GetCacheMax()
+    gdal.SetCacheMax(16 << 20)
+    try:
+        before = bytes_read()
+        api.calc("A - B" if case == "two bands of one file" else "B - A", inputs, tmp_path / "out.tif",
+                 creation_options=("COMPRESS=NONE",), **options).wait(120)
+        read = bytes_read() - before
+    finally:
+        gdal.SetCacheMax(cache_before)
+    values, nodata = read_raster(tmp_path / "out.tif")
+    values = np.where(values == nodata, np.nan, values)
+    assert np.array_equal(values, expected, equal_nan=True)
+    others = sum(Path(path).stat().st_size for path in inputs.values() if Path(path).exists() and Path(path) != strip)
+    assert read < 1.5 * strip.stat().st_size + others  # once, not once a band or a window
