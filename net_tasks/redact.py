@@ -12,13 +12,15 @@ REDACTED = "***"
 # A path segment that holds a key, not a name. Some servers take the key in the path (IGN's
 # former ``wxs.ign.fr/<key>/geoportail/wmts``, ``/<uuid>/{z}/{x}/{y}.png``). In 20 or more
 # characters of a token's alphabet (base64's too): a run of letters and digits, at least two of
-# each, with no separator; or letters and digits alternating at least 6 times, as random keys do
-# across their - and _ (a UUID, base64url). Names are words joined by - or _, that alternate
-# seldom: ``s2cloudless-2019_3857``, ``satellite-streets-v12``, ``2023-01-01T00-00-00-000Z``.
+# each, with no separator; a UUID; or at least 6 switches between letters and digits or from a
+# small letter to a capital, as random keys make across their - and _ (base64url). Names are
+# words joined by - or _, that switch seldom: ``s2cloudless-2019_3857``, ``satellite-streets-v12``,
+# ``GoogleMapsCompatible_Level12``, ``2023-01-01T00-00-00-000Z`` (2 or 3 switches).
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+=_~.-]{20,}")
 _RUN = re.compile(r"[A-Za-z0-9+=]{20,}")
-_ALTERNATION = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
-KEY_ALTERNATIONS = 6
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_SWITCH = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[a-z])(?=[A-Z])")
+KEY_SWITCHES = 6
 _QUERY_SAFE = "{}"  # besides letters, digits and _.-~: a template's placeholders stay readable
 
 
@@ -43,7 +45,7 @@ def redact_url(url: str, keep_path: bool = False) -> str:
     # Names encoded again as they came: what is shown reads back the same (redact_url(redact_url(u)) ==
     # redact_url(u)), so a package's stored source compares with this run's.
     query = "&".join(f"{quote(name, _QUERY_SAFE)}={REDACTED}" if value
-                     else (quote(name, _QUERY_SAFE) if _a_word(name) else REDACTED)
+                     else (quote(name, _QUERY_SAFE) if _a_word(name) and name != REDACTED else REDACTED)
                      for name, value in parse_qsl(parts.query, keep_blank_values=True))
     path = parts.path if keep_path else "/".join(REDACTED if _a_path_token(segment) else segment
                                                  for segment in parts.path.split("/"))
@@ -51,8 +53,11 @@ def redact_url(url: str, keep_path: bool = False) -> str:
 
 
 def _a_path_token(segment: str) -> bool:
-    for stretch in _TOKEN_ALPHABET.findall(unquote(segment)):
-        if len(_ALTERNATION.findall(stretch)) >= KEY_ALTERNATIONS or any(_mixed(run) for run in _RUN.findall(stretch)):
+    decoded = unquote(segment)
+    if _UUID.search(decoded):
+        return True
+    for stretch in _TOKEN_ALPHABET.findall(decoded):
+        if len(_SWITCH.findall(stretch)) >= KEY_SWITCHES or any(_mixed(run) for run in _RUN.findall(stretch)):
             return True
     return False
 

@@ -48,7 +48,8 @@ def test_redact_text_hides_a_url_s_secrets_in_any_message():
 
 @pytest.mark.parametrize("segment", [
     "s2cloudless-2019_3857", "satellite-streets-v12", "GoogleMapsCompatible_Level12", "2023-01-01T00-00-00-000Z",
-    "global_monthly_2023_01_mosaic", "HLS_S30_Nadir_BRDF_Adjusted_Reflectance",
+    "global_monthly_2023_01_mosaic", "HLS_S30_Nadir_BRDF_Adjusted_Reflectance", "Sentinel2L2A_2023_Q1_mosaic",
+    "VIIRS_SNPP_CorrectedReflectance_TrueColor", "MODIS_Terra_CorrectedReflectance_TrueColor",
     "a1b2c3d4e5f6a7b8c9d",  # 19 letters and digits: too short for a key
     "abcdefghijklmnopqrs1",  # 20, with one digit: a name
 ])
@@ -66,6 +67,8 @@ def test_layer_names_and_dates_in_the_path_stay_readable(segment):
     "a1b2c3d4e5f6a7b8c9d0e1.png",  # with an extension
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2ln",  # a JWT
     "5a9f90c42553e6000ce5ad6c",  # an id of 24 hex digits
+    "ryqglbCHLqzRxOocBy_Rmon2Fp-h939D", "fVWRwc-j_-BRmc-8_DQUb5xrtHSyT-7d",  # base64url, cut by its - and _
+    "abcdefab-cdef-abcd-efab-cdefabcdefab",  # a UUID of letters only
 ])
 def test_keys_in_the_path_are_hidden_however_they_are_written(segment):
     url = f"https://h.org/k/{segment}/{{z}}/{{x}}/{{y}}.png"
@@ -75,6 +78,7 @@ def test_keys_in_the_path_are_hidden_however_they_are_written(segment):
 @pytest.mark.parametrize("url", [
     "https://h.org/t.png?x%3Dy", "https://h.org/t.png?a%2Bb", "https://h.org/t.png?q=a b&r=1",
     "https://h.org/t.png?layer%20name=roads&flag", "https://u:p@h.org/wmts/a1b2c3d4e5f6a7b8c9d0/{z}.png?k=v",
+    "https://h.org/{z}/{x}/{y}.png?a1b2c3d4", "https://h.org/t.png?Signature123456789",
 ])
 def test_what_is_shown_reads_back_the_same(url):
     """A package stores its source redacted; a resume redacts it again to compare with this run's."""
