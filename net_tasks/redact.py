@@ -30,7 +30,7 @@ def redact_url(url: str, keep_path: bool = False) -> str:
 
     Tokens travel in query strings (``?token=``, ``?key=``, signed URLs, a bare ``?a1b2c3…``),
     so every value is hidden, not only the names that look secret; the names stay, to tell URLs
-    apart. In the path, only a segment that reads as a token (``_PATH_TOKEN``) is hidden: a short
+    apart. In the path, only a segment that reads as a token (``_a_path_token``) is hidden: a short
     or plain-word key there cannot be told from a name, and stays. ``keep_path`` leaves the
     path whole (for a digest that tells sources apart, never for showing).
     """

@@ -40,6 +40,7 @@ import re
 import sqlite3
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, List, Optional, Set, Tuple
 from urllib.parse import urlsplit
@@ -433,6 +434,7 @@ class TilePackage:
         raise NotImplementedError
 
 
+@lru_cache(maxsize=8)  # a run asks for it two or three times (its checks, then its package)
 def source_id(template: str) -> str:
     """A digest of a template as ``_server_of`` compares it, its path whole: two layers' ids (or
     keys) in the path that the shown source hides alike differ here. Query values stay hidden (a

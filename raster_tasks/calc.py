@@ -151,7 +151,8 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     grid, sources = _resolve_grid(request, sources)
     _check_grid_size(grid, request.max_pixels)
     _check_halo_fits(expressions, grid)
-    _check_blocks_fit([s for s in sources if s.name in used or not used], _window_rows(grid, max(e.halo for e in expressions)))
+    read = [s for s in sources if s.name in used] or sources[:1]  # a constant expression reads the first
+    _check_blocks_fit(read, _window_rows(grid, max(e.halo for e in expressions)))
     if request.output_type is not None:
         gdal_type = gdal_io.output_type(request.output_type)
     else:
@@ -164,7 +165,7 @@ def validate_calc_request(request: CalcRequest) -> CalcPlan:
     check_output(request, grid, gdal_type)
     return CalcPlan(
         expressions=expressions,
-        sources=tuple(s for s in sources if s.name in used) or tuple(sources[:1]),
+        sources=tuple(read),
         grid=grid,
         gdal_type=gdal_type,
         nodata=float(nodata),

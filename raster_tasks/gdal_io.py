@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -368,10 +368,7 @@ def cache_for(sources: Sequence[Source], window_rows: int) -> Iterator[None]:
     """GDAL's block cache large enough, while the block runs, to keep what reading ``sources`` in
     windows of ``window_rows`` needs kept: their large blocks (``held_bytes``)."""
     held = held_bytes(sources, window_rows)
-    if not held:
-        yield
-        return
-    with block_cache(at_least=held + CACHE_MARGIN_BYTES):
+    with block_cache(at_least=held + CACHE_MARGIN_BYTES) if held else nullcontext():
         yield
 
 

@@ -375,11 +375,11 @@ class _Pace:
 def _chunks(features, expected: int, control: Control):
     """Chunks of features (the iterator yields a new object each time: no copy needed)."""
     chunk: List[QgsFeature] = []
-    read = 0
-    for read, feature in enumerate(features, start=1):
-        if read % CHUNK == 1:
+    index = -1
+    for index, feature in enumerate(features):
+        if index % CHUNK == 0:
             control.check_canceled()
-            control.report(0.95 * (read - 1) / expected if expected else 0.0, f"{read - 1:,} features read")
+            control.report(0.95 * index / expected if expected else 0.0, f"{index:,} features read")
         chunk.append(feature)
         if len(chunk) == CHUNK:
             yield chunk
@@ -387,7 +387,7 @@ def _chunks(features, expected: int, control: Control):
     if chunk:
         yield chunk
     # The last count, not the last chunk's first: a layer of one chunk would end on "0 features read".
-    control.report(0.95 if expected else 0.0, f"{read:,} features read")
+    control.report(0.95 if expected else 0.0, f"{index + 1:,} features read")
 
 
 @dataclass
