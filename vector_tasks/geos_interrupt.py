@@ -157,6 +157,11 @@ class GeosWatch:
         self._on_stop(reason)
 
     @property
+    def reason(self) -> Optional[str]:
+        """Why the watch stopped ("canceled", "memory", "failed"); None while it has not."""
+        return self._reason
+
+    @property
     def stopped(self) -> bool:
         """True once the watch has stopped (no sip call: cheap enough to ask after every GEOS call)."""
         return self._reason is not None
