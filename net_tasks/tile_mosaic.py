@@ -21,6 +21,7 @@ from osgeo import gdal, osr
 from ..core.control import Control, gdal_callback
 from ..core.errors import TaskFailed
 from ..core.gdal_cache import block_cache
+from ..core.gdal_config import on_this_thread
 from ..core.gdal_errors import gdal_errors_raised
 from ..core.ordered_writer import OrderedWriter
 from .tile_blocks import WholeBlocks
@@ -207,12 +208,8 @@ class MosaicSink:
         dataset, self.dataset = self.dataset, None
         levels = [2 ** i for i in range(1, len(self.plan.zooms))]
         if levels and self.stage is None:  # a COG makes its own, from the same counts
-            gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", "ZSTD")  # read per call, on this thread
-            try:
-                with block_cache(at_most=OVERVIEW_CACHE_BYTES):
-                    dataset.BuildOverviews("AVERAGE", levels, callback=gdal_callback(self.control.within(0.9, 0.1)))
-            finally:
-                gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
+            with on_this_thread("COMPRESS_OVERVIEW", "ZSTD"), block_cache(at_most=OVERVIEW_CACHE_BYTES):
+                dataset.BuildOverviews("AVERAGE", levels, callback=gdal_callback(self.control.within(0.9, 0.1)))
         dataset.FlushCache()
         dataset = None
         if self.stage is not None:

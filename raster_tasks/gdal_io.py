@@ -19,6 +19,7 @@ from osgeo import gdal, gdal_array, osr
 
 from ..core.errors import InputError, TaskFailed
 from ..core.gdal_cache import block_cache
+from ..core.gdal_config import on_this_thread
 from .blocks import HaloRead, Window
 from .grid import Bounds, Grid
 from .request import is_file_path
@@ -248,9 +249,13 @@ def _band_path(path: str, band: int) -> str:
 class Readers:
     """Per-thread GDAL handles on the sources, opened on first use in each worker thread.
 
-    Blocks are dropped from GDAL's shared cache (see ``Writer``) after each read, when
-    windows do not overlap: the memory the cache frees is what the next read reuses, where
-    holding more blocks costs fresh pages (NDVI 8192²: 0.36 s of CPU instead of 1.0 s).
+    Uncompressed GeoTIFFs are read straight from the file into the window's array (GDAL's
+    ``GTIFF_DIRECT_IO``), around the block cache: through it, each 512² window of 256² tiles
+    took four fresh blocks and freed them (NDVI 8192²'s reads on one thread: 0.56 s of CPU and
+    115,000 page faults; now 0.22 s and none). Other inputs' blocks are dropped from GDAL's
+    shared cache (see ``Writer``) after each read, when windows do not overlap: the memory the
+    cache frees is what the next read reuses, where holding more blocks costs fresh pages
+    (NDVI 8192²: 0.36 s of CPU instead of 1.0 s).
     Windows with a halo share tiles with their neighbours, so each thread then keeps
     ``HALO_CACHE_PIXELS`` per input (the row of tiles the next row of windows needs again)
     instead of reading every tile nine times.
@@ -286,7 +291,8 @@ class Readers:
 
     def _open(self, name: str) -> gdal.Dataset:
         source = self.sources[name]
-        dataset = gdal.Open(source.open_string)
+        with on_this_thread("GTIFF_DIRECT_IO", "YES"):  # read when the file is opened
+            dataset = gdal.Open(source.open_string)
         if dataset is None:
             raise TaskFailed(f"GDAL could not open input {name} ({source.path})")
         return dataset
@@ -470,9 +476,10 @@ class Writer:
     The cache is process-wide (inside QGIS, 5% of RAM by default) and filling it with blocks
     we will not read again costs memory and, on fresh pages, most of the time: flushing our
     own blocks kept a 8192² job at 93 MB instead of 591 MB, and 7× faster. Uncompressed tiles
-    are flushed window by window (the freed block is what the next one reuses); compressed
-    ones in batches, so GDAL compresses them on its NUM_THREADS threads side by side. Windows
-    cover whole output tiles, so nothing is written twice.
+    are flushed block by block, or window by window where a block holds every band (the
+    freed block is what the next one reuses); compressed ones in batches, so GDAL compresses
+    them on its NUM_THREADS threads side by side. Windows cover whole output tiles, so nothing
+    is written twice.
     """
 
     COMPRESSED_BATCH_PIXELS = 1 << 21  # per band: 8 MB of Float32 tiles held before a flush
@@ -482,9 +489,24 @@ class Writer:
         self.bands = [dataset.GetRasterBand(i) for i in range(1, dataset.RasterCount + 1)]
         self.batch_pixels = self.COMPRESSED_BATCH_PIXELS if compressed else 1
         self.unflushed = 0
+        # Uncompressed blocks that hold one band are written and flushed one at a time: the
+        # block GDAL frees is the one it takes next. A window's four freed at once went back to
+        # the system and came back as page faults (27,000 an 8192² NDVI inside QGIS).
+        own_blocks = len(self.bands) == 1 or dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "BAND"
+        self.block = self.bands[0].GetBlockSize() if own_blocks and not compressed else None
 
     def write(self, band_index: int, window: Window, values: np.ndarray) -> None:
-        if self.bands[band_index - 1].WriteArray(values, window.col_off, window.row_off) != 0:
+        band = self.bands[band_index - 1]
+        if self.block is not None:
+            block_w, block_h = self.block
+            for row in range(0, window.height, block_h):
+                for col in range(0, window.width, block_w):
+                    piece = values[row:row + block_h, col:col + block_w]
+                    if band.WriteArray(piece, window.col_off + col, window.row_off + row) != 0:
+                        raise TaskFailed(f"GDAL could not write band {band_index} at {window}")
+                    band.FlushCache()
+            return
+        if band.WriteArray(values, window.col_off, window.row_off) != 0:
             raise TaskFailed(f"GDAL could not write band {band_index} at {window}")
         if band_index == len(self.bands):
             self.unflushed += window.pixels
