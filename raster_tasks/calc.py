@@ -25,6 +25,7 @@ from ..core.control import Control, gdal_callback
 from ..core.errors import InputError
 from ..core.paths import same_file
 from . import gdal_io
+from .array_pool import ArrayPool
 from .blocks import HaloRead, Window, plan_windows, with_halo
 from .expression import Context, Expression, check_types, evaluate, parse_expression
 from .grid import Grid, combined_bounds, grid_over, pick_resolution
@@ -40,6 +41,8 @@ MAX_WINDOW_PIXELS = 1 << 18
 # run_calc 21-27 -> 13-18 ms; once warm, the same either way.
 SMALL_JOB_PIXELS = 1 << 21
 SMALL_JOB_WINDOW_PIXELS = 1 << 16
+# A window's missing pixels are filled through their indices up to this share of it (see _holes).
+SCATTERED_HOLES = 1 / 8
 # A pool of threads pays only for work that lasts: starting it and each thread's first window
 # (its own GDAL handles and buffers) cost more than a 1024² NDVI takes on one thread (first run
 # in a fresh process: 22 ms with 2 threads, 14 ms with one). The first window, computed on the
@@ -346,16 +349,16 @@ class _Stats:
     maximum: float = -math.inf
 
     @classmethod
-    def of(cls, values: np.ndarray, missing: Optional[np.ndarray], nodata: float) -> "_Stats":
-        """Statistics of one window, computed in the worker thread (numpy releases the GIL).
+    def of(cls, flat: np.ndarray, holes, missing_count: int, nodata: float) -> "_Stats":
+        """Statistics of one window's values (flattened), computed in the worker thread (numpy
+        releases the GIL).
 
-        ``values`` holds 0 where ``missing`` is True, so sums over every pixel are sums over
-        the valid ones, with no copy of them; the exact (slower) count runs only when some
-        value is not finite, a 0 may stand for a missing pixel at an end of the range, or the
-        nodata value lies within it (pixels at the nodata value are nodata to every reader).
+        ``flat`` holds 0 at ``holes`` (the ``missing_count`` missing pixels, as ``_holes``
+        gives them), so sums over every pixel are sums over the valid ones, with no copy of
+        them; the exact (slower) count runs only when some value is not finite, a 0 may stand
+        for a missing pixel at an end of the range, or the nodata value lies within it (pixels
+        at the nodata value are nodata to every reader).
         """
-        flat = values.ravel()
-        missing_count = int(np.count_nonzero(missing)) if missing is not None else 0
         if missing_count == flat.size:
             return cls()
         total = float(np.add.reduce(flat, dtype=np.float64))
@@ -364,9 +367,9 @@ class _Stats:
         if (math.isfinite(total) and math.isfinite(total_sq) and not lowest <= nodata <= highest
                 and not (missing_count and 0.0 in (lowest, highest))):
             return cls(flat.size - missing_count, total, total_sq, lowest, highest)
-        valid = flat != values.dtype.type(nodata)
-        if missing is not None:
-            valid &= ~missing.ravel()
+        valid = flat != flat.dtype.type(nodata)
+        if missing_count:
+            valid[holes] = False
         if flat.dtype.kind == "f":
             valid &= np.isfinite(flat)
         kept = flat[valid]
@@ -389,6 +392,7 @@ class _Engine:
     def __init__(self, plan: CalcPlan) -> None:
         self.plan = plan
         self.readers = gdal_io.Readers(plan.sources, overlapping=plan.halo > 0)
+        self.pool = ArrayPool()  # the expressions' results and temporaries, window after window
         self.out_dtype = gdal_io.numpy_type(plan.gdal_type)
         self.x_res_m, self.y_res_m = _metres_per_pixel(plan)
 
@@ -405,7 +409,8 @@ class _Engine:
         outside = _outside(halo_read, arrays[plan.sources[0].name].shape) if halo else None
         results = []
         for expression in plan.expressions:
-            context = Context(x_res, self.y_res_m, masks, outside=outside, poll=control.check_canceled)
+            context = Context(x_res, self.y_res_m, masks, outside=outside, poll=control.check_canceled,
+                              pool=self.pool)
             values = evaluate(expression, arrays, context)
             shape = arrays[plan.sources[0].name].shape
             if np.shape(values) != shape:  # a constant, or an expression of fewer dimensions
@@ -423,11 +428,13 @@ class _Engine:
                 # Never write nodata into an input another expression may use, nor keep the
                 # array this thread reads its next window into.
                 out = np.array(out, dtype=out.dtype, order="C", copy=True)
-            if missing is not None:
-                np.copyto(out, out.dtype.type(0), where=missing)
-            window_stats = _Stats.of(out, missing, plan.nodata)
-            if missing is not None:
-                np.copyto(out, out.dtype.type(plan.nodata), where=missing)
+            flat = out.reshape(-1)  # a view: ``out`` is C-contiguous
+            holes, hole_count = _holes(missing) if missing is not None else (None, 0)
+            if hole_count:
+                flat[holes] = 0
+            window_stats = _Stats.of(flat, holes, hole_count, plan.nodata)
+            if hole_count:
+                flat[holes] = flat.dtype.type(plan.nodata)
             results.append((out, window_stats))
         return window, results
 
@@ -442,6 +449,19 @@ def _outside(halo_read: HaloRead, shape: Tuple[int, int]) -> Optional[np.ndarray
     outside[:, :halo_read.pad_left] = True
     outside[:, shape[1] - halo_read.pad_right:] = True
     return outside
+
+
+def _holes(missing: np.ndarray) -> Tuple[np.ndarray, int]:
+    """Where ``missing`` is True, as what indexes the flattened window fastest, and how many.
+
+    A masked copy walks the mask run by run: scattered nodata (2% of a 512² window) costs it
+    0.3 ms, where the pixels' indices, found once and used for both fills, take 0.2 ms in all.
+    A mask with more holes than ``SCATTERED_HOLES`` allows stays a mask: its holes come in
+    runs, which a mask fills faster than an index per pixel.
+    """
+    flat = missing.reshape(-1)
+    count = int(np.count_nonzero(flat))
+    return (np.flatnonzero(flat) if count <= flat.size * SCATTERED_HOLES else flat), count
 
 
 def _missing(expression: Expression, masks: Dict, context: Context, crop) -> Optional[np.ndarray]:
@@ -566,7 +586,7 @@ def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, 
     threads = min(threads, len(windows) - len(computed))
     if threads <= 1:
         for written, window in enumerate(windows, start=1):
-            _write(computed.get(window) or engine.compute(window, control), writer, stats)
+            _write(computed.get(window) or engine.compute(window, control), writer, stats, engine.pool)
             control.report(written / len(windows), f"window {written} of {len(windows)}")
         writer.flush()
         return
@@ -579,7 +599,7 @@ def _compute_all(engine: _Engine, windows: List[Window], computed: Dict[Window, 
                                else pool.submit(engine.compute, window, control))
                 # Bounded look-ahead: memory stays threads × window size, whatever the raster size.
                 while len(pending) > threads or (window is windows[-1] and pending):
-                    _write(pending.popleft().result(), writer, stats)
+                    _write(pending.popleft().result(), writer, stats, engine.pool)
                     written += 1
                     control.report(written / len(windows), f"window {written} of {len(windows)}")
         except BaseException:
@@ -602,10 +622,11 @@ class _Done:
         return False
 
 
-def _write(done, writer: gdal_io.Writer, stats: List[_Stats]) -> None:
+def _write(done, writer: gdal_io.Writer, stats: List[_Stats], pool: ArrayPool) -> None:
     window, results = done
     for index, (values, window_stats) in enumerate(results, start=1):
-        writer.write(index, window, values)
+        writer.write(index, window, values)  # GDAL copies the values: the array is free again
+        pool.give(values)
         stats[index - 1].merge(window_stats)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from . import kernels
+from .array_pool import ArrayPool
 
 # Bounds on what one expression may ask for, so no text can exhaust the parser's or the
 # evaluator's stack (both recurse once per nesting level) or memory.
@@ -355,6 +356,7 @@ class Context:
     nodata_as_nan: bool = False  # set while evaluating a neighbourhood function's argument
     outside: Optional[np.ndarray] = None  # True where the halo runs past the raster's edge
     poll: Callable[[], None] = lambda: None  # called during long kernels; may raise to cancel
+    pool: Optional[ArrayPool] = None  # where operators take their results from and give temporaries back
 
     def mark_invalid(self, mask: np.ndarray) -> None:
         self.invalid = mask if self.invalid is None else (self.invalid | mask)
@@ -377,6 +379,20 @@ def _in_place(ufunc, left, right, left_fresh: bool) -> bool:
             and not (ufunc is np.true_divide and dtype.kind != "f"))
 
 
+def _pooled_result(ufunc, left, right, pool: Optional[ArrayPool]) -> Optional[np.ndarray]:
+    """An array from ``pool`` for ``ufunc(left, right)``'s result where it gives what the
+    operator gives (see ``_in_place``) on arrays of the window's shape; else None."""
+    if pool is None or ufunc is None:
+        return None
+    shapes = {np.shape(operand) for operand in (left, right)} - {()}
+    if len(shapes) != 1 or not all(isinstance(o, (np.ndarray, int, float)) for o in (left, right)):
+        return None
+    dtype = np.result_type(left, right)
+    if ufunc is np.true_divide and dtype.kind != "f":
+        return None
+    return pool.take(shapes.pop(), dtype)
+
+
 def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
     """Return (value, fresh): ``fresh`` means nobody else holds the array, so it may be reused."""
     if isinstance(node, ast.Constant):
@@ -389,12 +405,20 @@ def _eval(node: ast.AST, arrays: Mapping[str, np.ndarray], context: Context):
             return np.where(mask, np.nan, arrays[node.id].astype(_kernel_dtype(arrays[node.id]), copy=False)), True
         return arrays[node.id], False
     if isinstance(node, ast.BinOp):
-        (left, left_fresh), (right, _) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
+        (left, left_fresh), (right, right_fresh) = _eval(node.left, arrays, context), _eval(node.right, arrays, context)
         operation = _BINARY[type(node.op)]
         ufunc = _IN_PLACE.get(operation)
+        pool = context.pool if context is not None else None  # None: constants folded at parse time
         if _in_place(ufunc, left, right, left_fresh):
-            return ufunc(left, right, out=left), True
-        return operation(left, right), True
+            result = ufunc(left, right, out=left)
+        else:
+            into = _pooled_result(ufunc, left, right, pool)
+            result = operation(left, right) if into is None else ufunc(left, right, out=into)
+            if left_fresh and pool is not None:
+                pool.give(left)
+        if right_fresh and pool is not None:
+            pool.give(right)
+        return result, True
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, arrays, context)[0]), True
     if isinstance(node, ast.Compare):

@@ -315,11 +315,18 @@ def test_the_default_output_is_compressed_only_where_it_pays(tmp_path, kind, com
     np.testing.assert_array_equal(dataset.ReadAsArray(), values * 2)
 
 
+@pytest.mark.parametrize("holes", ["scattered", "in runs"])  # filled by index / by mask
 @pytest.mark.parametrize("expression", ["A", "A - 1", "-A", "A * 0", "where(A > 50, 1 / (A - A), A)"])
-def test_statistics_are_those_of_the_valid_pixels(tmp_path, pair, expression, small_windows):
+def test_statistics_are_those_of_the_valid_pixels(tmp_path, pair, expression, holes, small_windows):
     a_path, _, a, _ = pair
+    if holes == "in runs":  # windows wholly or mostly nodata, beside the scattered holes
+        a = a.copy()
+        a[:, :a.shape[1] // 3] = -9999
+        a[10:40, 50:] = -9999
+        a_path = write_raster(tmp_path / "runs.tif", a, nodata=-9999, block=64)
     out = calc(tmp_path, [expression], [f"A={a_path}"])
     values, nodata = read_raster(out)
+    assert (values[a == -9999] == nodata).all()
     valid = values[(values != nodata) & np.isfinite(values)].astype(np.float64)
     dataset = gdal.Open(str(out))  # keep it: a band does not keep its dataset alive
     band = dataset.GetRasterBand(1)
@@ -445,3 +452,17 @@ def test_a_small_job_is_computed_in_tile_sized_windows(tmp_path, monkeypatch):
     assert windows("small.tif") == 4  # 256² each
     monkeypatch.setattr(calc_module, "SMALL_JOB_PIXELS", 512 * 512 - 1)
     assert windows("larger.tif") == 1  # 512² fits one window of MAX_WINDOW_PIXELS
+
+
+@pytest.mark.parametrize("interleave", ["BAND", "PIXEL"])  # a block per band (written block by block) / for all
+def test_uncompressed_bands_are_written_whole_however_interleaved(tmp_path, pair, small_windows, interleave):
+    a_path, b_path, a, b = pair
+    out = calc(tmp_path, ["A * 2", "where(A > 50, A, B)"], [f"A={a_path}", f"B={b_path}"],
+               creation_options=("COMPRESS=NONE", f"INTERLEAVE={interleave}", "BLOCKXSIZE=32", "BLOCKYSIZE=32"))
+    dataset = gdal.Open(str(out))
+    assert dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == interleave
+    missing = (a == -9999) | (b == -9999)
+    for index, expected in enumerate([a * 2, np.where(a > 50, a, b)], start=1):
+        values, nodata = read_raster(out, index)
+        np.testing.assert_array_equal(values[~missing], expected[~missing])
+        assert (values[a == -9999] == nodata).all()

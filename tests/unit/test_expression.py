@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from offload.core.errors import InputError
+from offload.raster_tasks.array_pool import ArrayPool
 from offload.raster_tasks.expression import Context, check_types, evaluate, parse_expression
 
 NAMES = frozenset({"A", "B", "dem"})
@@ -158,3 +159,41 @@ def test_a_large_focal_window_polls_for_cancel_while_it_computes():
     with pytest.raises(KeyboardInterrupt):
         kernels.focal(np.ones((20, 30), np.float32), 1001, "max", poll)
     assert len(calls) == 3  # stopped at the third poll, 96 of its 2,000 passes in
+
+
+POOLED = ["(A - B) / (A + B)", "A - B", "A * 2", "A + 300", "2 - A", "A * B + A * B", "(A + B) * (A - B) / 2",
+          "A / B", "A // B + 1", "-(A - B) + 1", "(A - 1) * (B + 1.5)", "A + 9223372036854775807"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "int64",
+                                   "uint64", "bool"])
+def test_results_from_a_pool_are_numpys_values_and_types(dtype):
+    rng = np.random.default_rng(3)
+    a, b = (rng.integers(1, 100, (6, 7)).astype(dtype) for _ in range(2))
+    pool = ArrayPool()
+    for text in POOLED:
+        expression = parse_expression(text, frozenset("AB"))
+        arrays = {"A": a, "B": b}
+        try:
+            expected = evaluate(expression, arrays, Context(np.ones(6), 1.0))
+        except TypeError as refused:  # numpy refuses some operations for some types: so must the pool
+            with pytest.raises(TypeError, match=str(refused)[:30]):
+                evaluate(expression, arrays, Context(np.ones(6), 1.0, pool=pool))
+            continue
+        for _ in range(3):  # the second and third runs reuse what the first gave back
+            got = evaluate(expression, arrays, Context(np.ones(6), 1.0, pool=pool))
+            assert got.dtype == expected.dtype, text
+            np.testing.assert_array_equal(got, expected, err_msg=text)
+            pool.give(got)
+        np.testing.assert_array_equal(a, arrays["A"])
+
+
+def test_window_after_window_the_pool_serves_every_temporary():
+    rng = np.random.default_rng(4)
+    a, b = rng.random((64, 64), dtype=np.float32), rng.random((64, 64), dtype=np.float32)
+    expression = parse_expression("(A - B) / (A + B)", frozenset("AB"))
+    pool, results = ArrayPool(), []
+    for window in range(5):
+        results.append(evaluate(expression, {"A": a, "B": b}, Context(np.ones(64), 1.0, pool=pool)))
+        pool.give(results[-1])  # as the writer does once GDAL has the values
+    assert all(result is results[0] for result in results)  # nothing fresh after the first window

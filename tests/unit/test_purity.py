@@ -14,7 +14,7 @@ MUST_BE_PURE = [
     "raster_tasks/expression.py", "raster_tasks/kernels.py", "raster_tasks/blocks.py", "raster_tasks/grid.py",
     "raster_tasks/request.py", "net_tasks/tiles.py", "net_tasks/templates.py", "core/paths.py",
     "vector_tasks/gpkg_rtree.py", "vector_tasks/gpkg_sql.py", "core/vocabulary.py", "core/ordered_writer.py",
-    "core/gpkg_tables.py",
+    "core/gpkg_tables.py", "raster_tasks/array_pool.py",
 ]
 
 
