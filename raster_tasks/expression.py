@@ -450,7 +450,13 @@ def _call(node: ast.Call, arrays: Mapping[str, np.ndarray], context: Context):
     name = node.func.id
     if name in ELEMENTWISE:
         function = ELEMENTWISE[name][0]
-        return function(*[_eval(arg, arrays, context)[0] for arg in node.args])
+        args = [_eval(arg, arrays, context)[0] for arg in node.args]
+        result = function(*args)
+        if any(isinstance(arg, np.ndarray) and np.may_share_memory(result, arg) for arg in args):
+            # round(A) of integers and int16(A) of Int16 give A itself: what an operator then
+            # writes into must be a copy, not an input another expression reads.
+            result = np.array(result, copy=True)
+        return result
     outer, context.nodata_as_nan = context.nodata_as_nan, True
     try:
         value = _eval(node.args[0], arrays, context)[0]

@@ -37,6 +37,9 @@ OUTPUT_TILE = 256  # the output's tile size (BLOCKXSIZE/BLOCKYSIZE)
 # decompresses once and keeps in its cache while the windows go through them (``Readers``).
 LARGE_BLOCK_PIXELS = 1 << 22
 CACHE_MARGIN_BYTES = 64 << 20  # beside the large blocks: the other inputs' and the output's blocks
+# Blocks whose offsets and sizes are checked before an input is read around GDAL's cache
+# (_whole_blocks): 16,384 tiles of 256² (a 32,768² raster) take a few tens of ms to check.
+MAX_CHECKED_BLOCKS = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Source:
     vrt_xml: str = ""  # set when the input is windowed or warped onto the target grid
     coverage_band: int = 0  # the VRT's alpha band: 0 where the input does not cover the grid
     large: Optional[LargeBlocks] = None  # the file's blocks, when large (an aligned input's too)
+    direct_reads: bool = False  # read straight from the file, around GDAL's cache (see _whole_blocks)
 
     @property
     def open_string(self) -> str:
@@ -141,7 +145,42 @@ def describe(name: str, path: str, band: int) -> Source:
         raise InputError(f"input {name}={path!r} {across}; warp it north-up first "
                          f"(gdalwarp {path} north_up.tif, or QGIS's Warp)")
     return Source(name, path, band, grid, raster_band.GetNoDataValue(), raster_band.DataType,
-                  tuple(raster_band.GetBlockSize()), large=large)
+                  tuple(raster_band.GetBlockSize()), large=large,
+                  direct_reads=_whole_blocks(dataset, raster_band, path))
+
+
+def _whole_blocks(dataset: gdal.Dataset, band: gdal.Band, path: str) -> bool:
+    """Whether workers may read this input straight from its file (GDAL's ``GTIFF_DIRECT_IO``):
+    an uncompressed GeoTIFF on disk whose every block's bytes are all in the file.
+
+    GDAL 3.6's direct reads look at a block's offset only: a block stored with no bytes (nodata
+    to GDAL's normal reads), a short one, or one past the end of a truncated file would be read
+    as whatever bytes lie there, or fail without GDAL's reason. Such files, and those with more
+    blocks than ``MAX_CHECKED_BLOCKS`` (checked here, on the calling thread), go through the cache.
+    """
+    if (not is_file_path(path) or dataset.GetDriver().ShortName != "GTiff"
+            or dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") or band.GetMetadataItem("NBITS", "IMAGE_STRUCTURE")):
+        return False
+    block_w, block_h = band.GetBlockSize()
+    columns, rows = -(-dataset.RasterXSize // block_w), -(-dataset.RasterYSize // block_h)
+    if columns * rows > MAX_CHECKED_BLOCKS:
+        return False
+    interleaved = dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "PIXEL"
+    bands = [dataset.GetRasterBand(i) for i in range(1, dataset.RasterCount + 1)] if interleaved else [band]
+    pixel_bytes = sum(gdal.GetDataTypeSize(b.DataType) // 8 for b in bands)
+    tiled = block_w < dataset.RasterXSize
+    file_bytes = os.path.getsize(path)
+    for row in range(rows):
+        # GDAL writes every tile whole; a last strip may hold only the rows left.
+        block_rows = block_h if tiled else min(block_h, dataset.RasterYSize - row * block_h)
+        for column in range(columns):
+            offset = band.GetMetadataItem(f"BLOCK_OFFSET_{column}_{row}", "TIFF")
+            size = band.GetMetadataItem(f"BLOCK_SIZE_{column}_{row}", "TIFF")
+            if not offset or not size:
+                return False
+            if int(size) < block_w * block_rows * pixel_bytes or int(offset) + int(size) > file_bytes:
+                return False
+    return True
 
 
 def _large_blocks(dataset: gdal.Dataset, band: gdal.Band) -> Optional[LargeBlocks]:
@@ -256,8 +295,8 @@ class Readers:
     shared cache (see ``Writer``) after each read, when windows do not overlap: the memory the
     cache frees is what the next read reuses, where holding more blocks costs fresh pages
     (NDVI 8192²: 0.36 s of CPU instead of 1.0 s).
-    Windows with a halo share tiles with their neighbours, so each thread then keeps
-    ``HALO_CACHE_PIXELS`` per input (the row of tiles the next row of windows needs again)
+    Windows with a halo share tiles with their neighbours, so each thread then keeps (of inputs
+    read through the cache) ``HALO_CACHE_PIXELS`` per input (the row of tiles the next row of windows needs again)
     instead of reading every tile nine times.
 
     A source with large blocks is read through one handle that every thread shares, in turn,
@@ -291,7 +330,8 @@ class Readers:
 
     def _open(self, name: str) -> gdal.Dataset:
         source = self.sources[name]
-        with on_this_thread("GTIFF_DIRECT_IO", "YES"):  # read when the file is opened
+        # GDAL reads the option when the file is opened.
+        with on_this_thread("GTIFF_DIRECT_IO", "YES") if source.direct_reads else nullcontext():
             dataset = gdal.Open(source.open_string)
         if dataset is None:
             raise TaskFailed(f"GDAL could not open input {name} ({source.path})")
@@ -478,7 +518,8 @@ class Writer:
     own blocks kept a 8192² job at 93 MB instead of 591 MB, and 7× faster. Uncompressed tiles
     are flushed block by block, or window by window where a block holds every band (the
     freed block is what the next one reuses); compressed ones in batches, so GDAL compresses
-    them on its NUM_THREADS threads side by side. Windows cover whole output tiles, so nothing
+    them on its NUM_THREADS threads side by side. Windows cover whole output tiles where the
+    inputs' blocks allow (see ``calc._block_of``); where they do not, a block two windows share
     is written twice.
     """
 
@@ -492,19 +533,24 @@ class Writer:
         # Uncompressed blocks that hold one band are written and flushed one at a time: the
         # block GDAL frees is the one it takes next. A window's four freed at once went back to
         # the system and came back as page faults (27,000 an 8192² NDVI inside QGIS).
+        # Strips stay window by window: a window holds a strip's part, not a whole one.
         own_blocks = len(self.bands) == 1 or dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "BAND"
-        self.block = self.bands[0].GetBlockSize() if own_blocks and not compressed else None
+        block_w, block_h = self.bands[0].GetBlockSize()
+        tiled = block_w < dataset.RasterXSize
+        self.block = (block_w, block_h) if own_blocks and tiled and not compressed else None
 
     def write(self, band_index: int, window: Window, values: np.ndarray) -> None:
         band = self.bands[band_index - 1]
         if self.block is not None:
             block_w, block_h = self.block
-            for row in range(0, window.height, block_h):
-                for col in range(0, window.width, block_w):
-                    piece = values[row:row + block_h, col:col + block_w]
-                    if band.WriteArray(piece, window.col_off + col, window.row_off + row) != 0:
+            # Pieces follow the output's blocks, even where a window does not start on one.
+            for row in range(-(window.row_off % block_h), window.height, block_h):
+                for col in range(-(window.col_off % block_w), window.width, block_w):
+                    top, left = max(row, 0), max(col, 0)
+                    piece = values[top:row + block_h, left:col + block_w]
+                    if band.WriteArray(piece, window.col_off + left, window.row_off + top) != 0:
                         raise TaskFailed(f"GDAL could not write band {band_index} at {window}")
-                    band.FlushCache()
+                    self.dataset.FlushCache()  # the band's alone loses a block two windows share
             return
         if band.WriteArray(values, window.col_off, window.row_off) != 0:
             raise TaskFailed(f"GDAL could not write band {band_index} at {window}")

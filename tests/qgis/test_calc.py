@@ -466,3 +466,23 @@ def test_uncompressed_bands_are_written_whole_however_interleaved(tmp_path, pair
         values, nodata = read_raster(out, index)
         np.testing.assert_array_equal(values[~missing], expected[~missing])
         assert (values[a == -9999] == nodata).all()
+
+
+@pytest.mark.parametrize("options", [["TILED=YES", "BLOCKXSIZE=208", "BLOCKYSIZE=176"], ["TILED=YES"], []])
+def test_windows_that_share_output_blocks_are_all_written(tmp_path, options):
+    """Windows cut across the output's blocks where the inputs' blocks make them (review finding):
+    a block two windows share keeps both windows' pixels."""
+    from offload.raster_tasks.blocks import Window
+    from offload.raster_tasks.gdal_io import Writer
+
+    expected = np.random.default_rng(8).random((700, 1000)).astype(np.float32)
+    path = tmp_path / "out.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), 1000, 700, 1, gdal.GDT_Float32, options)
+    writer = Writer(dataset, compressed=False)
+    for row in range(0, 700, 300):
+        for col in range(0, 1000, 256):
+            window = Window(col, row, min(256, 1000 - col), min(300, 700 - row))
+            writer.write(1, window, np.ascontiguousarray(expected[row:row + window.height, col:col + window.width]))
+    writer.flush()
+    dataset = None
+    np.testing.assert_array_equal(read_raster(path)[0], expected)

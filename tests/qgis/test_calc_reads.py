@@ -71,3 +71,50 @@ def test_only_compressed_inputs_go_through_gdals_block_cache(tmp_path, compress,
     assert (held >= 4 * 256 * 256 * 4) is cached, held  # the four blocks the window spans
     dataset = gdal.Open(str(path))
     np.testing.assert_array_equal(values, dataset.GetRasterBand(1).ReadAsArray(0, 0, 512, 512))
+
+
+def test_a_block_stored_without_bytes_reads_as_gdals_normal_reads_do(tmp_path):
+    """GDAL 3.6's direct reads look at a block's offset only; such a file goes through the cache."""
+    import struct
+
+    path = tmp_path / "zero-bytes.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), 64, 64, 1, gdal.GDT_Int16,
+                                                   ["SPARSE_OK=TRUE", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"])
+    dataset.GetRasterBand(1).SetNoDataValue(-1)
+    dataset.GetRasterBand(1).WriteArray(np.full((16, 16), 7, np.int16), 16, 16)  # tile 5 only
+    dataset = None
+    data = bytearray(path.read_bytes())  # tile 0: tile 5's offset, its byte count left at 0
+    directory = struct.unpack_from("<I", data, 4)[0]
+    tags = {}
+    for index in range(struct.unpack_from("<H", data, directory)[0]):
+        tag, _, count, value = struct.unpack_from("<HHII", data, directory + 2 + 12 * index)
+        tags[tag] = (count, value)
+    count, at = tags[324]  # TileOffsets
+    offsets = list(struct.unpack_from(f"<{count}I", data, at))
+    offsets[0] = offsets[5]
+    struct.pack_into(f"<{count}I", data, at, *offsets)
+    path.write_bytes(bytes(data))
+    assert describe("A", str(path), 1).direct_reads is False
+    output = tmp_path / "out.tif"
+    task = RasterCalcTask(CalcRequest(("A",), (parse_input(f"A={path}"),), output))
+    assert run_to_end(task, 60) is True, task.error
+    values, nodata = read_raster(output)
+    assert (values[:16, :16] == nodata).all() and (values[16:32, 16:32] == 7).all()
+
+
+def test_a_truncated_striped_input_fails_with_gdals_reason(tmp_path):
+    path = write_layout(tmp_path / "in.tif", gdal.GDT_Float32, 1, [])
+    with open(path, "r+b") as stream:
+        stream.truncate(path.stat().st_size // 2)
+    assert describe("A", str(path), 1).direct_reads is False
+    output = tmp_path / "out.tif"
+    task = RasterCalcTask(CalcRequest(("A * 2",), (parse_input(f"A={path}"),), output))
+    assert run_to_end(task, 60) is False
+    assert "TIFFReadEncodedStrip" in task.error.one_line() and not output.exists()
+
+
+def test_a_whole_uncompressed_file_is_read_directly(tmp_path):
+    for layout in ("tiles of 64×32", "strips", "band 2 of 3, pixel-interleaved tiles"):
+        gdal_type, bands, options = LAYOUTS[layout]
+        path = write_layout(tmp_path / f"{bands}-{len(options)}.tif", gdal_type, bands, options)
+        assert describe("A", str(path), 1).direct_reads is True, layout

@@ -197,3 +197,13 @@ def test_window_after_window_the_pool_serves_every_temporary():
         results.append(evaluate(expression, {"A": a, "B": b}, Context(np.ones(64), 1.0, pool=pool)))
         pool.give(results[-1])  # as the writer does once GDAL has the values
     assert all(result is results[0] for result in results)  # nothing fresh after the first window
+
+
+@pytest.mark.parametrize("text", ["round(A) + 1", "int16(A) + 1", "-int16(A) * 2"])
+def test_a_function_that_returns_its_input_does_not_let_an_operator_change_it(text):
+    """Review finding: numpy gives an Int16 array itself back for round() and int16()."""
+    a = np.arange(12, dtype=np.int16).reshape(3, 4)
+    before = a.copy()
+    expression = parse_expression(text, frozenset("A"))
+    evaluate(expression, {"A": a}, Context(np.ones(3), 1.0, pool=ArrayPool()))
+    np.testing.assert_array_equal(a, before)
