@@ -104,10 +104,13 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
         Processing was called from (see the module's docstring); the run makes them again."""
 
     def _plan(self, request: Any, validate: Validate) -> Any:
-        """The checked plan when the run asks for what was checked (but its output), else a new one."""
+        """The checked plan when the run asks for what was checked (but its output), else a new
+        one. A run takes the checked plan: this instance no longer holds it (a buffer's plan
+        holds its layer's snapshot)."""
         if self.reuses_checked_plan and self._checked is not None and dataclasses.is_dataclass(request):
             checked_request, plan = self._checked
             if dataclasses.replace(request, output=checked_request.output) == checked_request:
+                self._checked = None
                 self.recheck(plan, request)
                 return plan
         return validate(request)

@@ -188,6 +188,25 @@ def test_processing_offload_buffer_matches_native(qgis_processing, tmp_path):
     assert_same(QgsVectorLayer(dynamic["OUTPUT"], "dynamic", "ogr"), theirs)
 
 
+def test_processing_opens_the_layer_once(offload_provider, qgis_processing, tmp_path, monkeypatch):
+    """checkParameterValues and the run each validated the request: the layer was opened twice
+    before any feature was buffered. The run takes the checked plan, and the algorithm lets it go."""
+    import processing
+
+    from offload.vector_tasks import buffer
+
+    opened = []
+    open_layer = buffer.open_layer
+    monkeypatch.setattr(buffer, "open_layer", lambda spec: opened.append(spec) or open_layer(spec))
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    result = processing.run("offload:buffer", {"INPUT": spec, "DISTANCE": 1.5, "OUTPUT": str(tmp_path / "once.gpkg")})
+    assert len(opened) == 1
+    assert_same(QgsVectorLayer(result["OUTPUT"], "once", "ogr"), native(qgis_processing, spec, tmp_path, DISTANCE=1.5))
+    opened.clear()
+    processing.run("offload:buffer", {"INPUT": spec, "DISTANCE": 2.5, "OUTPUT": str(tmp_path / "again.gpkg")})
+    assert len(opened) == 1  # a check of other values is not the one the run reuses
+
+
 def test_where_buffers_only_the_matching_features(qgis_processing, tmp_path):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
     task = BufferTask(BufferRequest(spec, tmp_path / "some.gpkg", distance=1.5, where='"n" % 3 = 0 AND "n" < 200'))
