@@ -243,16 +243,18 @@ class SliceRun:
         self.error: Optional[BaseException] = None
         self.watch: Optional[GeosWatch] = None
 
-    def run(self, watch: GeosWatch, workers: int) -> None:
+    def run(self, watch: GeosWatch, workers: int, before_writing: Callable[[], None] = lambda: None) -> None:
         """Run the workers (their GEOS calls in ``watch``) and write their slices until every
         slice is written, or stop them all at the first cancel or failure, and raise it (once:
-        it holds the workers' frames)."""
+        it holds the workers' frames). ``before_writing`` runs on the calling thread once the
+        workers have started (what it raises stops them too)."""
         self.watch = watch
         threads = [threading.Thread(target=self._work, args=(n,), name=f"{self.thread_name}-{n}", daemon=True)
                    for n in range(min(workers, len(self.ranges)))]
         try:
             for thread in threads:
                 thread.start()
+            before_writing()
             self._write_in_order(threads)
         except BaseException as exc:
             self._stop(exc)

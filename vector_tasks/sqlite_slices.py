@@ -135,35 +135,58 @@ def buffer_in_sqlite(plan: Any, destination: Any, layer_name: str, base: Any, co
     :raises NeedsFixing: before anything is kept, for an invalid geometry under ``invalid=fix``.
     :raises NeedsEngine: before anything is kept, for a geometry SpatiaLite could not buffer.
     """
-    sink = FileSink(plan.fields, plan.crs, destination, layer_name, base, control, index_at_close=True)
+    run = _Run(plan, fid_ranges(plan, threads, control), _source_columns(plan.slices), control)
+
+    def open_output() -> None:  # while the workers buffer their first slices: creating the file took 60 ms
+        run.sink = FileSink(plan.fields, plan.crs, destination, layer_name, base, control, index_at_close=True)
+        run.sink.end_writer()  # the table exists, empty; rows come from SQLite
+        run.output = _output_table(run.sink, run.columns)
+
     try:
-        sink.end_writer()  # the table exists, empty; rows come from SQLite
-        output = _output_table(sink, plan.slices)
-        run = _Run(plan, fid_ranges(plan, threads, control), output, sink, control)
         # The slices buffered and not yet written are the run's, not one geometry's growth.
         with GeosWatch(control.check_canceled, plan.max_memory_mb * 2 ** 20, held=lambda: run.held_bytes,
                        on_stop=run.geos_stopped) as watch:
-            run.run(watch, threads)
+            run.run(watch, threads, before_writing=open_output)
         result.written, result.skipped, result.null = run.written, run.skipped, run.null
-        _record_contents(sink.destination, sink.layer_name, run.extent, run.written)
+        _record_contents(run.sink.destination, run.sink.layer_name, run.extent, run.written)
     except BaseException:
-        sink.close(complete=False)  # the caller removes the file, or starts again with another engine
+        if run.sink is not None:
+            run.sink.close(complete=False)  # the caller removes the file, or starts again with another engine
         raise
-    sink.close()
+    run.sink.close()
+
+
+class _Columns:
+    """What the workers read of the source: its fid and geometry columns, and its attributes
+    (the output's, as QGIS makes them: ``_output_table`` checks) with their declared types
+    (without a width), in the order a slice's rows hold them (``a0``…)."""
+
+    def __init__(self, fid: str, geometry: str, attributes: List[str], types: List[str]) -> None:
+        self.fid, self.geometry, self.attributes, self.types = fid, geometry, attributes, types
 
 
 class _Output:
     """The output table: its name, its columns in the order rows are inserted (fid, geometry,
-    then the attributes), the attributes' types in the source (without a width), its srs_id;
-    and the source's geometry column."""
+    then the attributes), its srs_id."""
 
-    def __init__(self, table: str, columns: List[str], types: List[str], srs_id: int, source_geometry: str) -> None:
-        self.table, self.columns, self.types, self.srs_id = table, columns, types, srs_id
-        self.source_geometry = source_geometry
+    def __init__(self, table: str, columns: List[str], srs_id: int) -> None:
+        self.table, self.columns, self.srs_id = table, columns, srs_id
 
 
-def _output_table(sink: FileSink, source: SliceSource) -> _Output:
-    """The table the sink made: its fid, geometry and then the source's columns of the same names."""
+def _source_columns(source: SliceSource) -> _Columns:
+    with read_only(source.path) as connection:
+        geometry = geometry_column(connection, source.table) or ""
+        declared = [(row[1], _base_type(row[2]))
+                    for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')
+                    if row[1] != geometry and not same_fid_column([row[1]], source.fid_column)]
+    return _Columns(source.fid_column, geometry, [name for name, _ in declared], [base for _, base in declared])
+
+
+def _output_table(sink: FileSink, columns: _Columns) -> _Output:
+    """The table the sink made: its fid, geometry and then the source's attributes, of the same names.
+
+    :raises NeedsEngine: where it is not (the workers are stopped).
+    """
     with read_only(sink.destination) as connection:
         encoding = connection.execute("PRAGMA encoding").fetchone()[0]
         fid = primary_key(connection, sink.layer_name)
@@ -172,17 +195,12 @@ def _output_table(sink: FileSink, source: SliceSource) -> _Output:
                                     (sink.layer_name,)).fetchone()
         others = [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted(sink.layer_name)}")')
                   if row[1] not in fid + [geometry]]
-    with read_only(source.path) as connection:
-        declared = {row[1]: _base_type(row[2])
-                    for row in connection.execute(f'PRAGMA table_info("{quoted(source.table)}")')}
-        source_geometry = geometry_column(connection, source.table) or ""
-    if encoding != "UTF-8" or srs_id is None or geometry is None or not same_fid_column(fid, source.fid_column):
+    if encoding != "UTF-8" or srs_id is None or geometry is None or not same_fid_column(fid, columns.fid):
         raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
         # asked, or a fid of another name (QGIS numbers the features itself): native:buffer's run
-    if any(name not in declared for name in others):
+    if sorted(name.lower() for name in others) != sorted(name.lower() for name in columns.attributes):
         raise NeedsEngine()
-    return _Output(sink.layer_name, [source.fid_column, geometry] + others, [declared[name] for name in others],
-                   int(srs_id[0]), source_geometry)
+    return _Output(sink.layer_name, [columns.fid, geometry] + columns.attributes, int(srs_id[0]))
 
 
 class _Slice:
@@ -207,10 +225,11 @@ class _Run(SliceRun):
 
     thread_name = "offload-buffer-sqlite"
 
-    def __init__(self, plan: Any, ranges: List[Tuple[int, int]], output: _Output, sink: FileSink,
-                 control: Control) -> None:
+    def __init__(self, plan: Any, ranges: List[Tuple[int, int]], columns: _Columns, control: Control) -> None:
         super().__init__(ranges, control)
-        self.plan, self.output, self.sink = plan, output, sink
+        self.plan, self.columns = plan, columns
+        self.sink: Optional[FileSink] = None  # the output, made while the workers start (``buffer_in_sqlite``)
+        self.output: Optional[_Output] = None
         self.buffered: Dict[int, Tuple[int, _Slice]] = {}  # slice → its worker, its rows
         self.held: Dict[int, int] = {}  # worker → slices buffered and not yet written
         self.connections: List[sqlite3.Connection] = []
@@ -324,13 +343,13 @@ class _Run(SliceRun):
         """The statement that buffers a slice into its own database: for each feature in fid order,
         its fid, its validity (1; 0 for an invalid geometry; -1 for none), whether it had no
         geometry, its buffer as SpatiaLite encodes it, and its attributes (``a0``…)."""
-        plan, source, output = self.plan, self.plan.slices, self.output
+        plan, source, columns = self.plan, self.plan.slices, self.columns
         connection.execute("SELECT BufferOptions_SetEndCapStyle(?), BufferOptions_SetJoinStyle(?), "
                            "BufferOptions_SetMitreLimit(?), BufferOptions_SetQuadrantSegments(?)",
                            (END_CAPS[plan.end_cap], JOINS[plan.join], plan.miter_limit, plan.segments))
-        geometry = f'"{quoted(output.source_geometry)}"'
+        geometry = f'"{quoted(columns.geometry)}"'
         valid = f"ST_IsValid({geometry})" if plan.check_validity else f"CASE WHEN {geometry} IS NULL THEN -1 ELSE 1 END"
-        attributes = "".join(f', "{quoted(name)}" AS a{n}' for n, name in enumerate(output.columns[2:]))
+        attributes = "".join(f', "{quoted(name)}" AS a{n}' for n, name in enumerate(columns.attributes))
         return (f"CREATE TABLE slice.rows AS SELECT {source.fid} AS fid, {valid} AS valid, {geometry} IS NULL AS "
                 f"was_null, ST_Buffer({geometry}, {float(plan.distance)!r}) AS buffered{attributes} "
                 f'FROM "{quoted(source.table)}" WHERE {source.fid} >= ? AND {source.fid} <= ? ORDER BY {source.fid}')
@@ -358,8 +377,8 @@ class _Run(SliceRun):
                     "count(*) FILTER (WHERE NOT was_null AND buffered IS NULL), "  # unread (valid 0 then) or unbuffered
                     f"count(*) FILTER (WHERE buffered IS NOT NULL AND (substr(buffered, 4, 1) != X'03' OR "
                     f"substr(buffered, {ENVELOPE_END + 1}, 5) NOT IN (X'{POLYGON.hex()}', X'{MULTIPOLYGON.hex()}'))), "
-                    f"count(*) FILTER (WHERE {_unlike_gdal(self.output.types)}) FROM slice.rows").fetchone()
-                if failed or unknown or unlike or not _text_is_utf8(connection, self.output.types):
+                    f"count(*) FILTER (WHERE {_unlike_gdal(self.columns.types)}) FROM slice.rows").fetchone()
+                if failed or unknown or unlike or not _text_is_utf8(connection, self.columns.types):
                     raise NeedsEngine()  # a geometry SpatiaLite could not read or buffer, or a value GDAL never writes
                 invalid_fids = [row[0] for row in connection.execute("SELECT fid FROM slice.rows WHERE valid = 0")]
                 slice_.boxes = _boxes(connection)

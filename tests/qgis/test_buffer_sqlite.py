@@ -192,6 +192,32 @@ def test_cancel_stops_the_workers_and_leaves_nothing(tmp_path, engines, monkeypa
     wait_until(lambda: not sqlite_threads(), 5, "the workers to end")
 
 
+def test_the_workers_buffer_while_the_output_file_is_made(qgis_processing, tmp_path, engines, monkeypatch):
+    """Making the output GeoPackage took 60 ms before any worker started: they start first now,
+    and the file is made while they buffer (a table QGIS makes otherwise stops them: see below)."""
+    buffering = threading.Event()
+    real_slice, real_sink = sqlite_module._Run._slice, sqlite_module.FileSink
+
+    def slice_(self, *args):
+        buffering.set()
+        return real_slice(self, *args)
+
+    waited = []
+
+    def sink(*args, **kwargs):
+        waited.append(buffering.wait(10))  # never set when the file is made before the workers start
+        return real_sink(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite_module._Run, "_slice", slice_)
+    monkeypatch.setattr(sqlite_module, "FileSink", sink)
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=600)
+    task = BufferTask(BufferRequest(spec, tmp_path / "ours.gpkg", distance=2))
+    assert run_to_end(task, 120) is True and engines == ["buffer_in_sqlite"] and waited == [True]
+    native(qgis_processing, spec, tmp_path, DISTANCE=2)
+    assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
+    assert not sqlite_threads()
+
+
 def test_a_table_whose_fid_column_qgis_renames_goes_to_native_buffer(qgis_processing, tmp_path, engines):
     """QGIS writes a source fid column of another name as a field beside its own fid."""
     path = tmp_path / "in.gpkg"
@@ -201,6 +227,7 @@ def test_a_table_whose_fid_column_qgis_renames_goes_to_native_buffer(qgis_proces
     assert run_to_end(task, 60) is True and engines == ["buffer_in_sqlite", "buffer_in_slices"]
     native(qgis_processing, f"{path}|layername=parcels", tmp_path, DISTANCE=1)
     assert rows(tmp_path / "ours.gpkg", "ours") == rows(tmp_path / "native.gpkg", "native")
+    assert not sqlite_threads()  # the workers, started before the table was found wanting, were stopped
 
 
 SQUARE = "POLYGON ((20 0, 21 0, 21 1, 20 1, 20 0))"
