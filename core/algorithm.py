@@ -44,8 +44,9 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     OUTPUT = "OUTPUT"
     _checked: Optional[Tuple[Any, Any]] = None  # (request, plan) of the last checkParameterValues
-    # A family that sets this reuses that plan for the run, and overrides recheck() with every
-    # check its validator makes of the output (the check did not know the output yet).
+    # A family that sets this reuses that plan for the run, and makes every check its validator
+    # makes of the output (the check did not know the output yet) in recheck(), or in its own
+    # run (the buffer's process()).
     reuses_checked_plan = False
 
     def icon(self):
@@ -65,14 +66,17 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
     def carry_check(self, copy: "OffloadAlgorithm") -> "OffloadAlgorithm":
         """``copy`` (made by ``createInstance``) with the plan this instance's
         ``checkParameterValues`` made: Processing checks on one instance and runs a copy, and
-        the run then need not open and describe every input a second time."""
-        copy._checked = self._checked
+        the run then need not open and describe every input a second time. The plan is handed
+        over, once: a later copy (a batch dialog's, a script's second run) checks afresh, and
+        never runs on a snapshot of a layer that has changed since."""
+        copy._checked, self._checked = self._checked, None
         return copy
 
     def recheck(self, plan: Any, request: Any) -> None:
         """Checks a reused plan still needs against the real output (``InputError``); none here."""
 
     def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:  # noqa: N802
+        self._checked = None  # a failed check leaves no earlier plan behind
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -105,8 +109,8 @@ class OffloadAlgorithm(QgsProcessingAlgorithm):
 
     def _plan(self, request: Any, validate: Validate) -> Any:
         """The checked plan when the run asks for what was checked (but its output), else a new
-        one. A run takes the checked plan: this instance no longer holds it (a buffer's plan
-        holds its layer's snapshot)."""
+        one. A run takes the checked plan: no instance holds it after (a buffer's plan holds its
+        layer's snapshot)."""
         if self.reuses_checked_plan and self._checked is not None and dataclasses.is_dataclass(request):
             checked_request, plan = self._checked
             if dataclasses.replace(request, output=checked_request.output) == checked_request:

@@ -206,7 +206,8 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
     while True:
         order = _str_order(level_boxes, capacity)
         cells = np.empty(len(order), CELL)
-        cells["id"], cells["box"] = level_ids[order], level_boxes[order]
+        box = level_boxes[order]
+        cells["id"], cells["box"] = level_ids[order], box
         count = -(-len(cells) // capacity)
         is_root = count == 1
         numbers = np.array([1]) if is_root else np.arange(next_number, next_number + count)
@@ -214,7 +215,7 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
         links["rowid" if depth == 0 else "parent"].append(
             np.column_stack([cells["id"], np.repeat(numbers, capacity)[:len(cells)]]))
         starts = np.arange(0, len(cells), capacity)
-        box = level_boxes[order]  # each node's box: its cells' minima and maxima
+        # each node's box: its cells' minima and maxima
         above = np.column_stack([np.minimum.reduceat(box[:, 0], starts), np.maximum.reduceat(box[:, 1], starts),
                                  np.minimum.reduceat(box[:, 2], starts), np.maximum.reduceat(box[:, 3], starts)])
         nodes[0].extend(numbers.tolist())
@@ -231,7 +232,14 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
 
 def _node_blobs(cells: np.ndarray, capacity: int, node_bytes: int, depth: int) -> List[bytes]:
     """The nodes holding ``cells`` in order, ``capacity`` each: a 2-byte depth (the root's; 0
-    elsewhere), a 2-byte cell count, the cells, zeros to ``node_bytes``."""
+    elsewhere), a 2-byte cell count, the cells, zeros to ``node_bytes``. Made about BATCH cells
+    at a time: the array beside the blobs stays small however large the level."""
+    step = max(1, BATCH // capacity) * capacity
+    return [blob for start in range(0, len(cells), step)
+            for blob in _some_node_blobs(cells[start:start + step], capacity, node_bytes, depth)]
+
+
+def _some_node_blobs(cells: np.ndarray, capacity: int, node_bytes: int, depth: int) -> List[bytes]:
     count = -(-len(cells) // capacity)
     blobs = np.zeros((count, node_bytes), np.uint8)
     header = np.empty((count, 2), ">u2")

@@ -64,7 +64,8 @@ class FileSink:
         self.writer = QgsVectorFileWriter.create(str(destination), fields, QgsWkbTypes.MultiPolygon, crs,
                                                  QgsCoordinateTransformContext(), options)
         if self.writer.hasError() != QgsVectorFileWriter.NoError:
-            raise TaskFailed(f"could not create {destination.name}: {self.writer.errorMessage()}")
+            message, self.writer = self.writer.errorMessage(), None  # closed now, not when a collection finds it
+            raise TaskFailed(f"could not create {destination.name}: {message}")
 
     def add(self, features: List[QgsFeature]) -> None:
         if not self.writer.addFeatures(features):

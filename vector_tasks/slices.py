@@ -258,19 +258,23 @@ class SliceRun:
             self._write_in_order(threads)
         except BaseException as exc:
             self._stop(exc)
+            self._join(threads)
+            self.error = None  # raised here: kept, its traceback would hold this run and the frames above
             raise
-        finally:
-            for thread in threads:
-                if thread.ident is not None:  # started
-                    thread.join()
-            self._after_workers()
-            self.watch = None  # the watch may hold this run (what it leaves aside): no cycle through the plan
+        self._join(threads)
         error, self.error = self.error, None
         if error is not None:
             try:
                 raise error
             finally:  # else this frame's local and the error's traceback hold each other, and through
                 del error  # f_back every frame up to the caller's layer, until a collection (after QGIS's exit)
+
+    def _join(self, threads: List[threading.Thread]) -> None:
+        for thread in threads:
+            if thread.ident is not None:  # started
+                thread.join()
+        self._after_workers()
+        self.watch = None  # the watch may hold this run (what it leaves aside): no cycle through the plan
 
     def _next_to_write(self, threads: List[threading.Thread], claim: Callable[[int], None] = lambda index: None) -> Any:
         """Wait for the next slice in input order (the calling thread), reporting progress; it

@@ -174,6 +174,8 @@ class _Output:
 
 
 def _source_columns(source: SliceSource) -> _Columns:
+    """The source's fid, geometry and attribute columns, as the workers read them (with their
+    types' affinity, to check the values they read are values GDAL writes)."""
     with read_only(source.path) as connection:
         geometry = geometry_column(connection, source.table) or ""
         declared = [(row[1], _base_type(row[2]))
@@ -198,7 +200,7 @@ def _output_table(sink: FileSink, columns: _Columns) -> _Output:
     if encoding != "UTF-8" or srs_id is None or geometry is None or not same_fid_column(fid, columns.fid):
         raise NeedsEngine()  # a UTF-16 file (slices attach in UTF-8), a table QGIS could not make as
         # asked, or a fid of another name (QGIS numbers the features itself): native:buffer's run
-    if sorted(name.lower() for name in others) != sorted(name.lower() for name in columns.attributes):
+    if sorted(others) != sorted(columns.attributes):  # exactly: SQLite's names ignore the case of ASCII only
         raise NeedsEngine()
     return _Output(sink.layer_name, [columns.fid, geometry] + columns.attributes, int(srs_id[0]))
 

@@ -207,6 +207,34 @@ def test_processing_opens_the_layer_once(offload_provider, qgis_processing, tmp_
     assert len(opened) == 1  # a check of other values is not the one the run reuses
 
 
+def test_a_checked_plan_serves_the_next_run_only(offload_provider, qgis_processing, tmp_path, monkeypatch):
+    """A script checks once and runs its algorithm twice, as a batch dialog runs copies of one:
+    the check's plan (the layer's snapshot, its fields of then) goes to the first run alone.
+    Handed to every copy, the second run wrote the layer as it was at the check, without the
+    field added since."""
+    from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
+
+    from offload.vector_tasks import buffer
+
+    opened = []
+    open_layer = buffer.open_layer
+    monkeypatch.setattr(buffer, "open_layer", lambda spec: opened.append(spec) or open_layer(spec))
+    spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("offload:buffer")
+    context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
+    first = {"INPUT": spec, "DISTANCE": 1.5, "OUTPUT": str(tmp_path / "first.gpkg")}
+    assert algorithm.checkParameterValues(first, context) == (True, "")
+    _, ok = algorithm.run(first, context, feedback)
+    assert ok and len(opened) == 1  # the check's opening: the run took its plan
+    source = ogr.Open(str(tmp_path / "in.gpkg"), 1)
+    assert source.GetLayer(0).CreateField(ogr.FieldDefn("added", ogr.OFTInteger)) == 0
+    source = None
+    _, ok = algorithm.run(dict(first, OUTPUT=str(tmp_path / "second.gpkg")), context, feedback)
+    assert ok and len(opened) == 2  # checked afresh
+    fields = QgsVectorLayer(str(tmp_path / "second.gpkg"), "second", "ogr").fields().names()
+    assert "added" in fields
+
+
 def test_where_buffers_only_the_matching_features(qgis_processing, tmp_path):
     spec = make_layer(tmp_path / "in.gpkg", "polygons", count=300)
     task = BufferTask(BufferRequest(spec, tmp_path / "some.gpkg", distance=1.5, where='"n" % 3 = 0 AND "n" < 200'))
