@@ -214,8 +214,7 @@ def _pack(connection: sqlite3.Connection, rtree: str, ids: np.ndarray, boxes: np
         next_number += count
         links["rowid" if depth == 0 else "parent"].append(
             np.column_stack([cells["id"], np.repeat(numbers, capacity)[:len(cells)]]))
-        starts = np.arange(0, len(cells), capacity)
-        # each node's box: its cells' minima and maxima
+        starts = np.arange(0, len(cells), capacity)  # each node's box: its cells' minima and maxima
         above = np.column_stack([np.minimum.reduceat(box[:, 0], starts), np.maximum.reduceat(box[:, 1], starts),
                                  np.minimum.reduceat(box[:, 2], starts), np.maximum.reduceat(box[:, 3], starts)])
         nodes[0].extend(numbers.tolist())
@@ -240,6 +239,7 @@ def _node_blobs(cells: np.ndarray, capacity: int, node_bytes: int, depth: int) -
 
 
 def _some_node_blobs(cells: np.ndarray, capacity: int, node_bytes: int, depth: int) -> List[bytes]:
+    """``_node_blobs`` of some of a level's cells: whole nodes, but for the level's last."""
     count = -(-len(cells) // capacity)
     blobs = np.zeros((count, node_bytes), np.uint8)
     header = np.empty((count, 2), ">u2")
